@@ -1,0 +1,132 @@
+// The executor: steps a scenario's actors over a fresh model, one atomic step at a time, as the
+// scheduler says; hands each step's events to the oracle; stops at the first violation.
+//
+// An execution is fully determined by (scenario, scheduler). The scheduler is a callback: given the
+// runnable actors (in id order) it says which one steps, and it draws the data choices (which free
+// frame, which address) that the model asks for.
+
+import { buildModel } from '../mm/model.js';
+import type { MmEvent } from '../mm/events.js';
+import type { Ctx, Yield } from '../mm/step.js';
+import { createOracle } from '../oracle/oracle.js';
+import type { StepRef, Violation } from '../oracle/violations.js';
+import type { Scenario } from '../mm/scenario.js';
+
+export interface Scheduler {
+  /** Which actor steps next: one of `runnable` (non-empty, ascending). `last` is the actor that took
+   *  the previous step (-1 at the start). */
+  pick(runnable: readonly number[], last: number): number;
+  /** A data choice in [0, n). */
+  choose(n: number, what: string): number;
+  /** Told of each step once it is taken (a scripted schedule follows its labels). */
+  observe?(actor: number, label: string): void;
+}
+
+export interface TraceStep {
+  readonly step: number;
+  readonly actor: number;
+  readonly label: string;
+  /** The step's events, when the execution was run with `trace: true`. */
+  readonly events: readonly MmEvent[] | null;
+}
+
+export type Outcome = 'clean' | 'violation' | 'step-limit';
+
+export interface Execution {
+  readonly outcome: Outcome;
+  readonly violation: Violation | null;
+  readonly steps: number;
+  readonly trace: readonly TraceStep[];
+  /** Actor names, by id, as the trace uses them. */
+  readonly names: readonly string[];
+  readonly finished: readonly boolean[];
+}
+
+export interface ExecOptions {
+  /** Keep each step's events in the trace (for rendering); off for speed in campaigns. */
+  readonly trace?: boolean;
+  readonly maxSteps?: number;
+}
+
+interface Runner {
+  readonly id: number;
+  readonly gen: Generator<Yield, void, undefined>;
+  readonly daemon: 'no' | 'drain' | 'background';
+  until: (() => boolean) | null;
+  waitLabel: string;
+  done: boolean;
+}
+
+export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {}): Execution {
+  const maxSteps = opts.maxSteps ?? 5000;
+  const keepEvents = opts.trace === true;
+  const calls = scn.actors;
+  const m = buildModel(scn.archId, scn.arch, scn.sw, calls.map((a, i) => ({ actor: i, inMm: a.def.inMm })), scn.mmUsers);
+  m.choose = (n, what) => {
+    if (n <= 1) return 0;
+    const k = sched.choose(n, what);
+    return k >= 0 && k < n ? k : 0;
+  };
+  const names = calls.map((a) => a.name);
+  const runners: Runner[] = calls.map((a, id) => {
+    const cpu = m.cpus[id];
+    if (!cpu) throw new Error('executor: no CPU for actor');
+    const c: Ctx = { id, name: a.name, m, cpu };
+    return { id, gen: a.run(c), daemon: a.def.daemon, until: null, waitLabel: '', done: false };
+  });
+  const oracle = createOracle(m);
+  const trace: TraceStep[] = [];
+  let steps = 0;
+  let last = -1;
+  let lastRef: StepRef = { step: -1, actor: -1, name: '', label: 'start' };
+  const runnable: number[] = [];
+
+  const finish = (outcome: Outcome, violation: Violation | null): Execution =>
+    ({ outcome, violation, steps, trace, names, finished: runners.map((r) => r.done) });
+
+  for (;;) {
+    let foreground = false;
+    for (const r of runners) if (!r.done && r.daemon === 'no') foreground = true;
+    runnable.length = 0;
+    for (const r of runners) {
+      if (r.done) continue;
+      if (!foreground && r.daemon !== 'drain') continue;
+      if (r.until === null || r.until()) runnable.push(r.id);
+    }
+    if (runnable.length === 0) {
+      const blocked = foreground
+        ? runners.filter((r) => !r.done && r.daemon === 'no').map((r) => `${names[r.id]} waits in ${r.waitLabel}`)
+        : [];
+      const v = oracle.end({ blocked, finished: runners.map((r) => r.done), names, last: lastRef });
+      return finish(v ? 'violation' : 'clean', v);
+    }
+    if (steps >= maxSteps) return finish('step-limit', null);
+    const id = sched.pick(runnable, last);
+    const r = runners[runnable.includes(id) ? id : (runnable[0] ?? 0)];
+    if (!r) throw new Error('executor: scheduler picked no actor');
+    r.until = null;
+    m.step = steps;
+    const res = r.gen.next();
+    let label: string;
+    if (res.done) {
+      r.done = true;
+      if (m.events.length === 0) continue;
+      label = 'return';
+    } else if (res.value.kind === 'block') {
+      r.until = res.value.until;
+      r.waitLabel = res.value.label;
+      if (m.events.length === 0) continue;
+      label = `… then waits in ${res.value.label}`;
+    } else {
+      label = res.value.label;
+    }
+    lastRef = { step: steps, actor: r.id, name: names[r.id] ?? '', label };
+    trace.push({ step: steps, actor: r.id, label, events: keepEvents ? m.events.slice() : null });
+    steps++;
+    last = r.id;
+    sched.observe?.(r.id, label);
+    const v = oracle.step(lastRef, m.events);
+    m.events.length = 0;
+    if (v) return finish('violation', v);
+  }
+}

@@ -1,0 +1,99 @@
+// khugepaged turning a pte-mapped file THP into a pmd mapping: khugepaged_collapse_pte_mapped_thps()
+// (mmap_write_trylock, exit test) → collapse_pte_mapped_thp(): lock the huge page, check under the
+// pte ptl that every pte maps hpage + i, drop the rmap and the references, then clear the pmd and
+// free the table.
+//
+//   ≤ v6.0   no i_mmap_rwsem: pmd_lock; pmdp_collapse_flush; spin_unlock; mm_dec_nr_ptes; pte_free.
+//   v6.1+    8d3c106e19e8: i_mmap_lock_write around the whole, bail on vma->anon_vma;
+//            collapse_and_free_pmd(): pmdp_collapse_flush, tlb_remove_table_sync_one, pte_free.
+// V6 (retract-wrong-locks) puts the ≤ v6.0 locking back. Not modelled at v6.6, where Hugh Dickins'
+// series rewrote it (mmap_lock read, pte_free_defer).
+
+import type { ActorDef } from '../actor.js';
+import { PTRS_PER_PTE, pmdAddr } from '../entries.js';
+import { frameOf, lock_page, unlock_page } from '../frames.js';
+import { down_write, down_write_trylock, spin_lock, spin_unlock, up_write } from '../locks.js';
+import { find_vma } from '../model.js';
+import { pmd_lockptr, pmdp_collapse_flush, pte_read } from '../pgtable.js';
+import { step, type ActorGen } from '../step.js';
+import { has } from '../switches.js';
+import { pte_free, tlb_remove_table_sync_one } from '../tlbflush.js';
+import { pte_offset_map_lock, pte_unmap_unlock } from '../walk.js';
+import { find_pmd, test_exit } from './khugepaged.js';
+
+export const collapse_pte_mapped_thp: ActorDef = {
+  name: 'collapse_pte_mapped_thp',
+  summary: 'khugepaged maps a pte-mapped file THP by pmd: check the ptes, drop their references, clear the pmd, pte_free the table',
+  follows: 'mm/khugepaged.c khugepaged_collapse_pte_mapped_thps(), collapse_pte_mapped_thp(); ≤ v6.0 and v6.1+ (8d3c106e19e8)',
+  inMm: false,
+  daemon: 'no',
+  eras: ['v5.8', 'v5.10', 'v6.2'],
+  params: [{ name: 'slot', min: 3, max: 3, default: 3, doc: 'the file pmd range mapped by ptes to the subpages of a THP' }],
+  *run(c, args) {
+    const m = c.m;
+    const mm = m.mm;
+    const slot = args['slot'] ?? 3;
+    const wrongLocks = has(m.sw, 'retract-wrong-locks');
+    if (!down_write_trylock(c, mm.mmap_lock)) {
+      yield step('khugepaged_collapse_pte_mapped_thps(): mmap_write_trylock() failed');
+      return;
+    }
+    yield step('khugepaged_collapse_pte_mapped_thps(): mmap_write_trylock(mm)');
+    const out = function* (label: string): ActorGen {
+      up_write(c, mm.mmap_lock);
+      yield step(`${label}: mmap_write_unlock(mm)`);
+    };
+    const vma = find_vma(m, pmdAddr(slot));
+    const hpage = m.file.hpage[slot] ?? 0;
+    if (test_exit(m) || !vma || vma.kind !== 'file' || !hpage || (!wrongLocks && vma.anon_vma)) {
+      return yield* out('collapse_pte_mapped_thp(): nothing to do');
+    }
+    yield* lock_page(c, hpage);
+    const drop = function* (label: string): ActorGen {
+      unlock_page(c, hpage);
+      yield* out(`${label}: unlock_page(hpage)`);
+    };
+    if (!(yield* find_pmd(c, slot, 'collapse_pte_mapped_thp(): find_pmd_or_thp_or_none()'))) return yield* drop('no pte table');
+    if (!wrongLocks) yield* down_write(c, m.file.i_mmap_rwsem);
+    const unlock_i_mmap = () => { if (!wrongLocks) up_write(c, m.file.i_mmap_rwsem); };
+    const ptr = yield* pte_offset_map_lock(c, slot);
+    if (!ptr) {
+      unlock_i_mmap();
+      return yield* drop('pte_offset_map_lock() failed');
+    }
+    // step 1: check all mapped PTEs are to the right huge page
+    let count = 0;
+    let ok = true;
+    for (let i = 0; i < PTRS_PER_PTE; i++) {
+      const pte = pte_read(c, ptr, i);
+      if (pte.t === 'none') continue;
+      if (pte.pfn !== hpage || pte.sub !== i) ok = false;
+      count++;
+    }
+    yield step(`collapse_pte_mapped_thp(): step 1: ${ok ? `${count} pte(s) map hpage + i` : 'a pte maps another page: abort'}`);
+    // step 2: page_remove_rmap() for each (the ptes themselves stay, in the table about to go)
+    pte_unmap_unlock(c, ptr);
+    if (!ok) {
+      unlock_i_mmap();
+      return yield* drop('collapse_pte_mapped_thp(): abort: pte_unmap_unlock()');
+    }
+    yield step('collapse_pte_mapped_thp(): step 2: page_remove_rmap(); pte_unmap_unlock()');
+    // step 3: set proper refcount and mm_counters
+    frameOf(m, hpage).refcount -= count;
+    mm.rss -= count;
+    yield step(`collapse_pte_mapped_thp(): step 3: page_ref_sub(hpage, ${count}); add_mm_counter(-${count})`);
+    // step 4: collapse pmd
+    const pml = pmd_lockptr(m);
+    if (wrongLocks) yield* spin_lock(c, pml);
+    const _pmd = yield* pmdp_collapse_flush(c, slot);
+    if (wrongLocks) spin_unlock(c, pml);
+    if (!has(m.sw, 'khugepaged-no-ipi-sync')) yield* tlb_remove_table_sync_one(c);
+    if (_pmd.t === 'table') {
+      mm.nr_ptes--;
+      pte_free(m, _pmd.pfn);
+    }
+    unlock_i_mmap();
+    yield step(`collapse_pte_mapped_thp(): mm_dec_nr_ptes(); pte_free(${_pmd.t === 'table' ? _pmd.pfn : '-'})${wrongLocks ? '' : '; i_mmap_unlock_write()'}`);
+    yield* drop('collapse_pte_mapped_thp(): done');
+  },
+};

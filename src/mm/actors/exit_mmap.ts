@@ -1,0 +1,73 @@
+// The last thread of a process exits: do_exit() → exit_mm() → mmput() → __mmput() → exit_mmap().
+//
+// Follows kernel/exit.c exit_mm(), kernel/fork.c mmput()/__mmput(), mm/khugepaged.c
+// __khugepaged_exit() and mm/mmap.c exit_mmap():
+//   v5.8–v5.16  exit_mmap() takes no mmap_lock at all (unmap_vmas and free_pgtables unlocked);
+//   v5.17       64591e8605d6 takes mmap_write_lock over the whole teardown;
+//   v6.0+       bf3980c85212: mmap_read_lock for unmap_vmas, mmap_write_lock for free_pgtables.
+// The model's eras v5.8/v5.10 are the unlocked form, v6.2/v6.6 the read-then-write form.
+
+import type { ActorDef } from '../actor.js';
+import { NR_PAGES } from '../entries.js';
+import { down_read, down_write, up_read, up_write } from '../locks.js';
+import { step, type ActorGen, type Ctx } from '../step.js';
+import { eraAtLeast } from '../switches.js';
+import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
+import { free_pgtables, unmap_vmas } from '../zap.js';
+
+/** mmput(): drop this thread's mm_users reference; the last one tears the mm down (__mmput).
+ *  `scanned`: khugepaged's scan cursor is on this mm, so __khugepaged_exit() waits for it by taking
+ *  and dropping mmap_lock for write. */
+export function* mmput(c: Ctx, scanned: boolean): ActorGen {
+  const mm = c.m.mm;
+  mm.mm_users--;
+  c.m.events.push({ e: 'mm-users', now: mm.mm_users });
+  yield step('mmput(): atomic_dec_and_test(&mm->mm_users)');
+  if (mm.mm_users > 0) return;
+  mm.exiting = true;
+  if (scanned) {
+    yield* down_write(c, mm.mmap_lock);
+    up_write(c, mm.mmap_lock);
+    yield step('__mmput(): __khugepaged_exit(): mmap_write_unlock(mm)');
+  }
+  yield* exit_mmap(c);
+}
+
+/** exit_mmap(): unmap every VMA, free the page tables, free the VMAs. */
+export function* exit_mmap(c: Ctx): ActorGen {
+  const m = c.m;
+  const mm = m.mm;
+  const locked = eraAtLeast(m.sw, 'v6.2');
+  const vmas = mm.vmas.filter((v) => !v.detached);
+  if (locked) yield* down_read(c, mm.mmap_lock);
+  const tlb = tlb_gather_mmu(true);
+  yield* unmap_vmas(c, tlb, vmas);
+  if (locked) {
+    up_read(c, mm.mmap_lock);
+    yield step('exit_mmap(): mmap_read_unlock(mm); set_bit(MMF_OOM_SKIP)');
+    yield* down_write(c, mm.mmap_lock);
+  }
+  yield* free_pgtables(c, tlb, vmas);
+  yield* tlb_finish_mmu(c, tlb);
+  for (const v of vmas) v.detached = true;
+  m.events.push({ e: 'zap-done', start: 0, end: NR_PAGES });
+  if (locked) up_write(c, mm.mmap_lock);
+  yield step(`exit_mmap(): remove_vma()${locked ? '; mmap_write_unlock(mm)' : ''}`);
+}
+
+export const exit_mmap_actor: ActorDef = {
+  name: 'exit_mmap',
+  summary: 'the last thread exits: exit_mm(), mmput(), and exit_mmap() if it held the last mm_users reference',
+  follows: 'kernel/exit.c exit_mm(), kernel/fork.c mmput(), mm/khugepaged.c __khugepaged_exit(), mm/mmap.c exit_mmap(); v5.8–v5.16 unlocked, v6.0+ read then write mmap_lock',
+  inMm: true,
+  daemon: 'no',
+  params: [{ name: 'scanned', min: 0, max: 1, default: 0, doc: "1 if khugepaged's scan cursor is on this mm (__khugepaged_exit() then waits for mmap_lock)" }],
+  *run(c, args) {
+    const mm = c.m.mm;
+    // exit_mm(): mmap_read_lock(mm); ... current->mm = NULL; mmap_read_unlock(mm);
+    yield* down_read(c, mm.mmap_lock);
+    up_read(c, mm.mmap_lock);
+    yield step('exit_mm(): current->mm = NULL; mmap_read_unlock(mm)');
+    yield* mmput(c, args['scanned'] === 1);
+  },
+};

@@ -1,0 +1,104 @@
+// An anonymous page fault that maps one small page: handle_mm_fault() → __handle_mm_fault() →
+// handle_pte_fault() → do_anonymous_page(), with __pte_alloc() hooking a new table in under pmd_lock.
+// Under mmap_lock read (the per-VMA lock of v6.4+ is not modelled: this is its mmap_lock fallback).
+//
+// v5.8–v6.2: pmd_trans_unstable() checks and pte_offset_map() re-reading *pmd;
+// v6.6: pte_offset_map_nolock() / pte_offset_map_lock() that may fail (0d940a9b270b).
+
+import type { ActorDef } from '../actor.js';
+import { NR_PAGES, pmd_none, pmd_trans_huge, pmdIndex, pteIndex } from '../entries.js';
+import { alloc_page, put_page } from '../frames.js';
+import { down_read, spin_lock, spin_unlock, up_read } from '../locks.js';
+import { find_vma } from '../model.js';
+import { pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, pte_read, pte_write, type Stepper } from '../pgtable.js';
+import { step, type ActorGen, type Ctx } from '../step.js';
+import { pte_free } from '../tlbflush.js';
+import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
+
+/** __pte_alloc(): allocate a table, and hook it in under pmd_lock unless someone beat us to it. */
+export function* __pte_alloc(c: Ctx, slot: number): ActorGen {
+  const m = c.m;
+  const table = alloc_page(c, 'pte-table');
+  yield step('__pte_alloc(): pte_alloc_one()');
+  const pml = pmd_lockptr(m);
+  yield* spin_lock(c, pml);
+  if (pmd_none(pmdEntryAt(m, slot))) {
+    m.mm.nr_ptes++;
+    pmd_populate(c, slot, table);
+    spin_unlock(c, pml);
+    yield step(`__pte_alloc(): mm_inc_nr_ptes(); pmd_populate(table ${table}); spin_unlock(pmd_lock)`);
+  } else {
+    spin_unlock(c, pml);
+    pte_free(m, table);
+    yield step('__pte_alloc(): populated meanwhile: spin_unlock(pmd_lock); pte_free(new)');
+  }
+}
+
+/** handle_pte_fault() before do_anonymous_page(): is the pte already there? */
+function* pte_already_mapped(c: Ctx, slot: number, idx: number): Stepper<boolean | null> {
+  const n = yield* pmd_read(c, slot, 'handle_pte_fault(): pmd_none(*vmf->pmd)');
+  if (pmd_none(n.entry)) return false;
+  if (!mayFailPteMap(c)) {
+    if (yield* pmd_trans_unstable(c, slot)) return null;
+    const v = yield* pmd_read(c, slot, 'handle_pte_fault(): vmf->pte = pte_offset_map(vmf->pmd, address)');
+    const pte = pte_read(c, pmd_table(c, v), idx);
+    yield step('handle_pte_fault(): vmf->orig_pte = *vmf->pte');
+    return pte.t === 'present';
+  }
+  const map = yield* pte_offset_map_rcu(c, slot);
+  if (!map) return null;
+  const pte = pte_read(c, map.ptr, idx);
+  pte_unmap(c);
+  yield step('handle_pte_fault(): vmf->orig_pte = ptep_get_lockless(vmf->pte); pte_unmap()');
+  return pte.t === 'present';
+}
+
+export const fault: ActorDef = {
+  name: 'fault',
+  summary: 'anonymous page fault: __pte_alloc() under pmd_lock if the pmd is none, then set_pte_at() under the ptl',
+  follows: 'mm/memory.c __handle_mm_fault(), handle_pte_fault(), do_anonymous_page(), __pte_alloc(); v5.8–v6.2 and v6.6 forms',
+  inMm: true,
+  daemon: 'no',
+  params: [{ name: 'addr', min: 0, max: NR_PAGES - 1, default: 4, doc: 'faulting address (page index); only anon VMA 0 [0,8) faults in' }],
+  *run(c, args) {
+    const m = c.m;
+    const mm = m.mm;
+    const addr = args['addr'] ?? 4;
+    const slot = pmdIndex(addr);
+    const idx = pteIndex(addr);
+    yield* down_read(c, mm.mmap_lock);
+    const vma = find_vma(m, addr);
+    const done = function* (label: string): ActorGen {
+      up_read(c, mm.mmap_lock);
+      yield step(`${label}: mmap_read_unlock(mm)`);
+    };
+    if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
+    const orig = yield* pmd_read(c, slot, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
+    if (pmd_trans_huge(orig.entry)) return yield* done('huge pmd: already mapped');
+    const mapped = yield* pte_already_mapped(c, slot, idx);
+    if (mapped !== false) return yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
+    // do_anonymous_page(): pte_alloc()
+    const p = yield* pmd_read(c, slot, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
+    if (pmd_none(p.entry)) yield* __pte_alloc(c, slot);
+    if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, slot))) return yield* done('pmd_trans_unstable()');
+    const page = alloc_page(c, 'data');
+    yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);
+    const ptr = yield* pte_offset_map_lock(c, slot);
+    if (!ptr) {
+      put_page(m, page);
+      return yield* done('do_anonymous_page(): pte_offset_map_lock() failed: release');
+    }
+    if (pte_read(c, ptr, idx).t !== 'none') {
+      pte_unmap_unlock(c, ptr);
+      put_page(m, page);
+      yield step('do_anonymous_page(): !pte_none(*vmf->pte): pte_unmap_unlock(); put_page()');
+      return yield* done('fault done');
+    }
+    mm.rss++;
+    pte_write(c, ptr, idx, { t: 'present', pfn: page, sub: 0, writable: true, dirty: true });
+    yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);
+    pte_unmap_unlock(c, ptr);
+    yield step('do_anonymous_page(): pte_unmap_unlock()');
+    yield* done('fault done');
+  },
+};

@@ -1,0 +1,110 @@
+// GUP-fast: lockless_pages_from_mm() / internal_get_user_pages_fast() → gup_pgd_range() →
+// gup_pmd_range() → gup_huge_pmd() / gup_pte_range(), for one page, FOLL_PIN.
+//
+// IRQs off across the walk (local_irq_save): on an IPI architecture the flush that precedes a table
+// free waits for local_irq_restore; where tables are freed by RCU, IRQs off hold off the grace period.
+// The pmd is read once, atomically (pmdp_get_lockless); !pmd_present gives up at once. After the
+// speculative reference (try_grab_folio, which fails on a zero refcount), the pmd (70cbc3cc78a9, v6.0)
+// and the pte are read again and the reference dropped if either moved.
+// v6.6: gup_pte_range()'s pte_offset_map() takes rcu_read_lock() and may fail.
+// Switches: V3 gup-fast-no-pmd-recheck, V7 gup-fast-no-irq-disable, V4 (PAE: a plain pmd read).
+
+import type { ActorDef } from '../actor.js';
+import { NR_PAGES, pmd_present, pmd_pfn, pmd_trans_huge, pmdIndex, pteIndex, pteSame } from '../entries.js';
+import { get_page_unless_zero, put_page } from '../frames.js';
+import { local_irq_restore, local_irq_save, rcu_read_lock } from '../cpu.js';
+import { pmd_load, pmd_table, pmd_use, pmdp_get_lockless, pte_read, type PmdVal, type Stepper } from '../pgtable.js';
+import { step, type Ctx } from '../step.js';
+import { has } from '../switches.js';
+import { mayFailPteMap, pte_unmap } from '../walk.js';
+
+/** gup_huge_pmd(): reference the huge page, then check the pmd did not move. */
+function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
+  pmd_use(c, pmd);
+  const page = pmd_pfn(pmd.entry);
+  const ok = get_page_unless_zero(c, page);
+  yield step(`gup_huge_pmd(): try_grab_folio(${page})${ok ? '' : ' failed'}`);
+  if (!ok) return null;
+  const now = pmd_load(c, pmd.slot);
+  if (now.lo !== pmd.lo || now.hi !== pmd.hi) {
+    put_page(c.m, page);
+    yield step('gup_huge_pmd(): pmd_val(orig) != pmd_val(*pmdp): gup_put_folio()');
+    return null;
+  }
+  return page;
+}
+
+/** gup_pte_range() for one pte. */
+function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Stepper<number | null> {
+  const m = c.m;
+  // v6.6: ptem = ptep = pte_offset_map(&pmd, addr): __pte_offset_map() on the local value, under RCU.
+  if (mayFailPteMap(c)) rcu_read_lock(c);
+  const ptr = pmd_table(c, pmd);
+  const pte = pte_read(c, ptr, pteIndex(addr));
+  yield step(`gup_pte_range(): pte = ptep_get_lockless(ptep) [table ${ptr.pfn}]`);
+  let got: number | null = null;
+  if (pte.t === 'present' && (!write || pte.writable)) {
+    const ok = get_page_unless_zero(c, pte.pfn);
+    yield step(`gup_pte_range(): folio = try_grab_folio(${pte.pfn})${ok ? '' : ' failed'}`);
+    if (ok) {
+      let moved = false;
+      if (!has(m.sw, 'gup-fast-no-pmd-recheck')) {
+        const now = pmd_load(c, pmd.slot);
+        moved = now.lo !== pmd.lo || now.hi !== pmd.hi;
+        yield step(`gup_pte_range(): pmd_val(pmd) != pmd_val(*pmdp)${moved ? ': moved' : ''}`);
+      }
+      if (!moved) {
+        moved = !pteSame(pte, pte_read(c, ptr, pteIndex(addr)));
+        yield step(`gup_pte_range(): pte_val(pte) != pte_val(ptep_get(ptep))${moved ? ': moved' : ''}`);
+      }
+      if (moved) {
+        put_page(m, pte.pfn);
+        yield step('gup_pte_range(): gup_put_folio()');
+      } else {
+        got = pte.pfn;
+      }
+    }
+  }
+  pte_unmap(c);
+  return got;
+}
+
+export const gup_fast: ActorDef = {
+  name: 'gup_fast',
+  summary: 'get_user_pages_fast() of one page with FOLL_PIN: lockless walk with IRQs off, then write through the pin and unpin',
+  follows: 'mm/gup.c lockless_pages_from_mm(), gup_pmd_range(), gup_huge_pmd(), gup_pte_range(); v5.8–v6.6 (pmd re-check from 70cbc3cc78a9, v6.0)',
+  inMm: true,
+  daemon: 'no',
+  params: [
+    { name: 'addr', min: 0, max: NR_PAGES - 1, default: 0, doc: 'address (page index)' },
+    { name: 'write', min: 0, max: 1, default: 1, doc: 'FOLL_WRITE (e.g. an O_DIRECT read into the buffer)' },
+  ],
+  *run(c, args) {
+    const m = c.m;
+    const addr = args['addr'] ?? 0;
+    const since = m.step;
+    const irqs = !has(m.sw, 'gup-fast-no-irq-disable');
+    let flags = false;
+    if (irqs) {
+      flags = local_irq_save(c);
+      yield step('lockless_pages_from_mm(): local_irq_save(flags)');
+    }
+    const pmd = yield* pmdp_get_lockless(c, pmdIndex(addr), 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)');
+    let page: number | null = null;
+    if (pmd_present(pmd.entry)) {
+      page = pmd_trans_huge(pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, args['write'] === 1);
+      if (page !== null) m.events.push({ e: 'pin', addr, pfn: page, since });
+    }
+    if (irqs) {
+      local_irq_restore(c, flags);
+      yield step(`lockless_pages_from_mm(): local_irq_restore(flags)${page === null ? ' [no page: fall back to the slow path]' : ''}`);
+    } else if (page === null) {
+      yield step('gup_pmd_range(): gave up: fall back to the slow path');
+    }
+    if (page === null) return;
+    yield step(`caller: DMA into pinned page ${page}`);
+    m.events.push({ e: 'unpin', addr, pfn: page });
+    put_page(m, page);
+    yield step(`unpin_user_page(${page})`);
+  },
+};

@@ -1,0 +1,31 @@
+// The built-in actors, sorted by name. Each file names the kernel functions and releases it follows.
+
+import type { ActorDef } from '../actor.js';
+import { collapse_file } from './collapse_file.js';
+import { collapse_huge_page } from './collapse_huge_page.js';
+import { collapse_pte_mapped_thp } from './collapse_pte_mapped_thp.js';
+import { coredump } from './coredump.js';
+import { exit_mmap_actor } from './exit_mmap.js';
+import { fault } from './fault.js';
+import { gup_fast } from './gup_fast.js';
+import { gup_slow } from './gup_slow.js';
+import { hw_walker } from './hw_walker.js';
+import { madvise_dontneed } from './madvise_dontneed.js';
+import { mincore } from './mincore.js';
+import { munmap } from './munmap.js';
+import { rcu_callbacks } from './rcu_callbacks.js';
+import { thp_fault } from './thp_fault.js';
+import { try_to_unmap } from './try_to_unmap.js';
+import { unmap_mapping_range } from './unmap_mapping_range.js';
+
+export { rcu_callbacks };
+
+/** Actors a scenario can name (the RCU callback runner is added to every scenario by itself). */
+export const ACTORS: readonly ActorDef[] = [
+  collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, gup_fast,
+  gup_slow, hw_walker, madvise_dontneed, mincore, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+export function actorNames(pool: readonly ActorDef[] = ACTORS): string[] {
+  return pool.map((a) => a.name);
+}

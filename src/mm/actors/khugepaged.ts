@@ -1,0 +1,18 @@
+// What khugepaged's collapse paths share.
+
+import { pmd_present, pmd_trans_huge } from '../entries.js';
+import { pmd_read, type PmdVal, type Stepper } from '../pgtable.js';
+import type { Ctx } from '../step.js';
+import type { Model } from '../types.js';
+
+/** khugepaged_test_exit() / hpage_collapse_test_exit(): mm_users has dropped to zero. */
+export function test_exit(m: Model): boolean {
+  return m.mm.mm_users === 0;
+}
+
+/** mm_find_pmd() (≤ v6.0) / find_pmd_or_thp_or_none() (v6.1+): the pmd, if it points to a table. */
+export function* find_pmd(c: Ctx, slot: number, label: string): Stepper<PmdVal | null> {
+  const v = yield* pmd_read(c, slot, label);
+  if (!pmd_present(v.entry) || pmd_trans_huge(v.entry)) return null;
+  return v;
+}

@@ -1,0 +1,56 @@
+// An anonymous THP fault: do_huge_pmd_anonymous_page() → __do_huge_pmd_anonymous_page() installs a
+// huge pmd over a none pmd under pmd_lock, with mmap_lock only for read, and deposits a pte table
+// for a later split (pgtable_trans_huge_deposit).
+
+import type { ActorDef } from '../actor.js';
+import { HPAGE_PMD_NR, pmd_none, pmdAddr, PTRS_PER_PMD } from '../entries.js';
+import { alloc_page, put_page } from '../frames.js';
+import { down_read, spin_lock, spin_unlock, up_read } from '../locks.js';
+import { find_vma } from '../model.js';
+import { pmd_lockptr, pmd_read, pmdEntryAt, set_pmd_at } from '../pgtable.js';
+import { step, type ActorGen } from '../step.js';
+import { pte_free } from '../tlbflush.js';
+
+export const thp_fault: ActorDef = {
+  name: 'thp_fault',
+  summary: 'anonymous THP fault: set_pmd_at(huge) over a none pmd under pmd_lock, mmap_lock read',
+  follows: 'mm/memory.c __handle_mm_fault() → mm/huge_memory.c do_huge_pmd_anonymous_page(), __do_huge_pmd_anonymous_page(); v5.8–v6.6',
+  inMm: true,
+  daemon: 'no',
+  params: [{ name: 'slot', min: 0, max: PTRS_PER_PMD - 1, default: 1, doc: 'which pmd range; only anon VMA 0 (slots 0, 1) takes THPs' }],
+  *run(c, args) {
+    const m = c.m;
+    const mm = m.mm;
+    const slot = args['slot'] ?? 1;
+    yield* down_read(c, mm.mmap_lock);
+    const done = function* (label: string): ActorGen {
+      up_read(c, mm.mmap_lock);
+      yield step(`${label}: mmap_read_unlock(mm)`);
+    };
+    const vma = find_vma(m, pmdAddr(slot));
+    if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
+    const v = yield* pmd_read(c, slot, '__handle_mm_fault(): pmd_none(*vmf.pmd) && hugepage_vma_check()');
+    if (!pmd_none(v.entry)) return yield* done('pmd not none: handle_pte_fault() (not modelled)');
+    const page = alloc_page(c, 'huge');
+    yield step(`do_huge_pmd_anonymous_page(): vma_alloc_folio(HPAGE_PMD_ORDER) → ${page}`);
+    const pgtable = alloc_page(c, 'pte-table');
+    yield step(`__do_huge_pmd_anonymous_page(): pte_alloc_one() → ${pgtable}`);
+    const pml = pmd_lockptr(m);
+    yield* spin_lock(c, pml);
+    if (!pmd_none(pmdEntryAt(m, slot))) {
+      spin_unlock(c, pml);
+      pte_free(m, pgtable);
+      put_page(m, page);
+      yield step('__do_huge_pmd_anonymous_page(): !pmd_none(): spin_unlock(); pte_free(); put_page()');
+      return yield* done('fault done');
+    }
+    mm.deposited[slot] = pgtable;
+    set_pmd_at(c, slot, { t: 'huge', pfn: page });
+    mm.rss += HPAGE_PMD_NR;
+    mm.nr_ptes++;
+    yield step(`__do_huge_pmd_anonymous_page(): pgtable_trans_huge_deposit(); set_pmd_at(huge ${page}); mm_inc_nr_ptes()`);
+    spin_unlock(c, pml);
+    yield step('__do_huge_pmd_anonymous_page(): spin_unlock(pmd_lock)');
+    yield* done('fault done');
+  },
+};

@@ -1,0 +1,78 @@
+// Reclaim unmapping a file THP mapped by ptes: shrink_folio_list() holds the folio lock, then
+// try_to_unmap() → rmap_walk_file() under i_mmap_rwsem read (no mmap_lock) → try_to_unmap_one() →
+// page_vma_mapped_walk().
+//
+// ≤ v6.2 page_vma_mapped_walk(): pmde = pmdp_get_lockless(pmd); map_pte(): pte_offset_map(pmd) and
+// pte_lockptr(mm, pmd) each read *pmd again, and nothing re-checks it under the ptl.
+// v6.6 map_pte(): pte_offset_map_nolock() under RCU, and the ptl of that mapping.
+
+import type { ActorDef } from '../actor.js';
+import { PTRS_PER_PTE, pmd_present, pmd_trans_huge, pmdAddr } from '../entries.js';
+import { put_page, trylock_page, unlock_page } from '../frames.js';
+import { down_read, up_read } from '../locks.js';
+import { pmd_read, pmd_table, pmdp_get_lockless, pte_read, ptep_get_and_clear, spin_lock_ptl, type Stepper, type TablePtr } from '../pgtable.js';
+import { step, type Ctx } from '../step.js';
+import { flush_tlb_range } from '../tlbflush.js';
+import { mayFailPteMap, pte_offset_map_rcu, pte_unmap_unlock } from '../walk.js';
+
+/** page_vma_mapped_walk() up to map_pte(): the locked table, or null if nothing is mapped there. */
+function* pvmw_map_pte(c: Ctx, slot: number): Stepper<TablePtr | null> {
+  const pmde = yield* pmdp_get_lockless(c, slot, 'page_vma_mapped_walk(): pmde = pmdp_get_lockless(pvmw->pmd)');
+  if (!pmd_present(pmde.entry) || pmd_trans_huge(pmde.entry)) return null;
+  if (mayFailPteMap(c)) {
+    const map = yield* pte_offset_map_rcu(c, slot);
+    if (!map) return null;
+    yield* spin_lock_ptl(c, map.ptr);
+    return map.ptr;
+  }
+  const v = yield* pmd_read(c, slot, 'map_pte(): pvmw->pte = pte_offset_map(pvmw->pmd, address)');
+  const ptr = pmd_table(c, v);
+  const present = pte_read(c, ptr, 0).t === 'present';
+  yield step(`map_pte(): pte_present(*pvmw->pte) [table ${ptr.pfn}]`);
+  if (!present) return null;
+  const l = yield* pmd_read(c, slot, 'map_pte(): pvmw->ptl = pte_lockptr(mm, pvmw->pmd)');
+  const locked = pmd_table(c, l);
+  yield* spin_lock_ptl(c, locked);
+  return locked;
+}
+
+export const try_to_unmap: ActorDef = {
+  name: 'try_to_unmap',
+  summary: 'reclaim unmaps the pte-mapped file THP: folio lock, i_mmap_rwsem read, page_vma_mapped_walk(), ptep_clear_flush()',
+  follows: 'mm/vmscan.c shrink_folio_list() → mm/rmap.c try_to_unmap(), rmap_walk_file(), try_to_unmap_one(); mm/page_vma_mapped.c page_vma_mapped_walk(), map_pte(); ≤ v6.2 and v6.6 forms',
+  inMm: false,
+  daemon: 'no',
+  params: [{ name: 'slot', min: 3, max: 3, default: 3, doc: 'the file range whose THP is mapped by ptes' }],
+  *run(c, args) {
+    const m = c.m;
+    const slot = args['slot'] ?? 3;
+    const hpage = m.file.hpage[slot] ?? 0;
+    if (!trylock_page(c, hpage)) {
+      yield step(`shrink_folio_list(): folio_trylock(${hpage}) failed: keep`);
+      return;
+    }
+    yield step(`shrink_folio_list(): folio_trylock(${hpage})`);
+    yield* down_read(c, m.file.i_mmap_rwsem);
+    for (const vma of m.mm.vmas) {
+      if (vma.kind !== 'file' || !vma.inRmap || pmdAddr(slot) < vma.start || pmdAddr(slot) >= vma.end) continue;
+      const ptr = yield* pvmw_map_pte(c, slot);
+      if (!ptr) continue;
+      for (let i = 0; i < PTRS_PER_PTE; i++) {
+        const pte = pte_read(c, ptr, i);
+        if (pte.t !== 'present' || pte.pfn !== hpage) continue;
+        ptep_get_and_clear(c, ptr, i);
+        yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${pmdAddr(slot) + i})`);
+        yield* flush_tlb_range(c, 'ptep_clear_flush(): flush_tlb_page()');
+        m.mm.rss--;
+        put_page(m, hpage);
+        yield step('try_to_unmap_one(): page_remove_rmap(); folio_put()');
+      }
+      pte_unmap_unlock(c, ptr);
+      yield step('page_vma_mapped_walk_done(): pte_unmap_unlock()');
+    }
+    up_read(c, m.file.i_mmap_rwsem);
+    unlock_page(c, hpage);
+    yield step(`rmap_walk_file(): i_mmap_unlock_read(); folio_unlock(${hpage})`);
+  },
+};
+

@@ -1,0 +1,53 @@
+// What a step did, as the model's primitives record it. The executor hands each step's events to the
+// oracle (which checks them) and, when a trace is wanted, to the trace (which shows them). The model
+// never looks at them again: this is the only way facts flow out of it.
+
+import type { PmdEntry, PteEntry } from './entries.js';
+import type { ActorId, FrameKind } from './types.js';
+
+/** How a frame went back to the allocator. */
+export type FreeHow = 'now' | 'after-flush' | 'rcu';
+
+export type MmEvent =
+  /** A pmd changed. `how` is the store primitive; `half-lo`/`half-hi` are one 32-bit half (PAE). */
+  | { readonly e: 'pmd-store'; readonly slot: number; readonly old: PmdEntry; readonly now: PmdEntry; readonly how: string }
+  /** A pmd value was read and is about to be acted on. For a two-step read, `since` is the step of the
+   *  first half: the value must have been stored at some instant in [since, now]. */
+  | { readonly e: 'pmd-read'; readonly slot: number; readonly lo: number; readonly hi: number; readonly since: number }
+  /** pmd_clear_bad(): a walker cleared a pmd it judged corrupt. */
+  | { readonly e: 'pmd-clear-bad'; readonly slot: number; readonly old: PmdEntry }
+  /** A pte was read or written through a table pointer (pfn, gen) taken earlier; `frameKind` and
+   *  `frameGen` are the frame's state at that instant. `via` says who walked. */
+  | { readonly e: 'table-access'; readonly pfn: number; readonly gen: number; readonly frameKind: FrameKind;
+      readonly frameGen: number; readonly idx: number; readonly write: boolean; readonly via: 'sw' | 'hw' | 'ptl'; readonly cpu: number }
+  | { readonly e: 'pte-store'; readonly pfn: number; readonly idx: number; readonly old: PteEntry; readonly now: PteEntry }
+  | { readonly e: 'alloc'; readonly pfn: number; readonly kind: FrameKind }
+  | { readonly e: 'free'; readonly pfn: number; readonly kind: FrameKind; readonly how: FreeHow }
+  /** A reference taken on a data page. `speculative` is get_page_unless_zero (fails on 0). */
+  | { readonly e: 'ref-get'; readonly pfn: number; readonly frameKind: FrameKind; readonly ok: boolean; readonly speculative: boolean }
+  | { readonly e: 'ref-put'; readonly pfn: number }
+  /** A GUP returned `pfn` for `addr`; it started at step `since`. */
+  | { readonly e: 'pin'; readonly addr: number; readonly pfn: number; readonly since: number }
+  | { readonly e: 'unpin'; readonly addr: number; readonly pfn: number }
+  /** khugepaged copied `from` into the huge page `to`, to replace its mapping at `addr`. */
+  | { readonly e: 'copy'; readonly addr: number; readonly from: number; readonly to: number }
+  | { readonly e: 'tlb-fill'; readonly cpu: number; readonly addr: number; readonly pfn: number }
+  | { readonly e: 'pwc-fill'; readonly cpu: number; readonly slot: number; readonly pfn: number }
+  /** A user access through the TLB; `frameGen`/`frameKind` as at the access. */
+  | { readonly e: 'hw-access'; readonly cpu: number; readonly addr: number; readonly pfn: number; readonly gen: number;
+      readonly frameKind: FrameKind; readonly frameGen: number }
+  | { readonly e: 'lock'; readonly lock: string; readonly mode: 'spin' | 'read' | 'write' | 'downgrade' }
+  | { readonly e: 'unlock'; readonly lock: string; readonly mode: 'spin' | 'read' | 'write' }
+  | { readonly e: 'trylock-failed'; readonly lock: string }
+  | { readonly e: 'irq'; readonly cpu: number; readonly off: boolean }
+  | { readonly e: 'rcu'; readonly cpu: number; readonly depth: number }
+  | { readonly e: 'ipi-send'; readonly from: number; readonly to: readonly number[]; readonly pending: readonly number[] }
+  | { readonly e: 'ipi-take'; readonly cpu: number; readonly from: ActorId }
+  /** TLB and paging-structure caches invalidated on these CPUs. */
+  | { readonly e: 'flush'; readonly cpus: readonly number[]; readonly how: 'ipi' | 'broadcast' | 'hypercall' | 'local' }
+  | { readonly e: 'call-rcu'; readonly label: string; readonly waitFor: readonly number[] }
+  | { readonly e: 'mm-users'; readonly now: number }
+  /** A zap that must leave nothing mapped in [start, end) has finished. */
+  | { readonly e: 'zap-done'; readonly start: number; readonly end: number }
+  /** BUG_ON() / VM_BUG_ON() in the modelled code. */
+  | { readonly e: 'bug'; readonly msg: string };

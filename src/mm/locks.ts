@@ -1,0 +1,78 @@
+// Spinlocks and rwsems. Taking a lock is one step; waiting for it is no step at all (the actor is
+// blocked and the scheduler runs someone else). No fairness is modelled: a waiting writer does not
+// hold off new readers, which only widens the set of schedules.
+
+import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
+import { NOBODY, type RwSem, type SpinLock } from './types.js';
+
+export function* spin_lock(c: Ctx, l: SpinLock): ActorGen {
+  yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  spin_take(c, l);
+  yield step(`spin_lock(${l.name})`);
+}
+
+/** The acquisition itself, for a caller that has waited for the lock and yields its own step. */
+export function spin_take(c: Ctx, l: SpinLock): void {
+  l.owner = c.id;
+  c.m.events.push({ e: 'lock', lock: l.name, mode: 'spin' });
+}
+
+export function spin_unlock(c: Ctx, l: SpinLock): void {
+  if (l.owner !== c.id) c.m.events.push({ e: 'bug', msg: `spin_unlock(${l.name}) by a CPU that does not hold it` });
+  l.owner = NOBODY;
+  c.m.events.push({ e: 'unlock', lock: l.name, mode: 'spin' });
+}
+
+function addReader(s: RwSem, id: number): void {
+  s.readers.push(id);
+  s.readers.sort((a, b) => a - b);
+}
+
+export function* down_read(c: Ctx, s: RwSem): ActorGen {
+  yield* blockUntil(`down_read(${s.name})`, () => s.writer === NOBODY);
+  addReader(s, c.id);
+  c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
+  yield step(`${s.name === 'mmap_lock' ? 'mmap_read_lock' : `down_read`}(${s.name})`);
+}
+
+export function* down_write(c: Ctx, s: RwSem): ActorGen {
+  yield* blockUntil(`down_write(${s.name})`, () => s.writer === NOBODY && s.readers.length === 0);
+  s.writer = c.id;
+  c.m.events.push({ e: 'lock', lock: s.name, mode: 'write' });
+  yield step(`${s.name === 'mmap_lock' ? 'mmap_write_lock' : 'down_write'}(${s.name})`);
+}
+
+/** down_write_trylock(): the caller yields the step (its label says what it does on failure). */
+export function down_write_trylock(c: Ctx, s: RwSem): boolean {
+  if (s.writer !== NOBODY || s.readers.length > 0) {
+    c.m.events.push({ e: 'trylock-failed', lock: s.name });
+    return false;
+  }
+  s.writer = c.id;
+  c.m.events.push({ e: 'lock', lock: s.name, mode: 'write' });
+  return true;
+}
+
+export function up_read(c: Ctx, s: RwSem): void {
+  const i = s.readers.indexOf(c.id);
+  if (i < 0) c.m.events.push({ e: 'bug', msg: `up_read(${s.name}) by a task that does not hold it` });
+  else s.readers.splice(i, 1);
+  c.m.events.push({ e: 'unlock', lock: s.name, mode: 'read' });
+}
+
+export function up_write(c: Ctx, s: RwSem): void {
+  if (s.writer !== c.id) c.m.events.push({ e: 'bug', msg: `up_write(${s.name}) by a task that does not hold it` });
+  s.writer = NOBODY;
+  c.m.events.push({ e: 'unlock', lock: s.name, mode: 'write' });
+}
+
+/** downgrade_write(): write to read without letting a writer in between. */
+export function downgrade_write(c: Ctx, s: RwSem): void {
+  if (s.writer !== c.id) c.m.events.push({ e: 'bug', msg: `downgrade_write(${s.name}) without holding it for write` });
+  s.writer = NOBODY;
+  addReader(s, c.id);
+  c.m.events.push({ e: 'lock', lock: s.name, mode: 'downgrade' });
+}
+
+export function holdsWrite(c: Ctx, s: RwSem): boolean { return s.writer === c.id; }
+export function holdsRead(c: Ctx, s: RwSem): boolean { return s.readers.includes(c.id); }

@@ -1,0 +1,107 @@
+// A scenario: which actors run, with which arguments, on which architecture, era and variants.
+// buildScenario() validates every name and argument and throws a ModelError that lists what is
+// accepted. The RCU callback runner is always added last: every scenario needs its grace periods.
+
+import { ARCHES, ARCH_IDS, paravirtGuest, type Arch, type ArchId } from './arch.js';
+import type { ActorDef, Args } from './actor.js';
+import { ModelError, unknownName } from './errors.js';
+import { ACTORS, actorNames, rcu_callbacks } from './actors/index.js';
+import { exit_mmap_actor, mmput } from './actors/exit_mmap.js';
+import type { ActorGen, Ctx } from './step.js';
+import { makeSwitches, parseEra, type EraId, type Switches, type VariantId, parseVariant } from './switches.js';
+
+export interface ActorCall {
+  readonly actor: string;
+  readonly args?: Readonly<Record<string, number>>;
+}
+
+export interface ScenarioSpec {
+  readonly arch: string;
+  readonly era?: string;
+  readonly variants?: readonly string[];
+  readonly actors: readonly ActorCall[];
+}
+
+export interface ScenarioActor {
+  readonly def: ActorDef;
+  /** Unique in the scenario: the actor's name, with #2, #3 for repeats. */
+  readonly name: string;
+  readonly args: Args;
+  /** The actor's body, and for a user thread of an exiting process, its mmput() at thread exit. */
+  readonly run: (c: Ctx) => ActorGen;
+}
+
+export interface Scenario {
+  readonly archId: ArchId;
+  /** The architecture as the switches leave it (V8 makes an IPI arch a paravirt guest). */
+  readonly arch: Arch;
+  readonly sw: Switches;
+  readonly actors: readonly ScenarioActor[];
+  /** mm_users at the start: one per user thread if the process exits in the scenario (the last
+   *  mmput() tears the mm down), else one more for the rest of the process. */
+  readonly mmUsers: number;
+}
+
+export function parseArch(name: string): ArchId {
+  const a = ARCH_IDS.find((x) => x === name);
+  if (!a) throw unknownName('unknown-arch', 'architecture', name, ARCH_IDS);
+  return a;
+}
+
+export function findActor(name: string, pool: readonly ActorDef[] = ACTORS): ActorDef {
+  const d = pool.find((a) => a.name === name);
+  if (!d) throw unknownName('unknown-actor', 'actor', name, pool.map((a) => a.name));
+  return d;
+}
+
+function bindArgs(def: ActorDef, given: Readonly<Record<string, number>>): Args {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(given).sort()) {
+    if (!def.params.some((p) => p.name === k)) {
+      const ok = def.params.map((p) => p.name);
+      throw new ModelError('bad-argument', `actor '${def.name}' has no argument '${k}': accepted are ${ok.length ? ok.join(', ') : '(none)'}`, ok);
+    }
+  }
+  for (const p of def.params) {
+    const v = given[p.name] ?? p.default;
+    if (!Number.isInteger(v) || v < p.min || v > p.max) {
+      throw new ModelError('bad-argument', `actor '${def.name}' argument '${p.name}' = ${v}: accepted are integers ${p.min}..${p.max}`, [`${p.min}..${p.max}`]);
+    }
+    out[p.name] = v;
+  }
+  return out;
+}
+
+export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = ACTORS): Scenario {
+  const archId = parseArch(spec.arch);
+  const era: EraId | undefined = spec.era === undefined ? undefined : parseEra(spec.era);
+  const variants: VariantId[] = (spec.variants ?? []).map((v) => parseVariant(v).id);
+  const sw = makeSwitches(era, variants);
+  const arch = sw.bugs.has('paravirt-flush-no-rcu') ? paravirtGuest(ARCHES[archId]) : ARCHES[archId];
+  const seen = new Map<string, number>();
+  const actors: ScenarioActor[] = spec.actors.map((call) => {
+    const def = findActor(call.actor, pool);
+    if (def.eras && !def.eras.includes(sw.era)) {
+      throw new ModelError('unknown-actor', `actor '${def.name}' is not modelled in era ${sw.era}: it is in ${def.eras.join(', ')}`, def.eras);
+    }
+    const n = (seen.get(def.name) ?? 0) + 1;
+    seen.set(def.name, n);
+    const args = bindArgs(def, call.args ?? {});
+    return { def, name: n === 1 ? def.name : `${def.name}#${n}`, args, run: (c: Ctx) => def.run(c, args) };
+  });
+  const exits = actors.some((a) => a.def === exit_mmap_actor);
+  const threads = actors.filter((a) => a.def.inMm && a.def.daemon === 'no');
+  const withMmput = actors.map((a) => (exits && a.def !== exit_mmap_actor && threads.includes(a)
+    ? { ...a, run: (c: Ctx) => threadThenMmput(a.def.run(c, a.args), c) }
+    : a));
+  withMmput.push({ def: rcu_callbacks, name: 'rcu', args: {}, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
+  return { archId, arch, sw, actors: withMmput, mmUsers: exits ? threads.length : threads.length + 1 };
+}
+
+/** A user thread of an exiting process: its work, then its own mmput() as it exits. */
+function* threadThenMmput(body: ActorGen, c: Ctx): ActorGen {
+  yield* body;
+  yield* mmput(c, false);
+}
+
+export { actorNames };

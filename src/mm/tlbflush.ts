@@ -1,0 +1,97 @@
+// TLB flushes and page-table freeing, per architecture (arch.ts).
+//
+// include/asm-generic/tlb.h, mm/mmu_gather.c: unmap code gathers pages and tables in an mmu_gather,
+// flushes the TLB, then frees them; with CONFIG_MMU_GATHER_RCU_TABLE_FREE the tables go through
+// call_rcu (tlb_remove_table_rcu), so a walker with IRQs off (an RCU reader) holds them off.
+
+import { call_rcu, flushLocal, send_ipi_and_wait } from './cpu.js';
+import { freeFrame, put_page } from './frames.js';
+import { step, type ActorGen, type Ctx } from './step.js';
+import type { Model } from './types.js';
+
+/** flush_tlb_range() / flush_tlb_mm(): on an IPI architecture, IPI every other CPU in mm_cpumask and
+ *  wait; otherwise invalidate every CPU at once and wait for nobody. */
+export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()'): ActorGen {
+  const m = c.m;
+  flushLocal(c.cpu);
+  if (m.arch.flush === 'ipi') {
+    const targets = m.cpus.filter((cpu) => cpu.inMm);
+    m.events.push({ e: 'flush', cpus: [c.cpu.id], how: 'local' });
+    yield* send_ipi_and_wait(c, targets, true, `${label}: IPI`);
+    return;
+  }
+  for (const cpu of m.cpus) flushLocal(cpu);
+  m.events.push({ e: 'flush', cpus: m.cpus.map((cpu) => cpu.id), how: m.arch.flush });
+  yield step(`${label}: ${m.arch.flush === 'broadcast' ? 'broadcast invalidate' : 'flush hypercall'}, no IPI`);
+}
+
+/** tlb_remove_table_sync_one() (2ba99c5e0881): an IPI to every CPU, waited for, where tables are freed
+ *  by RCU; a no-op elsewhere (no step). */
+export function* tlb_remove_table_sync_one(c: Ctx): ActorGen {
+  if (!c.m.arch.syncOneIpi) return;
+  yield* send_ipi_and_wait(c, c.m.cpus, false, 'tlb_remove_table_sync_one()');
+}
+
+/** pte_free(): free a page table now, whatever the architecture. */
+export function pte_free(m: Model, pfn: number): void {
+  freeFrame(m, pfn, 'now');
+}
+
+/** pte_free_defer() (v6.6, 1d65b771bc08's series): free after an RCU grace period on every arch. */
+export function pte_free_defer(c: Ctx, pfn: number): void {
+  call_rcu(c.m, c.id, `pte_free_now(${pfn})`, (m) => freeFrame(m, pfn, 'rcu'));
+}
+
+/** struct mmu_gather, per unmapping actor. */
+export interface MmuGather {
+  readonly fullmm: boolean;
+  /** Data pages whose mapping was cleared: one reference each is dropped after the flush. */
+  readonly pages: number[];
+  /** Page tables unhooked by free_pgtables(). */
+  readonly tables: number[];
+  needFlush: boolean;
+}
+
+export function tlb_gather_mmu(fullmm: boolean): MmuGather {
+  return { fullmm, pages: [], tables: [], needFlush: false };
+}
+
+/** tlb_remove_page(): the mapping's reference goes when the gather is flushed. */
+export function tlb_remove_page(tlb: MmuGather, pfn: number): void {
+  tlb.pages.push(pfn);
+  tlb.needFlush = true;
+}
+
+/** pte_free_tlb() → tlb_remove_table(). */
+export function tlb_remove_table(tlb: MmuGather, pfn: number): void {
+  tlb.tables.push(pfn);
+  tlb.needFlush = true;
+}
+
+/** tlb_flush_mmu(): flush the TLB, then free the gathered pages and tables. */
+export function* tlb_flush_mmu(c: Ctx, tlb: MmuGather): ActorGen {
+  if (!tlb.needFlush) return;
+  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()');
+  tlb.needFlush = false;
+  const m = c.m;
+  for (const pfn of tlb.pages.splice(0)) put_page(m, pfn, 'after-flush');
+  const tables = tlb.tables.splice(0);
+  if (tables.length === 0) {
+    yield step('tlb_flush_mmu_free(): free_pages_and_swap_cache()');
+    return;
+  }
+  if (m.arch.tableFree === 'rcu') {
+    call_rcu(m, c.id, `tlb_remove_table_rcu(${tables.join(',')})`, (mm) => {
+      for (const pfn of tables) freeFrame(mm, pfn, 'rcu');
+    });
+    yield step('tlb_flush_mmu_free(): tlb_table_flush() → call_rcu(tlb_remove_table_rcu)');
+  } else {
+    for (const pfn of tables) freeFrame(m, pfn, 'after-flush');
+    yield step('tlb_flush_mmu_free(): free page tables');
+  }
+}
+
+/** tlb_finish_mmu(). */
+export function* tlb_finish_mmu(c: Ctx, tlb: MmuGather): ActorGen {
+  yield* tlb_flush_mmu(c, tlb);
+}

@@ -1,0 +1,66 @@
+// A violation is a typed value. Each names its kind, the frame (where there is one), the step that
+// freed or changed what was used (`changedBy`), and the step that used it (`usedBy`).
+
+import type { PmdEntry } from '../mm/entries.js';
+import type { FrameKind } from '../mm/types.js';
+
+/** A step of the execution, as the oracle names it. */
+export interface StepRef {
+  readonly step: number;
+  readonly actor: number;
+  readonly name: string;
+  readonly label: string;
+}
+
+interface Base {
+  readonly pfn: number | null;
+  readonly usedBy: StepRef;
+  readonly changedBy: StepRef | null;
+  readonly message: string;
+}
+
+export type Violation =
+  /** A walker read a pte from, or took the ptl of, a table that had been freed. */
+  | (Base & { readonly kind: 'table-use-after-free'; readonly via: 'sw' | 'hw' | 'ptl' })
+  /** ... a table freed and allocated again since the walker took its pointer. */
+  | (Base & { readonly kind: 'table-reused'; readonly via: 'sw' | 'hw' | 'ptl'; readonly nowKind: FrameKind })
+  /** ... frame 0, as pmd_page() of a none pmd gives ("BUG: Bad page map ... pmd:00000000"). */
+  | (Base & { readonly kind: 'frame-zero-walked'; readonly via: 'sw' | 'hw' | 'ptl' })
+  /** ... a frame that is not a pte table at all (a torn or huge pmd taken for a table). */
+  | (Base & { readonly kind: 'bogus-table-walked'; readonly via: 'sw' | 'hw' | 'ptl'; readonly nowKind: FrameKind })
+  /** A TLB or paging-structure cache entry still points to a frame being freed. */
+  | (Base & { readonly kind: 'stale-tlb'; readonly cpu: number; readonly cache: 'tlb' | 'pwc' })
+  /** A user access went through a TLB entry to a freed or reused frame. */
+  | (Base & { readonly kind: 'stale-tlb-access'; readonly cpu: number; readonly addr: number })
+  /** get_page() on a page that is free. */
+  | (Base & { readonly kind: 'ref-on-freed-frame' })
+  /** A page with a GUP pin outstanding was freed. */
+  | (Base & { readonly kind: 'freed-while-pinned'; readonly addr: number })
+  /** A GUP pin on a page that khugepaged copied and replaced while GUP ran: writes through it are lost. */
+  | (Base & { readonly kind: 'stale-pin'; readonly addr: number; readonly copy: number })
+  /** A pmd value that was never stored at any instant of the read. */
+  | (Base & { readonly kind: 'torn-pmd-read'; readonly slot: number; readonly lo: number; readonly hi: number })
+  /** pmd_clear_bad() cleared a valid mapping. */
+  | (Base & { readonly kind: 'valid-mapping-cleared'; readonly slot: number; readonly old: PmdEntry })
+  /** A zap that had to remove every mapping in its range left one. */
+  | (Base & { readonly kind: 'mapping-survives-zap'; readonly addr: number })
+  /** BUG_ON() in the modelled code. */
+  | (Base & { readonly kind: 'kernel-bug' })
+  /** At the end: a frame allocated that nothing refers to, or a refcount above its references. */
+  | (Base & { readonly kind: 'leak'; readonly refcount: number; readonly refs: number })
+  /** At the end: a refcount below its references, or an entry pointing to a free frame. */
+  | (Base & { readonly kind: 'bad-refcount'; readonly refcount: number; readonly refs: number })
+  /** At the end: rss or nr_ptes disagree with the tables. */
+  | (Base & { readonly kind: 'counter-mismatch'; readonly counter: 'rss' | 'nr_ptes'; readonly value: number; readonly expected: number })
+  /** Every actor left is blocked. */
+  | (Base & { readonly kind: 'deadlock'; readonly blocked: readonly string[] })
+  /** A finished actor still holds a lock, IRQs off or an RCU read side. */
+  | (Base & { readonly kind: 'lock-held-at-exit'; readonly what: string });
+
+export type ViolationKind = Violation['kind'];
+
+export const VIOLATION_KINDS: readonly ViolationKind[] = [
+  'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
+  'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared',
+  'mapping-survives-zap', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
+];
