@@ -35,6 +35,10 @@ export function alloc_page(c: Ctx, kind: FrameKind): number {
 export function freeFrame(m: Model, pfn: number, how: FreeHow): void {
   const f = frameOf(m, pfn);
   const kind = f.kind;
+  if (kind === 'free') {
+    m.events.push({ e: 'bug', msg: `BUG: Bad page state: frame ${pfn} freed twice` });
+    return;
+  }
   f.kind = 'free';
   f.refcount = 0;
   f.gen++;

@@ -37,8 +37,14 @@ function cpu(id: number, spec: CpuSpec): Cpu {
   };
 }
 
-/** `mmUsers`: the references on mm_users at the start (one per user thread that will mmput()). */
-export function buildModel(archId: ArchId, arch: Arch, sw: Switches, cpus: readonly CpuSpec[], mmUsers = 1): Model {
+/** The facts about the mm that the scenario sets: mm_users at the start (one per user thread that
+ *  will mmput()), and whether khugepaged's scan cursor is on this mm. */
+export interface MmSetup {
+  readonly mmUsers: number;
+  readonly khugepagedScanning: boolean;
+}
+
+export function buildModel(archId: ArchId, arch: Arch, sw: Switches, cpus: readonly CpuSpec[], setup: MmSetup = { mmUsers: 1, khugepagedScanning: false }): Model {
   const frames: Frame[] = [];
   for (let pfn = 0; pfn < NR_FRAMES; pfn++) frames.push(frame(pfn, 'free', 0));
   const set = (pfn: number, kind: FrameKind, refcount: number) => {
@@ -67,7 +73,7 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, cpus: reado
   const m: Model = {
     archId, arch, sw, frames,
     mm: {
-      mm_users: mmUsers,
+      mm_users: setup.mmUsers,
       mmap_lock: { name: 'mmap_lock', writer: NOBODY, readers: [] },
       anon_vma_lock: { name: 'anon_vma', writer: NOBODY, readers: [] },
       vmas: [
@@ -82,6 +88,7 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, cpus: reado
       nr_ptes: 3,
       exiting: false,
       core_state: false,
+      khugepaged_scanning: setup.khugepagedScanning,
     },
     file: { i_mmap_rwsem: { name: 'i_mmap_rwsem', writer: NOBODY, readers: [] }, hpage: [0, 0, 6, 8] },
     cpus: cpus.map((s, i) => cpu(i, s)),

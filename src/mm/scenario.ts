@@ -8,6 +8,9 @@ import { ModelError, unknownName } from './errors.js';
 import { ACTORS, actorNames, rcu_callbacks } from './actors/index.js';
 import { exit_mmap_actor, mmput } from './actors/exit_mmap.js';
 import type { ActorGen, Ctx } from './step.js';
+import type { MmSetup } from './model.js';
+import { collapse_huge_page } from './actors/collapse_huge_page.js';
+import { collapse_pte_mapped_thp } from './actors/collapse_pte_mapped_thp.js';
 import { makeSwitches, parseEra, type EraId, type Switches, type VariantId, parseVariant } from './switches.js';
 
 export interface ActorCall {
@@ -37,9 +40,11 @@ export interface Scenario {
   readonly arch: Arch;
   readonly sw: Switches;
   readonly actors: readonly ScenarioActor[];
-  /** mm_users at the start: one per user thread if the process exits in the scenario (the last
-   *  mmput() tears the mm down), else one more for the rest of the process. */
-  readonly mmUsers: number;
+  /** mm_users at the start (one per user thread if the process exits in the scenario, so that the
+   *  last mmput() tears the mm down; else one more for the rest of the process), and whether
+   *  khugepaged is scanning this mm (collapse_huge_page and collapse_pte_mapped_thp only run on the
+   *  mm being scanned; exit_mmap's `scanned` says so for retract). */
+  readonly mm: MmSetup;
 }
 
 export function parseArch(name: string): ArchId {
@@ -95,13 +100,15 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = AC
     ? { ...a, run: (c: Ctx) => threadThenMmput(a.def.run(c, a.args), c) }
     : a));
   withMmput.push({ def: rcu_callbacks, name: 'rcu', args: {}, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
-  return { archId, arch, sw, actors: withMmput, mmUsers: exits ? threads.length : threads.length + 1 };
+  const khugepagedScanning = actors.some((a) => a.def === collapse_huge_page || a.def === collapse_pte_mapped_thp
+    || (a.def === exit_mmap_actor && a.args['scanned'] === 1));
+  return { archId, arch, sw, actors: withMmput, mm: { mmUsers: exits ? threads.length : threads.length + 1, khugepagedScanning } };
 }
 
 /** A user thread of an exiting process: its work, then its own mmput() as it exits. */
 function* threadThenMmput(body: ActorGen, c: Ctx): ActorGen {
   yield* body;
-  yield* mmput(c, false);
+  yield* mmput(c);
 }
 
 export { actorNames };

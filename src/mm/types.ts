@@ -88,6 +88,9 @@ export interface Mm {
   exiting: boolean;
   /** mm->core_state: set by coredump_wait(); what mmget_still_valid() tested until v5.10. */
   core_state: boolean;
+  /** khugepaged_scan.mm_slot is this mm's: khugepaged is working on it, so __khugepaged_exit() waits
+   *  for its mmap_lock. retract_page_tables() also reaches mms it is not scanning. */
+  readonly khugepaged_scanning: boolean;
 }
 
 export interface TlbEntry {

@@ -15,17 +15,17 @@ import { eraAtLeast } from '../switches.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import { free_pgtables, unmap_vmas } from '../zap.js';
 
-/** mmput(): drop this thread's mm_users reference; the last one tears the mm down (__mmput).
- *  `scanned`: khugepaged's scan cursor is on this mm, so __khugepaged_exit() waits for it by taking
- *  and dropping mmap_lock for write. */
-export function* mmput(c: Ctx, scanned: boolean): ActorGen {
+/** mmput(): drop this thread's mm_users reference; the one that drops the last tears the mm down
+ *  (__mmput). If khugepaged's scan cursor is on this mm, __khugepaged_exit() waits for khugepaged by
+ *  taking and dropping mmap_lock for write. */
+export function* mmput(c: Ctx): ActorGen {
   const mm = c.m.mm;
-  mm.mm_users--;
+  const last = --mm.mm_users === 0;
   c.m.events.push({ e: 'mm-users', now: mm.mm_users });
   yield step('mmput(): atomic_dec_and_test(&mm->mm_users)');
-  if (mm.mm_users > 0) return;
+  if (!last) return;
   mm.exiting = true;
-  if (scanned) {
+  if (mm.khugepaged_scanning) {
     yield* down_write(c, mm.mmap_lock);
     up_write(c, mm.mmap_lock);
     yield step('__mmput(): __khugepaged_exit(): mmap_write_unlock(mm)');
@@ -61,13 +61,14 @@ export const exit_mmap_actor: ActorDef = {
   follows: 'kernel/exit.c exit_mm(), kernel/fork.c mmput(), mm/khugepaged.c __khugepaged_exit(), mm/mmap.c exit_mmap(); v5.8–v5.16 unlocked, v6.0+ read then write mmap_lock',
   inMm: true,
   daemon: 'no',
-  params: [{ name: 'scanned', min: 0, max: 1, default: 0, doc: "1 if khugepaged's scan cursor is on this mm (__khugepaged_exit() then waits for mmap_lock)" }],
+  params: [{ name: 'scanned', min: 0, max: 1, default: 0, doc: "1 if khugepaged's scan cursor is on this mm (__khugepaged_exit() then waits for mmap_lock); implied by collapse_huge_page and collapse_pte_mapped_thp" }],
   *run(c, args) {
     const mm = c.m.mm;
     // exit_mm(): mmap_read_lock(mm); ... current->mm = NULL; mmap_read_unlock(mm);
     yield* down_read(c, mm.mmap_lock);
     up_read(c, mm.mmap_lock);
     yield step('exit_mm(): current->mm = NULL; mmap_read_unlock(mm)');
-    yield* mmput(c, args['scanned'] === 1);
+    void args;
+    yield* mmput(c);
   },
 };
