@@ -117,7 +117,7 @@ export function parseVariant(name: string): Variant {
 
 /** The switches for an era plus variants. Without an era, the home era of the (first) variant, or the
  *  newest era. A variant whose code the era lacks is an error naming the eras it applies to. */
-export function makeSwitches(era: EraId | undefined, variants: readonly VariantId[] = []): Switches {
+export function makeSwitches(era: EraId | undefined, variants: readonly string[] = []): Switches {
   const vs = variants.map(parseVariant);
   const eraId = era ?? vs[0]?.home ?? 'v6.6';
   for (const v of vs) {
