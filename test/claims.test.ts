@@ -45,7 +45,7 @@ test('claim 2: a hardware walk that cached the retracted table has it flushed be
     { 'hw-address': [8, 8] },
   );
   t.is(exec.violation, null, describe(exec));
-  const events = exec.trace.flatMap((s) => s.events ?? []);
+  const events = exec.trace.flatMap((s) => s.events);
   t.true(events.some((e) => e.e === 'pwc-fill' && e.pfn === 5), 'the walk cached table 5 in the paging-structure cache');
   t.true(events.some((e) => e.e === 'free' && e.pfn === 5), 'retract freed table 5');
 });

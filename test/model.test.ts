@@ -62,7 +62,7 @@ test('an IPI to a CPU with IRQs off waits until it turns them on; the sender blo
   const after = stepOf(exec, 'sender', 'after the IPIs');
   t.true(after > stepOf(exec, 'irqs_off', 'local_irq_restore'), 'the sender went on only after the target took the IPI');
   t.true(stepOf(exec, 'irqs_off', 'work with IRQs off') < after);
-  const takes = exec.trace.flatMap((s) => s.events ?? []).filter((e) => e.e === 'ipi-take');
+  const takes = exec.trace.flatMap((s) => s.events).filter((e) => e.e === 'ipi-take');
   t.true(takes.some((e) => e.e === 'ipi-take' && e.cpu === 0), 'CPU 0 took its IPI');
 });
 

@@ -26,8 +26,8 @@ export interface TraceStep {
   readonly step: number;
   readonly actor: number;
   readonly label: string;
-  /** The step's events, when the execution was run with `trace: true`. */
-  readonly events: readonly MmEvent[] | null;
+  /** What the step did, as the model recorded it. */
+  readonly events: readonly MmEvent[];
 }
 
 export type Outcome = 'clean' | 'violation' | 'step-limit';
@@ -36,6 +36,7 @@ export interface Execution {
   readonly outcome: Outcome;
   readonly violation: Violation | null;
   readonly steps: number;
+  /** Empty unless the execution was run with `trace: true`. */
   readonly trace: readonly TraceStep[];
   /** Actor names, by id, as the trace uses them. */
   readonly names: readonly string[];
@@ -43,7 +44,8 @@ export interface Execution {
 }
 
 export interface ExecOptions {
-  /** Keep each step's events in the trace (for rendering); off for speed in campaigns. */
+  /** Keep the trace: each step with its events (for rendering). Off for speed in campaigns: a
+   *  failure is run again with the trace on, which gives the same execution. */
   readonly trace?: boolean;
   readonly maxSteps?: number;
 }
@@ -78,7 +80,9 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   const trace: TraceStep[] = [];
   let steps = 0;
   let last = -1;
-  let lastRef: StepRef = { step: -1, actor: -1, name: '', label: 'start' };
+  let lastStep = -1;
+  let lastActor = -1;
+  let lastLabel = 'start';
   const runnable: number[] = [];
 
   const finish = (outcome: Outcome, violation: Violation | null): Execution =>
@@ -97,6 +101,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
       const blocked = foreground
         ? runners.filter((r) => !r.done && r.daemon === 'no').map((r) => `${names[r.id]} waits in ${r.waitLabel}`)
         : [];
+      const lastRef: StepRef = { step: lastStep, actor: lastActor, name: names[lastActor] ?? '', label: lastLabel };
       const v = oracle.end({ blocked, finished: runners.map((r) => r.done), names, last: lastRef });
       return finish(v ? 'violation' : 'clean', v);
     }
@@ -120,12 +125,15 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     } else {
       label = res.value.label;
     }
-    lastRef = { step: steps, actor: r.id, name: names[r.id] ?? '', label };
-    trace.push({ step: steps, actor: r.id, label, events: keepEvents ? m.events.slice() : null });
+    if (keepEvents) trace.push({ step: steps, actor: r.id, label, events: m.events.slice() });
+    lastStep = steps;
+    lastActor = r.id;
+    lastLabel = label;
     steps++;
     last = r.id;
     sched.observe?.(r.id, label);
-    const v = oracle.step(lastRef, m.events);
+    if (m.events.length === 0) continue;
+    const v = oracle.step({ step: lastStep, actor: r.id, name: names[r.id] ?? '', label }, m.events);
     m.events.length = 0;
     if (v) return finish('violation', v);
   }
