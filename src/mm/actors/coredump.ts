@@ -10,6 +10,7 @@ import type { ActorDef } from '../actor.js';
 import { NR_PAGES } from '../entries.js';
 import { put_page } from '../frames.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
+import { find_vma } from '../model.js';
 import { step } from '../step.js';
 import type { Model } from '../types.js';
 import { eraAtLeast, has } from '../switches.js';
@@ -31,7 +32,9 @@ export const coredump: ActorDef = {
     yield step('coredump_wait(): mm->core_state = &core_state; zap_threads(); mmap_write_unlock(mm)');
     const locked = eraAtLeast(m.sw, 'v5.10') && !has(m.sw, 'coredump-unlocked');
     if (locked) yield* down_read(c, mm.mmap_lock);
-    const page = yield* follow_page_mask(c, args['addr'] ?? 0);
+    // __get_user_pages(): find_extend_vma() first; a range munmap() has detached is not walked.
+    const addr = args['addr'] ?? 0;
+    const page = find_vma(m, addr) ? yield* follow_page_mask(c, addr) : null;
     if (locked) up_read(c, mm.mmap_lock);
     yield step(`get_dump_page()${locked ? ': mmap_read_unlock(mm)' : ''}`);
     if (page === null) return;
