@@ -64,6 +64,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   const keepEvents = opts.trace === true;
   const calls = scn.actors;
   const m = buildModel(scn.archId, scn.arch, scn.sw, calls.map((a, i) => ({ actor: i, inMm: a.def.inMm })), scn.mm);
+  m.tracing = keepEvents;
   m.choose = (n, what) => {
     if (n <= 1) return 0;
     const k = sched.choose(n, what);

@@ -14,6 +14,8 @@ export type MmEvent =
   /** A pmd value was read and is about to be acted on. For a two-step read, `since` is the step of the
    *  first half: the value must have been stored at some instant in [since, now]. */
   | { readonly e: 'pmd-read'; readonly slot: number; readonly lo: number; readonly hi: number; readonly since: number }
+  /** What a pmd read returned: recorded only when a trace is wanted (Model.tracing), for the trace. */
+  | { readonly e: 'pmd-load'; readonly slot: number; readonly value: PmdEntry }
   /** pmd_clear_bad(): a walker cleared a pmd it judged corrupt. */
   | { readonly e: 'pmd-clear-bad'; readonly slot: number; readonly old: PmdEntry }
   /** A pte was read or written through a table pointer (pfn, gen) taken earlier; `frameKind` and

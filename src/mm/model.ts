@@ -96,6 +96,7 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, cpus: reado
     events: [],
     choose: () => 0,
     step: 0,
+    tracing: false,
   };
   return m;
 }

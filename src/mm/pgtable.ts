@@ -40,6 +40,7 @@ export function pmdEntryAt(m: Model, slot: number): PmdEntry {
 function makeVal(m: Model, slot: number, lo: number, hi: number, since: number): PmdVal {
   const entry = pmdDecode(lo, hi);
   const f = m.frames[pmd_pfn(entry)];
+  if (m.tracing) m.events.push({ e: 'pmd-load', slot, value: entry });
   return { slot, entry, lo, hi, gen: f ? f.gen : -1, since };
 }
 

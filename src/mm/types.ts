@@ -146,6 +146,8 @@ export interface Model {
   choose: (n: number, what: string) => number;
   /** Index of the step being run (for events that remember when). */
   step: number;
+  /** Record the events that only the trace needs (what each pmd read returned). */
+  tracing: boolean;
 }
 
 export type { PmdEntry, PteEntry };

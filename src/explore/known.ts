@@ -1,0 +1,33 @@
+// Races that were real and unfixed at a release (docs/known-races.md). A failure in such an era that
+// matches one is reported as known, not new: the era is not expected to be clean of it.
+
+import type { ArchId } from '../mm/arch.js';
+import type { EraId } from '../mm/switches.js';
+import type { ViolationKind } from '../oracle/violations.js';
+
+export interface KnownRace {
+  readonly id: string;
+  readonly eras: readonly EraId[];
+  readonly arches: readonly ArchId[];
+  /** The (shrunk) scenario's actors are all among these. */
+  readonly actors: readonly string[];
+  readonly kinds: readonly ViolationKind[];
+}
+
+const ALL: readonly ArchId[] = ['x86-ipi', 'rcu-table-free', 'x86-pae'];
+const TABLE_UAF: readonly ViolationKind[] = ['table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'torn-pmd-read'];
+
+export const KNOWN_RACES: readonly KnownRace[] = [
+  { id: 'retract-no-exit-test', eras: ['v5.8'], arches: ALL, actors: ['exit_mmap', 'coredump', 'collapse_file'], kinds: TABLE_UAF },
+  { id: 'exit-mmput-window', eras: ['v5.10'], arches: ALL, actors: ['exit_mmap', 'collapse_file'], kinds: TABLE_UAF },
+  { id: 'khugepaged-no-ipi-sync', eras: ['v5.8', 'v5.10'], arches: ['rcu-table-free'], actors: ['gup_fast', 'collapse_file', 'collapse_pte_mapped_thp', 'collapse_huge_page'], kinds: TABLE_UAF },
+  { id: 'gup-fast-no-pmd-recheck', eras: ['v5.8', 'v5.10'], arches: ['rcu-table-free'], actors: ['gup_fast', 'collapse_huge_page'], kinds: ['stale-pin'] },
+  { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'collapse_pte_mapped_thp'],
+    kinds: [...TABLE_UAF, 'kernel-bug', 'bad-refcount', 'counter-mismatch'] },
+];
+
+export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind): string | null {
+  const base = actors.map((a) => a.replace(/#\d+$/, ''));
+  const hit = KNOWN_RACES.find((k) => k.eras.includes(era) && k.arches.includes(arch) && k.kinds.includes(kind) && base.every((a) => k.actors.includes(a)));
+  return hit?.id ?? null;
+}

@@ -1,0 +1,129 @@
+// A trace drawn the way kernel commit messages draw a race: one column per CPU, headed by the actor,
+// a line per step with the values that matter under it, the line where the oracle fired marked, and
+// the violation explained in words below. And the same trace as JSON.
+
+import { fmtPmd, fmtPte } from '../mm/entries.js';
+import type { MmEvent } from '../mm/events.js';
+import type { Scenario } from '../mm/scenario.js';
+import type { Violation } from '../oracle/violations.js';
+import type { Execution } from './executor.js';
+import { depth, type Schedule } from './schedule.js';
+
+const COL = 44;
+
+/** The values that matter in one event, or null for an event the label already says. */
+export function note(ev: MmEvent): string | null {
+  switch (ev.e) {
+    case 'pmd-load': return `pmd ${ev.slot} = ${fmtPmd(ev.value)}`;
+    case 'pmd-store': return `pmd ${ev.slot}: ${fmtPmd(ev.old)} → ${fmtPmd(ev.now)}`;
+    case 'pte-store': return `pte ${ev.pfn}[${ev.idx}]: ${fmtPte(ev.old)} → ${fmtPte(ev.now)}`;
+    case 'alloc': return `alloc ${ev.pfn} (${ev.kind})`;
+    case 'free': return `free ${ev.pfn} (${ev.kind}${ev.how === 'rcu' ? ', grace period over' : ''})`;
+    case 'irq': return ev.off ? 'IRQs off' : 'IRQs on';
+    case 'ipi-send': return ev.pending.length ? `IPI pending on CPU ${ev.pending.join(', ')} (IRQs off): wait` : null;
+    case 'ipi-take': return `CPU ${ev.cpu} takes the IPI`;
+    case 'call-rcu': return ev.waitFor.length ? `grace period waits for CPU ${ev.waitFor.join(', ')}` : 'grace period: no reader to wait for';
+    case 'pin': return `GUP returns page ${ev.pfn} for address ${ev.addr}`;
+    case 'unpin': return `unpin page ${ev.pfn}`;
+    case 'copy': return `copy page ${ev.from} → ${ev.to}`;
+    case 'ref-get': return ev.ok ? null : `page ${ev.pfn} has refcount 0: no reference`;
+    case 'mm-users': return `mm_users = ${ev.now}`;
+    case 'trylock-failed': return `${ev.lock} is taken`;
+    case 'pmd-clear-bad': return `pmd ${ev.slot} judged bad: was ${fmtPmd(ev.old)}`;
+    case 'bug': return ev.msg;
+    default: return null;
+  }
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = `  ${word}`;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) out.push(line);
+  return out.flatMap((l) => (l.length <= width ? [l] : l.match(new RegExp(`.{1,${width}}`, 'g')) ?? [l]));
+}
+
+function describeViolation(v: Violation): string[] {
+  const lines = [`${v.kind}: ${v.message}`];
+  lines.push(`  used at step ${v.usedBy.step} by ${v.usedBy.name}: ${v.usedBy.label}`);
+  if (v.changedBy) lines.push(`  changed at step ${v.changedBy.step} by ${v.changedBy.name}: ${v.changedBy.label}`);
+  return lines;
+}
+
+export interface RenderInput {
+  readonly scenario: Scenario;
+  readonly schedule: Schedule;
+  readonly exec: Execution;
+}
+
+/** The text form. `exec` must have been run with `trace: true`. */
+export function renderTrace({ scenario, schedule, exec }: RenderInput): string {
+  const used = [...new Set(exec.trace.map((s) => s.actor))].sort((a, b) => a - b);
+  const col = new Map(used.map((id, i) => [id, i]));
+  const width = COL;
+  const pad = (s: string) => s.padEnd(width);
+  const row = (c: number, text: string, num: string) => `${num.padStart(4)}  ${' '.repeat(c * (width + 2))}${text}`.trimEnd();
+  const out: string[] = [];
+  out.push(`      ${used.map((id) => pad(`CPU ${id}: ${exec.names[id] ?? '?'}`)).join('  ')}`.trimEnd());
+  out.push(`      ${used.map(() => '-'.repeat(width)).join('  ')}`);
+  const vStep = exec.violation?.usedBy.step ?? -1;
+  const fired = exec.violation && exec.violation.usedBy.step === exec.trace[exec.trace.length - 1]?.step;
+  for (const s of exec.trace) {
+    const c = col.get(s.actor) ?? 0;
+    const marked = s.step === vStep && fired;
+    const text = wrap(s.label, width - (marked ? 4 : 0));
+    text.forEach((t, i) => out.push(row(c, i === 0 && marked ? `${t.padEnd(width - 4)} <==` : t, i === 0 ? String(s.step) : '')));
+    for (const ev of s.events) {
+      const n = note(ev);
+      if (n) for (const t of wrap(`  ${n}`, width)) out.push(row(c, t, ''));
+    }
+  }
+  const head = `${scenario.archId}, era ${scenario.sw.era}${scenario.sw.variants.length ? `, variants ${scenario.sw.variants.join(', ')}` : ''}; depth ${depth(schedule)} (${schedule.preemptions.length} preemption${schedule.preemptions.length === 1 ? '' : 's'})`;
+  out.unshift(head, '');
+  if (exec.violation) {
+    out.push('', ...describeViolation(exec.violation));
+    if (!fired) out.push('  (found by the audit at the end of the execution)');
+  } else {
+    out.push('', `no violation (${exec.outcome}, ${exec.steps} steps)`);
+  }
+  return out.join('\n');
+}
+
+export interface JsonTrace {
+  readonly version: 1;
+  readonly arch: string;
+  readonly era: string;
+  readonly variants: readonly string[];
+  readonly actors: readonly { readonly cpu: number; readonly name: string; readonly args: Readonly<Record<string, number>> }[];
+  readonly depth: number;
+  readonly schedule: Schedule;
+  readonly steps: readonly { readonly step: number; readonly cpu: number; readonly actor: string; readonly label: string; readonly notes: readonly string[] }[];
+  readonly outcome: string;
+  readonly violation: Violation | null;
+}
+
+/** The JSON form of the same trace. */
+export function traceJson({ scenario, schedule, exec }: RenderInput): JsonTrace {
+  return {
+    version: 1,
+    arch: scenario.archId,
+    era: scenario.sw.era,
+    variants: scenario.sw.variants,
+    actors: scenario.actors.map((a, cpu) => ({ cpu, name: a.name, args: a.args })),
+    depth: depth(schedule),
+    schedule,
+    steps: exec.trace.map((s) => ({
+      step: s.step, cpu: s.actor, actor: exec.names[s.actor] ?? '?', label: s.label,
+      notes: s.events.map(note).filter((n): n is string => n !== null),
+    })),
+    outcome: exec.outcome,
+    violation: exec.violation,
+  };
+}
