@@ -1,0 +1,172 @@
+// A campaign: generate scenarios and schedules by the chosen strategy, run them, and for each distinct
+// failure shrink it, draw its trace and give its replay token. Deterministic from its seed and
+// options, except for how many executions fit in the time given.
+
+import fc from 'fast-check';
+import { actorsArb } from '../src/arbitraries/scenario.js';
+import { execute, type Execution, type Scheduler } from '../src/explore/executor.js';
+import { exhaustive } from '../src/explore/exhaustive.js';
+import { knownRace } from '../src/explore/known.js';
+import { pct } from '../src/explore/pct.js';
+import { depth, follow, recording, type Schedule } from '../src/explore/schedule.js';
+import { splitmix32, uniformRandom } from '../src/explore/schedulers.js';
+import { shrink } from '../src/explore/shrink.js';
+import { encodeToken } from '../src/explore/token.js';
+import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
+import type { ArchId } from '../src/mm/arch.js';
+import type { ActorDef } from '../src/mm/actor.js';
+import { ACTORS } from '../src/mm/actors/index.js';
+import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
+import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
+import type { ViolationKind } from '../src/oracle/violations.js';
+import type { Strategy } from './options.js';
+
+export interface CampaignConfig {
+  readonly archs: readonly ArchId[];
+  readonly era: EraId;
+  readonly variants: readonly VariantId[];
+  readonly pool: readonly ActorDef[];
+  /** For exhaustive: the fixed scenario, in order. */
+  readonly fixedActors: readonly string[] | undefined;
+  readonly strategy: Strategy;
+  readonly depth: number;
+  readonly preemptions: number;
+  readonly timeMs: number | null;
+  readonly runs: number | null;
+  readonly seed: number;
+  readonly shrinkMs: number;
+}
+
+export interface Failure {
+  readonly kind: ViolationKind;
+  readonly actors: readonly string[];
+  readonly arch: ArchId;
+  readonly era: EraId;
+  readonly variants: readonly VariantId[];
+  readonly depth: number;
+  readonly token: string;
+  readonly trace: string;
+  readonly traceJson: JsonTrace;
+  /** The known race it is (docs/known-races.md), or null when it is new. */
+  readonly known: string | null;
+  /** Shrinking reached a fixpoint within its budget. */
+  readonly minimal: boolean;
+  readonly shrinkMs: number;
+  readonly foundAfter: number;
+}
+
+export interface Progress {
+  readonly executions: number;
+  readonly failures: number;
+  readonly elapsedMs: number;
+  /** For exhaustive: schedules still to run. */
+  readonly pending?: number;
+}
+
+export interface CampaignResult {
+  readonly executions: number;
+  readonly durationMs: number;
+  readonly failures: readonly Failure[];
+  /** Exhaustive only: every schedule within the bound was run. */
+  readonly complete?: boolean;
+}
+
+export interface Hooks {
+  readonly now: () => number;
+  readonly onFailure?: (f: Failure) => void;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+/** The campaign's settings from the user's options: era defaulting to the variant's home era. */
+export function resolveEra(era: EraId | undefined, variants: readonly VariantId[]): EraId {
+  return makeSwitches(era, variants).era;
+}
+
+const baseName = (n: string) => n.replace(/#\d+$/, '');
+
+export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
+  const t0 = hooks.now();
+  const rng = splitmix32(cfg.seed);
+  const seen = new Set<string>();
+  const failures: Failure[] = [];
+  let executions = 0;
+  let lastProgress = t0;
+  const timeUp = () => cfg.timeMs !== null && hooks.now() - t0 >= cfg.timeMs;
+  const runsUp = () => cfg.runs !== null && executions >= cfg.runs;
+
+  const report = (spec: ScenarioSpec, schedule: Schedule, exec: Execution) => {
+    const v = exec.violation;
+    if (!v) return;
+    const arch = spec.arch as ArchId;
+    const involved = [...new Set([v.usedBy.name, v.changedBy?.name].filter((n): n is string => !!n).map(baseName))].sort();
+    const early = `${v.kind}|${arch}|${involved.join(',')}`;
+    if (seen.has(early)) return;
+    seen.add(early);
+    const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.now, pool: cfg.pool });
+    const actors = s.spec.actors.map((a) => a.actor);
+    const key = `${v.kind}|${arch}|${[...actors].sort().join(',')}`;
+    if (key !== early && seen.has(key)) return;
+    seen.add(key);
+    const scenario = buildScenario(s.spec, cfg.pool);
+    const traced = execute(scenario, follow(s.schedule), { trace: true });
+    const f: Failure = {
+      kind: v.kind, actors, arch, era: scenario.sw.era, variants: scenario.sw.variants,
+      depth: depth(s.schedule), token: encodeToken(s),
+      trace: renderTrace({ scenario, schedule: s.schedule, exec: traced }),
+      traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
+      known: knownRace(scenario.sw.era, arch, actors, v.kind),
+      minimal: s.minimal, shrinkMs: Math.round(s.ms), foundAfter: executions,
+    };
+    failures.push(f);
+    hooks.onFailure?.(f);
+  };
+
+  const progress = (pending?: number) => {
+    const now = hooks.now();
+    if (now - lastProgress < 1000) return;
+    lastProgress = now;
+    hooks.onProgress?.({ executions, failures: failures.length, elapsedMs: now - t0, ...(pending !== undefined ? { pending } : {}) });
+  };
+
+  if (cfg.strategy === 'exhaustive') {
+    const names = cfg.fixedActors ?? [];
+    let complete = true;
+    for (const arch of cfg.archs) {
+      const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, actors: names.map((actor) => ({ actor })) };
+      const scn = buildScenario(spec, cfg.pool);
+      const r = exhaustive(scn, cfg.preemptions, {
+        onProgress: (p) => hooks.onProgress?.({ executions: executions + p.explored, failures: failures.length, elapsedMs: hooks.now() - t0, pending: p.pending }),
+        stopAfter: cfg.runs ?? Infinity,
+      });
+      executions += r.explored;
+      if (r.failure) report(spec, r.failure.schedule, r.failure.exec);
+      complete &&= r.complete;
+    }
+    return { executions, durationMs: hooks.now() - t0, failures, complete };
+  }
+
+  const actorsArbitrary = actorsArb(cfg.pool);
+  let avgSteps = 60;
+  while (!timeUp() && !runsUp()) {
+    const batch: ActorCall[][] = fc.sample(actorsArbitrary, { seed: rng() | 0, numRuns: 32 });
+    for (const actors of batch) {
+      const arch = cfg.archs[rng() % cfg.archs.length]!;
+      const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, actors };
+      const scn = buildScenario(spec, cfg.pool);
+      for (let k = 0; k < 8; k++) {
+        if (timeUp() || runsUp()) break;
+        const inner: Scheduler = cfg.strategy === 'pct' ? pct(rng(), scn.actors.length, cfg.depth, Math.round(avgSteps)) : uniformRandom(rng());
+        const rec = recording(inner);
+        const exec = execute(scn, rec);
+        executions++;
+        avgSteps += (exec.steps - avgSteps) / 64;
+        if (exec.violation) report(spec, rec.schedule(), exec);
+        if ((executions & 255) === 0) progress();
+      }
+      if (timeUp() || runsUp()) break;
+    }
+  }
+  return { executions, durationMs: hooks.now() - t0, failures };
+}
+
+export { ACTORS };

@@ -1,0 +1,144 @@
+// Command-line options: parsed and validated, each bad value refused with one line that says what
+// was wrong and what is accepted.
+
+import { ARCH_IDS, type ArchId } from '../src/mm/arch.js';
+import { ACTORS } from '../src/mm/actors/index.js';
+import { ERA_IDS, VARIANTS, type EraId, type VariantId } from '../src/mm/switches.js';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export type Strategy = 'random' | 'pct' | 'exhaustive';
+
+export interface Options {
+  readonly archs: readonly ArchId[];
+  readonly era: EraId | undefined;
+  /** undefined: not given; []: `--variant none`. */
+  readonly variants: readonly VariantId[] | undefined;
+  readonly actors: readonly string[] | undefined;
+  readonly list: boolean;
+  readonly help: boolean;
+  readonly strategy: Strategy;
+  readonly depth: number;
+  readonly preemptions: number;
+  readonly timeMs: number | null;
+  readonly runs: number | null;
+  readonly seed: number;
+  readonly shrinkMs: number;
+  readonly json: string | undefined;
+  readonly replay: string | undefined;
+  readonly quiet: boolean;
+}
+
+const FLAGS = ['arch', 'era', 'variant', 'actors', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet'] as const;
+type Flag = (typeof FLAGS)[number];
+const BOOLEAN: readonly Flag[] = ['list', 'help', 'quiet'];
+
+/** "30s", "10m", "8h", "500ms" → milliseconds. */
+export function parseDuration(flag: string, v: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(v);
+  if (!m) throw new UsageError(`--${flag} '${v}': accepted are a whole number with ms, s, m or h (e.g. 30s, 10m, 8h)`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  if (n <= 0) throw new UsageError(`--${flag} '${v}': must be more than zero`);
+  return n * unit;
+}
+
+function parseInt10(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new UsageError(`--${flag} '${v}': accepted are whole numbers from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`);
+  }
+  return Number(v);
+}
+
+function list<T extends string>(flag: string, v: string, accepted: readonly T[], alias?: (x: string) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const raw of v.split(',')) {
+    const x = raw.trim();
+    const hit = accepted.find((a) => a === x) ?? alias?.(x);
+    if (!hit) throw new UsageError(`--${flag} '${x}': accepted are ${accepted.join(', ')}`);
+    if (!out.includes(hit)) out.push(hit);
+  }
+  return out;
+}
+
+export function parseOptions(argv: readonly string[]): Options {
+  const given = new Map<Flag, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}': options start with -- (see --help)`);
+    const eq = a.indexOf('=');
+    const name = (eq > 0 ? a.slice(2, eq) : a.slice(2)) as Flag;
+    if (!FLAGS.includes(name)) throw new UsageError(`unknown option '--${name}': accepted are ${FLAGS.map((f) => `--${f}`).join(', ')}`);
+    if (BOOLEAN.includes(name)) {
+      if (eq > 0) throw new UsageError(`--${name} takes no value`);
+      given.set(name, '');
+      continue;
+    }
+    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+    given.set(name, value);
+  }
+  const get = (f: Flag) => given.get(f);
+  const arch = get('arch') ?? 'all';
+  const archs = arch === 'all' ? [...ARCH_IDS] : list('arch', arch, ARCH_IDS);
+  const eraText = get('era');
+  const era = eraText === undefined ? undefined : list('era', eraText, ERA_IDS)[0];
+  if (eraText?.includes(',')) throw new UsageError(`--era '${eraText}': give one era, one of ${ERA_IDS.join(', ')}`);
+  const variantText = get('variant');
+  const ids = VARIANTS.map((v) => v.id);
+  const variants = variantText === undefined ? undefined
+    : variantText === 'none' ? []
+    : list('variant', variantText, ids, (x) => VARIANTS.find((v) => v.tag.toLowerCase() === x.toLowerCase())?.id);
+  const actorText = get('actors');
+  const names = ACTORS.map((a) => a.name);
+  const actors = actorText === undefined ? undefined : actorText.split(',').map((x) => x.trim());
+  for (const a of actors ?? []) if (!names.includes(a)) throw new UsageError(`--actors '${a}': accepted are ${names.join(', ')}`);
+  const strategyText = get('strategy') ?? 'random';
+  const strategy = list('strategy', strategyText, ['random', 'pct', 'exhaustive'] as const)[0]!;
+  const time = get('time');
+  const runs = get('runs');
+  const o: Options = {
+    archs, era, variants,
+    actors,
+    list: given.has('list'),
+    help: given.has('help'),
+    strategy,
+    depth: parseInt10('depth', get('depth') ?? '3', 1, 10),
+    preemptions: parseInt10('preemptions', get('preemptions') ?? '2', 0, 6),
+    timeMs: time !== undefined ? parseDuration('time', time) : runs !== undefined ? null : 30_000,
+    runs: runs !== undefined ? parseInt10('runs', runs, 1) : null,
+    seed: parseInt10('seed', get('seed') ?? '1', 0, 0xffffffff),
+    shrinkMs: parseDuration('shrink-time', get('shrink-time') ?? '30s'),
+    json: get('json'),
+    replay: get('replay'),
+    quiet: given.has('quiet'),
+  };
+  return o;
+}
+
+export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
+
+  npm run fuzz -- [options]
+
+  --arch A[,A]        x86-ipi, rcu-table-free, x86-pae or all (default all)
+  --era E             v5.8, v5.10, v6.2 or v6.6 (default: the newest, or the variant's home era)
+  --variant V[,V]     put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none
+  --actors N[,N]      restrict the actor pool (the fixed scenario, for --strategy exhaustive)
+  --strategy S        random (default), pct, exhaustive
+  --depth N           PCT bug depth (default 3)
+  --preemptions P     exhaustive: at most P preemptions (default 2)
+  --time T            30s, 10m, 8h (default 30s; none if only --runs is given)
+  --runs N            stop after N executions
+  --seed N            the campaign's seed (default 1): same seed and options, same campaign
+  --shrink-time T     time budget for shrinking each failure (default 30s)
+  --json FILE         write a JSON report
+  --replay TOKEN|FILE replay a failure; exit 1 if it reproduces, 0 if not
+  --list              list actors, variants, eras and architectures
+  --quiet             print only the summary
+
+Exit status: 0 clean, 1 a failure was found, 2 bad usage.`;
