@@ -15,7 +15,6 @@ import { encodeToken } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
 import type { ArchId } from '../src/mm/arch.js';
 import type { ActorDef } from '../src/mm/actor.js';
-import { ACTORS } from '../src/mm/actors/index.js';
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
 import type { ViolationKind } from '../src/oracle/violations.js';
@@ -35,6 +34,8 @@ export interface CampaignConfig {
   readonly runs: number | null;
   readonly seed: number;
   readonly shrinkMs: number;
+  /** Stop once this many distinct failures are found (tests, bench). */
+  readonly stopAfterFailures?: number;
 }
 
 export interface Failure {
@@ -92,7 +93,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   let executions = 0;
   let lastProgress = t0;
   const timeUp = () => cfg.timeMs !== null && hooks.now() - t0 >= cfg.timeMs;
-  const runsUp = () => cfg.runs !== null && executions >= cfg.runs;
+  const runsUp = () => (cfg.runs !== null && executions >= cfg.runs) || failures.length >= (cfg.stopAfterFailures ?? Infinity);
 
   const report = (spec: ScenarioSpec, schedule: Schedule, exec: Execution) => {
     const v = exec.violation;
@@ -169,4 +170,3 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   return { executions, durationMs: hooks.now() - t0, failures };
 }
 
-export { ACTORS };

@@ -1,0 +1,103 @@
+// The command line, through main() as `npm run fuzz` runs it: exit codes, one-line errors, list,
+// replay, a clean campaign and its JSON report.
+
+import test from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../fuzz/main.js';
+import { encodeToken } from '../src/explore/token.js';
+
+function cli(...argv: string[]): { code: number; out: string; err: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = main(argv, (l) => out.push(l), (l) => err.push(l));
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const V1 = encodeToken({
+  spec: { arch: 'x86-ipi', era: 'v5.10', variants: ['retract-no-exit-test'], actors: [{ actor: 'exit_mmap', args: { scanned: 0 } }, { actor: 'collapse_file', args: { slot: 2 } }] },
+  schedule: { preemptions: [{ after: 0, steps: 14, to: 1 }], choices: [] },
+});
+
+const BAD: readonly [string[], RegExp][] = [
+  [['--arch', 'sparc'], /--arch 'sparc': accepted are x86-ipi, rcu-table-free, x86-pae/],
+  [['--era', 'v4.4'], /--era 'v4.4': accepted are v5.8, v5.10, v6.2, v6.6/],
+  [['--variant', 'V10'], /--variant 'V10': accepted are retract-no-exit-test,/],
+  [['--actors', 'zap_everything'], /--actors 'zap_everything': accepted are collapse_file,/],
+  [['--strategy', 'dfs'], /--strategy 'dfs': accepted are random, pct, exhaustive/],
+  [['--time', '30'], /--time '30': accepted are a whole number with ms, s, m or h/],
+  [['--runs', '-3'], /--runs '-3': accepted are whole numbers from 1/],
+  [['--depth', '0'], /--depth '0': accepted are whole numbers from 1 to 10/],
+  [['--seed'], /--seed needs a value/],
+  [['--frobnicate'], /unknown option '--frobnicate'/],
+  [['gup_fast'], /unexpected argument 'gup_fast'/],
+  [['--era', 'v6.6', '--variant', 'V1'], /variant 'retract-no-exit-test' \(V1\) has no code in era v6.6: it applies to v5.8, v5.10, v6.2/],
+  [['--strategy', 'exhaustive'], /--strategy exhaustive needs a fixed scenario/],
+  [['--replay', 'mmfz1:abc'], /replay token is truncated/],
+  [['--replay', 'mmfz7:abc.00000000'], /format version 7 is not known/],
+  [['--replay', '/no/such/file'], /neither a replay token \(mmfz1:\.\.\.\) nor a file/],
+];
+
+for (const [argv, why] of BAD) {
+  test(`bad usage ${argv.join(' ')}: one line, exit 2`, (t) => {
+    const r = cli(...argv);
+    t.is(r.code, 2);
+    t.regex(r.err, why);
+    t.is(r.err.split('\n').length, 1, 'one line');
+    t.notRegex(r.err, /\bat .*\.js:\d+/, 'no stack trace');
+  });
+}
+
+test('--list names every actor, variant, era and architecture, a line each', (t) => {
+  const r = cli('--list');
+  t.is(r.code, 0);
+  for (const w of ['actor    exit_mmap', 'variant  V4 pae-torn-pmd-read', 'era      v6.6', 'arch     rcu-table-free']) t.true(r.out.includes(w), w);
+});
+
+test('--replay prints the trace and exits 1 when the violation reproduces', (t) => {
+  const r = cli('--replay', V1);
+  t.is(r.code, 1, r.err);
+  t.regex(r.out, /CPU 0: exit_mmap +CPU 1: collapse_file/);
+  t.regex(r.out, /frame-zero-walked: took the ptl of physical frame 0/);
+  t.is(cli('--replay', V1).out, r.out, 'the same trace every time');
+});
+
+test('--replay with the switch turned off exits 0 and says so', (t) => {
+  const r = cli('--replay', V1, '--variant', 'none');
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /does not reproduce/);
+});
+
+test('--replay reads a token from a file', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-'));
+  writeFileSync(join(dir, 'bug.txt'), `found this:\n${V1}\n`);
+  t.is(cli('--replay', join(dir, 'bug.txt')).code, 1);
+});
+
+test('a clean campaign exits 0 and writes the JSON report', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-'));
+  const file = join(dir, 'report.json');
+  const r = cli('--runs', '3000', '--seed', '5', '--json', file, '--quiet');
+  t.is(r.code, 0, r.out + r.err);
+  const rep = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  for (const k of ['version', 'options', 'executions', 'execsPerSec', 'durationMs', 'failures']) t.true(k in rep, k);
+  t.is(rep['executions'], 3000);
+  t.deepEqual(rep['failures'], []);
+});
+
+test('a campaign that finds a failure exits 1, and the same seed finds the same token', (t) => {
+  const args = ['--variant', 'V2', '--arch', 'rcu-table-free', '--actors', 'gup_fast,collapse_file', '--runs', '4000', '--seed', '11', '--quiet'];
+  const a = cli(...args);
+  t.is(a.code, 1, a.err);
+  const token = /replay: npm run fuzz -- --replay (\S+)/.exec(a.out)?.[1];
+  t.truthy(token);
+  t.is(/replay: npm run fuzz -- --replay (\S+)/.exec(cli(...args).out)?.[1], token);
+  t.is(cli('--replay', token!).code, 1);
+});
+
+test('exhaustive search reports its count and whether it covered the bound', (t) => {
+  const r = cli('--strategy', 'exhaustive', '--actors', 'gup_fast,munmap', '--preemptions', '1', '--arch', 'x86-ipi', '--quiet');
+  t.is(r.code, 0, r.out + r.err);
+  t.regex(r.out, /\d+ executions .*every schedule within the bound was run/);
+});
