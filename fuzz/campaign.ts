@@ -53,7 +53,9 @@ export interface Failure {
   /** Shrinking reached a fixpoint within its budget. */
   readonly minimal: boolean;
   readonly shrinkMs: number;
+  /** Executions run, and milliseconds into the campaign, when it was first seen (before shrinking). */
   readonly foundAfter: number;
+  readonly foundAtMs: number;
 }
 
 export interface Progress {
@@ -76,6 +78,8 @@ export interface Hooks {
   readonly now: () => number;
   readonly onFailure?: (f: Failure) => void;
   readonly onProgress?: (p: Progress) => void;
+  /** Asked between executions: end the campaign now (bench: the failure it waited for is in). */
+  readonly stop?: () => boolean;
 }
 
 /** The campaign's settings from the user's options: era defaulting to the variant's home era. */
@@ -93,7 +97,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   let executions = 0;
   let lastProgress = t0;
   const timeUp = () => cfg.timeMs !== null && hooks.now() - t0 >= cfg.timeMs;
-  const runsUp = () => (cfg.runs !== null && executions >= cfg.runs) || failures.length >= (cfg.stopAfterFailures ?? Infinity);
+  const runsUp = () => (cfg.runs !== null && executions >= cfg.runs) || failures.length >= (cfg.stopAfterFailures ?? Infinity) || hooks.stop?.() === true;
 
   const report = (spec: ScenarioSpec, schedule: Schedule, exec: Execution) => {
     const v = exec.violation;
@@ -103,6 +107,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const early = `${v.kind}|${arch}|${involved.join(',')}`;
     if (seen.has(early)) return;
     seen.add(early);
+    const foundAtMs = hooks.now() - t0;
     const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.now, pool: cfg.pool });
     const actors = s.spec.actors.map((a) => a.actor);
     const key = `${v.kind}|${arch}|${[...actors].sort().join(',')}`;
@@ -116,7 +121,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       trace: renderTrace({ scenario, schedule: s.schedule, exec: traced }),
       traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
       known: knownRace(scenario.sw.era, arch, actors, v.kind),
-      minimal: s.minimal, shrinkMs: Math.round(s.ms), foundAfter: executions,
+      minimal: s.minimal, shrinkMs: Math.round(s.ms), foundAfter: executions, foundAtMs,
     };
     failures.push(f);
     hooks.onFailure?.(f);
@@ -146,7 +151,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     return { executions, durationMs: hooks.now() - t0, failures, complete };
   }
 
-  const actorsArbitrary = actorsArb(cfg.pool);
+  const actorsArbitrary = actorsArb(cfg.pool.filter((a) => !a.eras || a.eras.includes(cfg.era)));
   let avgSteps = 60;
   while (!timeUp() && !runsUp()) {
     const batch: ActorCall[][] = fc.sample(actorsArbitrary, { seed: rng() | 0, numRuns: 32 });

@@ -1,0 +1,123 @@
+// npm run bench: the speed targets of DESIGN.md, measured on this machine's one core and written to
+// bench/results.json. Not part of npm test: timings belong here, not in assertions.
+
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { runCampaign, type CampaignConfig } from '../fuzz/campaign.js';
+import { execute } from '../src/explore/executor.js';
+import { uniformRandom } from '../src/explore/schedulers.js';
+import { ACTORS } from '../src/mm/actors/index.js';
+import { ARCH_IDS, type ArchId } from '../src/mm/arch.js';
+import { buildScenario, findActor, type ActorCall } from '../src/mm/scenario.js';
+import { parseVariant, type VariantId } from '../src/mm/switches.js';
+import type { ViolationKind } from '../src/oracle/violations.js';
+
+const now = () => performance.now();
+const SEEDS = 20;
+const LIMIT_MS = 60_000;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : ((s[m - 1]! + s[m]!) / 2);
+}
+
+/** Executions per second on one core, for a fixed scenario under uniform random schedules. */
+function throughput(arch: ArchId, actors: ActorCall[], ms = 3000) {
+  const scn = buildScenario({ arch, era: 'v6.6', actors });
+  let n = 0;
+  let steps = 0;
+  const t0 = now();
+  while (now() - t0 < ms) {
+    steps += execute(scn, uniformRandom(n)).steps;
+    n++;
+  }
+  const s = (now() - t0) / 1000;
+  return { scenario: actors.map((a) => a.actor).join('+'), arch, execsPerSec: Math.round(n / s), stepsPerExec: Math.round(steps / n) };
+}
+
+function campaign(cfg: Partial<CampaignConfig> & Pick<CampaignConfig, 'archs' | 'era' | 'variants' | 'pool'>): CampaignConfig {
+  return { fixedActors: undefined, strategy: 'pct', depth: 3, preemptions: 2, timeMs: LIMIT_MS, runs: null, seed: 1, shrinkMs: 30_000, ...cfg };
+}
+
+interface VariantCase { readonly variants: VariantId[]; readonly arch: ArchId; readonly actors: string[]; readonly kind: ViolationKind }
+const VARIANT_CASES: readonly VariantCase[] = [
+  { variants: ['retract-no-exit-test'], arch: 'x86-ipi', actors: ['exit_mmap', 'collapse_file'], kind: 'frame-zero-walked' },
+  { variants: ['khugepaged-no-ipi-sync'], arch: 'rcu-table-free', actors: ['gup_fast', 'collapse_file'], kind: 'table-use-after-free' },
+  { variants: ['gup-fast-no-pmd-recheck', 'khugepaged-no-ipi-sync'], arch: 'rcu-table-free', actors: ['gup_fast', 'collapse_huge_page'], kind: 'stale-pin' },
+  { variants: ['pae-torn-pmd-read'], arch: 'x86-pae', actors: ['gup_fast', 'fault'], kind: 'torn-pmd-read' },
+  { variants: ['pmd-bad-clears-huge'], arch: 'x86-ipi', actors: ['madvise_dontneed', 'thp_fault'], kind: 'valid-mapping-cleared' },
+  { variants: ['retract-wrong-locks'], arch: 'x86-ipi', actors: ['unmap_mapping_range', 'collapse_pte_mapped_thp'], kind: 'table-use-after-free' },
+  { variants: ['gup-fast-no-irq-disable'], arch: 'x86-ipi', actors: ['gup_fast', 'munmap'], kind: 'table-use-after-free' },
+  { variants: ['paravirt-flush-no-rcu'], arch: 'x86-ipi', actors: ['gup_fast', 'munmap'], kind: 'table-use-after-free' },
+  { variants: ['coredump-unlocked'], arch: 'x86-ipi', actors: ['coredump', 'collapse_huge_page'], kind: 'bogus-table-walked' },
+];
+
+/** Time and runs to the first failure of the variant's catalog kind, over SEEDS seeds; shrinking is
+ *  measured on each seed's failure. `pool`: the catalog's actors, or every actor. */
+function variantRow(c: VariantCase, pool: 'catalog' | 'all') {
+  const v = parseVariant(c.variants[0]!);
+  const actors = pool === 'catalog' ? c.actors.map((a) => findActor(a)) : ACTORS.filter((a) => !a.eras || a.eras.includes(v.home));
+  const rows: { found: boolean; ms: number; runs: number; shrinkMs: number; steps: number; depth: number; minimal: boolean }[] = [];
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    const hits: { ms: number; runs: number; shrinkMs: number; steps: number; depth: number; minimal: boolean }[] = [];
+    const r = runCampaign(campaign({ archs: [c.arch], era: v.home, variants: c.variants, pool: actors, seed, shrinkMs: 10_000 }), {
+      now,
+      onFailure: (f) => {
+        if (f.kind === c.kind) hits.push({ ms: f.foundAtMs, runs: f.foundAfter, shrinkMs: f.shrinkMs, steps: f.traceJson.steps.length, depth: f.depth, minimal: f.minimal });
+      },
+      stop: () => hits.length > 0,
+    });
+    const h = hits[0];
+    rows.push(h ? { found: true, ...h } : { found: false, ms: r.durationMs, runs: r.executions, shrinkMs: 0, steps: 0, depth: 0, minimal: false });
+    if (!h && r.durationMs >= LIMIT_MS) break;
+  }
+  const found = rows.filter((r) => r.found);
+  return {
+    variant: `${v.tag} ${v.id}`, arch: c.arch, era: v.home, pool, kind: c.kind,
+    seeds: rows.length, found: found.length,
+    msToFirst: { median: Math.round(median(rows.map((r) => r.ms))), max: Math.round(Math.max(...rows.map((r) => r.ms))) },
+    runsToFirst: { median: median(rows.map((r) => r.runs)), max: Math.max(...rows.map((r) => r.runs)) },
+    shrinkMs: found.length ? { median: Math.round(median(found.map((r) => r.shrinkMs))), max: Math.max(...found.map((r) => r.shrinkMs)) } : null,
+    traceSteps: found.length ? { median: median(found.map((r) => r.steps)), max: Math.max(...found.map((r) => r.steps)) } : null,
+    depth: found.length ? { min: Math.min(...found.map((r) => r.depth)), max: Math.max(...found.map((r) => r.depth)) } : null,
+    minimal: found.filter((r) => r.minimal).length,
+  };
+}
+
+function main(): void {
+  const t0 = now();
+  const quick = process.argv.includes('--quick');
+  const tp = [
+    throughput('x86-ipi', [{ actor: 'gup_fast' }, { actor: 'munmap' }, { actor: 'hw_walker' }]),
+    throughput('rcu-table-free', [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }, { actor: 'fault', args: { addr: 5 } }]),
+    throughput('x86-pae', [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }, { actor: 'mincore' }]),
+  ];
+  console.error(`throughput: ${tp.map((x) => `${x.scenario} ${x.execsPerSec}/s`).join('; ')}`);
+  const def = runCampaign(campaign({ archs: ARCH_IDS, era: 'v6.6', variants: [], pool: ACTORS, strategy: 'random', timeMs: quick ? 2000 : 10_000 }), { now });
+  const defaults = { executions: def.executions, execsPerSec: Math.round(def.executions / (def.durationMs / 1000)), failures: def.failures.length };
+  console.error(`default campaign: ${defaults.execsPerSec}/s, ${defaults.failures} failures`);
+  const variants = [];
+  for (const c of VARIANT_CASES) {
+    for (const pool of quick ? (['catalog'] as const) : (['catalog', 'all'] as const)) {
+      const row = variantRow(c, pool);
+      console.error(`${row.variant} (${pool}): found ${row.found}/${row.seeds}, median ${row.msToFirst.median} ms, max ${row.msToFirst.max} ms; shrink median ${row.shrinkMs?.median ?? '-'} ms; depth ${row.depth?.min ?? '-'}`);
+      variants.push(row);
+    }
+  }
+  const results = {
+    version: 1,
+    machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '?' },
+    targets: { execsPerSecPerCore: 50_000, variantMedianMs: 1000, variantMaxMs: LIMIT_MS, shrinkMedianMs: 10_000 },
+    throughput: tp,
+    defaultCampaign: defaults,
+    variants,
+    memory: { rssMb: Math.round(process.memoryUsage().rss / 2 ** 20), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
+    durationMs: Math.round(now() - t0),
+  };
+  writeFileSync(new URL('../../bench/results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+  console.error('wrote bench/results.json');
+}
+
+main();
