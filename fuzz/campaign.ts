@@ -48,8 +48,11 @@ export interface Failure {
   readonly token: string;
   readonly trace: string;
   readonly traceJson: JsonTrace;
-  /** The known race it is (docs/known-races.md), or null when it is new. */
+  /** The known race it is (docs/known-races.md), or null when it is new. A failure that goes away
+   *  with the requested variants off is theirs, not the era's, and is never called known. */
   readonly known: string | null;
+  /** It reproduces only with the requested variants on. */
+  readonly needsVariants: boolean;
   /** Shrinking reached a fixpoint within its budget. */
   readonly minimal: boolean;
   readonly shrinkMs: number;
@@ -115,12 +118,15 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     seen.add(key);
     const scenario = buildScenario(s.spec, cfg.pool);
     const traced = execute(scenario, follow(s.schedule), { trace: true });
+    const needsVariants = cfg.variants.length > 0
+      && execute(buildScenario({ ...s.spec, variants: [] }, cfg.pool), follow(s.schedule)).violation?.kind !== v.kind;
     const f: Failure = {
       kind: v.kind, actors, arch, era: scenario.sw.era, variants: scenario.sw.variants,
       depth: depth(s.schedule), token: encodeToken(s),
       trace: renderTrace({ scenario, schedule: s.schedule, exec: traced }),
       traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
-      known: knownRace(scenario.sw.era, arch, actors, v.kind),
+      known: needsVariants ? null : knownRace(scenario.sw.era, arch, actors, v.kind),
+      needsVariants,
       minimal: s.minimal, shrinkMs: Math.round(s.ms), foundAfter: executions, foundAtMs,
     };
     failures.push(f);

@@ -51,7 +51,8 @@ function replay(o: Options, out: Out): number {
 
 function printFailure(f: Failure, n: number, out: Out): void {
   out('');
-  out(`=== failure ${n}: ${f.kind}${f.known ? ` (known race: ${f.known}, see docs/known-races.md)` : ''}: ${f.actors.join(' vs ')} on ${f.arch}`);
+  const why = f.known ? ` (known race: ${f.known}, see docs/known-races.md)` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
+  out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}`);
   out(f.trace);
   out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
   out(`replay: npm run fuzz -- --replay ${f.token}`);
@@ -97,7 +98,7 @@ function campaign(o: Options, out: Out, err: Out): number {
       version: 1,
       options: { archs: o.archs, era, variants, actors: o.actors ?? null, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
-      failures: result.failures.map((f) => ({ kind: f.kind, actors: f.actors, arch: f.arch, era: f.era, variants: f.variants, depth: f.depth, known: f.known, minimal: f.minimal, token: f.token, trace: f.trace, traceJson: f.traceJson })),
+      failures: result.failures.map((f) => ({ kind: f.kind, actors: f.actors, arch: f.arch, era: f.era, variants: f.variants, depth: f.depth, known: f.known, needsVariants: f.needsVariants, minimal: f.minimal, token: f.token, trace: f.trace, traceJson: f.traceJson })),
     }, null, 2)}\n`);
   }
   return result.failures.length > 0 ? 1 : 0;
