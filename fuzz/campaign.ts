@@ -18,15 +18,10 @@ import type { ActorDef } from '../src/mm/actor.js';
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
 import type { ViolationKind } from '../src/oracle/violations.js';
-import type { Strategy } from './options.js';
+export type Strategy = 'random' | 'pct' | 'exhaustive';
 
-export interface CampaignConfig {
-  readonly archs: readonly ArchId[];
-  readonly era: EraId;
-  readonly variants: readonly VariantId[];
-  readonly pool: readonly ActorDef[];
-  /** For exhaustive: the fixed scenario, in order. */
-  readonly fixedActors: readonly string[] | undefined;
+/** How to search: shared by the command line's options and the campaign. */
+export interface SearchSettings {
   readonly strategy: Strategy;
   readonly depth: number;
   readonly preemptions: number;
@@ -34,6 +29,15 @@ export interface CampaignConfig {
   readonly runs: number | null;
   readonly seed: number;
   readonly shrinkMs: number;
+}
+
+export interface CampaignConfig extends SearchSettings {
+  readonly archs: readonly ArchId[];
+  readonly era: EraId;
+  readonly variants: readonly VariantId[];
+  readonly pool: readonly ActorDef[];
+  /** For exhaustive: the fixed scenario, in order. */
+  readonly fixedActors: readonly string[] | undefined;
   /** Stop once this many distinct failures are found (tests, bench). */
   readonly stopAfterFailures?: number;
 }

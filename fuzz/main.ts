@@ -70,10 +70,7 @@ function campaign(o: Options, out: Out, err: Out): number {
     err(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (at most ${o.preemptions} preemptions)` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}, seed ${o.seed}, ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
   }
   let shown = 0;
-  const result = runCampaign({
-    archs: o.archs, era, variants, pool: eraPool, fixedActors: o.actors, strategy: o.strategy, depth: o.depth,
-    preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs,
-  }, {
+  const result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors }, {
     now: () => performance.now(),
     onFailure: (f) => { if (!o.quiet) printFailure(f, ++shown, out); },
     onProgress: (p) => {

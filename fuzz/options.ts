@@ -4,6 +4,7 @@
 import { ARCH_IDS, type ArchId } from '../src/mm/arch.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { ERA_IDS, VARIANTS, type EraId, type VariantId } from '../src/mm/switches.js';
+import type { SearchSettings } from './campaign.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -12,9 +13,7 @@ export class UsageError extends Error {
   }
 }
 
-export type Strategy = 'random' | 'pct' | 'exhaustive';
-
-export interface Options {
+export interface Options extends SearchSettings {
   readonly archs: readonly ArchId[];
   readonly era: EraId | undefined;
   /** undefined: not given; []: `--variant none`. */
@@ -22,13 +21,6 @@ export interface Options {
   readonly actors: readonly string[] | undefined;
   readonly list: boolean;
   readonly help: boolean;
-  readonly strategy: Strategy;
-  readonly depth: number;
-  readonly preemptions: number;
-  readonly timeMs: number | null;
-  readonly runs: number | null;
-  readonly seed: number;
-  readonly shrinkMs: number;
   readonly json: string | undefined;
   readonly replay: string | undefined;
   readonly quiet: boolean;

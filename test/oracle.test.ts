@@ -99,35 +99,22 @@ function run(c: Case) {
 
 const hwAt8: Case['choices'] = { 'hw-address': [8, 8, 8] };
 
+/** A race that fires with `variants` on and must not fire with the fix in (`fixed.variants`). */
+function withAndWithout(fixed: Case, variants: readonly string[]): { fires: Case; quiet: Case } {
+  return { fires: { ...fixed, variants: [...variants, ...(fixed.variants ?? [])] }, quiet: fixed };
+}
+
 /** For each check: a case where it fires, and a close case where it must not. */
 const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
-  'table-use-after-free': {
-    fires: { arch: 'rcu-table-free', era: 'v6.2', variants: ['khugepaged-no-ipi-sync'], actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }],
-      schedule: [{ actor: 'gup_fast', until: 'pmdp_get_lockless' }, { actor: 'collapse_file' }, { actor: 'gup_fast' }] },
-    quiet: { arch: 'rcu-table-free', era: 'v6.2', actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }],
-      schedule: [{ actor: 'gup_fast', until: 'pmdp_get_lockless' }, { actor: 'collapse_file' }, { actor: 'gup_fast' }] },
-  },
-  'table-reused': {
-    // As above, and a fault allocates the freed frame as its new pte table before GUP-fast reads.
-    fires: { arch: 'rcu-table-free', era: 'v6.2', variants: ['khugepaged-no-ipi-sync'],
-      actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }, { actor: 'fault', args: { addr: 4 } }],
-      schedule: [{ actor: 'gup_fast', until: 'pmdp_get_lockless' }, { actor: 'collapse_file' }, { actor: 'fault' }, { actor: 'gup_fast' }] },
-    quiet: { arch: 'rcu-table-free', era: 'v6.2',
-      actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }, { actor: 'fault', args: { addr: 4 } }],
-      schedule: [{ actor: 'gup_fast', until: 'pmdp_get_lockless' }, { actor: 'collapse_file' }, { actor: 'fault' }, { actor: 'gup_fast' }] },
-  },
-  'frame-zero-walked': {
-    fires: { era: 'v5.10', variants: ['retract-no-exit-test'], actors: [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }],
-      schedule: [{ actor: 'exit_mmap', until: 'pmd_read_atomic(pmd) [pmd 2]' }, { actor: 'collapse_file' }, { actor: 'exit_mmap' }] },
-    quiet: { era: 'v5.10', actors: [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }],
-      schedule: [{ actor: 'exit_mmap', until: 'pmd_read_atomic(pmd) [pmd 2]' }, { actor: 'collapse_file' }, { actor: 'exit_mmap' }] },
-  },
-  'bogus-table-walked': {
-    fires: { era: 'v5.10', variants: ['coredump-unlocked'], actors: [{ actor: 'coredump', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }],
-      schedule: [{ actor: 'coredump', until: 'follow_pmd_mask' }, { actor: 'collapse_huge_page' }, { actor: 'coredump' }] },
-    quiet: { era: 'v5.10', actors: [{ actor: 'coredump', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }],
-      schedule: [{ actor: 'coredump', until: 'follow_pmd_mask' }, { actor: 'collapse_huge_page' }, { actor: 'coredump' }] },
-  },
+  'table-use-after-free': withAndWithout({ arch: 'rcu-table-free', era: 'v6.2', actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }],
+    schedule: [{ actor: 'gup_fast', until: 'pmdp_get_lockless' }, { actor: 'collapse_file' }, { actor: 'gup_fast' }] }, ['khugepaged-no-ipi-sync']),
+  'table-reused': withAndWithout({ arch: 'rcu-table-free', era: 'v6.2',
+    actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }, { actor: 'fault', args: { addr: 4 } }],
+    schedule: [{ actor: 'gup_fast', until: 'pmdp_get_lockless' }, { actor: 'collapse_file' }, { actor: 'fault' }, { actor: 'gup_fast' }] }, ['khugepaged-no-ipi-sync']),
+  'frame-zero-walked': withAndWithout({ era: 'v5.10', actors: [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }],
+    schedule: [{ actor: 'exit_mmap', until: 'pmd_read_atomic(pmd) [pmd 2]' }, { actor: 'collapse_file' }, { actor: 'exit_mmap' }] }, ['retract-no-exit-test']),
+  'bogus-table-walked': withAndWithout({ era: 'v5.10', actors: [{ actor: 'coredump', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }],
+    schedule: [{ actor: 'coredump', until: 'follow_pmd_mask' }, { actor: 'collapse_huge_page' }, { actor: 'coredump' }] }, ['coredump-unlocked']),
   'stale-tlb': {
     fires: { actors: [{ actor: 'hw_walker', args: { accesses: 1 } }, { actor: 'retract_without_flush' }], schedule: [{ actor: 'hw_walker' }], choices: hwAt8 },
     quiet: { actors: [{ actor: 'hw_walker', args: { accesses: 1 } }, { actor: 'collapse_file' }], schedule: [{ actor: 'hw_walker' }], choices: hwAt8 },
@@ -146,14 +133,9 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
     fires: { actors: [{ actor: 'gup_slow', args: { addr: 0 } }, { actor: 'put_twice' }], schedule: [{ actor: 'gup_slow', until: 'mmap_read_unlock' }, { actor: 'put_twice' }] },
     quiet: { actors: [{ actor: 'gup_slow', args: { addr: 0 } }, { actor: 'munmap', args: { vma: 0 } }], schedule: [{ actor: 'gup_slow', until: 'mmap_read_unlock' }, { actor: 'munmap' }, { actor: 'gup_slow' }] },
   },
-  'stale-pin': {
-    fires: { arch: 'rcu-table-free', era: 'v6.2', variants: ['gup-fast-no-pmd-recheck', 'khugepaged-no-ipi-sync'],
-      actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }],
-      schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'collapse_huge_page', until: 'isolate' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'collapse_huge_page' }] },
-    quiet: { arch: 'rcu-table-free', era: 'v6.2', variants: ['khugepaged-no-ipi-sync'],
-      actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }],
-      schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'collapse_huge_page', until: 'isolate' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'collapse_huge_page' }] },
-  },
+  'stale-pin': withAndWithout({ arch: 'rcu-table-free', era: 'v6.2', variants: ['khugepaged-no-ipi-sync'],
+    actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }],
+    schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'collapse_huge_page', until: 'isolate' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'collapse_huge_page' }] }, ['gup-fast-no-pmd-recheck']),
   'torn-pmd-read': {
     fires: { arch: 'x86-pae', variants: ['pae-torn-pmd-read'], actors: [{ actor: 'gup_fast', args: { addr: 4 } }, { actor: 'fault', args: { addr: 4 } }],
       schedule: [{ actor: 'gup_fast', until: '[high half]' }, { actor: 'fault' }, { actor: 'gup_fast' }], choices: { 'pae-load-order': [1] } },
@@ -161,12 +143,8 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
     quiet: { arch: 'x86-pae', actors: [{ actor: 'madvise_dontneed', args: { slot: 1 } }, { actor: 'fault', args: { addr: 4 } }],
       schedule: [{ actor: 'madvise_dontneed', until: '[low half]' }, { actor: 'fault' }, { actor: 'madvise_dontneed' }] },
   },
-  'valid-mapping-cleared': {
-    fires: { era: 'v6.2', variants: ['pmd-bad-clears-huge'], actors: [{ actor: 'madvise_dontneed', args: { slot: 1 } }, { actor: 'thp_fault', args: { slot: 1 } }],
-      schedule: [{ actor: 'madvise_dontneed', until: 'pmd_trans_huge(*pmd)' }, { actor: 'thp_fault' }, { actor: 'madvise_dontneed' }] },
-    quiet: { era: 'v6.2', actors: [{ actor: 'madvise_dontneed', args: { slot: 1 } }, { actor: 'thp_fault', args: { slot: 1 } }],
-      schedule: [{ actor: 'madvise_dontneed', until: 'pmd_trans_huge(*pmd)' }, { actor: 'thp_fault' }, { actor: 'madvise_dontneed' }] },
-  },
+  'valid-mapping-cleared': withAndWithout({ era: 'v6.2', actors: [{ actor: 'madvise_dontneed', args: { slot: 1 } }, { actor: 'thp_fault', args: { slot: 1 } }],
+    schedule: [{ actor: 'madvise_dontneed', until: 'pmd_trans_huge(*pmd)' }, { actor: 'thp_fault' }, { actor: 'madvise_dontneed' }] }, ['pmd-bad-clears-huge']),
   'mapping-survives-zap': {
     fires: { actors: [{ actor: 'zap_nothing' }] },
     quiet: { actors: [{ actor: 'munmap', args: { vma: 0 } }] },

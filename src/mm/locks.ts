@@ -76,3 +76,9 @@ export function downgrade_write(c: Ctx, s: RwSem): void {
 
 export function holdsWrite(c: Ctx, s: RwSem): boolean { return s.writer === c.id; }
 export function holdsRead(c: Ctx, s: RwSem): boolean { return s.readers.includes(c.id); }
+
+/** mmap_read_unlock() as the last step of a path; `label` says which way the path ended. */
+export function* mmap_read_unlock_step(c: Ctx, label: string): ActorGen {
+  up_read(c, c.m.mm.mmap_lock);
+  yield step(`${label}: mmap_read_unlock(mm)`);
+}

@@ -8,7 +8,7 @@
 import type { ActorDef } from '../actor.js';
 import { NR_PAGES, pmd_none, pmd_trans_huge, pmdIndex, pteIndex } from '../entries.js';
 import { alloc_page, put_page } from '../frames.js';
-import { down_read, spin_lock, spin_unlock, up_read } from '../locks.js';
+import { down_read, mmap_read_unlock_step, spin_lock, spin_unlock } from '../locks.js';
 import { find_vma } from '../model.js';
 import { pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, pte_read, pte_write, type Stepper } from '../pgtable.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
@@ -68,10 +68,7 @@ export const fault: ActorDef = {
     const idx = pteIndex(addr);
     yield* down_read(c, mm.mmap_lock);
     const vma = find_vma(m, addr);
-    const done = function* (label: string): ActorGen {
-      up_read(c, mm.mmap_lock);
-      yield step(`${label}: mmap_read_unlock(mm)`);
-    };
+    const done = (label: string) => mmap_read_unlock_step(c, label);
     if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
     const orig = yield* pmd_read(c, slot, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
     if (pmd_trans_huge(orig.entry)) return yield* done('huge pmd: already mapped');

@@ -5,10 +5,10 @@
 
 import type { ActorDef } from '../actor.js';
 import { PTRS_PER_PMD, PTRS_PER_PTE, pmd_none, pmd_trans_huge, pmdAddr } from '../entries.js';
-import { down_read, spin_lock, spin_unlock, up_read } from '../locks.js';
+import { down_read, mmap_read_unlock_step, spin_lock, spin_unlock } from '../locks.js';
 import { find_vma } from '../model.js';
 import { pmd_lockptr, pmd_read, pmdEntryAt, pte_read } from '../pgtable.js';
-import { step, type ActorGen } from '../step.js';
+import { step } from '../step.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from '../walk.js';
 
 export const mincore: ActorDef = {
@@ -22,10 +22,7 @@ export const mincore: ActorDef = {
     const m = c.m;
     const slot = args['slot'] ?? 1;
     yield* down_read(c, m.mm.mmap_lock);
-    const done = function* (label: string): ActorGen {
-      up_read(c, m.mm.mmap_lock);
-      yield step(`${label}: mmap_read_unlock(mm)`);
-    };
+    const done = (label: string) => mmap_read_unlock_step(c, label);
     if (!find_vma(m, pmdAddr(slot))) return yield* done('mincore: no VMA');
     for (;;) {
       const n = yield* pmd_read(c, slot, 'walk_pmd_range(): pmd_none(*pmd)');

@@ -5,10 +5,10 @@
 import type { ActorDef } from '../actor.js';
 import { HPAGE_PMD_NR, pmd_none, pmdAddr, PTRS_PER_PMD } from '../entries.js';
 import { alloc_page, put_page } from '../frames.js';
-import { down_read, spin_lock, spin_unlock, up_read } from '../locks.js';
+import { down_read, mmap_read_unlock_step, spin_lock, spin_unlock } from '../locks.js';
 import { find_vma } from '../model.js';
 import { pmd_lockptr, pmd_read, pmdEntryAt, set_pmd_at } from '../pgtable.js';
-import { step, type ActorGen } from '../step.js';
+import { step } from '../step.js';
 import { pte_free } from '../tlbflush.js';
 
 export const thp_fault: ActorDef = {
@@ -23,10 +23,7 @@ export const thp_fault: ActorDef = {
     const mm = m.mm;
     const slot = args['slot'] ?? 1;
     yield* down_read(c, mm.mmap_lock);
-    const done = function* (label: string): ActorGen {
-      up_read(c, mm.mmap_lock);
-      yield step(`${label}: mmap_read_unlock(mm)`);
-    };
+    const done = (label: string) => mmap_read_unlock_step(c, label);
     const vma = find_vma(m, pmdAddr(slot));
     if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
     const v = yield* pmd_read(c, slot, '__handle_mm_fault(): pmd_none(*vmf.pmd) && hugepage_vma_check()');
