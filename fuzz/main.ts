@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
 import { decodeToken, TokenError } from '../src/explore/token.js';
-import { renderTrace } from '../src/explore/trace.js';
+import { renderTrace, traceJson } from '../src/explore/trace.js';
 import { ARCHES, ARCH_IDS } from '../src/mm/arch.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { ModelError } from '../src/mm/errors.js';
@@ -43,6 +43,7 @@ function replay(o: Options, out: Out): number {
   const scenario = buildScenario(spec);
   const exec = execute(scenario, follow(r.schedule), { trace: true });
   out(renderTrace({ scenario, schedule: r.schedule, exec }));
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(traceJson({ scenario, schedule: r.schedule, exec }), null, 2)}\n`);
   if (exec.violation) return 1;
   out('');
   out('the failure does not reproduce: this schedule runs clean with these switches');

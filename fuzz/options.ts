@@ -128,7 +128,7 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
   --runs N            stop after N executions
   --seed N            the campaign's seed (default 1): same seed and options, same campaign
   --shrink-time T     time budget for shrinking each failure (default 30s)
-  --json FILE         write a JSON report
+  --json FILE         write a JSON report (with --replay: the trace as JSON)
   --replay TOKEN|FILE replay a failure; exit 1 if it reproduces, 0 if not
   --list              list actors, variants, eras and architectures
   --quiet             print only the summary

@@ -69,6 +69,17 @@ test('--replay with the switch turned off exits 0 and says so', (t) => {
   t.regex(r.out, /does not reproduce/);
 });
 
+test('--replay --json writes the same trace as JSON', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-'));
+  const file = join(dir, 'trace.json');
+  t.is(cli('--replay', V1, '--json', file).code, 1);
+  const j = JSON.parse(readFileSync(file, 'utf8')) as { version: number; depth: number; steps: { actor: string; label: string }[]; violation: { kind: string } };
+  t.is(j.version, 1);
+  t.is(j.depth, 2);
+  t.is(j.violation.kind, 'frame-zero-walked');
+  t.is(j.steps[j.steps.length - 1]?.actor, 'exit_mmap');
+});
+
 test('--replay reads a token from a file', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-'));
   writeFileSync(join(dir, 'bug.txt'), `found this:\n${V1}\n`);
