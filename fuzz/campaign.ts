@@ -63,6 +63,8 @@ export interface Failure {
   /** Executions run, and milliseconds into the campaign, when it was first seen (before shrinking). */
   readonly foundAfter: number;
   readonly foundAtMs: number;
+  /** Milliseconds of searching (not counting the shrinking of earlier failures) when it was seen. */
+  readonly foundAtSearchMs: number;
 }
 
 export interface Progress {
@@ -102,6 +104,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const seen = new Set<string>();
   const failures: Failure[] = [];
   let executions = 0;
+  let shrinkingMs = 0;
   let lastProgress = t0;
   const timeUp = () => cfg.timeMs !== null && hooks.now() - t0 >= cfg.timeMs;
   const runsUp = () => (cfg.runs !== null && executions >= cfg.runs) || failures.length >= (cfg.stopAfterFailures ?? Infinity) || hooks.stop?.() === true;
@@ -115,7 +118,9 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     if (seen.has(early)) return;
     seen.add(early);
     const foundAtMs = hooks.now() - t0;
+    const foundAtSearchMs = foundAtMs - shrinkingMs;
     const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.now, pool: cfg.pool });
+    shrinkingMs += s.ms;
     const actors = s.spec.actors.map((a) => a.actor);
     const key = `${v.kind}|${arch}|${[...actors].sort().join(',')}`;
     if (key !== early && seen.has(key)) return;
@@ -131,7 +136,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
       known: needsVariants ? null : knownRace(scenario.sw.era, arch, actors, v.kind),
       needsVariants,
-      minimal: s.minimal, shrinkMs: Math.round(s.ms), foundAfter: executions, foundAtMs,
+      minimal: s.minimal, shrinkMs: Math.round(s.ms), foundAfter: executions, foundAtMs, foundAtSearchMs,
     };
     failures.push(f);
     hooks.onFailure?.(f);

@@ -68,6 +68,8 @@ export interface ExhaustiveOptions {
   readonly choices?: readonly number[];
   /** What counts as the failure searched for (default: any violation, or the step limit). */
   readonly isFailure?: (e: Execution) => boolean;
+  /** Asked before each execution: give up now (a time budget). */
+  readonly shouldStop?: () => boolean;
 }
 
 export function exhaustive(scn: Scenario, maxPreemptions: number, opts: ExhaustiveOptions = {}): ExhaustiveResult {
@@ -76,7 +78,7 @@ export function exhaustive(scn: Scenario, maxPreemptions: number, opts: Exhausti
   const stack: Node[] = [{ points: [], lastDecision: -1 }];
   let explored = 0;
   while (stack.length > 0) {
-    if (explored >= stopAfter) return { explored, complete: false, failure: null };
+    if (explored >= stopAfter || opts.shouldStop?.()) return { explored, complete: false, failure: null };
     const { points, lastDecision } = stack.pop()!;
     const schedule: Schedule = { preemptions: points, choices };
     const { exec, alternatives } = probe(scn, schedule);

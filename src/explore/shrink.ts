@@ -170,7 +170,7 @@ export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOption
       for (const actors of orders) {
         if (timeUp()) break search;
         const spec = { ...best.spec, actors };
-        const r = exhaustive(buildScenario(spec, pool), p, { stopAfter: 20_000, choices: best.schedule.choices, isFailure });
+        const r = exhaustive(buildScenario(spec, pool), p, { stopAfter: 20_000, choices: best.schedule.choices, isFailure, shouldStop: timeUp });
         tries += r.explored;
         if (!r.failure) continue;
         const cand = { spec, schedule: r.failure.schedule };
