@@ -2,6 +2,7 @@
 // era, and the later fix closes them.
 
 import test from 'ava';
+import { performance } from 'node:perf_hooks';
 import { describe, runScript } from './helpers.js';
 
 // v5.10: retract's mmap_write_trylock and exit test pass while mm_users is still 1 (after exit_mm()
@@ -29,4 +30,15 @@ test('exit-mmput-window: not when khugepaged is scanning this mm (__khugepaged_e
 test('exit-mmput-window: closed once exit_mmap takes mmap_lock (v6.2)', (t) => {
   const { exec } = runScript({ arch: 'x86-ipi', era: 'v6.2', actors: [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }] }, window);
   t.is(exec.violation, null, describe(exec));
+});
+
+test('a seeded v5.10 campaign on every architecture finds only known races', async (t) => {
+  const { runCampaign } = await import('../fuzz/campaign.js');
+  const { ACTORS } = await import('../src/mm/actors/index.js');
+  const r = runCampaign({
+    archs: ['x86-ipi', 'rcu-table-free', 'x86-pae'], era: 'v5.10', variants: [], pool: ACTORS, fixedActors: undefined,
+    strategy: 'random', depth: 3, preemptions: 2, timeMs: null, runs: 15_000, seed: 3, shrinkMs: 5_000,
+  }, { now: () => performance.now() });
+  t.true(r.failures.length > 0, 'v5.10 has known races to find');
+  for (const f of r.failures) t.truthy(f.known, `not a known race: ${f.kind} ${f.actors.join(' vs ')} on ${f.arch}\n${f.trace}`);
 });

@@ -12,6 +12,7 @@ import { execute, type Execution } from './executor.js';
 import { exhaustive } from './exhaustive.js';
 import { follow, recording, trimZeros, type Preemption, type Schedule } from './schedule.js';
 import { uniformRandom } from './schedulers.js';
+import { pct } from './pct.js';
 
 export interface Candidate {
   readonly spec: ScenarioSpec;
@@ -115,11 +116,13 @@ export function run(c: Candidate, pool: readonly ActorDef[] = ACTORS): Execution
   return execute(buildScenario(c.spec, pool), follow(c.schedule));
 }
 
-/** Look for a schedule under which `spec` fails with `kind`: seeded uniform random schedules. */
+/** Look for a schedule under which `spec` fails with `kind`: seeded schedules, uniform random and PCT
+ *  of depth 2 and 3 in turn (PCT finds the races where one actor must stall for long). */
 function research(spec: ScenarioSpec, kind: ViolationKind, runs: number, pool: readonly ActorDef[]): { hit: Candidate | null; exec: Execution | null; tries: number } {
   const scn = buildScenario(spec, pool);
   for (let seed = 1; seed <= runs; seed++) {
-    const rec = recording(uniformRandom(seed * 0x9e3779b1));
+    const s = seed * 0x9e3779b1;
+    const rec = recording(seed % 3 === 0 ? uniformRandom(s) : pct(s, scn.actors.length, 2 + (seed % 3 === 1 ? 0 : 1), 60));
     const e = execute(scn, rec);
     if (e.violation?.kind === kind) return { hit: { spec, schedule: rec.schedule() }, exec: e, tries: seed };
   }
