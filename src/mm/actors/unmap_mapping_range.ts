@@ -1,33 +1,40 @@
-// Hole punch / truncate of a file range: unmap_mapping_range() → unmap_mapping_range_tree() walks the
-// VMAs in i_mmap under i_mmap_rwsem read, with no mmap_lock and no page lock, and zaps each range
-// (zap_page_range_single → zap_pmd_range). The page-cache side of truncation is not modelled.
-// This is the walk that starts under i_mmap_rwsem alone, which 8d3c106e19e8 makes retraction exclude.
+// Hole punch / truncate of a file range: unmap_mapping_pages() → unmap_mapping_range_tree() walks the
+// VMAs in i_mmap with no mmap_lock and no page lock, and zaps each range (zap_page_range_single →
+// zap_pmd_range). The page-cache side of truncation is not modelled. This is the walk that starts
+// under i_mmap_rwsem alone, which 8d3c106e19e8 makes retraction exclude.
+// i_mmap_rwsem is taken for write up to v5.16 (read in the 5.10.13 source), shared after
+// 2c8659951654 "mm: unmap_mapping_range_tree() with i_mmap_rwsem shared" (it touches
+// unmap_mapping_folio(), so after 5.16): write in eras v5.8 and v5.10, read from v6.2.
 
 import type { ActorDef } from '../actor.js';
 import { PTRS_PER_PTE, pmdAddr } from '../entries.js';
-import { down_read, up_read } from '../locks.js';
+import { down_read, down_write, up_read, up_write } from '../locks.js';
+import { eraAtLeast } from '../switches.js';
 import { step } from '../step.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import { zap_pmd_range } from '../zap.js';
 
 export const unmap_mapping_range: ActorDef = {
   name: 'unmap_mapping_range',
-  summary: 'hole punch of a file pmd range: zap every VMA mapping it, under i_mmap_rwsem read only',
-  follows: 'mm/memory.c unmap_mapping_range(), unmap_mapping_range_tree(), zap_page_range_single(); v5.8–v6.6',
+  summary: 'hole punch of a file pmd range: zap every VMA mapping it, under i_mmap_rwsem only (write to v5.16, read after)',
+  follows: 'mm/memory.c unmap_mapping_pages(), unmap_mapping_range_tree(), zap_page_range_single(); v5.8–v6.6 (shared lock after 2c8659951654)',
   inMm: false,
   daemon: 'no',
   params: [{ name: 'slot', min: 2, max: 3, default: 3, doc: 'the file pmd range to punch' }],
   *run(c, args) {
     const m = c.m;
     const slot = args['slot'] ?? 3;
-    yield* down_read(c, m.file.i_mmap_rwsem);
+    const shared = eraAtLeast(m.sw, 'v6.2');
+    if (shared) yield* down_read(c, m.file.i_mmap_rwsem);
+    else yield* down_write(c, m.file.i_mmap_rwsem);
     for (const vma of m.mm.vmas) {
       if (vma.kind !== 'file' || !vma.inRmap || pmdAddr(slot) < vma.start || pmdAddr(slot) >= vma.end) continue;
       const tlb = tlb_gather_mmu(false);
       yield* zap_pmd_range(c, tlb, vma, slot, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
       yield* tlb_finish_mmu(c, tlb);
     }
-    up_read(c, m.file.i_mmap_rwsem);
-    yield step('unmap_mapping_range(): i_mmap_unlock_read(mapping)');
+    if (shared) up_read(c, m.file.i_mmap_rwsem);
+    else up_write(c, m.file.i_mmap_rwsem);
+    yield step(`unmap_mapping_pages(): i_mmap_unlock_${shared ? 'read' : 'write'}(mapping)`);
   },
 };
