@@ -67,6 +67,23 @@ export interface Failure {
   readonly foundAtSearchMs: number;
 }
 
+/** A failure the moment it is seen, before shrinking: enough to replay it if the campaign dies. */
+export interface Found {
+  readonly key: string;
+  readonly kind: ViolationKind;
+  readonly arch: ArchId;
+  readonly actors: readonly string[];
+  readonly token: string;
+}
+
+/** An exception inside an actor or the model: a bug in mmfuzz, not a race. */
+export interface InternalError {
+  readonly message: string;
+  readonly actors: readonly string[];
+  readonly arch: ArchId;
+  readonly token: string;
+}
+
 export interface Progress {
   readonly executions: number;
   readonly failures: number;
@@ -79,6 +96,7 @@ export interface CampaignResult {
   readonly executions: number;
   readonly durationMs: number;
   readonly failures: readonly Failure[];
+  readonly internalErrors: readonly InternalError[];
   /** Exhaustive only: every schedule within the bound was run. */
   readonly complete?: boolean;
 }
@@ -87,6 +105,8 @@ export interface Hooks {
   readonly now: () => number;
   readonly onFailure?: (f: Failure) => void;
   readonly onProgress?: (p: Progress) => void;
+  readonly onFound?: (f: Found) => void;
+  readonly onInternalError?: (e: InternalError) => void;
   /** Asked between executions: end the campaign now (bench: the failure it waited for is in). */
   readonly stop?: () => boolean;
 }
@@ -98,11 +118,18 @@ export function resolveEra(era: EraId | undefined, variants: readonly VariantId[
 
 const baseName = (n: string) => n.replace(/#\d+$/, '');
 
+/** Distinct failures: the kind, the architecture and the actors (shrunk, when the key is final). */
+export function failureKey(kind: string, arch: string, actors: readonly string[]): string {
+  return `${kind}|${arch}|${[...actors].map(baseName).sort().join(',')}`;
+}
+
 export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const t0 = hooks.now();
   const rng = splitmix32(cfg.seed);
   const seen = new Set<string>();
   const failures: Failure[] = [];
+  const internalErrors: InternalError[] = [];
+  const seenErrors = new Set<string>();
   let executions = 0;
   let shrinkingMs = 0;
   let lastProgress = t0;
@@ -113,16 +140,17 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const v = exec.violation;
     if (!v) return;
     const arch = spec.arch as ArchId;
-    const involved = [...new Set([v.usedBy.name, v.changedBy?.name].filter((n): n is string => !!n).map(baseName))].sort();
-    const early = `${v.kind}|${arch}|${involved.join(',')}`;
+    const involved = [...new Set([v.usedBy.name, v.changedBy?.name].filter((n): n is string => !!n).map(baseName))];
+    const early = failureKey(v.kind, arch, involved);
     if (seen.has(early)) return;
     seen.add(early);
     const foundAtMs = hooks.now() - t0;
+    hooks.onFound?.({ key: early, kind: v.kind, arch, actors: spec.actors.map((a) => a.actor), token: encodeToken({ spec, schedule }) });
     const foundAtSearchMs = foundAtMs - shrinkingMs;
     const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.now, pool: cfg.pool });
     shrinkingMs += s.ms;
     const actors = s.spec.actors.map((a) => a.actor);
-    const key = `${v.kind}|${arch}|${[...actors].sort().join(',')}`;
+    const key = failureKey(v.kind, arch, actors);
     if (key !== early && seen.has(key)) return;
     seen.add(key);
     const scenario = buildScenario(s.spec, cfg.pool);
@@ -144,7 +172,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
 
   const progress = (pending?: number) => {
     const now = hooks.now();
-    if (now - lastProgress < 1000) return;
+    if (now - lastProgress < 250) return;
     lastProgress = now;
     hooks.onProgress?.({ executions, failures: failures.length, elapsedMs: now - t0, ...(pending !== undefined ? { pending } : {}) });
   };
@@ -163,7 +191,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       if (r.failure) report(spec, r.failure.schedule, r.failure.exec);
       complete &&= r.complete;
     }
-    return { executions, durationMs: hooks.now() - t0, failures, complete };
+    return { executions, durationMs: hooks.now() - t0, failures, internalErrors, complete };
   }
 
   const actorsArbitrary = actorsArb(cfg.pool.filter((a) => !a.eras || a.eras.includes(cfg.era)));
@@ -178,7 +206,21 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         if (timeUp() || runsUp()) break;
         const inner: Scheduler = cfg.strategy === 'pct' ? pct(rng(), scn.actors.length, cfg.depth, Math.round(avgSteps)) : uniformRandom(rng());
         const rec = recording(inner);
-        const exec = execute(scn, rec);
+        let exec: Execution;
+        try {
+          exec = execute(scn, rec);
+        } catch (e) {
+          executions++;
+          const message = e instanceof Error ? e.message : String(e);
+          const err: InternalError = { message, actors: actors.map((a) => a.actor), arch, token: encodeToken({ spec, schedule: rec.schedule() }) };
+          const key = `${message}|${failureKey('', arch, err.actors)}`;
+          if (!seenErrors.has(key)) {
+            seenErrors.add(key);
+            internalErrors.push(err);
+            hooks.onInternalError?.(err);
+          }
+          continue;
+        }
         executions++;
         avgSteps += (exec.steps - avgSteps) / 64;
         if (exec.violation) report(spec, rec.schedule(), exec);
@@ -187,6 +229,6 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       if (timeUp() || runsUp()) break;
     }
   }
-  return { executions, durationMs: hooks.now() - t0, failures };
+  return { executions, durationMs: hooks.now() - t0, failures, internalErrors };
 }
 

@@ -1,5 +1,6 @@
 // mmfuzz's command line: npm run fuzz -- [options]. Exit 0 when clean, 1 when a failure was found
-// (or a replay reproduces), 2 for bad usage: an unknown name, a bad value, a malformed token.
+// (or a replay reproduces), 2 for bad usage (an unknown name, a bad value, a malformed token), 3 for
+// an internal error: an exception in an actor or the model, which is a bug in mmfuzz, not a race.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -12,8 +13,12 @@ import { ACTORS } from '../src/mm/actors/index.js';
 import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { ERAS, ERA_IDS, VARIANTS } from '../src/mm/switches.js';
-import { resolveEra, runCampaign, type Failure } from './campaign.js';
+import { resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
+import { defaultCorpusDir, readCorpus, recordEntry, replayCorpus, writeEntry } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
+import { runPool } from './pool.js';
+import { progressPrinter } from './progress.js';
+import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
 
 type Out = (line: string) => void;
 
@@ -51,64 +56,121 @@ function replay(o: Options, out: Out): number {
 }
 
 function printFailure(f: Failure, n: number, out: Out): void {
-  out('');
   const why = f.known ? ` (known race: ${f.known}, see docs/known-races.md)` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
+  out('');
   out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}`);
   out(f.trace);
   out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
   out(`replay: npm run fuzz -- --replay ${f.token}`);
 }
 
-function campaign(o: Options, out: Out, err: Out): number {
+function printInternal(e: InternalError, err: Out): void {
+  err(`mmfuzz: internal error (a bug in mmfuzz, not a race) in ${e.actors.join(', ')} on ${e.arch}: ${e.message}; replay: npm run fuzz -- --replay ${e.token}`);
+}
+
+/** npm run fuzz -- merge A.json B.json ... --json OUT.json */
+function merge(argv: readonly string[], out: Out): number {
+  const files: string[] = [];
+  let json: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json' || a.startsWith('--json=')) json = a.includes('=') ? a.slice(7) : argv[++i];
+    else if (a.startsWith('--')) throw new UsageError(`merge: unknown option '${a}': accepted is --json OUT.json`);
+    else files.push(a);
+  }
+  if (files.length === 0) throw new UsageError('merge: give the reports to merge: merge A.json B.json ... --json OUT.json');
+  if (!json) throw new UsageError('merge: give --json OUT.json for the merged report');
+  const reports = files.map((f) => {
+    if (!existsSync(f)) throw new UsageError(`merge: no such file ${f}`);
+    return parseReport(f, readFileSync(f, 'utf8'));
+  });
+  const m = mergeReports(reports);
+  writeFileSync(json, `${JSON.stringify(m, null, 2)}\n`);
+  out(`merged ${files.length} report(s): ${m.executions} executions, ${m.failures.length} distinct failure(s) → ${json}`);
+  return m.failures.length > 0 ? 1 : 0;
+}
+
+async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void): Promise<number> {
   const variants = o.variants ?? [];
   const era = resolveEra(o.era, variants);
   const pool = o.actors ? [...new Set(o.actors)].map((n) => findActor(n)) : ACTORS;
   const eraPool = pool.filter((a) => !a.eras || a.eras.includes(era));
   if (eraPool.length === 0) throw new UsageError(`--actors: none of ${o.actors?.join(', ')} is modelled in era ${era}`);
   if (o.strategy === 'exhaustive' && !o.actors) throw new UsageError('--strategy exhaustive needs a fixed scenario: give it with --actors (e.g. --actors gup_fast,collapse_file)');
-  const tty = process.stderr.isTTY === true;
-  if (!o.quiet) {
-    err(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (at most ${o.preemptions} preemptions)` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}, seed ${o.seed}, ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
+  const corpus = o.corpus ?? defaultCorpusDir();
+  const now = () => performance.now();
+  const say = (l: string) => { if (!o.quiet) err(l); };
+
+  const entries = readCorpus(corpus);
+  if (entries.length > 0) {
+    const r = replayCorpus(entries);
+    say(`corpus ${corpus}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${r.reproduce.length} still fail, ${r.fixed.length} fixed now${r.unreadable.length ? `, ${r.unreadable.length} unreadable` : ''}`);
+    for (const e of r.fixed) say(`  fixed now: ${e.key}`);
+    for (const u of r.unreadable) say(`  unreadable: ${u.entry.key}: ${u.why}`);
   }
+  say(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (at most ${o.preemptions} preemptions)` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}, seed ${o.seed}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}, ${o.strategy === 'exhaustive' ? 1 : o.workers} worker(s), ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
+
+  const progress = progressPrinter({ tty: process.stderr.isTTY === true, quiet: o.quiet, write: (s) => process.stderr.write(s), now });
+  const t0 = now();
   let shown = 0;
-  const result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors }, {
-    now: () => performance.now(),
-    onFailure: (f) => { if (!o.quiet) printFailure(f, ++shown, out); },
-    onProgress: (p) => {
-      if (o.quiet) return;
-      const rate = Math.round(p.executions / Math.max(0.001, p.elapsedMs / 1000));
-      const left = o.timeMs !== null ? `, ${Math.max(0, Math.round((o.timeMs - p.elapsedMs) / 1000))} s left` : '';
-      const pend = p.pending !== undefined ? `, ${p.pending} schedules pending` : '';
-      const line = `${p.executions} executions, ${rate}/s, ${p.failures} distinct failure(s)${left}${pend}`;
-      if (tty) process.stderr.write(`\r${line}\x1b[K`);
-      else err(line);
-    },
-  });
-  if (tty && !o.quiet) process.stderr.write('\r\x1b[K');
+  const onFailure = (f: Failure) => {
+    writeEntry(corpus, { version: 1, key: `${f.kind}|${f.arch}|${[...f.actors].sort().join(',')}`, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: true,
+      era: f.era, variants: f.variants, depth: f.depth, known: f.known, minimal: f.minimal, trace: f.trace });
+    if (!o.quiet) { progress.finish(); printFailure(f, ++shown, out); }
+  };
+  const onInternalError = (e: InternalError) => { progress.finish(); printInternal(e, err); };
+
+  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number };
+  if (o.strategy === 'exhaustive') {
+    result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors }, {
+      now, onFailure, onInternalError,
+      onProgress: (p) => progress.update({ executions: p.executions, failures: p.failures, elapsedMs: p.elapsedMs, timeLeftMs: null, ...(p.pending !== undefined ? { pending: p.pending } : {}) }),
+    });
+  } else {
+    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined }, {
+      now, onFailure, onInternalError,
+      onFound: (f) => { recordEntry(corpus, { version: 1, key: f.key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: false }); },
+      onProgress: (executions, failures) => {
+        const elapsedMs = now() - t0;
+        progress.update({ executions, failures, elapsedMs, timeLeftMs: o.timeMs === null ? null : o.timeMs - elapsedMs });
+      },
+      onWorkerDied: (slot, gen, why) => { progress.finish(); err(`mmfuzz: worker ${slot} (generation ${gen}) died: ${why}; ${gen + 1 < 3 ? 'replaced' : 'not replaced again'}`); },
+    });
+    onSigint(run.stop);
+    // --time is honoured within 2 s; shrinking keeps its own budget, and what it had is in the corpus.
+    const timers = o.timeMs === null ? [] : [setTimeout(run.stop, o.timeMs), setTimeout(run.kill, o.timeMs + o.shrinkMs + 2000)];
+    result = await run.done;
+    for (const t of timers) clearTimeout(t);
+  }
+  progress.finish();
   const secs = result.durationMs / 1000;
   const rate = Math.round(result.executions / Math.max(0.001, secs));
   const known = result.failures.filter((f) => f.known).length;
   out('');
-  out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${known ? `, ${known} of them known races` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}`);
-  if (o.quiet) for (const f of result.failures) printFailure(f, 0, out);
+  out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${known ? `, ${known} of them known races` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}`);
+  if (result.failures.length > 0) out(`failures saved in ${corpus}`);
+  if (o.quiet) for (const f of result.failures) printFailure(f, ++shown, out);
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({
+    const report: Report = {
       version: 1,
-      options: { archs: o.archs, era, variants, actors: o.actors ?? null, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs },
+      options: { archs: o.archs, era, variants, actors: o.actors ?? null, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
-      failures: result.failures.map((f) => ({ kind: f.kind, actors: f.actors, arch: f.arch, era: f.era, variants: f.variants, depth: f.depth, known: f.known, needsVariants: f.needsVariants, minimal: f.minimal, token: f.token, trace: f.trace, traceJson: f.traceJson })),
-    }, null, 2)}\n`);
+      failures: result.failures.map(reportFailure),
+      internalErrors: result.internalErrors,
+    };
+    writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
   }
-  return result.failures.length > 0 ? 1 : 0;
+  return result.failures.length > 0 ? 1 : result.internalErrors.length > 0 ? 3 : 0;
 }
 
-export function main(argv: readonly string[], out: Out, err: Out): number {
+export async function main(argv: readonly string[], out: Out, err: Out, onSigint: (stop: () => void) => void = () => {}): Promise<number> {
   try {
+    if (argv[0] === 'merge') return merge(argv.slice(1), out);
     const o = parseOptions(argv);
     if (o.help) { out(HELP); return 0; }
     if (o.list) { listAll(out); return 0; }
     if (o.replay !== undefined) return replay(o, out);
-    return campaign(o, out, err);
+    return await campaign(o, out, err, onSigint);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ModelError || e instanceof TokenError) {
       err(`mmfuzz: ${e.message}`);
@@ -121,5 +183,14 @@ export function main(argv: readonly string[], out: Out, err: Out): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exitCode = main(process.argv.slice(2), (l) => console.log(l), (l) => console.error(l));
+  // Ctrl-C: the first asks the workers to stop and prints the summary; every failure found so far is
+  // already in the corpus. A second one exits at once.
+  let interrupted = false;
+  const stops: (() => void)[] = [];
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    for (const s of stops) s();
+  });
+  process.exitCode = await main(process.argv.slice(2), (l) => console.log(l), (l) => console.error(l), (s) => stops.push(s));
 }

@@ -1,6 +1,7 @@
 // Command-line options: parsed and validated, each bad value refused with one line that says what
 // was wrong and what is accepted.
 
+import { availableParallelism } from 'node:os';
 import { ARCH_IDS, type ArchId } from '../src/mm/arch.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { ERA_IDS, VARIANTS, type EraId, type VariantId } from '../src/mm/switches.js';
@@ -24,9 +25,13 @@ export interface Options extends SearchSettings {
   readonly json: string | undefined;
   readonly replay: string | undefined;
   readonly quiet: boolean;
+  /** Worker threads (default: the machine's cores). */
+  readonly workers: number;
+  readonly shard: { readonly index: number; readonly count: number };
+  readonly corpus: string | undefined;
 }
 
-const FLAGS = ['arch', 'era', 'variant', 'actors', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet'] as const;
+const FLAGS = ['arch', 'era', 'variant', 'actors', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus'] as const;
 type Flag = (typeof FLAGS)[number];
 const BOOLEAN: readonly Flag[] = ['list', 'help', 'quiet'];
 
@@ -58,7 +63,16 @@ function list<T extends string>(flag: string, v: string, accepted: readonly T[],
   return out;
 }
 
-export function parseOptions(argv: readonly string[]): Options {
+/** "I/N": this machine runs shard I of N (0 <= I < N). */
+export function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index >= count) throw new UsageError(`--shard '${v}': accepted is I/N with 0 <= I < N (e.g. 0/8)`);
+  return { index, count };
+}
+
+export function parseOptions(argv: readonly string[], cores = availableParallelism()): Options {
   const given = new Map<Flag, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -71,7 +85,8 @@ export function parseOptions(argv: readonly string[]): Options {
       given.set(name, '');
       continue;
     }
-    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    const next = argv[i + 1];
+    const value = eq > 0 ? a.slice(eq + 1) : next !== undefined && !next.startsWith('--') ? argv[++i] : undefined;
     if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
     given.set(name, value);
   }
@@ -109,6 +124,9 @@ export function parseOptions(argv: readonly string[]): Options {
     json: get('json'),
     replay: get('replay'),
     quiet: given.has('quiet'),
+    workers: parseInt10('workers', get('workers') ?? String(cores), 1, 256),
+    shard: parseShard(get('shard') ?? '0/1'),
+    corpus: get('corpus'),
   };
   return o;
 }
@@ -116,6 +134,7 @@ export function parseOptions(argv: readonly string[]): Options {
 export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
 
   npm run fuzz -- [options]
+  npm run fuzz -- merge A.json B.json ... --json OUT.json
 
   --arch A[,A]        x86-ipi, rcu-table-free, x86-pae or all (default all)
   --era E             v5.8, v5.10, v6.2 or v6.6 (default: the newest, or the variant's home era)
@@ -128,9 +147,13 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
   --runs N            stop after N executions
   --seed N            the campaign's seed (default 1): same seed and options, same campaign
   --shrink-time T     time budget for shrinking each failure (default 30s)
+  --workers N         worker threads (default: the number of cores)
+  --shard I/N         run shard I of N: N machines run disjoint seed streams
+  --corpus DIR        where each distinct failure is saved as it is found (default ~/.cache/mmfuzz/corpus);
+                      a campaign replays it first and says which entries are fixed now
   --json FILE         write a JSON report (with --replay: the trace as JSON)
   --replay TOKEN|FILE replay a failure; exit 1 if it reproduces, 0 if not
   --list              list actors, variants, eras and architectures
   --quiet             print only the summary
 
-Exit status: 0 clean, 1 a failure was found, 2 bad usage.`;
+Exit status: 0 clean, 1 a failure was found, 2 bad usage, 3 an internal error (a bug in mmfuzz).`;

@@ -8,10 +8,14 @@ import { join } from 'node:path';
 import { main } from '../fuzz/main.js';
 import { encodeToken } from '../src/explore/token.js';
 
-function cli(...argv: string[]): { code: number; out: string; err: string } {
+const scratch = mkdtempSync(join(tmpdir(), 'mmfuzz-cli-'));
+
+/** Run the command line; campaigns save their corpus in a scratch folder, not the user's cache. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(argv, (l) => out.push(l), (l) => err.push(l));
+  const withCorpus = argv[0] === 'merge' || argv.includes('--corpus') ? argv : [...argv, '--corpus', join(scratch, 'corpus')];
+  const code = await main(withCorpus, (l) => out.push(l), (l) => err.push(l));
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -40,8 +44,8 @@ const BAD: readonly [string[], RegExp][] = [
 ];
 
 for (const [argv, why] of BAD) {
-  test(`bad usage ${argv.join(' ')}: one line, exit 2`, (t) => {
-    const r = cli(...argv);
+  test(`bad usage ${argv.join(' ')}: one line, exit 2`, async (t) => {
+    const r = await cli(...argv);
     t.is(r.code, 2);
     t.regex(r.err, why);
     t.is(r.err.split('\n').length, 1, 'one line');
@@ -49,30 +53,30 @@ for (const [argv, why] of BAD) {
   });
 }
 
-test('--list names every actor, variant, era and architecture, a line each', (t) => {
-  const r = cli('--list');
+test('--list names every actor, variant, era and architecture, a line each', async (t) => {
+  const r = await cli('--list');
   t.is(r.code, 0);
   for (const w of ['actor    exit_mmap', 'variant  V4 pae-torn-pmd-read', 'era      v6.6', 'arch     rcu-table-free']) t.true(r.out.includes(w), w);
 });
 
-test('--replay prints the trace and exits 1 when the violation reproduces', (t) => {
-  const r = cli('--replay', V1);
+test('--replay prints the trace and exits 1 when the violation reproduces', async (t) => {
+  const r = await cli('--replay', V1);
   t.is(r.code, 1, r.err);
   t.regex(r.out, /CPU 0: exit_mmap +CPU 1: collapse_file/);
   t.regex(r.out, /frame-zero-walked: took the ptl of physical frame 0/);
-  t.is(cli('--replay', V1).out, r.out, 'the same trace every time');
+  t.is((await cli('--replay', V1)).out, r.out, 'the same trace every time');
 });
 
-test('--replay with the switch turned off exits 0 and says so', (t) => {
-  const r = cli('--replay', V1, '--variant', 'none');
+test('--replay with the switch turned off exits 0 and says so', async (t) => {
+  const r = await cli('--replay', V1, '--variant', 'none');
   t.is(r.code, 0, r.err);
   t.regex(r.out, /does not reproduce/);
 });
 
-test('--replay --json writes the same trace as JSON', (t) => {
+test('--replay --json writes the same trace as JSON', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-'));
   const file = join(dir, 'trace.json');
-  t.is(cli('--replay', V1, '--json', file).code, 1);
+  t.is((await cli('--replay', V1, '--json', file)).code, 1);
   const j = JSON.parse(readFileSync(file, 'utf8')) as { version: number; depth: number; steps: { actor: string; label: string }[]; violation: { kind: string } };
   t.is(j.version, 1);
   t.is(j.depth, 2);
@@ -80,16 +84,16 @@ test('--replay --json writes the same trace as JSON', (t) => {
   t.is(j.steps[j.steps.length - 1]?.actor, 'exit_mmap');
 });
 
-test('--replay reads a token from a file', (t) => {
+test('--replay reads a token from a file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-'));
   writeFileSync(join(dir, 'bug.txt'), `found this:\n${V1}\n`);
-  t.is(cli('--replay', join(dir, 'bug.txt')).code, 1);
+  t.is((await cli('--replay', join(dir, 'bug.txt'))).code, 1);
 });
 
-test('a clean campaign exits 0 and writes the JSON report', (t) => {
+test('a clean campaign exits 0 and writes the JSON report', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-'));
   const file = join(dir, 'report.json');
-  const r = cli('--runs', '3000', '--seed', '5', '--json', file, '--quiet');
+  const r = await cli('--runs', '3000', '--seed', '5', '--json', file, '--quiet');
   t.is(r.code, 0, r.out + r.err);
   const rep = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   for (const k of ['version', 'options', 'executions', 'execsPerSec', 'durationMs', 'failures']) t.true(k in rep, k);
@@ -97,18 +101,18 @@ test('a clean campaign exits 0 and writes the JSON report', (t) => {
   t.deepEqual(rep['failures'], []);
 });
 
-test('a campaign that finds a failure exits 1, and the same seed finds the same token', (t) => {
+test('a campaign that finds a failure exits 1, and the same seed finds the same token', async (t) => {
   const args = ['--variant', 'V2', '--arch', 'rcu-table-free', '--actors', 'gup_fast,collapse_file', '--runs', '4000', '--seed', '11', '--quiet'];
-  const a = cli(...args);
+  const a = await cli(...args);
   t.is(a.code, 1, a.err);
   const token = /replay: npm run fuzz -- --replay (\S+)/.exec(a.out)?.[1];
   t.truthy(token);
-  t.is(/replay: npm run fuzz -- --replay (\S+)/.exec(cli(...args).out)?.[1], token);
-  t.is(cli('--replay', token!).code, 1);
+  t.is(/replay: npm run fuzz -- --replay (\S+)/.exec((await cli(...args)).out)?.[1], token);
+  t.is((await cli('--replay', token!)).code, 1);
 });
 
-test('exhaustive search reports its count and whether it covered the bound', (t) => {
-  const r = cli('--strategy', 'exhaustive', '--actors', 'gup_fast,munmap', '--preemptions', '1', '--arch', 'x86-ipi', '--quiet');
+test('exhaustive search reports its count and whether it covered the bound', async (t) => {
+  const r = await cli('--strategy', 'exhaustive', '--actors', 'gup_fast,munmap', '--preemptions', '1', '--arch', 'x86-ipi', '--quiet');
   t.is(r.code, 0, r.out + r.err);
   t.regex(r.out, /\d+ executions .*every schedule within the bound was run/);
 });

@@ -1,0 +1,93 @@
+// The corpus: one JSON file per distinct failure, written atomically the moment it is found (and
+// again once it is shrunk), so that a crash, Ctrl-C or kill loses none. A new campaign replays the
+// corpus first and says which entries are fixed now.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { execute } from '../src/explore/executor.js';
+import { follow } from '../src/explore/schedule.js';
+import { decodeToken } from '../src/explore/token.js';
+import { buildScenario } from '../src/mm/scenario.js';
+
+export interface CorpusEntry {
+  readonly version: 1;
+  readonly key: string;
+  readonly kind: string;
+  readonly arch: string;
+  readonly actors: readonly string[];
+  readonly token: string;
+  /** False while only the unshrunk failure is known (the campaign may have died while shrinking). */
+  readonly shrunk: boolean;
+  readonly era?: string;
+  readonly variants?: readonly string[];
+  readonly depth?: number;
+  readonly known?: string | null;
+  readonly minimal?: boolean;
+  readonly trace?: string;
+}
+
+/** Outside the source tree: $XDG_CACHE_HOME/mmfuzz/corpus, or ~/.cache/mmfuzz/corpus. */
+export function defaultCorpusDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'mmfuzz', 'corpus');
+}
+
+export function entryFile(dir: string, key: string): string {
+  return join(dir, `${key.replace(/[^A-Za-z0-9_.-]+/g, '_')}.json`);
+}
+
+let tmpCount = 0;
+
+/** Write an entry atomically: a temporary file in the same folder, then rename(2) over the name. */
+export function writeEntry(dir: string, e: CorpusEntry): string {
+  mkdirSync(dir, { recursive: true });
+  const file = entryFile(dir, e.key);
+  const tmp = `${file}.tmp-${process.pid}-${tmpCount++}`;
+  writeFileSync(tmp, `${JSON.stringify(e, null, 2)}\n`);
+  renameSync(tmp, file);
+  return file;
+}
+
+/** Add a failure unless a shrunk entry for its key is there already. */
+export function recordEntry(dir: string, e: CorpusEntry): boolean {
+  const file = entryFile(dir, e.key);
+  if (!e.shrunk && existsSync(file)) return false;
+  writeEntry(dir, e);
+  return true;
+}
+
+export function readCorpus(dir: string): CorpusEntry[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => {
+    try {
+      const e = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<CorpusEntry>;
+      return e.version === 1 && typeof e.token === 'string' && typeof e.key === 'string' ? [e as CorpusEntry] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export interface CorpusReplay {
+  readonly reproduce: readonly CorpusEntry[];
+  readonly fixed: readonly CorpusEntry[];
+  /** Entries whose token this mmfuzz cannot read or build (another version, an unknown actor). */
+  readonly unreadable: readonly { readonly entry: CorpusEntry; readonly why: string }[];
+}
+
+/** Replay every entry as it was recorded: does it still fail with the same kind? */
+export function replayCorpus(entries: readonly CorpusEntry[]): CorpusReplay {
+  const reproduce: CorpusEntry[] = [];
+  const fixed: CorpusEntry[] = [];
+  const unreadable: { entry: CorpusEntry; why: string }[] = [];
+  for (const entry of entries) {
+    try {
+      const r = decodeToken(entry.token);
+      const e = execute(buildScenario(r.spec), follow(r.schedule));
+      (e.violation?.kind === entry.kind ? reproduce : fixed).push(entry);
+    } catch (err) {
+      unreadable.push({ entry, why: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { reproduce, fixed, unreadable };
+}

@@ -1,0 +1,130 @@
+// A campaign across worker threads, bounded by p-limit. Each worker slot runs a deterministic stream
+// of seeds derived from the campaign's seed, the shard and the slot, so that the same seed, shard and
+// worker count give the same campaign. A worker that dies is reported and replaced (a new generation,
+// a new seed), and the campaign does not wait for it.
+
+import pLimit from 'p-limit';
+import { Worker } from 'node:worker_threads';
+import { splitmix32 } from '../src/explore/schedulers.js';
+import { failureKey, type CampaignConfig, type Failure, type Found, type InternalError } from './campaign.js';
+import type { WorkerJob, WorkerMessage } from './worker.js';
+
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+export interface PoolConfig extends Omit<CampaignConfig, 'pool'> {
+  readonly actors: readonly string[];
+  readonly workers: number;
+  readonly shard: Shard;
+  /** Test hook: the worker in this slot and generation crashes after a number of stop checks. */
+  readonly crash?: (slot: number, generation: number) => number | undefined;
+}
+
+export interface PoolHooks {
+  readonly now: () => number;
+  readonly onFound?: (f: Found) => void;
+  readonly onFailure?: (f: Failure) => void;
+  readonly onInternalError?: (e: InternalError) => void;
+  readonly onProgress?: (executions: number, failures: number) => void;
+  readonly onWorkerDied?: (slot: number, generation: number, why: string) => void;
+}
+
+export interface PoolResult {
+  readonly executions: number;
+  readonly durationMs: number;
+  /** One per distinct failure, by key; where workers found the same one, the lowest (slot, run). */
+  readonly failures: readonly Failure[];
+  readonly internalErrors: readonly InternalError[];
+  readonly workerDeaths: number;
+}
+
+const MAX_GENERATIONS = 3;
+
+/** The seed of one worker's stream: a function of the campaign seed, the shard, the slot and the
+ *  generation (a replaced worker gets a fresh stream). */
+export function workerSeed(seed: number, shard: Shard, slot: number, generation: number): number {
+  const mix = splitmix32((seed ^ Math.imul(shard.index + 1, 0x9e3779b1) ^ Math.imul(shard.count, 0x85ebca6b)) >>> 0);
+  let s = mix();
+  for (let i = 0; i <= slot * MAX_GENERATIONS + generation; i++) s = mix();
+  return s;
+}
+
+export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new SharedArrayBuffer(4)): { done: Promise<PoolResult>; stop: () => void; kill: () => void } {
+  const t0 = hooks.now();
+  const stop = new Int32Array(stopFlag);
+  const limit = pLimit(cfg.workers);
+  const live = new Set<Worker>();
+  const counts: number[] = [];
+  const best = new Map<string, { failure: Failure; rank: [number, number] }>();
+  const internal: InternalError[] = [];
+  let deaths = 0;
+  const total = () => counts.reduce((a, b) => a + b, 0);
+  const runsFor = (slot: number) => cfg.runs === null ? null : Math.floor(cfg.runs / cfg.workers) + (slot < cfg.runs % cfg.workers ? 1 : 0);
+
+  const runSlot = (slot: number, generation: number, doneBefore: number): Promise<void> => new Promise((resolve) => {
+    const elapsed = hooks.now() - t0;
+    const timeMs = cfg.timeMs === null ? null : Math.max(1, cfg.timeMs - elapsed);
+    const runs = runsFor(slot);
+    const crashAfter = cfg.crash?.(slot, generation);
+    // Only plain data crosses to the worker (structured clone): not the pool's own settings.
+    const { crash: _crash, workers: _workers, shard: _shard, ...campaign } = cfg;
+    const job: WorkerJob = {
+      ...campaign, seed: workerSeed(cfg.seed, cfg.shard, slot, generation), timeMs, runs: runs === null ? null : Math.max(1, runs - doneBefore),
+      stop: stopFlag, ...(crashAfter !== undefined ? { crashAfter } : {}),
+    };
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: job });
+    live.add(w);
+    let finished = false;
+    let mine = 0;
+    w.on('message', (m: WorkerMessage) => {
+      switch (m.t) {
+        case 'progress': mine = m.executions; counts[slot] = doneBefore + mine; hooks.onProgress?.(total(), best.size); break;
+        case 'found': hooks.onFound?.(m.found); break;
+        case 'internal': internal.push(m.error); hooks.onInternalError?.(m.error); break;
+        case 'failure': {
+          const key = failureKey(m.failure.kind, m.failure.arch, m.failure.actors);
+          const rank: [number, number] = [slot, doneBefore + m.failure.foundAfter];
+          const old = best.get(key);
+          if (!old || rank[0] < old.rank[0] || (rank[0] === old.rank[0] && rank[1] < old.rank[1])) {
+            best.set(key, { failure: m.failure, rank });
+            hooks.onFailure?.(m.failure);
+          }
+          break;
+        }
+        case 'done': finished = true; counts[slot] = doneBefore + m.executions; break;
+      }
+    });
+    let ended = false;
+    const end = (why: string | null) => {
+      if (ended) return;
+      ended = true;
+      live.delete(w);
+      if (finished || why === null) return resolve();
+      deaths++;
+      hooks.onWorkerDied?.(slot, generation, why);
+      const timeLeft = cfg.timeMs === null || hooks.now() - t0 < cfg.timeMs;
+      if (generation + 1 < MAX_GENERATIONS && timeLeft && Atomics.load(stop, 0) === 0) {
+        resolve(runSlot(slot, generation + 1, counts[slot] ?? doneBefore));
+      } else {
+        resolve();
+      }
+    };
+    w.on('error', (e) => end(e instanceof Error ? e.message : String(e)));
+    w.on('exit', (code) => end(finished ? null : `exited with code ${code}`));
+  });
+
+  const done = Promise.all(Array.from({ length: cfg.workers }, (_, slot) => limit(() => runSlot(slot, 0, 0)))).then(() => ({
+    executions: total(),
+    durationMs: hooks.now() - t0,
+    failures: [...best.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v.failure),
+    internalErrors: internal,
+    workerDeaths: deaths,
+  }));
+  return {
+    done,
+    stop: () => Atomics.store(stop, 0, 1),
+    kill: () => { for (const w of live) void w.terminate(); },
+  };
+}
