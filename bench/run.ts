@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { runCampaign, type CampaignConfig } from '../fuzz/campaign.js';
+import { runPool } from '../fuzz/pool.js';
 import { execute } from '../src/explore/executor.js';
 import { uniformRandom } from '../src/explore/schedulers.js';
 import { ACTORS } from '../src/mm/actors/index.js';
@@ -87,7 +88,22 @@ function variantRow(c: VariantCase, pool: 'catalog' | 'all') {
   };
 }
 
-function main(): void {
+/** Throughput of the default campaign in worker threads, for each worker count. */
+async function scaling(counts: readonly number[], ms: number) {
+  const rows = [];
+  for (const workers of counts) {
+    const r = await runPool({
+      archs: ARCH_IDS, era: 'v6.6', variants: [], actors: ACTORS.filter((a) => !a.eras || a.eras.includes('v6.6')).map((a) => a.name),
+      fixedActors: undefined, strategy: 'random', depth: 3, preemptions: 2, timeMs: ms, runs: null, seed: 1, shrinkMs: 10_000,
+      workers, shard: { index: 0, count: 1 },
+    }, { now }).done;
+    rows.push({ workers, execsPerSec: Math.round(r.executions / (r.durationMs / 1000)) });
+  }
+  const one = rows[0]?.execsPerSec ?? 1;
+  return rows.map((r) => ({ ...r, speedup: Math.round((r.execsPerSec / one) * 100) / 100 }));
+}
+
+async function main(): Promise<void> {
   const t0 = now();
   const quick = process.argv.includes('--quick');
   const tp = [
@@ -99,6 +115,9 @@ function main(): void {
   const def = runCampaign(campaign({ archs: ARCH_IDS, era: 'v6.6', variants: [], pool: ACTORS, strategy: 'random', timeMs: quick ? 2000 : 10_000 }), { now });
   const defaults = { executions: def.executions, execsPerSec: Math.round(def.executions / (def.durationMs / 1000)), failures: def.failures.length };
   console.error(`default campaign: ${defaults.execsPerSec}/s, ${defaults.failures} failures`);
+  const counts = [...new Set([1, 2, cpus().length])].filter((n) => n <= Math.max(2, cpus().length));
+  const workers = await scaling(counts, quick ? 3000 : 10_000);
+  console.error(`workers: ${workers.map((w) => `${w.workers}: ${w.execsPerSec}/s (x${w.speedup})`).join('; ')}`);
   const variants = [];
   for (const c of VARIANT_CASES) {
     for (const pool of quick ? (['catalog'] as const) : (['catalog', 'all'] as const)) {
@@ -113,6 +132,7 @@ function main(): void {
     targets: { execsPerSecPerCore: 50_000, variantMedianMs: 1000, variantMaxMs: LIMIT_MS, shrinkMedianMs: 10_000 },
     throughput: tp,
     defaultCampaign: defaults,
+    workers,
     variants,
     memory: { rssMb: Math.round(process.memoryUsage().rss / 2 ** 20), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) },
     durationMs: Math.round(now() - t0),
@@ -121,4 +141,4 @@ function main(): void {
   console.error('wrote bench/results.json');
 }
 
-main();
+await main();
