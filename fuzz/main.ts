@@ -138,7 +138,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     });
     onSigint(run.stop);
     // --time is honoured within 2 s; shrinking keeps its own budget, and what it had is in the corpus.
-    const timers = o.timeMs === null ? [] : [setTimeout(run.stop, o.timeMs), setTimeout(run.kill, o.timeMs + o.shrinkMs + 2000)];
+    const timers = o.timeMs === null ? [] : [setTimeout(run.kill, o.timeMs + o.shrinkMs + 2000)];
     result = await run.done;
     for (const t of timers) clearTimeout(t);
   }

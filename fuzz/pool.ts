@@ -115,7 +115,11 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
     w.on('exit', (code) => end(finished ? null : `exited with code ${code}`));
   });
 
-  const done = Promise.all(Array.from({ length: cfg.workers }, (_, slot) => limit(() => runSlot(slot, 0, 0)))).then(() => ({
+  // The deadline is the pool's, not each worker's: a worker's clock starts only once it has loaded.
+  const deadline = cfg.timeMs === null ? null : setTimeout(() => Atomics.store(stop, 0, 1), cfg.timeMs);
+  const done = Promise.all(Array.from({ length: cfg.workers }, (_, slot) => limit(() => runSlot(slot, 0, 0)))).then(() => {
+    if (deadline) clearTimeout(deadline);
+  }).then(() => ({
     executions: total(),
     durationMs: hooks.now() - t0,
     failures: [...best.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v.failure),
