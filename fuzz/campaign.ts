@@ -204,15 +204,23 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       const scn = buildScenario(spec, cfg.pool);
       for (let k = 0; k < 8; k++) {
         if (timeUp() || runsUp()) break;
-        const inner: Scheduler = cfg.strategy === 'pct' ? pct(rng(), scn.actors.length, cfg.depth, Math.round(avgSteps)) : uniformRandom(rng());
-        const rec = recording(inner);
+        // Search without recording; a failure's schedule is written down by running its seed again
+        // under the recorder (an execution is a function of its scheduler's seed).
+        const seed = rng();
+        const k = Math.round(avgSteps);
+        const scheduler = (): Scheduler => (cfg.strategy === 'pct' ? pct(seed, scn.actors.length, cfg.depth, k) : uniformRandom(seed));
+        const recorded = (): Schedule => {
+          const rec = recording(scheduler());
+          try { execute(scn, rec); } catch { /* the schedule up to the exception is what replays it */ }
+          return rec.schedule();
+        };
         let exec: Execution;
         try {
-          exec = execute(scn, rec);
+          exec = execute(scn, scheduler());
         } catch (e) {
           executions++;
           const message = e instanceof Error ? e.message : String(e);
-          const err: InternalError = { message, actors: actors.map((a) => a.actor), arch, token: encodeToken({ spec, schedule: rec.schedule() }) };
+          const err: InternalError = { message, actors: actors.map((a) => a.actor), arch, token: encodeToken({ spec, schedule: recorded() }) };
           const key = `${message}|${failureKey('', arch, err.actors)}`;
           if (!seenErrors.has(key)) {
             seenErrors.add(key);
@@ -223,7 +231,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         }
         executions++;
         avgSteps += (exec.steps - avgSteps) / 64;
-        if (exec.violation) report(spec, rec.schedule(), exec);
+        if (exec.violation) report(spec, recorded(), exec);
         if ((executions & 255) === 0) progress();
       }
       if (timeUp() || runsUp()) break;

@@ -31,7 +31,7 @@ function takePendingIpis(m: Model, cpu: Cpu): void {
   if (cpu.pendingIpi.length === 0) return;
   for (const ipi of cpu.pendingIpi) {
     if (ipi.flush) flushLocal(cpu);
-    m.events.push({ e: 'ipi-take', cpu: cpu.id, from: ipi.from });
+    if (m.tracing) m.events.push({ e: 'ipi-take', cpu: cpu.id, from: ipi.from });
   }
   cpu.pendingIpi.length = 0;
 }
@@ -40,14 +40,14 @@ function takePendingIpis(m: Model, cpu: Cpu): void {
 export function local_irq_save(c: Ctx): boolean {
   const was = c.cpu.irqsOff;
   c.cpu.irqsOff = true;
-  c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: true });
+  if (c.m.tracing) c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: true });
   return was;
 }
 
 /** local_irq_restore(): with IRQs back on, pending IPIs are taken at once. */
 export function local_irq_restore(c: Ctx, wasOff: boolean): void {
   c.cpu.irqsOff = wasOff;
-  c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: wasOff });
+  if (c.m.tracing) c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: wasOff });
   if (!wasOff) {
     takePendingIpis(c.m, c.cpu);
     if (quiescent(c.cpu)) reportQs(c.m, c.cpu);
@@ -56,13 +56,13 @@ export function local_irq_restore(c: Ctx, wasOff: boolean): void {
 
 export function rcu_read_lock(c: Ctx): void {
   c.cpu.rcuDepth++;
-  c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
+  if (c.m.tracing) c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
 }
 
 export function rcu_read_unlock(c: Ctx): void {
   c.cpu.rcuDepth--;
   if (c.cpu.rcuDepth < 0) c.m.events.push({ e: 'bug', msg: 'rcu_read_unlock() without rcu_read_lock()' });
-  c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
+  if (c.m.tracing) c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
   if (quiescent(c.cpu)) reportQs(c.m, c.cpu);
 }
 
@@ -72,7 +72,7 @@ export function call_rcu(m: Model, queuedBy: number, label: string, fn: (m: Mode
   const waitFor = m.cpus.map((cpu) => !quiescent(cpu));
   const waiting = waitFor.filter(Boolean).length;
   m.rcu.push({ label, fn, waitFor, waiting, queuedBy });
-  m.events.push({ e: 'call-rcu', label, waitFor: m.cpus.filter((cpu) => !quiescent(cpu)).map((cpu) => cpu.id) });
+  if (m.tracing) m.events.push({ e: 'call-rcu', label, waitFor: m.cpus.filter((cpu) => !quiescent(cpu)).map((cpu) => cpu.id) });
 }
 
 /** Send an IPI to `targets` (other than our own CPU) and wait until each has taken it. A flush IPI
@@ -88,10 +88,10 @@ export function* send_ipi_and_wait(c: Ctx, targets: readonly Cpu[], flush: boole
       pending.push(t.id);
     } else {
       if (flush) flushLocal(t);
-      c.m.events.push({ e: 'ipi-take', cpu: t.id, from: c.id });
+      if (c.m.tracing) c.m.events.push({ e: 'ipi-take', cpu: t.id, from: c.id });
     }
   }
-  c.m.events.push({ e: 'ipi-send', from: c.cpu.id, to, pending });
+  if (c.m.tracing) c.m.events.push({ e: 'ipi-send', from: c.cpu.id, to, pending });
   yield step(label);
   if (pending.length > 0) {
     const cpus = c.m.cpus;

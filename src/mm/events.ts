@@ -53,3 +53,23 @@ export type MmEvent =
   | { readonly e: 'zap-done'; readonly start: number; readonly end: number }
   /** BUG_ON() / VM_BUG_ON() in the modelled code. */
   | { readonly e: 'bug'; readonly msg: string };
+
+// Most table accesses are sound; the oracle only judges the others. So that campaigns do not
+// allocate an event for every pte read, the model records a sound access only when tracing. These
+// predicates are the one definition of "not sound" that the model and the oracle both use.
+
+/** A table access through (pfn, gen) to a frame now (frameKind, frameGen) that the oracle must judge:
+ *  frame 0, a freed or reused frame, or one that is not a pte table. */
+export function tableAccessSuspect(pfn: number, gen: number, frameKind: FrameKind, frameGen: number): boolean {
+  return pfn === 0 || frameKind !== 'pte-table' || frameGen !== gen;
+}
+
+/** A user access through a TLB entry (pfn, gen) to a frame that is free or was freed since. */
+export function tlbAccessSuspect(gen: number, frameKind: FrameKind, frameGen: number): boolean {
+  return frameKind === 'free' || frameGen !== gen;
+}
+
+/** An unconditional reference taken on a free page. */
+export function refGetSuspect(speculative: boolean, frameKind: FrameKind): boolean {
+  return !speculative && frameKind === 'free';
+}

@@ -2,7 +2,7 @@
 // from the schedule: reusing a just-freed table is what turns a use-after-free into silent corruption.
 
 import { PTE_NONE } from './entries.js';
-import type { FreeHow } from './events.js';
+import { refGetSuspect, type FreeHow } from './events.js';
 import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { NOBODY } from './types.js';
 import type { FrameKind, Model } from './types.js';
@@ -20,7 +20,7 @@ export function allocFrame(m: Model, kind: FrameKind): number {
     f.gen++;
     // Page tables come zeroed (__GFP_ZERO in pte_alloc_one).
     f.ptes.fill(PTE_NONE);
-    m.events.push({ e: 'alloc', pfn: f.pfn, kind });
+    if (m.tracing) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
     return f.pfn;
   }
   throw new Error('model: allocator lost count');
@@ -56,7 +56,7 @@ export function get_page(c: Ctx, pfn: number): void {
   const f = frameOf(c.m, pfn);
   const frameKind = f.kind;
   f.refcount++;
-  c.m.events.push({ e: 'ref-get', pfn, frameKind, ok: true, speculative: false });
+  if (c.m.tracing || refGetSuspect(false, frameKind)) c.m.events.push({ e: 'ref-get', pfn, frameKind, ok: true, speculative: false });
 }
 
 /** get_page_unless_zero() / folio_ref_try_add_rcu(): fails on a page whose count is zero. */
@@ -64,7 +64,7 @@ export function get_page_unless_zero(c: Ctx, pfn: number): boolean {
   const f = frameOf(c.m, pfn);
   const ok = f.refcount > 0;
   if (ok) f.refcount++;
-  c.m.events.push({ e: 'ref-get', pfn, frameKind: f.kind, ok, speculative: true });
+  if (c.m.tracing) c.m.events.push({ e: 'ref-get', pfn, frameKind: f.kind, ok, speculative: true });
   return ok;
 }
 
@@ -72,7 +72,7 @@ export function get_page_unless_zero(c: Ctx, pfn: number): boolean {
 export function put_page(m: Model, pfn: number, how: FreeHow = 'now'): void {
   const f = frameOf(m, pfn);
   f.refcount--;
-  m.events.push({ e: 'ref-put', pfn });
+  if (m.tracing) m.events.push({ e: 'ref-put', pfn });
   if (f.refcount === 0) freeFrame(m, pfn, how);
   else if (f.refcount < 0) m.events.push({ e: 'bug', msg: `page ${pfn}: refcount underflow (put_page on a free page)` });
 }
@@ -83,7 +83,7 @@ export function* lock_page(c: Ctx, pfn: number): ActorGen {
   const f = frameOf(c.m, pfn);
   yield* blockUntil(`lock_page(${pfn})`, () => f.pg_locked === NOBODY);
   f.pg_locked = c.id;
-  c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
+  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
   yield step(`lock_page(${pfn})`);
 }
 
@@ -91,11 +91,11 @@ export function* lock_page(c: Ctx, pfn: number): ActorGen {
 export function trylock_page(c: Ctx, pfn: number): boolean {
   const f = frameOf(c.m, pfn);
   if (f.pg_locked !== NOBODY) {
-    c.m.events.push({ e: 'trylock-failed', lock: `PG_locked(${pfn})` });
+    if (c.m.tracing) c.m.events.push({ e: 'trylock-failed', lock: `PG_locked(${pfn})` });
     return false;
   }
   f.pg_locked = c.id;
-  c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
+  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
   return true;
 }
 
@@ -103,5 +103,5 @@ export function unlock_page(c: Ctx, pfn: number): void {
   const f = frameOf(c.m, pfn);
   if (f.pg_locked !== c.id) c.m.events.push({ e: 'bug', msg: `unlock_page(${pfn}) by a task that does not hold it` });
   f.pg_locked = NOBODY;
-  c.m.events.push({ e: 'unlock', lock: `PG_locked(${pfn})`, mode: 'spin' });
+  if (c.m.tracing) c.m.events.push({ e: 'unlock', lock: `PG_locked(${pfn})`, mode: 'spin' });
 }

@@ -12,7 +12,9 @@
 import type { Arch, ArchId } from './arch.js';
 import { NR_PAGES, PTE_NONE, PTRS_PER_PMD, PTRS_PER_PTE, pmdHi, pmdLo, type PmdEntry, type PteEntry } from './entries.js';
 import type { Switches } from './switches.js';
-import { NOBODY, type Cpu, type Frame, type FrameKind, type Model } from './types.js';
+import { NOBODY, type Cpu, type Frame, type FrameKind, type MmSetup, type Model } from './types.js';
+
+export type { MmSetup };
 
 export const NR_FRAMES = 32;
 
@@ -21,9 +23,9 @@ export interface CpuSpec {
   readonly inMm: boolean;
 }
 
-function frame(pfn: number, kind: FrameKind, refcount: number): Frame {
+function frame(pfn: number): Frame {
   return {
-    pfn, kind, refcount, gen: kind === 'free' ? 0 : 1,
+    pfn, kind: 'free', refcount: 0, gen: 0,
     ptl: { name: pfn === 1 ? 'pmd_lock' : `ptl(${pfn})`, owner: NOBODY },
     ptes: new Array<PteEntry>(PTRS_PER_PTE).fill(PTE_NONE),
     pg_locked: NOBODY,
@@ -37,60 +39,49 @@ function cpu(id: number, spec: CpuSpec): Cpu {
   };
 }
 
-/** The facts about the mm that the scenario sets: mm_users at the start (one per user thread that
- *  will mmput()), and whether khugepaged's scan cursor is on this mm. */
-export interface MmSetup {
-  readonly mmUsers: number;
-  readonly khugepagedScanning: boolean;
-}
+const present = (pfn: number, sub: number, writable: boolean): PteEntry => ({ t: 'present', pfn, sub, writable, dirty: writable });
 
+/** The frames that are not free at the start (see the layout above). */
+const INITIAL_FRAMES: readonly { readonly pfn: number; readonly kind: FrameKind; readonly refcount: number; readonly ptes?: readonly PteEntry[] }[] = [
+  { pfn: 0, kind: 'reserved', refcount: 1 },
+  { pfn: 1, kind: 'pmd-table', refcount: 1 },
+  { pfn: 2, kind: 'pte-table', refcount: 1, ptes: [present(3, 0, true), present(4, 0, true)] },
+  { pfn: 3, kind: 'data', refcount: 1 },
+  { pfn: 4, kind: 'data', refcount: 1 },
+  { pfn: 5, kind: 'pte-table', refcount: 1 },
+  { pfn: 6, kind: 'huge', refcount: 1 },
+  { pfn: 7, kind: 'pte-table', refcount: 1, ptes: Array.from({ length: PTRS_PER_PTE }, (_, i) => present(8, i, false)) },
+  { pfn: 8, kind: 'huge', refcount: 1 + PTRS_PER_PTE },
+];
+const INITIAL_PMD: readonly PmdEntry[] = [{ t: 'table', pfn: 2 }, { t: 'none' }, { t: 'table', pfn: 5 }, { t: 'table', pfn: 7 }];
+const INITIAL_VMAS = [
+  { id: 0, start: 0, end: 2 * PTRS_PER_PTE, kind: 'anon', anon_vma: true },
+  { id: 1, start: 2 * PTRS_PER_PTE, end: 4 * PTRS_PER_PTE, kind: 'file', anon_vma: false },
+] as const;
+
+const sem = (name: string) => ({ name, writer: NOBODY, readers: [] as number[] });
+
+/** Allocate a model and put it in its initial state. */
 export function buildModel(archId: ArchId, arch: Arch, sw: Switches, cpus: readonly CpuSpec[], setup: MmSetup = { mmUsers: 1, khugepagedScanning: false }): Model {
-  const frames: Frame[] = [];
-  for (let pfn = 0; pfn < NR_FRAMES; pfn++) frames.push(frame(pfn, 'free', 0));
-  const set = (pfn: number, kind: FrameKind, refcount: number) => {
-    const f = frames[pfn]!;
-    f.kind = kind;
-    f.refcount = refcount;
-    f.gen = 1;
-  };
-  set(0, 'reserved', 1);
-  set(1, 'pmd-table', 1);
-  // slot 0: anon pages 3 and 4
-  set(2, 'pte-table', 1);
-  set(3, 'data', 1);
-  set(4, 'data', 1);
-  frames[2]!.ptes[0] = { t: 'present', pfn: 3, sub: 0, writable: true, dirty: true };
-  frames[2]!.ptes[1] = { t: 'present', pfn: 4, sub: 0, writable: true, dirty: true };
-  // slot 2: an empty table; the file's huge page 6 is in the page cache
-  set(5, 'pte-table', 1);
-  set(6, 'huge', 1);
-  // slot 3: the file huge page 8, mapped by 4 ptes (page cache + 4 mappings)
-  set(7, 'pte-table', 1);
-  set(8, 'huge', 1 + PTRS_PER_PTE);
-  for (let i = 0; i < PTRS_PER_PTE; i++) frames[7]!.ptes[i] = { t: 'present', pfn: 8, sub: i, writable: false, dirty: false };
-
-  const pmd: PmdEntry[] = [{ t: 'table', pfn: 2 }, { t: 'none' }, { t: 'table', pfn: 5 }, { t: 'table', pfn: 7 }];
   const m: Model = {
-    archId, arch, sw, frames,
+    archId, arch, sw, setup,
+    frames: Array.from({ length: NR_FRAMES }, (_, pfn) => frame(pfn)),
     mm: {
-      mm_users: setup.mmUsers,
-      mmap_lock: { name: 'mmap_lock', writer: NOBODY, readers: [] },
-      anon_vma_lock: { name: 'anon_vma', writer: NOBODY, readers: [] },
-      vmas: [
-        { id: 0, start: 0, end: 2 * PTRS_PER_PTE, kind: 'anon', anon_vma: true, detached: false, inRmap: true },
-        { id: 1, start: 2 * PTRS_PER_PTE, end: 4 * PTRS_PER_PTE, kind: 'file', anon_vma: false, detached: false, inRmap: true },
-      ],
+      mm_users: 0,
+      mmap_lock: sem('mmap_lock'),
+      anon_vma_lock: sem('anon_vma'),
+      vmas: INITIAL_VMAS.map((v) => ({ ...v, detached: false, inRmap: true })),
       pmdTable: 1,
-      pmd_lo: pmd.map(pmdLo),
-      pmd_hi: pmd.map(pmdHi),
+      pmd_lo: new Array(PTRS_PER_PMD).fill(0),
+      pmd_hi: new Array(PTRS_PER_PMD).fill(0),
       deposited: new Array(PTRS_PER_PMD).fill(0),
-      rss: 2 + PTRS_PER_PTE,
-      nr_ptes: 3,
+      rss: 0,
+      nr_ptes: 0,
       exiting: false,
       core_state: false,
       khugepaged_scanning: setup.khugepagedScanning,
     },
-    file: { i_mmap_rwsem: { name: 'i_mmap_rwsem', writer: NOBODY, readers: [] }, hpage: [0, 0, 6, 8] },
+    file: { i_mmap_rwsem: sem('i_mmap_rwsem'), hpage: [0, 0, 6, 8] },
     cpus: cpus.map((s, i) => cpu(i, s)),
     rcu: [],
     events: [],
@@ -98,7 +89,60 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, cpus: reado
     step: 0,
     tracing: false,
   };
+  resetModel(m);
   return m;
+}
+
+/** Put every mutable field back to the initial state: an execution can reuse a model instead of
+ *  allocating one (what the layout above draws is set here, and only here). */
+export function resetModel(m: Model): void {
+  for (const f of m.frames) {
+    f.kind = 'free';
+    f.refcount = 0;
+    f.gen = 0;
+    f.ptl.owner = NOBODY;
+    f.ptes.fill(PTE_NONE);
+    f.pg_locked = NOBODY;
+  }
+  for (const init of INITIAL_FRAMES) {
+    const f = m.frames[init.pfn]!;
+    f.kind = init.kind;
+    f.refcount = init.refcount;
+    f.gen = 1;
+    init.ptes?.forEach((pte, i) => { f.ptes[i] = pte; });
+  }
+  const mm = m.mm;
+  mm.mm_users = m.setup.mmUsers;
+  for (const s of [mm.mmap_lock, mm.anon_vma_lock, m.file.i_mmap_rwsem]) {
+    s.writer = NOBODY;
+    s.readers.length = 0;
+  }
+  mm.vmas.forEach((v, i) => {
+    v.anon_vma = INITIAL_VMAS[i]?.anon_vma ?? false;
+    v.detached = false;
+    v.inRmap = true;
+  });
+  INITIAL_PMD.forEach((e, i) => {
+    mm.pmd_lo[i] = pmdLo(e);
+    mm.pmd_hi[i] = pmdHi(e);
+  });
+  mm.deposited.fill(0);
+  mm.rss = 2 + PTRS_PER_PTE;
+  mm.nr_ptes = 3;
+  mm.exiting = false;
+  mm.core_state = false;
+  for (const c of m.cpus) {
+    c.irqsOff = false;
+    c.rcuDepth = 0;
+    c.tlb.fill(null);
+    c.pwc.fill(null);
+    c.pendingIpi.length = 0;
+  }
+  m.rcu.length = 0;
+  m.events.length = 0;
+  m.choose = () => 0;
+  m.step = 0;
+  m.tracing = false;
 }
 
 /** The VMA that covers `addr`, if it is still linked. */

@@ -6,6 +6,7 @@
 // protocol under test, so no primitive asserts it.
 
 import { pmd_pfn, pmdDecode, pmdHi, pmdLo, type PmdEntry, type PteEntry } from './entries.js';
+import { tableAccessSuspect } from './events.js';
 import { frameOf } from './frames.js';
 import { spin_take } from './locks.js';
 import { flush_tlb_range } from './tlbflush.js';
@@ -205,7 +206,9 @@ export function tableNow(m: Model, pfn: number): TablePtr {
 
 function touchTable(c: Ctx, p: TablePtr, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl') {
   const f = c.m.frames[p.pfn] ?? frameOf(c.m, 0);
-  c.m.events.push({ e: 'table-access', pfn: p.pfn, gen: p.gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id });
+  if (c.m.tracing || tableAccessSuspect(p.pfn, p.gen, f.kind, f.gen)) {
+    c.m.events.push({ e: 'table-access', pfn: p.pfn, gen: p.gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id });
+  }
   return f;
 }
 
@@ -219,7 +222,7 @@ export function pte_write(c: Ctx, p: TablePtr, idx: number, now: PteEntry): PteE
   const f = touchTable(c, p, idx, true, 'sw');
   const old = f.ptes[idx] ?? { t: 'none' };
   f.ptes[idx] = now;
-  c.m.events.push({ e: 'pte-store', pfn: p.pfn, idx, old, now });
+  if (c.m.tracing) c.m.events.push({ e: 'pte-store', pfn: p.pfn, idx, old, now });
   return old;
 }
 

@@ -16,12 +16,12 @@ export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()'): ActorGen 
   flushLocal(c.cpu);
   if (m.arch.flush === 'ipi') {
     const targets = m.cpus.filter((cpu) => cpu.inMm);
-    m.events.push({ e: 'flush', cpus: [c.cpu.id], how: 'local' });
+    if (m.tracing) m.events.push({ e: 'flush', cpus: [c.cpu.id], how: 'local' });
     yield* send_ipi_and_wait(c, targets, true, `${label}: IPI`);
     return;
   }
   for (const cpu of m.cpus) flushLocal(cpu);
-  m.events.push({ e: 'flush', cpus: m.cpus.map((cpu) => cpu.id), how: m.arch.flush });
+  if (m.tracing) m.events.push({ e: 'flush', cpus: m.cpus.map((cpu) => cpu.id), how: m.arch.flush });
   yield step(`${label}: ${m.arch.flush === 'broadcast' ? 'broadcast invalidate' : 'flush hypercall'}, no IPI`);
 }
 

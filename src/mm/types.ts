@@ -129,11 +129,19 @@ export interface RcuCallback {
   readonly queuedBy: ActorId;
 }
 
+/** The facts about the mm that the scenario sets: mm_users at the start (one per user thread that
+ *  will mmput()), and whether khugepaged's scan cursor is on this mm. */
+export interface MmSetup {
+  readonly mmUsers: number;
+  readonly khugepagedScanning: boolean;
+}
+
 /** Everything an actor can see. Built by buildModel(), mutated in place by the primitives. */
 export interface Model {
   readonly archId: ArchId;
   readonly arch: Arch;
   readonly sw: Switches;
+  readonly setup: MmSetup;
   readonly frames: Frame[];
   readonly mm: Mm;
   readonly file: AddressSpace;

@@ -3,7 +3,7 @@
 // end it audits the final state. It knows nothing of schedules: only steps and their events.
 
 import { HPAGE_PMD_NR, NR_PAGES, PTRS_PER_PMD, pmdDecode, pmdHi, pmdIndex, pmdLo, pteIndex, fmtPmd } from '../mm/entries.js';
-import type { MmEvent } from '../mm/events.js';
+import { refGetSuspect, tableAccessSuspect, tlbAccessSuspect, type MmEvent } from '../mm/events.js';
 import type { Model } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
 
@@ -57,6 +57,7 @@ export function createOracle(m: Model): Oracle {
           message: `pmd[${ev.slot}] read as ${fmtPmd(v)} (lo=${ev.lo.toString(16)} hi=${ev.hi.toString(16)}), a value never stored there while the read ran` };
       }
       case 'table-access': {
+        if (!tableAccessSuspect(ev.pfn, ev.gen, ev.frameKind, ev.frameGen)) return null;
         const what = ev.via === 'ptl' ? 'took the ptl of' : ev.via === 'hw' ? 'hardware walk read' : ev.write ? 'wrote a pte of' : 'read a pte of';
         if (ev.pfn === 0) {
           return { kind: 'frame-zero-walked', pfn: 0, via: ev.via, usedBy: ref, changedBy: null,
@@ -70,11 +71,8 @@ export function createOracle(m: Model): Oracle {
           return { kind: 'table-reused', pfn: ev.pfn, via: ev.via, nowKind: ev.frameKind, usedBy: ref, changedBy: lastFree[ev.pfn] ?? null,
             message: `${what} table ${ev.pfn}, freed and reused as ${ev.frameKind} since the pointer was taken` };
         }
-        if (ev.frameKind !== 'pte-table') {
-          return { kind: 'bogus-table-walked', pfn: ev.pfn, via: ev.via, nowKind: ev.frameKind, usedBy: ref, changedBy: null,
-            message: `${what} frame ${ev.pfn}, a ${ev.frameKind} page, as if it were a pte table` };
-        }
-        return null;
+        return { kind: 'bogus-table-walked', pfn: ev.pfn, via: ev.via, nowKind: ev.frameKind, usedBy: ref, changedBy: null,
+          message: `${what} frame ${ev.pfn}, a ${ev.frameKind} page, as if it were a pte table` };
       }
       case 'tlb-fill':
         fills.set(`tlb:${ev.cpu}:${ev.addr}`, ref);
@@ -83,7 +81,7 @@ export function createOracle(m: Model): Oracle {
         fills.set(`pwc:${ev.cpu}:${ev.slot}`, ref);
         return null;
       case 'hw-access': {
-        if (ev.frameKind !== 'free' && ev.frameGen === ev.gen) return null;
+        if (!tlbAccessSuspect(ev.gen, ev.frameKind, ev.frameGen)) return null;
         return { kind: 'stale-tlb-access', pfn: ev.pfn, cpu: ev.cpu, addr: ev.addr, usedBy: ref, changedBy: lastFree[ev.pfn] ?? null,
           message: `CPU ${ev.cpu} accessed address ${ev.addr} through a TLB entry for frame ${ev.pfn}, freed since` };
       }
@@ -111,7 +109,7 @@ export function createOracle(m: Model): Oracle {
         return null;
       }
       case 'ref-get': {
-        if (ev.speculative || ev.frameKind !== 'free') return null;
+        if (!refGetSuspect(ev.speculative, ev.frameKind)) return null;
         return { kind: 'ref-on-freed-frame', pfn: ev.pfn, usedBy: ref, changedBy: lastFree[ev.pfn] ?? null,
           message: `get_page() on page ${ev.pfn}, which is free` };
       }

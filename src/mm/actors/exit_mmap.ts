@@ -21,7 +21,7 @@ import { free_pgtables, unmap_vmas } from '../zap.js';
 export function* mmput(c: Ctx): ActorGen {
   const mm = c.m.mm;
   const last = --mm.mm_users === 0;
-  c.m.events.push({ e: 'mm-users', now: mm.mm_users });
+  if (c.m.tracing) c.m.events.push({ e: 'mm-users', now: mm.mm_users });
   yield step('mmput(): atomic_dec_and_test(&mm->mm_users)');
   if (!last) return;
   mm.exiting = true;

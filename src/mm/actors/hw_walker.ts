@@ -6,6 +6,7 @@
 
 import type { ActorDef } from '../actor.js';
 import { NR_PAGES, pmdIndex, pteIndex } from '../entries.js';
+import { tlbAccessSuspect } from '../events.js';
 import { frameOf } from '../frames.js';
 import { pmd_load, pte_read } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
@@ -53,7 +54,9 @@ export const hw_walker: ActorDef = {
       const t = translate(c, addr);
       if (t) {
         const f = frameOf(c.m, t.pfn);
-        c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen });
+        if (c.m.tracing || tlbAccessSuspect(t.gen, f.kind, f.gen)) {
+          c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen });
+        }
       }
       yield step(t ? `user access to ${addr} → frame ${t.pfn}` : `user access to ${addr}: not mapped`);
     }
