@@ -148,8 +148,16 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const known = result.failures.filter((f) => f.known).length;
   out('');
   out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${known ? `, ${known} of them known races` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}`);
-  if (result.failures.length > 0) out(`failures saved in ${corpus}`);
   if (o.quiet) for (const f of result.failures) printFailure(f, ++shown, out);
+  else {
+    // Printed with their traces as they were found; listed again here, where a long log ends.
+    result.failures.forEach((f, i) => {
+      const why = f.known ? ` (known race: ${f.known})` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
+      out(`  ${i + 1}. ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}, depth ${f.depth}`);
+      out(`     npm run fuzz -- --replay ${f.token}`);
+    });
+  }
+  if (result.failures.length > 0) out(`failures saved in ${corpus}`);
   if (o.json) {
     const report: Report = {
       version: 1,

@@ -62,13 +62,13 @@ export const exit_mmap_actor: ActorDef = {
   inMm: true,
   daemon: 'no',
   params: [{ name: 'scanned', min: 0, max: 1, default: 0, doc: "1 if khugepaged's scan cursor is on this mm (__khugepaged_exit() then waits for mmap_lock); implied by collapse_huge_page and collapse_pte_mapped_thp" }],
-  *run(c, args) {
+  // `scanned` is a fact of the mm, which buildScenario() reads (Mm.khugepaged_scanning).
+  *run(c) {
     const mm = c.m.mm;
     // exit_mm(): mmap_read_lock(mm); ... current->mm = NULL; mmap_read_unlock(mm);
     yield* down_read(c, mm.mmap_lock);
     up_read(c, mm.mmap_lock);
     yield step('exit_mm(): current->mm = NULL; mmap_read_unlock(mm)');
-    void args;
     yield* mmput(c);
   },
 };
