@@ -60,6 +60,8 @@ export interface Failure {
   /** Shrinking reached a fixpoint within its budget. */
   readonly minimal: boolean;
   readonly shrinkMs: number;
+  /** The key it was first seen (and saved) under, before shrinking. */
+  readonly foundKey: string;
   /** Executions run, and milliseconds into the campaign, when it was first seen (before shrinking). */
   readonly foundAfter: number;
   readonly foundAtMs: number;
@@ -164,7 +166,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
       known: needsVariants ? null : knownRace(scenario.sw.era, arch, actors, v.kind),
       needsVariants,
-      minimal: s.minimal, shrinkMs: Math.round(s.ms), foundAfter: executions, foundAtMs, foundAtSearchMs,
+      minimal: s.minimal, shrinkMs: Math.round(s.ms), foundKey: early, foundAfter: executions, foundAtMs, foundAtSearchMs,
     };
     failures.push(f);
     hooks.onFailure?.(f);

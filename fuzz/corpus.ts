@@ -2,7 +2,7 @@
 // again once it is shrunk), so that a crash, Ctrl-C or kill loses none. A new campaign replays the
 // corpus first and says which entries are fixed now.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execute } from '../src/explore/executor.js';
@@ -54,6 +54,18 @@ export function recordEntry(dir: string, e: CorpusEntry): boolean {
   if (!e.shrunk && existsSync(file)) return false;
   writeEntry(dir, e);
   return true;
+}
+
+/** Remove the entry saved under `key` if it is still the unshrunk one (superseded by a shrunk entry
+ *  under another key). */
+export function dropUnshrunk(dir: string, key: string): void {
+  const file = entryFile(dir, key);
+  if (!existsSync(file)) return;
+  try {
+    if ((JSON.parse(readFileSync(file, 'utf8')) as Partial<CorpusEntry>).shrunk === false) rmSync(file);
+  } catch {
+    // an unreadable file is left for the user to look at
+  }
 }
 
 export function readCorpus(dir: string): CorpusEntry[] {

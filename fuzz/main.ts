@@ -13,8 +13,8 @@ import { ACTORS } from '../src/mm/actors/index.js';
 import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { ERAS, ERA_IDS, VARIANTS } from '../src/mm/switches.js';
-import { resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
-import { defaultCorpusDir, readCorpus, recordEntry, replayCorpus, writeEntry } from './corpus.js';
+import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
+import { defaultCorpusDir, dropUnshrunk, readCorpus, recordEntry, replayCorpus, writeEntry } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
@@ -114,8 +114,10 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const t0 = now();
   let shown = 0;
   const onFailure = (f: Failure) => {
-    writeEntry(corpus, { version: 1, key: `${f.kind}|${f.arch}|${[...f.actors].sort().join(',')}`, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: true,
+    const key = failureKey(f.kind, f.arch, f.actors);
+    writeEntry(corpus, { version: 1, key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: true,
       era: f.era, variants: f.variants, depth: f.depth, known: f.known, minimal: f.minimal, trace: f.trace });
+    if (f.foundKey !== key) dropUnshrunk(corpus, f.foundKey);
     if (!o.quiet) { progress.finish(); printFailure(f, ++shown, out); }
   };
   const onInternalError = (e: InternalError) => { progress.finish(); printInternal(e, err); };

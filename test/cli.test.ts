@@ -102,7 +102,7 @@ test('a clean campaign exits 0 and writes the JSON report', async (t) => {
 });
 
 test('a campaign that finds a failure exits 1, and the same seed finds the same token', async (t) => {
-  const args = ['--variant', 'V2', '--arch', 'rcu-table-free', '--actors', 'gup_fast,collapse_file', '--runs', '4000', '--seed', '11', '--quiet'];
+  const args = ['--variant', 'V2', '--arch', 'rcu-table-free', '--actors', 'gup_fast,collapse_file', '--runs', '4000', '--seed', '11', '--quiet', '--shrink-time', '120s'];
   const a = await cli(...args);
   t.is(a.code, 1, a.err);
   const token = /replay: npm run fuzz -- --replay (\S+)/.exec(a.out)?.[1];

@@ -43,7 +43,7 @@ for (const c of CASES) {
   test(`fuzzer finds ${v.tag} ${v.id} on ${c.arch}, shrinks it to the catalog's actors and depth, and replays it`, (t) => {
     const result = runCampaign({
       archs: [c.arch], era: v.home, variants: c.variants, pool: c.actors.map((a) => findActor(a)), fixedActors: undefined,
-      strategy: 'pct', depth: 3, preemptions: 2, timeMs: null, runs: 50_000, seed: 7, shrinkMs: 10_000, stopAfterFailures: 6,
+      strategy: 'pct', depth: 3, preemptions: 2, timeMs: null, runs: 50_000, seed: 7, shrinkMs: 120_000, stopAfterFailures: 6,
     }, { now: () => performance.now() });
     const f = result.failures.find((x) => x.kind === c.kind);
     if (!f) return t.fail(`no ${c.kind} in ${result.executions} runs (found ${result.failures.map((x) => x.kind).join(', ') || 'nothing'})`);
