@@ -11,7 +11,8 @@ import { main } from '../fuzz/main.js';
 import { parseOptions, parseShard, UsageError } from '../fuzz/options.js';
 import { runPool, workerSeed, type PoolConfig } from '../fuzz/pool.js';
 import { progressPrinter } from '../fuzz/progress.js';
-import { mergeReports, parseReport, type Report } from '../fuzz/report.js';
+import { mergeReports, parseReport, type Report, type ReportFailure } from '../fuzz/report.js';
+import type { ViolationKind } from '../src/oracle/violations.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { findActor } from '../src/mm/scenario.js';
 import { step } from '../src/mm/step.js';
@@ -150,7 +151,8 @@ test('shards split the seed space: each shard and slot gets its own stream', (t)
 });
 
 const report = (executions: number, failures: Report['failures']): Report => ({ version: 1, options: {}, executions, execsPerSec: executions / 10, durationMs: 10_000 + executions, failures, internalErrors: [] });
-const rf = (kind: string, depth: number, actors: string[]) => ({ kind, actors, arch: 'x86-ipi', era: 'v5.10', variants: [], depth, known: null, needsVariants: false, minimal: true, token: `mmfz1:${kind}${depth}`, trace: '' });
+const rf = (kind: ViolationKind, depth: number, actors: string[]): ReportFailure =>
+  ({ kind, actors, arch: 'x86-ipi', era: 'v5.10', variants: [], depth, known: null, needsVariants: false, minimal: true, token: `mmfz1:${kind}${depth}`, trace: '' });
 
 test('merging shard reports adds executions and deduplicates failures by kind, architecture and actors', (t) => {
   const m = mergeReports([report(100, [rf('stale-pin', 4, ['gup_fast', 'collapse_huge_page'])]), report(300, [rf('stale-pin', 3, ['collapse_huge_page', 'gup_fast']), rf('leak', 1, ['fault'])])]);
