@@ -1,0 +1,42 @@
+// mmfuzz's public API: what an actor is written with. The primitives (entry loads and stores, locks,
+// IRQs, RCU, TLB flushes, table freeing, frames and references), the types of the state an actor may
+// read, the kernel helpers the built-in actors share, and the built-in actors themselves, to start
+// from a copy of one. Nothing of the executor's internals.
+
+export type { ActorDef, Args, ParamSpec } from './mm/actor.js';
+export { blockUntil, step, type ActorGen, type Ctx, type Yield } from './mm/step.js';
+export type { AddressSpace, Cpu, Frame, FrameKind, Mm, Model, RwSem, SpinLock, TlbEntry, Vma } from './mm/types.js';
+export {
+  HPAGE_PMD_NR, NR_PAGES, PTRS_PER_PMD, PTRS_PER_PTE, pmd_bad, pmd_none, pmd_pfn, pmd_present, pmd_trans_huge,
+  pmdAddr, pmdIndex, pte_none, pte_present, pteIndex, pteSame, type PmdEntry, type PteEntry,
+} from './mm/entries.js';
+// Entry loads and stores: atomic (pmd_load), READ_ONCE / plain (pmd_read: two halves on PAE),
+// pmdp_get_lockless, pmd_read_atomic; xchg and cmpxchg; pmdp_collapse_flush and pmdp_invalidate.
+export {
+  pmd_clear, pmd_clear_bad, pmd_load, pmd_lockptr, pmd_populate, pmd_read, pmd_read_atomic, pmd_table, pmd_use,
+  pmdEntryAt, pmdp_cmpxchg, pmdp_collapse_flush, pmdp_get_lockless, pmdp_huge_get_and_clear, pmdp_invalidate,
+  pmdp_xchg, pte_lockptr, pte_read, pte_write, ptep_get_and_clear, set_pmd_at, spin_lock_ptl, tableNow,
+  type PmdVal, type Stepper, type TablePtr,
+} from './mm/pgtable.js';
+export {
+  down_read, down_write, down_write_trylock, downgrade_write, holdsRead, holdsWrite, mmap_read_unlock_step,
+  spin_lock, spin_unlock, up_read, up_write,
+} from './mm/locks.js';
+export { call_rcu, local_irq_restore, local_irq_save, rcu_read_lock, rcu_read_unlock } from './mm/cpu.js';
+export {
+  flush_tlb_range, pte_free, pte_free_defer, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlb_remove_page,
+  tlb_remove_table, tlb_remove_table_sync_one, type MmuGather,
+} from './mm/tlbflush.js';
+export { alloc_page, get_page, get_page_unless_zero, lock_page, put_page, trylock_page, unlock_page } from './mm/frames.js';
+export { BUG_ON } from './mm/bug.js';
+// Kernel helpers shared by the built-in actors, as each era has them.
+export { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from './mm/walk.js';
+export { free_pgtables, unmap_vmas, zap_huge_pmd, zap_pmd_range, zap_pte_range } from './mm/zap.js';
+export { find_vma } from './mm/model.js';
+export { eraAtLeast, has, ERA_IDS, VARIANTS, type EraId, type VariantId } from './mm/switches.js';
+export { ARCH_IDS, ARCHES, type Arch, type ArchId } from './mm/arch.js';
+// The built-in actors, to start from a copy of one, and what runs them.
+export { ACTORS } from './mm/actors/index.js';
+export { buildScenario, findActor, type ActorCall, type Scenario, type ScenarioSpec } from './mm/scenario.js';
+export { execute, type Execution, type Scheduler } from './explore/executor.js';
+export type { Violation, ViolationKind } from './oracle/violations.js';
