@@ -9,13 +9,14 @@ import { follow } from '../src/explore/schedule.js';
 import { decodeToken, TokenError } from '../src/explore/token.js';
 import { renderTrace, traceJson } from '../src/explore/trace.js';
 import { ARCHES, ARCH_IDS } from '../src/mm/arch.js';
-import { ACTORS } from '../src/mm/actors/index.js';
+import { allActors, originOf } from '../src/mm/registry.js';
 import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { ERAS, ERA_IDS, VARIANTS } from '../src/mm/switches.js';
 import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
 import { defaultCorpusDir, dropUnshrunk, readCorpus, recordEntry, replayCorpus, writeEntry } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
+import { loadArgs, loadModules } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
 import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
@@ -23,7 +24,7 @@ import { mergeReports, parseReport, reportFailure, type Report } from './report.
 type Out = (line: string) => void;
 
 function listAll(out: Out): void {
-  for (const a of ACTORS) out(`actor    ${a.name.padEnd(24)} ${a.summary}`);
+  for (const a of allActors()) out(`actor    ${a.name.padEnd(24)} ${a.summary}${originOf(a.name) ? ` (from ${originOf(a.name)})` : ''}`);
   for (const v of VARIANTS) out(`variant  ${`${v.tag} ${v.id}`.padEnd(27)} home ${v.home}; eras ${v.eras.join(' ')}; shows on ${v.arches.join(' ')}`);
   for (const e of ERA_IDS) out(`era      ${e.padEnd(24)} ${ERAS[e].summary}`);
   for (const a of ARCH_IDS) out(`arch     ${a.padEnd(24)} ${ARCHES[a].description}`);
@@ -45,6 +46,8 @@ function replay(o: Options, out: Out): number {
     ...(o.era !== undefined ? { era: o.era } : {}),
     ...(o.variants !== undefined ? { variants: o.variants } : {}),
   };
+  const missing = spec.actors.map((a) => a.actor).find((n) => !allActors().some((d) => d.name === n));
+  if (missing) throw new UsageError(`the token needs actor '${missing}', which is not built in: load the module that defines it with --load FILE`);
   const scenario = buildScenario(spec);
   const exec = execute(scenario, follow(r.schedule), { trace: true });
   out(renderTrace({ scenario, schedule: r.schedule, exec }));
@@ -93,7 +96,7 @@ function merge(argv: readonly string[], out: Out): number {
 async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void): Promise<number> {
   const variants = o.variants ?? [];
   const era = resolveEra(o.era, variants);
-  const pool = o.actors ? [...new Set(o.actors)].map((n) => findActor(n)) : ACTORS;
+  const pool = o.actors ? [...new Set(o.actors)].map((n) => findActor(n)) : allActors();
   const eraPool = pool.filter((a) => !a.eras || a.eras.includes(era));
   if (eraPool.length === 0) throw new UsageError(`--actors: none of ${o.actors?.join(', ')} is modelled in era ${era}`);
   if (o.strategy === 'exhaustive' && !o.actors) throw new UsageError('--strategy exhaustive needs a fixed scenario: give it with --actors (e.g. --actors gup_fast,collapse_file)');
@@ -129,7 +132,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       onProgress: (p) => progress.update({ executions: p.executions, failures: p.failures, elapsedMs: p.elapsedMs, timeLeftMs: null, ...(p.pending !== undefined ? { pending: p.pending } : {}) }),
     });
   } else {
-    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined }, {
+    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, load: o.load }, {
       now, onFailure, onInternalError,
       onFound: (f) => { recordEntry(corpus, { version: 1, key: f.key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: false }); },
       onProgress: (executions, failures) => {
@@ -176,6 +179,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
 export async function main(argv: readonly string[], out: Out, err: Out, onSigint: (stop: () => void) => void = () => {}): Promise<number> {
   try {
     if (argv[0] === 'merge') return merge(argv.slice(1), out);
+    await loadModules(loadArgs(argv));
     const o = parseOptions(argv);
     if (o.help) { out(HELP); return 0; }
     if (o.list) { listAll(out); return 0; }

@@ -2,8 +2,9 @@
 // was wrong and what is accepted.
 
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { ARCH_IDS, type ArchId } from '../src/mm/arch.js';
-import { ACTORS } from '../src/mm/actors/index.js';
+import { allActors } from '../src/mm/registry.js';
 import { ERA_IDS, VARIANTS, type EraId, type VariantId } from '../src/mm/switches.js';
 import type { SearchSettings } from './campaign.js';
 
@@ -29,9 +30,11 @@ export interface Options extends SearchSettings {
   readonly workers: number;
   readonly shard: { readonly index: number; readonly count: number };
   readonly corpus: string | undefined;
+  /** User modules (absolute paths), loaded before the options are checked. */
+  readonly load: readonly string[];
 }
 
-const FLAGS = ['arch', 'era', 'variant', 'actors', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus'] as const;
+const FLAGS = ['arch', 'era', 'variant', 'actors', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus', 'load'] as const;
 type Flag = (typeof FLAGS)[number];
 const BOOLEAN: readonly Flag[] = ['list', 'help', 'quiet'];
 
@@ -102,7 +105,7 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     : variantText === 'none' ? []
     : list('variant', variantText, ids, (x) => VARIANTS.find((v) => v.tag.toLowerCase() === x.toLowerCase())?.id);
   const actorText = get('actors');
-  const names = ACTORS.map((a) => a.name);
+  const names = allActors().map((a) => a.name);
   const actors = actorText === undefined ? undefined : actorText.split(',').map((x) => x.trim());
   for (const a of actors ?? []) if (!names.includes(a)) throw new UsageError(`--actors '${a}': accepted are ${names.join(', ')}`);
   const strategyText = get('strategy') ?? 'random';
@@ -127,6 +130,7 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     workers: parseInt10('workers', get('workers') ?? String(cores), 1, 256),
     shard: parseShard(get('shard') ?? '0/1'),
     corpus: get('corpus'),
+    load: (get('load') ?? '').split(',').filter(Boolean).map((f) => resolve(f)),
   };
   return o;
 }
@@ -151,6 +155,7 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
   --shard I/N         run shard I of N: N machines run disjoint seed streams
   --corpus DIR        where each distinct failure is saved as it is found (default ~/.cache/mmfuzz/corpus);
                       a campaign replays it first and says which entries are fixed now
+  --load FILE[,FILE]  load user modules (built JavaScript) that export actors: see docs/writing-actors.md
   --json FILE         write a JSON report (with --replay: the trace as JSON)
   --replay TOKEN|FILE replay a failure; exit 1 if it reproduces, 0 if not
   --list              list actors, variants, eras and architectures

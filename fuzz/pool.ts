@@ -16,6 +16,8 @@ export interface Shard {
 
 export interface PoolConfig extends Omit<CampaignConfig, 'pool'> {
   readonly actors: readonly string[];
+  /** User modules each worker loads before it runs (--load). */
+  readonly load?: readonly string[];
   readonly workers: number;
   readonly shard: Shard;
   /** Test hook: the worker in this slot and generation crashes after a number of stop checks. */

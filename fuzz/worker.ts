@@ -6,9 +6,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { findActor } from '../src/mm/scenario.js';
 import { runCampaign, type CampaignConfig, type Failure, type Found, type InternalError } from './campaign.js';
+import { loadModules } from './load.js';
 
 export interface WorkerJob extends Omit<CampaignConfig, 'pool'> {
   readonly actors: readonly string[];
+  /** User modules to load first (--load), so that their actors can be found by name. */
+  readonly load?: readonly string[];
   /** Int32Array over it: 1 means stop. */
   readonly stop: SharedArrayBuffer;
   /** Test hook: fail as if the worker crashed after this many stop checks. */
@@ -43,4 +46,6 @@ function run(job: WorkerJob): void {
   post({ t: 'done', executions: r.executions, complete: r.complete });
 }
 
-run(workerData as WorkerJob);
+const job = workerData as WorkerJob;
+await loadModules(job.load ?? []);
+run(job);

@@ -5,7 +5,7 @@
 // the time budget runs out; the result says whether it is known to be minimal (a fixpoint).
 
 import type { ActorDef } from '../mm/actor.js';
-import { ACTORS } from '../mm/actors/index.js';
+import { allActors } from '../mm/registry.js';
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../mm/scenario.js';
 import type { ViolationKind } from '../oracle/violations.js';
 import { execute, type Execution } from './executor.js';
@@ -112,7 +112,7 @@ function* candidates(c: Candidate, pool: readonly ActorDef[]): Generator<Candida
   for (let i = 0; i < ch.length; i++) if (ch[i] !== 0) yield withChoices(c, ch.map((x, j) => (j === i ? 0 : x)));
 }
 
-export function run(c: Candidate, pool: readonly ActorDef[] = ACTORS): Execution {
+export function run(c: Candidate, pool: readonly ActorDef[] = allActors()): Execution {
   return execute(buildScenario(c.spec, pool), follow(c.schedule));
 }
 
@@ -130,7 +130,7 @@ function research(spec: ScenarioSpec, kind: ViolationKind, runs: number, pool: r
 }
 
 export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOptions): ShrinkResult {
-  const pool = opts.pool ?? ACTORS;
+  const pool = opts.pool ?? allActors();
   const t0 = opts.now();
   const timeUp = () => opts.now() - t0 > opts.budgetMs;
   let best = start;

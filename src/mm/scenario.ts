@@ -5,7 +5,8 @@
 import { ARCHES, ARCH_IDS, paravirtGuest, type Arch, type ArchId } from './arch.js';
 import type { ActorDef, Args } from './actor.js';
 import { ModelError, unknownName } from './errors.js';
-import { ACTORS, actorNames, rcu_callbacks } from './actors/index.js';
+import { actorNames, rcu_callbacks } from './actors/index.js';
+import { allActors } from './registry.js';
 import { exit_mmap_actor, mmput } from './actors/exit_mmap.js';
 import type { ActorGen, Ctx } from './step.js';
 import type { MmSetup } from './model.js';
@@ -53,7 +54,7 @@ export function parseArch(name: string): ArchId {
   return a;
 }
 
-export function findActor(name: string, pool: readonly ActorDef[] = ACTORS): ActorDef {
+export function findActor(name: string, pool: readonly ActorDef[] = allActors()): ActorDef {
   const d = pool.find((a) => a.name === name);
   if (!d) throw unknownName('unknown-actor', 'actor', name, pool.map((a) => a.name));
   return d;
@@ -77,7 +78,7 @@ function bindArgs(def: ActorDef, given: Readonly<Record<string, number>>): Args 
   return out;
 }
 
-export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = ACTORS): Scenario {
+export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = allActors()): Scenario {
   const archId = parseArch(spec.arch);
   const era: EraId | undefined = spec.era === undefined ? undefined : parseEra(spec.era);
   const variants: VariantId[] = (spec.variants ?? []).map((v) => parseVariant(v).id);

@@ -1,0 +1,52 @@
+// --load FILE[,FILE...]: user modules that add actors. A module is built JavaScript (ES module) that
+// exports `actors`, an array of ActorDef (or a default export holding one). Each problem is one line
+// that names the file: it does not exist, it throws when imported, it exports no actors, an actor
+// lacks a field or takes a name that is taken.
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ModelError } from '../src/mm/errors.js';
+import { registerActor } from '../src/mm/registry.js';
+import { UsageError } from './options.js';
+
+const loaded = new Set<string>();
+
+/** The --load files of a command line, as absolute paths (before the other options are parsed,
+ *  since --actors may name what they define). */
+export function loadArgs(argv: readonly string[]): string[] {
+  const files: string[] = [];
+  argv.forEach((a, i) => {
+    const v = a === '--load' ? argv[i + 1] : a.startsWith('--load=') ? a.slice(7) : undefined;
+    if (v !== undefined && !v.startsWith('--')) for (const f of v.split(',')) if (f) files.push(resolve(f));
+  });
+  return files;
+}
+
+export async function loadModules(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    if (loaded.has(file)) continue;
+    if (/\.m?tsx?$/.test(file)) {
+      throw new UsageError(`--load ${file}: a TypeScript module must be built to JavaScript first (npx tsc); tsx does not reach worker threads on Node 20`);
+    }
+    if (!existsSync(file)) throw new UsageError(`--load ${file}: no such file`);
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`--load ${file}: the module failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+    const exported = mod['actors'] ?? (mod['default'] as Record<string, unknown> | undefined)?.['actors'];
+    if (!Array.isArray(exported) || exported.length === 0) {
+      throw new UsageError(`--load ${file}: the module exports no actors (export const actors = [ ... ])`);
+    }
+    for (const def of exported) {
+      try {
+        registerActor(def, file);
+      } catch (e) {
+        throw new UsageError(`--load ${file}: ${e instanceof ModelError ? e.message : String(e)}`);
+      }
+    }
+    loaded.add(file);
+  }
+}
