@@ -1,0 +1,45 @@
+// docs/writing-actors.md cannot rot: each file it shows must be the file in examples/, each command
+// it runs must exit as it says, and the trace it shows must be the one the command prints.
+
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../fuzz/main.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const doc = readFileSync(join(root, 'docs/writing-actors.md'), 'utf8');
+const scratch = mkdtempSync(join(tmpdir(), 'mmfuzz-docs-'));
+
+/** The code block right after each marker `<!-- tag -->`. */
+function blocks(tag: RegExp): { arg: string; code: string }[] {
+  const out: { arg: string; code: string }[] = [];
+  const re = /<!-- (\w+):? ?(.*?) -->\n```\w*\n([\s\S]*?)\n```/g;
+  for (let m = re.exec(doc); m; m = re.exec(doc)) if (tag.test(m[1]!)) out.push({ arg: m[2]!, code: m[3]! });
+  return out;
+}
+
+async function run(command: string): Promise<{ code: number; out: string }> {
+  const argv = command.replace(/^npm run fuzz -- /, '').split(/\s+/).map((a) => (a.startsWith('examples/') ? join(root, a) : a));
+  const out: string[] = [];
+  const code = await main([...argv, '--corpus', join(scratch, 'corpus')], (l) => out.push(l), () => {});
+  return { code, out: out.join('\n') };
+}
+
+test('every file the doc shows is the file in examples/', (t) => {
+  const files = blocks(/^file$/);
+  t.true(files.length >= 2);
+  for (const f of files) t.is(f.code, readFileSync(join(root, f.arg), 'utf8').replace(/\n$/, ''), f.arg);
+});
+
+test('every command the doc runs exits as it says, and the trace it shows is the one printed', async (t) => {
+  const runs = blocks(/^run$/);
+  const shown = blocks(/^output$/)[0]?.code ?? '';
+  t.true(runs.length >= 3 && shown.length > 0);
+  for (const r of runs) {
+    const expect = Number(/exit (\d)/.exec(r.arg)?.[1]);
+    const res = await run(r.code.trim());
+    t.is(res.code, expect, `${r.code}\n${res.out}`);
+    if (expect === 1) t.true(res.out.includes(shown), `the doc's trace is not what\n${r.code}\nprints:\n${res.out}`);
+  }
+});
