@@ -1,13 +1,17 @@
-// --load FILE[,FILE...]: user modules that add actors. A module is built JavaScript (ES module) that
-// exports `actors`, an array of ActorDef (or a default export holding one). Each problem is one line
-// that names the file: it does not exist, it throws when imported, it exports no actors, an actor
-// lacks a field or takes a name that is taken.
+// --load FILE[,FILE...]: user modules. A module is built JavaScript (an ES module) that exports any of
+// `actors` (ActorDef[]), `variants` (switches its actors test with has(): { id, summary, eras? }) and
+// `arches` (Arch[]), or a default export holding them. Each problem is one line that names the file:
+// it does not exist, it throws when imported, it exports none of these, a definition lacks a field or
+// takes a name that is taken.
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ModelError } from '../src/mm/errors.js';
+import type { ActorDef } from '../src/mm/actor.js';
+import { registerArch, type Arch } from '../src/mm/arch.js';
 import { registerActor } from '../src/mm/registry.js';
+import { registerVariant, type UserVariantDef } from '../src/mm/switches.js';
 import { UsageError } from './options.js';
 
 const loaded = new Set<string>();
@@ -36,16 +40,21 @@ export async function loadModules(files: readonly string[]): Promise<void> {
     } catch (e) {
       throw new UsageError(`--load ${file}: the module failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }
-    const exported = mod['actors'] ?? (mod['default'] as Record<string, unknown> | undefined)?.['actors'];
-    if (!Array.isArray(exported) || exported.length === 0) {
-      throw new UsageError(`--load ${file}: the module exports no actors (export const actors = [ ... ])`);
+    const field = (name: string): unknown[] => {
+      const v = mod[name] ?? (mod['default'] as Record<string, unknown> | undefined)?.[name];
+      return Array.isArray(v) ? v : [];
+    };
+    const [actors, variants, arches] = [field('actors'), field('variants'), field('arches')];
+    if (actors.length + variants.length + arches.length === 0) {
+      throw new UsageError(`--load ${file}: the module exports no actors, variants or arches (export const actors = [ ... ])`);
     }
-    for (const def of exported) {
-      try {
-        registerActor(def, file);
-      } catch (e) {
-        throw new UsageError(`--load ${file}: ${e instanceof ModelError ? e.message : String(e)}`);
-      }
+    try {
+      // Switches and architectures first: the module's actors may be run with them.
+      for (const v of variants) registerVariant(v as UserVariantDef, file);
+      for (const a of arches) registerArch(a as Arch, file);
+      for (const def of actors) registerActor(def as ActorDef, file);
+    } catch (e) {
+      throw new UsageError(`--load ${file}: ${e instanceof ModelError ? e.message : String(e)}`);
     }
     loaded.add(file);
   }

@@ -8,11 +8,11 @@ import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
 import { decodeToken, TokenError } from '../src/explore/token.js';
 import { renderTrace, traceJson } from '../src/explore/trace.js';
-import { ARCHES, ARCH_IDS } from '../src/mm/arch.js';
+import { allArchIds, archOf } from '../src/mm/arch.js';
 import { allActors, originOf } from '../src/mm/registry.js';
 import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
-import { ERAS, ERA_IDS, VARIANTS } from '../src/mm/switches.js';
+import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
 import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
 import { defaultCorpusDir, dropUnshrunk, readCorpus, recordEntry, replayCorpus, writeEntry } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
@@ -25,9 +25,13 @@ type Out = (line: string) => void;
 
 function listAll(out: Out): void {
   for (const a of allActors()) out(`actor    ${a.name.padEnd(24)} ${a.summary}${originOf(a.name) ? ` (from ${originOf(a.name)})` : ''}`);
-  for (const v of VARIANTS) out(`variant  ${`${v.tag} ${v.id}`.padEnd(27)} home ${v.home}; eras ${v.eras.join(' ')}; shows on ${v.arches.join(' ')}`);
+  for (const v of allVariants()) {
+    out(v.tag === v.id
+      ? `variant  ${v.id.padEnd(27)} ${v.summary}; eras ${v.eras.join(' ')} ${v.fix}`
+      : `variant  ${`${v.tag} ${v.id}`.padEnd(27)} home ${v.home}; eras ${v.eras.join(' ')}; shows on ${v.arches.join(' ')}`);
+  }
   for (const e of ERA_IDS) out(`era      ${e.padEnd(24)} ${ERAS[e].summary}`);
-  for (const a of ARCH_IDS) out(`arch     ${a.padEnd(24)} ${ARCHES[a].description}`);
+  for (const a of allArchIds()) out(`arch     ${a.padEnd(24)} ${archOf(a)?.description ?? ''}`);
 }
 
 /** A token given on the command line, or the first token in a file (a token file or a report). */
@@ -48,6 +52,9 @@ function replay(o: Options, out: Out): number {
   };
   const missing = spec.actors.map((a) => a.actor).find((n) => !allActors().some((d) => d.name === n));
   if (missing) throw new UsageError(`the token needs actor '${missing}', which is not built in: load the module that defines it with --load FILE`);
+  const missingVariant = (spec.variants ?? []).find((v) => !allVariants().some((x) => x.id === v));
+  if (missingVariant) throw new UsageError(`the token needs variant '${missingVariant}', which is not built in: load the module that defines it with --load FILE`);
+  if (!archOf(spec.arch)) throw new UsageError(`the token needs architecture '${spec.arch}', which is not built in: load the module that defines it with --load FILE`);
   const scenario = buildScenario(spec);
   const exec = execute(scenario, follow(r.schedule), { trace: true });
   out(renderTrace({ scenario, schedule: r.schedule, exec }));

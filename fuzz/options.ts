@@ -3,9 +3,9 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { ARCH_IDS, type ArchId } from '../src/mm/arch.js';
+import { allArchIds, type ArchId } from '../src/mm/arch.js';
 import { allActors } from '../src/mm/registry.js';
-import { ERA_IDS, VARIANTS, type EraId, type VariantId } from '../src/mm/switches.js';
+import { allVariants, ERA_IDS, type EraId, type VariantId } from '../src/mm/switches.js';
 import type { SearchSettings } from './campaign.js';
 
 export class UsageError extends Error {
@@ -95,15 +95,17 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
   }
   const get = (f: Flag) => given.get(f);
   const arch = get('arch') ?? 'all';
-  const archs = arch === 'all' ? [...ARCH_IDS] : list('arch', arch, ARCH_IDS);
+  const archIds = allArchIds();
+  const archs = arch === 'all' ? [...archIds] : list('arch', arch, archIds);
   const eraText = get('era');
   const era = eraText === undefined ? undefined : list('era', eraText, ERA_IDS)[0];
   if (eraText?.includes(',')) throw new UsageError(`--era '${eraText}': give one era, one of ${ERA_IDS.join(', ')}`);
   const variantText = get('variant');
-  const ids = VARIANTS.map((v) => v.id);
+  const known = allVariants();
+  const ids = known.map((v) => v.id);
   const variants = variantText === undefined ? undefined
     : variantText === 'none' ? []
-    : list('variant', variantText, ids, (x) => VARIANTS.find((v) => v.tag.toLowerCase() === x.toLowerCase())?.id);
+    : list('variant', variantText, ids, (x) => known.find((v) => v.tag.toLowerCase() === x.toLowerCase())?.id);
   const actorText = get('actors');
   const names = allActors().map((a) => a.name);
   const actors = actorText === undefined ? undefined : actorText.split(',').map((x) => x.trim());

@@ -33,8 +33,10 @@ export { BUG_ON } from './mm/bug.js';
 export { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from './mm/walk.js';
 export { free_pgtables, unmap_vmas, zap_huge_pmd, zap_pmd_range, zap_pte_range } from './mm/zap.js';
 export { find_vma } from './mm/model.js';
-export { eraAtLeast, has, ERA_IDS, VARIANTS, type EraId, type VariantId } from './mm/switches.js';
-export { ARCH_IDS, ARCHES, type Arch, type ArchId } from './mm/arch.js';
+export { eraAtLeast, has, ERA_IDS, VARIANTS, registerVariant, type EraId, type UserVariantDef, type VariantId } from './mm/switches.js';
+export { ARCH_IDS, ARCHES, registerArch, type Arch, type ArchId } from './mm/arch.js';
+// Registering by hand (a module loaded with --load is registered from its exports instead).
+export { registerActor } from './mm/registry.js';
 // The built-in actors, to start from a copy of one, and what runs them.
 export { ACTORS } from './mm/actors/index.js';
 export { buildScenario, findActor, type ActorCall, type Scenario, type ScenarioSpec } from './mm/scenario.js';

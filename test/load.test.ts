@@ -60,7 +60,7 @@ const actorText = (name: string, extra = '') => `export const actors = [{ name: 
 
 const BAD: readonly [string, () => string, RegExp][] = [
   ['throws on import', () => module('throws.mjs', "throw new Error('cannot open /dev/kmsg');\n"), /throws\.mjs: the module failed to load: cannot open \/dev\/kmsg/],
-  ['exports nothing', () => module('empty.mjs', 'export const version = 1;\n'), /empty\.mjs: the module exports no actors \(export const actors = \[ \.\.\. \]\)/],
+  ['exports nothing', () => module('empty.mjs', 'export const version = 1;\n'), /empty\.mjs: the module exports no actors, variants or arches \(export const actors = \[ \.\.\. \]\)/],
   ['takes a built-in name', () => module('dup-builtin.mjs', actorText('fault')), /dup-builtin\.mjs: actor 'fault' is already defined \(by mmfuzz\)/],
   ['takes a loaded name', () => module('dup-user.mjs', actorText('pmd_peek_walker')), /dup-user\.mjs: actor 'pmd_peek_walker' is already defined \(by .*pmd-peek-walker\.mjs\)/],
   ['lacks run', () => module('norun.mjs', "export const actors = [{ name: 'x', summary: 's', follows: 'f', inMm: true, daemon: 'no', params: [] }];\n"), /norun\.mjs: an actor 'x' lacks 'run' \(a generator function\)/],
@@ -77,5 +77,72 @@ for (const [what, make, why] of BAD) {
     t.regex(r.err, why);
     t.is(r.err.split('\n').length, 1);
     t.notRegex(r.err, /\bat .*\.(js|mjs):\d+/, 'no stack trace');
+  });
+}
+
+// A module that registers a variant switch (tested by its own actor) and an architecture.
+const api = new URL('../src/index.js', import.meta.url).href;
+const switched = module('switched.mjs', `
+import { down_read, has, mmap_read_unlock_step, pmd_read, pmd_table, pte_lockptr, pte_offset_map_lock, pte_read, pte_unmap_unlock, spin_lock_ptl, spin_unlock, step } from '${api}';
+export const variants = [{ id: 'walker-skips-rcu', summary: 'the walker reads *pmd itself instead of pte_offset_map_lock()' }];
+export const arches = [{ id: 'pae-rcu', flush: 'broadcast', tableFree: 'rcu', syncOneIpi: true, pae: true, description: 'PAE entries, RCU table freeing' }];
+export const actors = [{
+  name: 'switched_walker', summary: 'walks pmd 2; the switch makes it skip RCU', follows: '(test) mincore_pte_range(), v6.6',
+  inMm: true, daemon: 'no', params: [],
+  *run(c) {
+    yield* down_read(c, c.m.mm.mmap_lock);
+    if (has(c.m.sw, 'walker-skips-rcu')) {
+      const v = yield* pmd_read(c, 2, 'pmdval = *pmd');
+      if (v.entry.t === 'table') { const t = pmd_table(c, v); yield* spin_lock_ptl(c, t); pte_read(c, t, 0); spin_unlock(c, pte_lockptr(c.m, t)); yield step('walk'); }
+    } else {
+      const t = yield* pte_offset_map_lock(c, 2);
+      if (t) { pte_read(c, t, 0); pte_unmap_unlock(c, t); yield step('walk'); }
+    }
+    yield* mmap_read_unlock_step(c, 'done');
+  },
+}];
+`);
+
+test('a module registers a variant switch and an architecture: --list shows them, --variant and --arch take them', async (t) => {
+  const list = await cli('--load', switched, '--list');
+  t.regex(list.out, /variant  walker-skips-rcu +the walker reads/);
+  t.regex(list.out, /arch     pae-rcu +PAE entries, RCU table freeing/);
+  const on = await cli('--load', switched, '--variant', 'walker-skips-rcu', '--arch', 'pae-rcu', '--actors', 'switched_walker,collapse_file', ...fuzz.filter((a) => a !== 'rcu-table-free' && a !== '--arch'));
+  t.is(on.code, 1, on.err);
+  t.regex(on.out, /needs walker-skips-rcu\): .* on pae-rcu/);
+  const token = /--replay (mmfz1:\S+)/.exec(on.out)![1]!;
+  t.is((await cli('--load', switched, '--replay', token)).code, 1);
+  t.is((await cli('--load', switched, '--replay', token, '--variant', 'none')).code, 0, 'the token, with the switch off, runs clean');
+  const off = await cli('--load', switched, '--arch', 'pae-rcu', '--actors', 'switched_walker,collapse_file', '--strategy', 'pct', '--runs', '10000', '--quiet');
+  t.is(off.code, 0, off.out);
+});
+
+test('the built-in actors stay clean on a registered architecture (v6.6)', async (t) => {
+  const r = await cli('--load', switched, '--arch', 'pae-rcu', '--runs', '4000', '--quiet');
+  t.is(r.code, 0, r.out + r.err);
+});
+
+test('a token that needs a registered variant or architecture says which, when its module is not loaded', async (t) => {
+  const { encodeToken } = await import('../src/explore/token.js');
+  const v = encodeToken({ spec: { arch: 'x86-ipi', era: 'v6.6', variants: ['walker-skips-rcu'], actors: [{ actor: 'collapse_file', args: {} }] }, schedule: { preemptions: [], choices: [] } });
+  const a = encodeToken({ spec: { arch: 'sparc-tso', era: 'v6.6', variants: [], actors: [{ actor: 'collapse_file', args: {} }] }, schedule: { preemptions: [], choices: [] } });
+  t.regex((await cli('--replay', v)).err, /needs variant 'walker-skips-rcu', which is not built in: load the module/);
+  t.regex((await cli('--replay', a)).err, /needs architecture 'sparc-tso', which is not built in: load the module/);
+});
+
+const BAD_DEFS: readonly [string, string, RegExp][] = [
+  ['a variant without a summary', "export const variants = [{ id: 'v-x' }];", /variant 'v-x' lacks 'summary'/],
+  ['a variant with a built-in id', "export const variants = [{ id: 'retract-no-exit-test', summary: 's' }];", /variant 'retract-no-exit-test' is already defined \(by mmfuzz\)/],
+  ['a variant in no era', "export const variants = [{ id: 'v-y', summary: 's', eras: ['v4.4'] }];", /variant 'v-y' has bad 'eras': accepted are v5.8, v5.10, v6.2, v6.6/],
+  ['an architecture with no flush', "export const arches = [{ id: 'a-x', tableFree: 'rcu', syncOneIpi: true, pae: false, description: 'd' }];", /architecture 'a-x' has no 'flush' \('ipi', 'broadcast' or 'hypercall'\)/],
+  ['an architecture with a built-in id', "export const arches = [{ id: 'x86-ipi', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: false, description: 'd' }];", /architecture 'x86-ipi' is already defined \(by mmfuzz\)/],
+];
+
+for (const [what, text, why] of BAD_DEFS) {
+  test(`a module with ${what}: one line naming the file, exit 2`, async (t) => {
+    const file = module(`bad-${what.replace(/\W+/g, '-')}.mjs`, `${text}\n`);
+    const r = await cli('--load', file, '--list');
+    t.is(r.code, 2, r.out);
+    t.regex(r.err, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${why.source}`));
   });
 }

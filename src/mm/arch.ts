@@ -1,6 +1,11 @@
 // Architectures: how a TLB flush reaches other CPUs and how page tables are freed (CATALOG.md).
 
-export type ArchId = 'x86-ipi' | 'rcu-table-free' | 'x86-pae';
+import { ModelError } from './errors.js';
+
+/** The built-in architectures. A user module may register more (registerArch), so an architecture id
+ *  in general is any string; the built-in ones are still offered by name. */
+export type BuiltinArchId = 'x86-ipi' | 'rcu-table-free' | 'x86-pae';
+export type ArchId = BuiltinArchId | (string & {});
 
 export interface Arch {
   readonly id: ArchId;
@@ -19,7 +24,7 @@ export interface Arch {
   readonly description: string;
 }
 
-export const ARCHES: Readonly<Record<ArchId, Arch>> = {
+export const ARCHES: Readonly<Record<BuiltinArchId, Arch>> = {
   'x86-ipi': {
     id: 'x86-ipi', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: false,
     description: 'x86-64: TLB flush by IPI, waited for; page tables freed right after the flush',
@@ -34,7 +39,39 @@ export const ARCHES: Readonly<Record<ArchId, Arch>> = {
   },
 };
 
-export const ARCH_IDS: readonly ArchId[] = ['x86-ipi', 'rcu-table-free', 'x86-pae'];
+export const ARCH_IDS: readonly BuiltinArchId[] = ['x86-ipi', 'rcu-table-free', 'x86-pae'];
+
+/** Architectures registered by user modules (--load). */
+const userArches: Arch[] = [];
+
+/** Why an architecture definition cannot be registered, or null. */
+function checkArch(a: Partial<Arch> | null): string | null {
+  if (!a || typeof a.id !== 'string' || !/^[a-z][a-z0-9-]*$/.test(a.id)) return "an architecture lacks 'id' (lower-case letters, digits and -)";
+  if (a.flush !== 'ipi' && a.flush !== 'broadcast' && a.flush !== 'hypercall') return `architecture '${a.id}' has no 'flush' ('ipi', 'broadcast' or 'hypercall')`;
+  if (a.tableFree !== 'after-flush' && a.tableFree !== 'rcu') return `architecture '${a.id}' has no 'tableFree' ('after-flush' or 'rcu')`;
+  if (typeof a.syncOneIpi !== 'boolean' || typeof a.pae !== 'boolean') return `architecture '${a.id}' lacks 'syncOneIpi' or 'pae' (booleans)`;
+  if (typeof a.description !== 'string') return `architecture '${a.id}' lacks 'description'`;
+  return null;
+}
+
+export function registerArch(a: Arch, origin: string): void {
+  const bad = checkArch(a);
+  if (bad) throw new ModelError('bad-argument', bad, []);
+  if (userArches.includes(a)) return;
+  if (archOf(a.id)) throw new ModelError('bad-argument', `architecture '${a.id}' is already defined (${ARCH_IDS.some((x) => x === a.id) ? 'by mmfuzz' : `before ${origin}`})`, []);
+  userArches.push(a);
+  userArches.sort((x, y) => (x.id < y.id ? -1 : 1));
+}
+
+/** An architecture by id, built-in or registered. */
+export function archOf(id: string): Arch | undefined {
+  return ARCH_IDS.some((x) => x === id) ? ARCHES[id as BuiltinArchId] : userArches.find((a) => a.id === id);
+}
+
+/** Every architecture id: the built-in ones, then the registered ones. */
+export function allArchIds(): readonly ArchId[] {
+  return userArches.length === 0 ? ARCH_IDS : [...ARCH_IDS, ...userArches.map((a) => a.id)];
+}
 
 /** V8 (paravirt-flush-no-rcu) turns an IPI architecture into a paravirt guest whose flush is a
  *  hypercall, while tables are still freed at once (before 9e52fc2b50de). */

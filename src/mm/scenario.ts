@@ -2,7 +2,7 @@
 // buildScenario() validates every name and argument and throws a ModelError that lists what is
 // accepted. The RCU callback runner is always added last: every scenario needs its grace periods.
 
-import { ARCHES, ARCH_IDS, paravirtGuest, type Arch, type ArchId } from './arch.js';
+import { allArchIds, archOf, paravirtGuest, type Arch, type ArchId } from './arch.js';
 import type { ActorDef, Args } from './actor.js';
 import { ModelError, unknownName } from './errors.js';
 import { actorNames, rcu_callbacks } from './actors/index.js';
@@ -49,9 +49,8 @@ export interface Scenario {
 }
 
 export function parseArch(name: string): ArchId {
-  const a = ARCH_IDS.find((x) => x === name);
-  if (!a) throw unknownName('unknown-arch', 'architecture', name, ARCH_IDS);
-  return a;
+  if (!archOf(name)) throw unknownName('unknown-arch', 'architecture', name, allArchIds());
+  return name;
 }
 
 export function findActor(name: string, pool: readonly ActorDef[] = allActors()): ActorDef {
@@ -83,7 +82,8 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = al
   const era: EraId | undefined = spec.era === undefined ? undefined : parseEra(spec.era);
   const variants: VariantId[] = (spec.variants ?? []).map((v) => parseVariant(v).id);
   const sw = makeSwitches(era, variants);
-  const arch = sw.bugs.has('paravirt-flush-no-rcu') ? paravirtGuest(ARCHES[archId]) : ARCHES[archId];
+  const base = archOf(archId)!;
+  const arch = sw.bugs.has('paravirt-flush-no-rcu') ? paravirtGuest(base) : base;
   const seen = new Map<string, number>();
   const actors: ScenarioActor[] = spec.actors.map((call) => {
     const def = findActor(call.actor, pool);

@@ -9,7 +9,9 @@ import type { ArchId } from './arch.js';
 export type EraId = 'v5.8' | 'v5.10' | 'v6.2' | 'v6.6';
 export const ERA_IDS: readonly EraId[] = ['v5.8', 'v5.10', 'v6.2', 'v6.6'];
 
-export type VariantId =
+/** The catalog's variants. A user module may register more (registerVariant), so a variant id in
+ *  general is any string; the built-in ones are still offered by name. */
+export type BuiltinVariantId =
   | 'retract-no-exit-test'
   | 'khugepaged-no-ipi-sync'
   | 'gup-fast-no-pmd-recheck'
@@ -20,9 +22,11 @@ export type VariantId =
   | 'paravirt-flush-no-rcu'
   | 'coredump-unlocked';
 
+export type VariantId = BuiltinVariantId | (string & {});
+
 export interface Variant {
   readonly id: VariantId;
-  /** V1..V9 in CATALOG.md. */
+  /** V1..V9 in CATALOG.md (a user switch: its id). */
   readonly tag: string;
   readonly fix: string;
   readonly home: EraId;
@@ -67,6 +71,37 @@ export const VARIANTS: readonly Variant[] = [
 
 export const VARIANT_IDS: readonly VariantId[] = VARIANTS.map((v) => v.id);
 
+/** Variant switches registered by user modules (--load), by id: a switch that the module's own actors
+ *  test with has(). It applies to every era unless it says otherwise. */
+const userVariants: Variant[] = [];
+
+export interface UserVariantDef {
+  readonly id: string;
+  readonly summary: string;
+  readonly eras?: readonly EraId[];
+}
+
+export function registerVariant(def: UserVariantDef, origin: string): void {
+  if (typeof def?.id !== 'string' || !/^[a-z][a-z0-9-]*$/.test(def.id)) throw new ModelError('bad-argument', "a variant lacks 'id' (lower-case letters, digits and -)", []);
+  if (typeof def.summary !== 'string') throw new ModelError('bad-argument', `variant '${def.id}' lacks 'summary'`, []);
+  const eras = def.eras ?? ERA_IDS;
+  if (!Array.isArray(eras) || eras.length === 0 || !eras.every((e) => ERA_IDS.includes(e))) {
+    throw new ModelError('bad-argument', `variant '${def.id}' has bad 'eras': accepted are ${ERA_IDS.join(', ')}`, ERA_IDS);
+  }
+  const old = allVariants().find((v) => v.id === def.id);
+  if (old) {
+    if (old.summary === def.summary && old.fix === `(user switch from ${origin})`) return;
+    throw new ModelError('bad-argument', `variant '${def.id}' is already defined (by ${old.fix.startsWith('(user') ? old.fix.slice(18, -1) : 'mmfuzz'})`, []);
+  }
+  userVariants.push({ id: def.id, tag: def.id, fix: `(user switch from ${origin})`, home: eras[eras.length - 1] ?? 'v6.6', eras, arches: [], summary: def.summary });
+  userVariants.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/** The catalog's variants and the registered ones. */
+export function allVariants(): readonly Variant[] {
+  return userVariants.length === 0 ? VARIANTS : [...VARIANTS, ...userVariants];
+}
+
 export interface Era {
   readonly id: EraId;
   readonly summary: string;
@@ -110,8 +145,9 @@ export function parseEra(name: string): EraId {
 
 /** A variant by catalog id ("retract-no-exit-test") or tag ("V1"). */
 export function parseVariant(name: string): Variant {
-  const v = VARIANTS.find((x) => x.id === name || x.tag.toLowerCase() === name.toLowerCase());
-  if (!v) throw unknownName('unknown-variant', 'variant', name, VARIANT_IDS);
+  const all = allVariants();
+  const v = all.find((x) => x.id === name || x.tag.toLowerCase() === name.toLowerCase());
+  if (!v) throw unknownName('unknown-variant', 'variant', name, all.map((x) => x.id));
   return v;
 }
 
@@ -126,6 +162,7 @@ export function makeSwitches(era: EraId | undefined, variants: readonly string[]
         `variant '${v.id}' (${v.tag}) has no code in era ${eraId}: it applies to ${v.eras.join(', ')}`, v.eras);
     }
   }
-  const ids = [...new Set(vs.map((v) => v.id))].sort((a, b) => VARIANT_IDS.indexOf(a) - VARIANT_IDS.indexOf(b));
+  const order = allVariants().map((v) => v.id);
+  const ids = [...new Set(vs.map((v) => v.id))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   return { era: eraId, bugs: new Set([...ERAS[eraId].bugs, ...ids]), variants: ids };
 }
