@@ -27,7 +27,7 @@ export {
   flush_tlb_range, pte_free, pte_free_defer, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlb_remove_page,
   tlb_remove_table, tlb_remove_table_sync_one, type MmuGather,
 } from './mm/tlbflush.js';
-export { alloc_page, get_page, get_page_unless_zero, lock_page, put_page, trylock_page, unlock_page } from './mm/frames.js';
+export { alloc_page, freeFrame, get_page, get_page_unless_zero, lock_page, put_page, trylock_page, unlock_page } from './mm/frames.js';
 export { BUG_ON } from './mm/bug.js';
 // Kernel helpers shared by the built-in actors, as each era has them.
 export { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from './mm/walk.js';
