@@ -2,14 +2,12 @@
 // which runnable actor steps and draws the data choices; nothing else.
 
 import type { Scheduler } from './executor.js';
+import { defaultPick } from './schedule.js';
 
 /** Run the current actor until it blocks or ends, then the lowest-numbered runnable one. Every data
  *  choice is 0. The schedule with no preemption at all. */
 export function nonPreemptive(): Scheduler {
-  return {
-    pick: (runnable, last) => (runnable.includes(last) ? last : runnable[0] ?? 0),
-    choose: () => 0,
-  };
+  return { pick: defaultPick, choose: () => 0 };
 }
 
 /** One segment of a written-down schedule: run `actor` (by name) until it has taken a step whose

@@ -14,7 +14,7 @@ interface Registered {
 const user: Registered[] = [];
 
 /** Why an actor definition cannot be registered, or null when it can. */
-export function checkActorDef(x: unknown): string | null {
+function checkActorDef(x: unknown): string | null {
   const d = x as Partial<ActorDef> | null;
   if (!d || typeof d !== 'object') return 'is not an object';
   if (typeof d.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(d.name)) return "lacks 'name' (lower-case letters, digits and _)";

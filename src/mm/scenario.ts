@@ -5,7 +5,7 @@
 import { allArchIds, archOf, paravirtGuest, type Arch, type ArchId } from './arch.js';
 import type { ActorDef, Args } from './actor.js';
 import { ModelError, unknownName } from './errors.js';
-import { actorNames, rcu_callbacks } from './actors/index.js';
+import { rcu_callbacks } from './actors/index.js';
 import { allActors } from './registry.js';
 import { exit_mmap_actor, mmput } from './actors/exit_mmap.js';
 import type { ActorGen, Ctx } from './step.js';
@@ -112,4 +112,3 @@ function* threadThenMmput(body: ActorGen, c: Ctx): ActorGen {
   yield* mmput(c);
 }
 
-export { actorNames };

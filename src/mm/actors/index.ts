@@ -25,7 +25,3 @@ export const ACTORS: readonly ActorDef[] = [
   collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, gup_fast,
   gup_slow, hw_walker, madvise_dontneed, mincore, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
-export function actorNames(pool: readonly ActorDef[] = ACTORS): string[] {
-  return pool.map((a) => a.name);
-}
