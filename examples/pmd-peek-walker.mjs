@@ -3,7 +3,7 @@
 // pte_offset_map_lock(). Before v6.6 mmap_lock read kept the table there; since v6.6
 // retract_page_tables() takes no mmap_lock and frees the table by RCU, so this walk is wrong.
 
-import { down_read, mmap_read_unlock_step, pmd_read, pmd_table, pte_lockptr, pte_read, spin_lock_ptl, spin_unlock, step } from 'mmfuzz';
+import { down_read, mmap_read_unlock_step, pmd_off_present, pmd_read, pmd_table, pmdAddr, pte_lockptr, pte_read, spin_lock_ptl, spin_unlock, step } from 'mmfuzz';
 
 /** @type {import('mmfuzz').ActorDef} */
 export const pmd_peek_walker = {
@@ -15,8 +15,8 @@ export const pmd_peek_walker = {
   params: [{ name: 'slot', min: 0, max: 3, default: 2, doc: 'which pmd to walk' }],
   *run(c, args) {
     const slot = args.slot ?? 2;
-    yield* down_read(c, c.m.mm.mmap_lock);                       // mmap_read_lock(mm)
-    const pmd = yield* pmd_read(c, slot, 'pmdval = READ_ONCE(*pmd)');
+    yield* down_read(c, c.mm.mmap_lock);                       // mmap_read_lock(mm)
+    const pmd = yield* pmd_read(c, pmd_off_present(c, pmdAddr(slot)), 'pmdval = READ_ONCE(*pmd)');
     if (pmd.entry.t === 'table') {
       const pte = pmd_table(c, pmd);                              // pte = pte_offset_kernel(&pmdval, addr)
       yield* spin_lock_ptl(c, pte);                               // spin_lock(pte_lockptr(mm, &pmdval))

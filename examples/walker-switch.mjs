@@ -3,7 +3,7 @@
 // same token with --variant walker-skips-rcu and --variant none. The architecture is one mmfuzz does
 // not ship: 64-bit entries read as two halves, as on PAE, with page tables freed by RCU.
 
-import { down_read, has, mmap_read_unlock_step, pmd_read, pmd_table, pte_lockptr, pte_offset_map_lock, pte_read, pte_unmap_unlock, spin_lock_ptl, spin_unlock, step } from 'mmfuzz';
+import { down_read, has, mmap_read_unlock_step, pmd_off_present, pmd_read, pmd_table, pmdAddr, pte_lockptr, pte_offset_map_lock, pte_read, pte_unmap_unlock, spin_lock_ptl, spin_unlock, step } from 'mmfuzz';
 
 export const variants = [{ id: 'walker-skips-rcu', summary: 'the smaps walker reads *pmd itself instead of pte_offset_map_lock()' }];
 
@@ -21,9 +21,9 @@ const smaps_walker = {
   daemon: 'no',
   params: [],
   *run(c) {
-    yield* down_read(c, c.m.mm.mmap_lock);
+    yield* down_read(c, c.mm.mmap_lock);
     if (has(c.m.sw, 'walker-skips-rcu')) {
-      const pmd = yield* pmd_read(c, 2, 'pmdval = READ_ONCE(*pmd)');
+      const pmd = yield* pmd_read(c, pmd_off_present(c, pmdAddr(2)), 'pmdval = READ_ONCE(*pmd)');
       if (pmd.entry.t === 'table') {
         const pte = pmd_table(c, pmd);
         yield* spin_lock_ptl(c, pte);
@@ -32,7 +32,7 @@ const smaps_walker = {
         yield step('ptep_get(pte); spin_unlock(ptl)');
       }
     } else {
-      const pte = yield* pte_offset_map_lock(c, 2);
+      const pte = yield* pte_offset_map_lock(c, pmd_off_present(c, pmdAddr(2)));
       if (pte) {
         pte_read(c, pte, 0);
         pte_unmap_unlock(c, pte);

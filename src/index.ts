@@ -5,11 +5,21 @@
 
 export type { ActorDef, Args, ParamSpec } from './mm/actor.js';
 export { blockUntil, step, type ActorGen, type Ctx, type Yield } from './mm/step.js';
-export type { AddressSpace, Cpu, Frame, FrameKind, Mm, Model, RwSem, SpinLock, TlbEntry, Vma } from './mm/types.js';
+export type { AddressSpace, Cpu, Frame, FrameKind, Mm, MmSetup, Model, PwcEntry, RwSem, SpinLock, TlbEntry, Vma } from './mm/types.js';
+export type { MmEvent, FreeHow } from './mm/events.js';
 export {
-  HPAGE_PMD_NR, NR_PAGES, PTRS_PER_PMD, PTRS_PER_PTE, pmd_bad, pmd_none, pmd_pfn, pmd_present, pmd_trans_huge,
-  pmdAddr, pmdIndex, pte_none, pte_present, pteIndex, pteSame, type PmdEntry, type PteEntry,
+  HPAGE_PMD_NR, NR_PAGES, PGDIR_PAGES, PMD_PAGES, PTRS_PER_PGD, PTRS_PER_PMD, PTRS_PER_PTE, PTRS_PER_PUD, PUD_PAGES,
+  TASK_PAGES, pgdIndex, pmd_bad, pmd_none, pmd_pfn, pmd_present, pmd_trans_huge, pmdAddr, pmdIndex, pmdTableIndex,
+  pte_none, pte_present, pteIndex, pteSame, pudIndex, type Level, type PmdEntry, type PteEntry,
 } from './mm/entries.js';
+// Worlds: the initial state as data, the shipped ones, and registering one's own.
+export type { World, WorldFile, WorldFrame, WorldMm, WorldVma } from './mm/world/types.js';
+export { DEFAULT_WORLD, SHARED_FILE_WORLD, TWO_PMD_TABLES_WORLD, WORLDS } from './mm/world/worlds.js';
+export { allWorlds, checkWorld, registerWorld, worldOf } from './mm/world/registry.js';
+export { buildModel, resetModel, countTables, type CpuSpec } from './mm/world/build.js';
+// Walking to a pmd (pgd → pud → pmd), and allocating the upper levels on the fault path.
+export { pmd_off, pmd_off_present, pmd_lock, pmdRange, pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw, upperEntry, upperStore, type PmdPtr } from './mm/pgtable.js';
+export { pmd_alloc } from './mm/pgalloc.js';
 // Entry loads and stores: atomic (pmd_load), READ_ONCE / plain (pmd_read: two halves on PAE),
 // pmdp_get_lockless, pmd_read_atomic; xchg and cmpxchg; pmdp_collapse_flush and pmdp_invalidate.
 export {
@@ -23,16 +33,19 @@ export {
   spin_lock, spin_unlock, up_read, up_write,
 } from './mm/locks.js';
 export { call_rcu, local_irq_restore, local_irq_save, rcu_read_lock, rcu_read_unlock } from './mm/cpu.js';
+export { type FlushRange, flushLocal, send_ipi_and_wait } from './mm/cpu.js';
 export {
-  flush_tlb_range, pte_free, pte_free_defer, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlb_remove_page,
+  flush_tlb_range, wholeMm, pte_free, pte_free_defer, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlb_remove_page,
   tlb_remove_table, tlb_remove_table_sync_one, type MmuGather,
 } from './mm/tlbflush.js';
 export { alloc_page, freeFrame, get_page, get_page_unless_zero, lock_page, put_page, trylock_page, unlock_page } from './mm/frames.js';
-export { BUG_ON } from './mm/bug.js';
+export { BUG_ON, assert_unmapped } from './mm/bug.js';
 // Kernel helpers shared by the built-in actors, as each era has them.
 export { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from './mm/walk.js';
-export { free_pgtables, unmap_vmas, zap_huge_pmd, zap_pmd_range, zap_pte_range } from './mm/zap.js';
-export { find_vma } from './mm/model.js';
+export { free_pgd_range, free_pgtables, pgtablesBounds, unmap_vmas, zap_huge_pmd, zap_pmd_range, zap_pte_range } from './mm/zap.js';
+export { find_vma, linear_page_index, vma_address, vma_interval_tree_foreach } from './mm/model.js';
+export { __pte_alloc } from './mm/actors/fault.js';
+export { follow_page_mask } from './mm/actors/follow_page.js';
 export { eraAtLeast, has, ERA_IDS, VARIANTS, registerVariant, type EraId, type UserVariantDef, type VariantId } from './mm/switches.js';
 export { ARCH_IDS, ARCHES, registerArch, type Arch, type ArchId } from './mm/arch.js';
 // Registering by hand (a module loaded with --load is registered from its exports instead).

@@ -9,7 +9,7 @@ import { describe, runScript } from './helpers.js';
 // dropped mmap_lock, before mmput()); then exit_mmap() zaps without mmap_lock while retract frees.
 const window = [
   { actor: 'exit_mmap', until: 'exit_mm()' },
-  { actor: 'collapse_file', until: 'spin_lock(pmd_lock)' },
+  { actor: 'collapse_file', until: 'spin_lock(pmd_lock(' },
   { actor: 'exit_mmap', until: 'pmd_read_atomic(pmd) [pmd 2]' },
   { actor: 'collapse_file' },
   { actor: 'exit_mmap' },

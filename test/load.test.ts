@@ -83,19 +83,19 @@ for (const [what, make, why] of BAD) {
 // A module that registers a variant switch (tested by its own actor) and an architecture.
 const api = new URL('../src/index.js', import.meta.url).href;
 const switched = module('switched.mjs', `
-import { down_read, has, mmap_read_unlock_step, pmd_read, pmd_table, pte_lockptr, pte_offset_map_lock, pte_read, pte_unmap_unlock, spin_lock_ptl, spin_unlock, step } from '${api}';
+import { down_read, has, mmap_read_unlock_step, pmd_off_present, pmd_read, pmd_table, pmdAddr, pte_lockptr, pte_offset_map_lock, pte_read, pte_unmap_unlock, spin_lock_ptl, spin_unlock, step } from '${api}';
 export const variants = [{ id: 'walker-skips-rcu', summary: 'the walker reads *pmd itself instead of pte_offset_map_lock()' }];
 export const arches = [{ id: 'pae-rcu', flush: 'broadcast', tableFree: 'rcu', syncOneIpi: true, pae: true, description: 'PAE entries, RCU table freeing' }];
 export const actors = [{
   name: 'switched_walker', summary: 'walks pmd 2; the switch makes it skip RCU', follows: '(test) mincore_pte_range(), v6.6',
   inMm: true, daemon: 'no', params: [],
   *run(c) {
-    yield* down_read(c, c.m.mm.mmap_lock);
+    yield* down_read(c, c.mm.mmap_lock);
     if (has(c.m.sw, 'walker-skips-rcu')) {
-      const v = yield* pmd_read(c, 2, 'pmdval = *pmd');
+      const v = yield* pmd_read(c, pmd_off_present(c, pmdAddr(2)), 'pmdval = *pmd');
       if (v.entry.t === 'table') { const t = pmd_table(c, v); yield* spin_lock_ptl(c, t); pte_read(c, t, 0); spin_unlock(c, pte_lockptr(c.m, t)); yield step('walk'); }
     } else {
-      const t = yield* pte_offset_map_lock(c, 2);
+      const t = yield* pte_offset_map_lock(c, pmd_off_present(c, pmdAddr(2)));
       if (t) { pte_read(c, t, 0); pte_unmap_unlock(c, t); yield step('walk'); }
     }
     yield* mmap_read_unlock_step(c, 'done');

@@ -1,3 +1,4 @@
+import { wholeMm } from '../src/mm/tlbflush.js';
 // The model's mechanisms, one at a time: entries, IPIs, RCU, locks, the allocator, scenario input.
 
 import test from 'ava';
@@ -52,7 +53,7 @@ test('an IPI to a CPU with IRQs off waits until it turns them on; the sender blo
       yield step('local_irq_restore');
     }),
     actor('sender', function* (c) {
-      yield* send_ipi_and_wait(c, c.m.cpus, true, 'smp_call_function');
+      yield* send_ipi_and_wait(c, c.m.cpus, wholeMm(c.mm), 'smp_call_function');
       yield step('after the IPIs');
     }),
   ];
@@ -101,18 +102,18 @@ test('call_rcu() waits for every CPU that was in a read side; later readers do n
 test('rwsem: trylock fails against a reader; downgrade keeps writers out', (t) => {
   const pool = [
     actor('reader', function* (c) {
-      yield* down_read(c, c.m.mm.mmap_lock);
+      yield* down_read(c, c.mm.mmap_lock);
       yield step('holding read');
-      up_read(c, c.m.mm.mmap_lock);
+      up_read(c, c.mm.mmap_lock);
       yield step('up_read');
     }),
     actor('writer', function* (c) {
-      const ok = down_write_trylock(c, c.m.mm.mmap_lock);
+      const ok = down_write_trylock(c, c.mm.mmap_lock);
       yield step(ok ? 'trylock ok' : 'trylock failed');
       if (!ok) return;
-      downgrade_write(c, c.m.mm.mmap_lock);
+      downgrade_write(c, c.mm.mmap_lock);
       yield step('downgraded');
-      up_read(c, c.m.mm.mmap_lock);
+      up_read(c, c.mm.mmap_lock);
       yield step('up_read');
     }),
   ];
@@ -172,7 +173,7 @@ test('a variant without an era runs in its home era; an era alone holds its own 
 
 test('every user thread drops its mm_users reference; only the last mmput() runs exit_mmap', (t) => {
   const scn = buildScenario({ arch: 'x86-ipi', era: 'v6.6', actors: [{ actor: 'exit_mmap' }, { actor: 'fault', args: { addr: 5 } }, { actor: 'gup_fast' }] });
-  t.is(scn.mm.mmUsers, 3);
+  t.is(scn.mms[0]?.mmUsers, 3);
   for (let seed = 0; seed < 200; seed++) {
     const e = execute(scn, uniformRandom(seed), { trace: true });
     t.is(e.outcome, 'clean', describe(e));

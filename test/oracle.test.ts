@@ -13,6 +13,8 @@ import { pmd_lockptr, pmdp_huge_get_and_clear, pte_lockptr, tableNow, spin_lock_
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
 import { pte_free } from '../src/mm/tlbflush.js';
+import { pmd_off_present } from '../src/mm/pgtable.js';
+import { pmdAddr } from '../src/mm/entries.js';
 import { VIOLATION_KINDS, type ViolationKind } from '../src/oracle/violations.js';
 import { describe, runScript } from './helpers.js';
 import type { Segment } from '../src/explore/schedulers.js';
@@ -24,11 +26,12 @@ function wrong(name: string, run: (c: Ctx) => ActorGen, inMm = false): ActorDef 
 const BAD: readonly ActorDef[] = [
   // Clears pmd 2 and frees its table without any TLB flush.
   wrong('retract_without_flush', function* (c) {
-    const pml = pmd_lockptr(c.m);
+    const pmd = pmd_off_present(c, pmdAddr(2));
+    const pml = pmd_lockptr(c.m, pmd);
     yield* spin_lock(c, pml);
-    const old = pmdp_huge_get_and_clear(c, 2);
+    const old = pmdp_huge_get_and_clear(c, pmd);
     spin_unlock(c, pml);
-    c.m.mm.nr_ptes--;
+    c.mm.nr_ptes--;
     if (old.t === 'table') pte_free(c.m, old.pfn);
     yield step('pmdp_huge_get_and_clear(pmd 2); pte_free() with no flush');
   }),
@@ -48,11 +51,11 @@ const BAD: readonly ActorDef[] = [
     yield step('put_page(3); put_page(3)');
   }),
   wrong('zap_nothing', function* (c) {
-    c.m.events.push({ e: 'zap-done', start: 0, end: 4 });
+    c.m.events.push({ e: 'zap-done', mm: 0, start: 0, end: 4 });
     yield step('claims to have zapped [0, 4)');
   }),
   wrong('unlock_unheld', function* (c) {
-    spin_unlock(c, pmd_lockptr(c.m));
+    spin_unlock(c, pmd_lockptr(c.m, pmd_off_present(c, 0)));
     yield step('spin_unlock(pmd_lock) without holding it');
   }),
   wrong('leak_page', function* (c) {
@@ -60,25 +63,25 @@ const BAD: readonly ActorDef[] = [
     yield step('alloc_page() and forget it');
   }),
   wrong('count_phantom_page', function* (c) {
-    c.m.mm.rss++;
+    c.mm.rss++;
     yield step('inc_mm_counter() with nothing mapped');
   }),
   wrong('lock_ab', function* (c) {
-    yield* spin_lock(c, pmd_lockptr(c.m));
+    yield* spin_lock(c, pmd_lockptr(c.m, pmd_off_present(c, 0)));
     yield* spin_lock_ptl(c, tableNow(c.m, 2));
     spin_unlock(c, pte_lockptr(c.m, tableNow(c.m, 2)));
-    spin_unlock(c, pmd_lockptr(c.m));
+    spin_unlock(c, pmd_lockptr(c.m, pmd_off_present(c, 0)));
     yield step('unlock both');
   }),
   wrong('lock_ba', function* (c) {
     yield* spin_lock_ptl(c, tableNow(c.m, 2));
-    yield* spin_lock(c, pmd_lockptr(c.m));
-    spin_unlock(c, pmd_lockptr(c.m));
+    yield* spin_lock(c, pmd_lockptr(c.m, pmd_off_present(c, 0)));
+    spin_unlock(c, pmd_lockptr(c.m, pmd_off_present(c, 0)));
     spin_unlock(c, pte_lockptr(c.m, tableNow(c.m, 2)));
     yield step('unlock both');
   }),
   wrong('return_holding_lock', function* (c) {
-    yield* spin_lock(c, pmd_lockptr(c.m));
+    yield* spin_lock(c, pmd_lockptr(c.m, pmd_off_present(c, 0)));
   }),
 ];
 const POOL = [...ACTORS, ...BAD];
@@ -203,7 +206,7 @@ test('a violation names the frame, the step that changed it and the step that us
 test('the deadlock names who waits for what', (t) => {
   const e = run(CHECKS.deadlock.fires);
   if (e.violation?.kind !== 'deadlock') return t.fail(describe(e));
-  t.deepEqual([...e.violation.blocked].sort(), ['lock_ab waits in spin_lock(ptl(2))', 'lock_ba waits in spin_lock(pmd_lock)']);
+  t.deepEqual([...e.violation.blocked].sort(), ['lock_ab waits in spin_lock(ptl(2))', 'lock_ba waits in spin_lock(pmd_lock(1))']);
 });
 
 test('no false alarm without any race: each actor alone, non-preemptive, every era and architecture', (t) => {

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { runCampaign } from '../fuzz/campaign.js';
 import {
   BUG_ON, down_read, findActor, mmap_read_unlock_step, pmd_read, pmd_table, pte_lockptr, pte_offset_map_lock,
-  pte_read, pte_unmap_unlock, spin_lock_ptl, spin_unlock, step, type ActorDef,
+  pte_read, pte_unmap_unlock, spin_lock_ptl, spin_unlock, step, type ActorDef, pmd_off_present, pmdAddr,
 } from '../src/index.js';
 
 const wrong_walker: ActorDef = {
@@ -17,8 +17,8 @@ const wrong_walker: ActorDef = {
   follows: '(a patch under review) mincore_pte_range() without pte_offset_map_lock(), v6.6',
   inMm: true, daemon: 'no', params: [],
   *run(c) {
-    yield* down_read(c, c.m.mm.mmap_lock);
-    const v = yield* pmd_read(c, 2, 'pmdval = *pmd');
+    yield* down_read(c, c.mm.mmap_lock);
+    const v = yield* pmd_read(c, pmd_off_present(c, pmdAddr(2)), 'pmdval = *pmd');
     if (v.entry.t === 'table') {
       const t = pmd_table(c, v);
       yield* spin_lock_ptl(c, t);
@@ -36,8 +36,8 @@ const right_walker: ActorDef = {
   summary: 'walks pmd 2 with pte_offset_map_lock(): RCU and a re-check of the pmd under the ptl',
   follows: 'mm/mincore.c mincore_pte_range(), v6.6',
   *run(c) {
-    yield* down_read(c, c.m.mm.mmap_lock);
-    const t = yield* pte_offset_map_lock(c, 2);
+    yield* down_read(c, c.mm.mmap_lock);
+    const t = yield* pte_offset_map_lock(c, pmd_off_present(c, pmdAddr(2)));
     if (t) {
       BUG_ON(c, pte_read(c, t, 0).t === 'present', 'retract found a mapped pte in an empty table');
       pte_unmap_unlock(c, t);

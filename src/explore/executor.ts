@@ -71,7 +71,7 @@ function modelFor(scn: Scenario): Model {
     resetModel(m);
     return m;
   }
-  const fresh = buildModel(scn.archId, scn.arch, scn.sw, scn.actors.map((a, i) => ({ actor: i, inMm: a.def.inMm })), scn.mm);
+  const fresh = buildModel(scn.archId, scn.arch, scn.sw, scn.world, scn.actors.map((a, i) => ({ actor: i, mm: a.def.inMm ? a.mm : -1 })), scn.mms);
   models.set(scn, fresh);
   return fresh;
 }
@@ -91,7 +91,9 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   const runners: Runner[] = calls.map((a, id) => {
     const cpu = m.cpus[id];
     if (!cpu) throw new Error('executor: no CPU for actor');
-    const c: Ctx = { id, name: a.name, m, cpu };
+    const mm = m.mms[a.mm];
+    if (!mm) throw new Error(`executor: no mm ${a.mm} in world ${scn.world.name}`);
+    const c: Ctx = { id, name: a.name, m, cpu, mm };
     return { id, gen: a.run(c), daemon: a.def.daemon, until: null, waitLabel: '', done: false };
   });
   const oracle = createOracle(m);

@@ -22,15 +22,30 @@ function reportQs(m: Model, cpu: Cpu): void {
   }
 }
 
-export function flushLocal(cpu: Cpu): void {
-  cpu.tlb.fill(null);
-  cpu.pwc.fill(null);
+/** What a flush invalidates: an mm's translations in [start, end), and (freed tables, or x86's
+ *  INVLPG, which drops paging-structure caches whatever the address) its walk caches. */
+export interface FlushRange {
+  readonly mm: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Invalidate on one CPU: its TLB entries for `r`, and every paging-structure cache entry of the mm. */
+export function flushLocal(cpu: Cpu, r: FlushRange): void {
+  removeWhere(cpu.tlb, (t) => t.mm === r.mm && t.addr >= r.start && t.addr < r.end);
+  removeWhere(cpu.pwc, (p) => p.mm === r.mm);
+}
+
+function removeWhere<T>(xs: T[], drop: (x: T) => boolean): void {
+  let j = 0;
+  for (const x of xs) if (!drop(x)) xs[j++] = x;
+  xs.length = j;
 }
 
 function takePendingIpis(m: Model, cpu: Cpu): void {
   if (cpu.pendingIpi.length === 0) return;
   for (const ipi of cpu.pendingIpi) {
-    if (ipi.flush) flushLocal(cpu);
+    if (ipi.flush) flushLocal(cpu, ipi.flush);
     if (m.tracing) m.events.push({ e: 'ipi-take', cpu: cpu.id, from: ipi.from });
   }
   cpu.pendingIpi.length = 0;
@@ -77,7 +92,7 @@ export function call_rcu(m: Model, queuedBy: number, label: string, fn: (m: Mode
 
 /** Send an IPI to `targets` (other than our own CPU) and wait until each has taken it. A flush IPI
  *  (flush_tlb_func) empties the target's TLB and paging-structure cache. */
-export function* send_ipi_and_wait(c: Ctx, targets: readonly Cpu[], flush: boolean, label: string): ActorGen {
+export function* send_ipi_and_wait(c: Ctx, targets: readonly Cpu[], flush: FlushRange | null, label: string): ActorGen {
   const to: number[] = [];
   const pending: number[] = [];
   for (const t of targets) {
@@ -87,7 +102,7 @@ export function* send_ipi_and_wait(c: Ctx, targets: readonly Cpu[], flush: boole
       t.pendingIpi.push({ from: c.id, flush });
       pending.push(t.id);
     } else {
-      if (flush) flushLocal(t);
+      if (flush) flushLocal(t, flush);
       if (c.m.tracing) c.m.events.push({ e: 'ipi-take', cpu: t.id, from: c.id });
     }
   }

@@ -1,7 +1,10 @@
 // Page-table entries and their 64-bit encoding.
 //
-// The model has one PMD table over a few PTE tables. An address is a page index; a PMD slot covers
-// PTRS_PER_PTE pages, which is also the size of a huge page (HPAGE_PMD_NR).
+// Four levels, as x86-64 with 4-level paging has them (p4d folded into the pgd): pgd → pud → pmd →
+// pte, each table a frame of PTRS_PER_* entries. An address is a page index. A pmd covers
+// PTRS_PER_PTE pages (HPAGE_PMD_NR, the size of a huge page), a pud PTRS_PER_PMD pmds, a pgd entry
+// PTRS_PER_PUD puds. A "slot" is the index of a pmd in the whole address space (addr / PMD_PAGES):
+// which pmd table holds it is for the walk to say.
 //
 // A pmd is stored as two 32-bit halves (lo, hi), as x86-32 PAE stores it. On 64-bit architectures
 // both halves are written and read in one atomic access; on PAE a plain C read of `*pmdp` is two loads
@@ -9,8 +12,19 @@
 
 export const PTRS_PER_PTE = 4;
 export const PTRS_PER_PMD = 4;
+export const PTRS_PER_PUD = 4;
+export const PTRS_PER_PGD = 4;
 export const HPAGE_PMD_NR = PTRS_PER_PTE;
-export const NR_PAGES = PTRS_PER_PTE * PTRS_PER_PMD;
+/** Pages one pmd maps (PMD_SIZE), one pud (PUD_SIZE), one pgd entry (PGDIR_SIZE). */
+export const PMD_PAGES = PTRS_PER_PTE;
+export const PUD_PAGES = PMD_PAGES * PTRS_PER_PMD;
+export const PGDIR_PAGES = PUD_PAGES * PTRS_PER_PUD;
+/** TASK_SIZE, in pages. */
+export const TASK_PAGES = PGDIR_PAGES * PTRS_PER_PGD;
+/** The pages the default world's VMAs span: the range of address arguments of the built-in actors. */
+export const NR_PAGES = PUD_PAGES;
+/** The levels of the page-table tree, top down. */
+export type Level = 'pgd' | 'pud' | 'pmd' | 'pte';
 
 /** A PMD entry. `invalid-huge` is the transient state pmdp_invalidate() leaves (present bit clear, PSE
  *  kept: pmd_present() is still true on x86). `bad` only ever comes out of a torn read. */
@@ -94,9 +108,14 @@ export function pmd_bad(e: PmdEntry): boolean { return !pmd_none(e) && e.t !== '
 export function pte_none(e: PteEntry): boolean { return e.t === 'none'; }
 export function pte_present(e: PteEntry): boolean { return e.t === 'present'; }
 
-export function pmdIndex(addr: number): number { return Math.floor(addr / PTRS_PER_PTE); }
+/** The pmd slot (a pmd's index in the whole address space) of an address. */
+export function pmdIndex(addr: number): number { return Math.floor(addr / PMD_PAGES); }
 export function pteIndex(addr: number): number { return addr % PTRS_PER_PTE; }
-export function pmdAddr(slot: number): number { return slot * PTRS_PER_PTE; }
+export function pmdAddr(slot: number): number { return slot * PMD_PAGES; }
+/** pmd_index(), pud_index(), pgd_index(): the entry's index within its table. */
+export function pmdTableIndex(slot: number): number { return slot % PTRS_PER_PMD; }
+export function pudIndex(addr: number): number { return Math.floor(addr / PUD_PAGES) % PTRS_PER_PUD; }
+export function pgdIndex(addr: number): number { return Math.floor(addr / PGDIR_PAGES) % PTRS_PER_PGD; }
 
 export function pteSame(a: PteEntry, b: PteEntry): boolean {
   if (a.t === 'none' || b.t === 'none') return a.t === b.t;

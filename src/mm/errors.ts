@@ -1,7 +1,7 @@
 // Bad input to the model (an unknown name, a variant in an era that lacks its code). A typed error
 // whose message is one line that says what was wrong and what is accepted.
 
-export type ModelErrorKind = 'unknown-actor' | 'unknown-variant' | 'unknown-arch' | 'unknown-era' | 'variant-not-in-era' | 'bad-argument';
+export type ModelErrorKind = 'unknown-actor' | 'unknown-variant' | 'unknown-arch' | 'unknown-era' | 'unknown-world' | 'variant-not-in-era' | 'bad-argument';
 
 export class ModelError extends Error {
   readonly kind: ModelErrorKind;

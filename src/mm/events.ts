@@ -2,7 +2,7 @@
 // oracle (which checks them) and, when a trace is wanted, to the trace (which shows them). The model
 // never looks at them again: this is the only way facts flow out of it.
 
-import type { PmdEntry, PteEntry } from './entries.js';
+import type { Level, PmdEntry, PteEntry } from './entries.js';
 import type { ActorId, FrameKind } from './types.js';
 
 /** How a frame went back to the allocator. */
@@ -10,20 +10,27 @@ export type FreeHow = 'now' | 'after-flush' | 'rcu';
 
 export type MmEvent =
   /** A pmd changed. `how` is the store primitive; `half-lo`/`half-hi` are one 32-bit half (PAE). */
-  | { readonly e: 'pmd-store'; readonly slot: number; readonly old: PmdEntry; readonly now: PmdEntry; readonly how: string }
+  | { readonly e: 'pmd-store'; readonly table: number; readonly idx: number; readonly slot: number; readonly mm: number;
+      readonly old: PmdEntry; readonly now: PmdEntry; readonly how: string }
   /** A pmd value was read and is about to be acted on. For a two-step read, `since` is the step of the
    *  first half: the value must have been stored at some instant in [since, now]. */
-  | { readonly e: 'pmd-read'; readonly slot: number; readonly lo: number; readonly hi: number; readonly since: number }
+  | { readonly e: 'pmd-read'; readonly table: number; readonly idx: number; readonly slot: number; readonly lo: number; readonly hi: number; readonly since: number }
   /** What a pmd read returned: recorded only when a trace is wanted (Model.tracing), for the trace. */
-  | { readonly e: 'pmd-load'; readonly slot: number; readonly value: PmdEntry }
+  | { readonly e: 'pmd-load'; readonly slot: number; readonly mm: number; readonly value: PmdEntry }
+  /** A pgd or pud entry changed (a table hooked in or taken out). */
+  | { readonly e: 'upper-store'; readonly level: 'pgd' | 'pud'; readonly table: number; readonly idx: number; readonly old: PmdEntry; readonly now: PmdEntry; readonly how: string }
   /** pmd_clear_bad(): a walker cleared a pmd it judged corrupt. */
   | { readonly e: 'pmd-clear-bad'; readonly slot: number; readonly old: PmdEntry }
-  /** A pte was read or written through a table pointer (pfn, gen) taken earlier; `frameKind` and
-   *  `frameGen` are the frame's state at that instant. `via` says who walked. */
+  /** An entry of a `level` table was read or written through a table pointer (pfn, gen) taken
+   *  earlier; `frameKind` and `frameGen` are the frame's state at that instant. `via` says who walked. */
   | { readonly e: 'table-access'; readonly pfn: number; readonly gen: number; readonly frameKind: FrameKind;
-      readonly frameGen: number; readonly idx: number; readonly write: boolean; readonly via: 'sw' | 'hw' | 'ptl'; readonly cpu: number }
+      readonly frameGen: number; readonly idx: number; readonly write: boolean; readonly via: 'sw' | 'hw' | 'ptl'; readonly cpu: number;
+      readonly level: Level }
   | { readonly e: 'pte-store'; readonly pfn: number; readonly idx: number; readonly old: PteEntry; readonly now: PteEntry }
   | { readonly e: 'alloc'; readonly pfn: number; readonly kind: FrameKind }
+  /** A pmd table was allocated: its entries are zero from now on (always recorded, for the oracle's
+   *  history of what each pmd held). */
+  | { readonly e: 'table-zeroed'; readonly pfn: number }
   | { readonly e: 'free'; readonly pfn: number; readonly kind: FrameKind; readonly how: FreeHow }
   /** A reference taken on a data page. `speculative` is get_page_unless_zero (fails on 0). */
   | { readonly e: 'ref-get'; readonly pfn: number; readonly frameKind: FrameKind; readonly ok: boolean; readonly speculative: boolean }
@@ -33,8 +40,9 @@ export type MmEvent =
   | { readonly e: 'unpin'; readonly addr: number; readonly pfn: number }
   /** khugepaged copied `from` into the huge page `to`, to replace its mapping at `addr`. */
   | { readonly e: 'copy'; readonly addr: number; readonly from: number; readonly to: number }
-  | { readonly e: 'tlb-fill'; readonly cpu: number; readonly addr: number; readonly pfn: number }
-  | { readonly e: 'pwc-fill'; readonly cpu: number; readonly slot: number; readonly pfn: number }
+  | { readonly e: 'tlb-fill'; readonly cpu: number; readonly mm: number; readonly addr: number; readonly pfn: number }
+  /** A paging-structure cache entry: `level`'s entry `index` points at table `pfn`. */
+  | { readonly e: 'pwc-fill'; readonly cpu: number; readonly level: 'pgd' | 'pud' | 'pmd'; readonly index: number; readonly pfn: number }
   /** A user access through the TLB; `frameGen`/`frameKind` as at the access. */
   | { readonly e: 'hw-access'; readonly cpu: number; readonly addr: number; readonly pfn: number; readonly gen: number;
       readonly frameKind: FrameKind; readonly frameGen: number }
@@ -48,9 +56,9 @@ export type MmEvent =
   /** TLB and paging-structure caches invalidated on these CPUs. */
   | { readonly e: 'flush'; readonly cpus: readonly number[]; readonly how: 'ipi' | 'broadcast' | 'hypercall' | 'local' }
   | { readonly e: 'call-rcu'; readonly label: string; readonly waitFor: readonly number[] }
-  | { readonly e: 'mm-users'; readonly now: number }
+  | { readonly e: 'mm-users'; readonly mm: number; readonly now: number }
   /** A zap that must leave nothing mapped in [start, end) has finished. */
-  | { readonly e: 'zap-done'; readonly start: number; readonly end: number }
+  | { readonly e: 'zap-done'; readonly mm: number; readonly start: number; readonly end: number }
   /** BUG_ON() / VM_BUG_ON() in the modelled code. */
   | { readonly e: 'bug'; readonly msg: string };
 
@@ -59,9 +67,9 @@ export type MmEvent =
 // predicates are the one definition of "not sound" that the model and the oracle both use.
 
 /** A table access through (pfn, gen) to a frame now (frameKind, frameGen) that the oracle must judge:
- *  frame 0, a freed or reused frame, or one that is not a pte table. */
-export function tableAccessSuspect(pfn: number, gen: number, frameKind: FrameKind, frameGen: number): boolean {
-  return pfn === 0 || frameKind !== 'pte-table' || frameGen !== gen;
+ *  frame 0, a freed or reused frame, or one that is not a table of the level walked (`want`). */
+export function tableAccessSuspect(pfn: number, gen: number, frameKind: FrameKind, frameGen: number, want: FrameKind): boolean {
+  return pfn === 0 || frameKind !== want || frameGen !== gen;
 }
 
 /** A user access through a TLB entry (pfn, gen) to a frame that is free or was freed since. */

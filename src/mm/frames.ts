@@ -7,6 +7,11 @@ import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { NOBODY } from './types.js';
 import type { FrameKind, Model } from './types.js';
 
+/** The name of a frame's split lock, by what the frame is: pmd_lock() for a pmd table. */
+export function ptlName(kind: FrameKind, pfn: number): string {
+  return kind === 'pmd-table' ? `pmd_lock(${pfn})` : `ptl(${pfn})`;
+}
+
 export function allocFrame(m: Model, kind: FrameKind): number {
   let n = 0;
   for (const f of m.frames) if (f.kind === 'free') n++;
@@ -18,9 +23,14 @@ export function allocFrame(m: Model, kind: FrameKind): number {
     f.kind = kind;
     f.refcount = 1;
     f.gen++;
-    // Page tables come zeroed (__GFP_ZERO in pte_alloc_one).
+    f.ptl.name = ptlName(kind, f.pfn);
+    // Page tables come zeroed (__GFP_ZERO in pte_alloc_one and pmd_alloc_one).
     f.ptes.fill(PTE_NONE);
-    if (m.tracing) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
+    f.lo.fill(0);
+    f.hi.fill(0);
+    f.deposited.fill(0);
+    if (kind === 'pmd-table') m.events.push({ e: 'table-zeroed', pfn: f.pfn });
+    else if (m.tracing) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
     return f.pfn;
   }
   throw new Error('model: allocator lost count');

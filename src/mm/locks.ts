@@ -79,6 +79,6 @@ export function holdsRead(c: Ctx, s: RwSem): boolean { return s.readers.includes
 
 /** mmap_read_unlock() as the last step of a path; `label` says which way the path ended. */
 export function* mmap_read_unlock_step(c: Ctx, label: string): ActorGen {
-  up_read(c, c.m.mm.mmap_lock);
+  up_read(c, c.mm.mmap_lock);
   yield step(`${label}: mmap_read_unlock(mm)`);
 }

@@ -5,21 +5,40 @@
 // table's ptl. Which high-level lock (mmap_lock, i_mmap_rwsem, anon_vma) keeps a table alive is the
 // protocol under test, so no primitive asserts it.
 
-import { pmd_pfn, pmdDecode, pmdHi, pmdLo, type PmdEntry, type PteEntry } from './entries.js';
+import { PMD_PAGES, pgdIndex, pmdAddr, pmd_pfn, pmdDecode, pmdHi, pmdIndex, pmdLo, pmdTableIndex, pudIndex, type Level, type PmdEntry, type PteEntry } from './entries.js';
 import { tableAccessSuspect } from './events.js';
 import { frameOf } from './frames.js';
 import { spin_take } from './locks.js';
 import { flush_tlb_range } from './tlbflush.js';
+import type { FlushRange } from './cpu.js';
 import { blockUntil, step, type ActorGen, type Ctx, type Yield } from './step.js';
-import { NOBODY, type Model, type SpinLock } from './types.js';
+import { NOBODY, TABLE_KIND, type Mm, type Model, type SpinLock } from './types.js';
 
 /** A generator that takes steps and returns a value. */
 export type Stepper<T> = Generator<Yield, T, undefined>;
 
+/** A pointer to a table, taken at some instant: (pfn, gen). pmd_page(none) is frame 0. */
+export interface TablePtr {
+  readonly pfn: number;
+  readonly gen: number;
+}
+
+/** `pmd_t *pmd`: a pointer to one pmd, in the pmd table (`table`, `gen`) that a walk of `mm` found
+ *  for `slot`. Every access through it is checked against that table as it was when the walk took
+ *  the pointer, so a pmd read after its table was freed is a use-after-free. */
+export interface PmdPtr {
+  readonly mm: number;
+  readonly slot: number;
+  readonly table: number;
+  readonly gen: number;
+  /** pmd_index(): the entry within the table. */
+  readonly idx: number;
+}
+
 /** A pmd value as an actor holds it: the entry, its halves, and the generation of the frame it pointed
  *  to when read, so that a later use of the pointer is checked against that frame as it was. */
 export interface PmdVal {
-  readonly slot: number;
+  readonly pmd: PmdPtr;
   readonly entry: PmdEntry;
   readonly lo: number;
   readonly hi: number;
@@ -28,68 +47,134 @@ export interface PmdVal {
   readonly since: number;
 }
 
-/** A pointer to a pte table, taken from a pmd value: pmd_page(pmdval). pmd_page(none) is frame 0. */
-export interface TablePtr {
-  readonly pfn: number;
-  readonly gen: number;
+/** What a table access expects to find, by level. */
+type TableLevel = Level;
+
+function touchTable(c: Ctx, p: TablePtr, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl', level: TableLevel = 'pte') {
+  const f = c.m.frames[p.pfn] ?? frameOf(c.m, 0);
+  if (write) f.written = true;
+  if (c.m.tracing || tableAccessSuspect(p.pfn, p.gen, f.kind, f.gen, TABLE_KIND[level])) {
+    c.m.events.push({ e: 'table-access', pfn: p.pfn, gen: p.gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id, level });
+  }
+  return f;
 }
 
-export function pmdEntryAt(m: Model, slot: number): PmdEntry {
-  return pmdDecode(m.mm.pmd_lo[slot] ?? 0, m.mm.pmd_hi[slot] ?? 0);
+/** Read an upper-level entry (pgd, pud) of table `p`: one atomic load. */
+function upperLoad(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud', via: 'sw' | 'hw'): PmdEntry {
+  const f = touchTable(c, p, idx, false, via, level);
+  return pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0);
 }
 
-function makeVal(m: Model, slot: number, lo: number, hi: number, since: number): PmdVal {
+/** The next table down from an upper-level entry, or null if the entry is not a table. */
+function childPtr(m: Model, e: PmdEntry): TablePtr | null {
+  if (e.t !== 'table') return null;
+  const f = m.frames[e.pfn];
+  return { pfn: e.pfn, gen: f ? f.gen : -1 };
+}
+
+/** pgd_offset() → p4d → pud_offset() → pmd_offset() for `addr` in `mm`: the pmd pointer, or null
+ *  where a pgd or pud entry is none (or huge), as walk_to_pmd() and mm_find_pmd() give up. The upper
+ *  entries are read atomically and at once: code that walks this way holds what keeps the upper
+ *  tables (mmap_lock, or the rmap lock and the VMA). */
+export function pmd_off(c: Ctx, addr: number, mm: Mm = c.mm, via: 'sw' | 'hw' = 'sw'): PmdPtr | null {
+  const m = c.m;
+  const pud = childPtr(m, upperLoad(c, tableNow(m, mm.pgd), pgdIndex(addr), 'pgd', via));
+  if (!pud) return null;
+  const pmd = childPtr(m, upperLoad(c, pud, pudIndex(addr), 'pud', via));
+  if (!pmd) return null;
+  const slot = pmdIndex(addr);
+  return { mm: mm.id, slot, table: pmd.pfn, gen: pmd.gen, idx: pmdTableIndex(slot) };
+}
+
+/** pmd_off() for code that knows the pmd table is there (it holds mmap_lock over a mapped VMA, or
+ *  it just allocated it): a missing table is a model bug, not a race. */
+export function pmd_off_present(c: Ctx, addr: number, mm: Mm = c.mm): PmdPtr {
+  const p = pmd_off(c, addr, mm);
+  if (!p) throw new Error(`model: no pmd table for address ${addr} in mm ${mm.id} (allocate it with __pmd_alloc)`);
+  return p;
+}
+
+/** A user module written for the one-table model passes a slot number: say what changed. */
+function checkPtr(p: PmdPtr): void {
+  if (typeof p !== 'object' || p === null) throw new TypeError(`expected a pmd pointer (pmd_off(c, addr)), got ${typeof p} ${String(p)}: pmd primitives take the pointer a walk returns, not a slot`);
+}
+
+function pmdFrame(m: Model, p: PmdPtr) {
+  return m.frames[p.table] ?? frameOf(m, 0);
+}
+
+/** The pmd's current value, for code that holds pmd_lock (no event, no check). */
+export function pmdEntryAt(m: Model, p: PmdPtr): PmdEntry {
+  const f = pmdFrame(m, p);
+  return pmdDecode(f.lo[p.idx] ?? 0, f.hi[p.idx] ?? 0);
+}
+
+function makeVal(c: Ctx, p: PmdPtr, lo: number, hi: number, since: number): PmdVal {
+  const m = c.m;
   const entry = pmdDecode(lo, hi);
   const f = m.frames[pmd_pfn(entry)];
-  if (m.tracing) m.events.push({ e: 'pmd-load', slot, value: entry });
-  return { slot, entry, lo, hi, gen: f ? f.gen : -1, since };
+  if (m.tracing) m.events.push({ e: 'pmd-load', slot: p.slot, mm: p.mm, value: entry });
+  return { pmd: p, entry, lo, hi, gen: f ? f.gen : -1, since };
+}
+
+/** One half of the pmd, loaded through the pointer (checked against its table). */
+function loadHalf(c: Ctx, p: PmdPtr, high: boolean): number {
+  checkPtr(p);
+  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, false, 'sw', 'pmd');
+  return (high ? f.hi[p.idx] : f.lo[p.idx]) ?? 0;
 }
 
 /** The walker acts on a pmd value it read (takes a pointer from it, or clears the pmd because of it):
  *  the oracle checks that the value was really stored at some instant of the read. A value that is
  *  only tested for flags and then read again is not used, and is not checked. */
 export function pmd_use(c: Ctx, v: PmdVal): void {
-  c.m.events.push({ e: 'pmd-read', slot: v.slot, lo: v.lo, hi: v.hi, since: v.since });
+  c.m.events.push({ e: 'pmd-read', table: v.pmd.table, idx: v.pmd.idx, slot: v.pmd.slot, lo: v.lo, hi: v.hi, since: v.since });
 }
 
 /** One load of the whole pmd: READ_ONCE() on 64-bit, a read under pmd_lock, or the hardware walker. */
-export function pmd_load(c: Ctx, slot: number): PmdVal {
-  return makeVal(c.m, slot, c.m.mm.pmd_lo[slot] ?? 0, c.m.mm.pmd_hi[slot] ?? 0, c.m.step);
+export function pmd_load(c: Ctx, p: PmdPtr, via: 'sw' | 'hw' = 'sw'): PmdVal {
+  checkPtr(p);
+  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, false, via, 'pmd');
+  return makeVal(c, p, f.lo[p.idx] ?? 0, f.hi[p.idx] ?? 0, c.m.step);
+}
+
+function pmdLabel(p: PmdPtr): string {
+  return p.mm === 0 ? `pmd ${p.slot}` : `mm${p.mm} pmd ${p.slot}`;
 }
 
 /** A plain `*pmdp` read, one step. On PAE it is two 32-bit loads, each its own step, in an order the
  *  compiler chooses (a schedule choice here): a store between them tears the value (CVE-2012-2373). */
-export function* pmd_read(c: Ctx, slot: number, what: string): Stepper<PmdVal> {
+export function* pmd_read(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
   const m = c.m;
-  const label = `${what} [pmd ${slot}]`;
+  const label = `${what} [${pmdLabel(p)}]`;
   if (!m.arch.pae) {
-    const v = pmd_load(c, slot);
+    const v = pmd_load(c, p);
     yield step(label);
     return v;
   }
   const since = m.step;
   const highFirst = m.choose(2, 'pae-load-order') === 1;
-  const first = highFirst ? (m.mm.pmd_hi[slot] ?? 0) : (m.mm.pmd_lo[slot] ?? 0);
+  const first = loadHalf(c, p, highFirst);
   yield step(`${label} [${highFirst ? 'high' : 'low'} half]`);
-  const second = highFirst ? (m.mm.pmd_lo[slot] ?? 0) : (m.mm.pmd_hi[slot] ?? 0);
-  const v = highFirst ? makeVal(m, slot, second, first, since) : makeVal(m, slot, first, second, since);
+  const second = loadHalf(c, p, !highFirst);
+  const v = highFirst ? makeVal(c, p, second, first, since) : makeVal(c, p, first, second, since);
   yield step(`${label} [${highFirst ? 'low' : 'high'} half]`);
   return v;
 }
 
 /** pmdp_get_lockless(): atomic on 64-bit; on PAE (CONFIG_GUP_GET_PXX_LOW_HIGH) low, high, then
  *  re-read low and retry if it moved. With V4 (pae-torn-pmd-read) it is the plain two-load read. */
-export function* pmdp_get_lockless(c: Ctx, slot: number, what: string): Stepper<PmdVal> {
-  if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, slot, what);
-  const label = `${what} [pmd ${slot}]`;
+export function* pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
+  if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, p, what);
+  const label = `${what} [${pmdLabel(p)}]`;
   for (;;) {
     const since = c.m.step;
-    const lo = c.m.mm.pmd_lo[slot] ?? 0;
+    const lo = loadHalf(c, p, false);
     yield step(`${label} [low half]`);
-    const hi = c.m.mm.pmd_hi[slot] ?? 0;
+    const hi = loadHalf(c, p, true);
     yield step(`${label} [high half]`);
-    if ((c.m.mm.pmd_lo[slot] ?? 0) === lo) {
-      const v = makeVal(c.m, slot, lo, hi, since);
+    if (loadHalf(c, p, false) === lo) {
+      const v = makeVal(c, p, lo, hi, since);
       yield step(`${label} [low half again: same]`);
       return v;
     }
@@ -99,98 +184,106 @@ export function* pmdp_get_lockless(c: Ctx, slot: number, what: string): Stepper<
 
 /** pmd_read_atomic() (26c191788f18, until v6.1): on PAE read the low half, and the high half only if
  *  the low half is not none, since under mmap_lock read a pmd only goes from none to populated. */
-export function* pmd_read_atomic(c: Ctx, slot: number, what: string): Stepper<PmdVal> {
-  if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, slot, what);
-  const label = `${what} [pmd ${slot}]`;
+export function* pmd_read_atomic(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
+  if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, p, what);
+  const label = `${what} [${pmdLabel(p)}]`;
   const since = c.m.step;
-  const lo = c.m.mm.pmd_lo[slot] ?? 0;
+  const lo = loadHalf(c, p, false);
   if (lo === 0) {
-    const v = makeVal(c.m, slot, 0, 0, since);
+    const v = makeVal(c, p, 0, 0, since);
     yield step(`${label} [low half: none]`);
     return v;
   }
   yield step(`${label} [low half]`);
-  const v = makeVal(c.m, slot, lo, c.m.mm.pmd_hi[slot] ?? 0, since);
+  const v = makeVal(c, p, lo, loadHalf(c, p, true), since);
   yield step(`${label} [high half]`);
   return v;
 }
 
-function storePmd(m: Model, slot: number, now: PmdEntry, how: string): PmdEntry {
-  const old = pmdEntryAt(m, slot);
-  m.mm.pmd_lo[slot] = pmdLo(now);
-  m.mm.pmd_hi[slot] = pmdHi(now);
-  m.events.push({ e: 'pmd-store', slot, old, now, how });
+function storePmd(c: Ctx, p: PmdPtr, now: PmdEntry, how: string): PmdEntry {
+  checkPtr(p);
+  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, true, 'sw', 'pmd');
+  const old = pmdDecode(f.lo[p.idx] ?? 0, f.hi[p.idx] ?? 0);
+  f.lo[p.idx] = pmdLo(now);
+  f.hi[p.idx] = pmdHi(now);
+  c.m.events.push({ e: 'pmd-store', table: p.table, idx: p.idx, slot: p.slot, mm: p.mm, old, now, how });
   return old;
 }
 
 /** set_pmd_at() / set_pmd(): one atomic store (set_64bit on PAE). Caller holds pmd_lock. */
-export function set_pmd_at(c: Ctx, slot: number, e: PmdEntry): void {
-  storePmd(c.m, slot, e, 'set_pmd_at');
+export function set_pmd_at(c: Ctx, p: PmdPtr, e: PmdEntry): void {
+  storePmd(c, p, e, 'set_pmd_at');
 }
 
 /** pmd_populate(): hook a pte table in. Caller holds pmd_lock. */
-export function pmd_populate(c: Ctx, slot: number, table: number): void {
-  storePmd(c.m, slot, { t: 'table', pfn: table }, 'pmd_populate');
+export function pmd_populate(c: Ctx, p: PmdPtr, table: number): void {
+  storePmd(c, p, { t: 'table', pfn: table }, 'pmd_populate');
 }
 
 /** pmd_clear(): one store on 64-bit; on PAE native_pmd_clear() writes the low half, then the high. */
-export function* pmd_clear(c: Ctx, slot: number, label: string): ActorGen {
-  const m = c.m;
-  if (!m.arch.pae) {
-    storePmd(m, slot, { t: 'none' }, 'pmd_clear');
+export function* pmd_clear(c: Ctx, p: PmdPtr, label: string): ActorGen {
+  if (!c.m.arch.pae) {
+    storePmd(c, p, { t: 'none' }, 'pmd_clear');
     yield step(label);
     return;
   }
-  const old = pmdEntryAt(m, slot);
-  m.mm.pmd_lo[slot] = 0;
-  m.events.push({ e: 'pmd-store', slot, old, now: pmdDecode(0, m.mm.pmd_hi[slot] ?? 0), how: 'pmd_clear [low half]' });
+  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, true, 'sw', 'pmd');
+  const old = pmdDecode(f.lo[p.idx] ?? 0, f.hi[p.idx] ?? 0);
+  f.lo[p.idx] = 0;
+  c.m.events.push({ e: 'pmd-store', table: p.table, idx: p.idx, slot: p.slot, mm: p.mm, old, now: pmdDecode(0, f.hi[p.idx] ?? 0), how: 'pmd_clear [low half]' });
   yield step(`${label} [low half]`);
-  storePmd(m, slot, { t: 'none' }, 'pmd_clear [high half]');
+  storePmd(c, p, { t: 'none' }, 'pmd_clear [high half]');
   yield step(`${label} [high half]`);
 }
 
 /** pmdp_huge_get_and_clear() / pmdp_get_and_clear(): an atomic exchange with none. */
-export function pmdp_huge_get_and_clear(c: Ctx, slot: number): PmdEntry {
-  return storePmd(c.m, slot, { t: 'none' }, 'pmdp_huge_get_and_clear');
+export function pmdp_huge_get_and_clear(c: Ctx, p: PmdPtr): PmdEntry {
+  return storePmd(c, p, { t: 'none' }, 'pmdp_huge_get_and_clear');
 }
 
 /** xchg() on a pmd. */
-export function pmdp_xchg(c: Ctx, slot: number, e: PmdEntry): PmdEntry {
-  return storePmd(c.m, slot, e, 'xchg');
+export function pmdp_xchg(c: Ctx, p: PmdPtr, e: PmdEntry): PmdEntry {
+  return storePmd(c, p, e, 'xchg');
 }
 
 /** cmpxchg() on a pmd: stores `e` only if the pmd still equals `expect` (both halves). */
-export function pmdp_cmpxchg(c: Ctx, slot: number, expect: PmdVal, e: PmdEntry): boolean {
-  if ((c.m.mm.pmd_lo[slot] ?? 0) !== expect.lo || (c.m.mm.pmd_hi[slot] ?? 0) !== expect.hi) return false;
-  storePmd(c.m, slot, e, 'cmpxchg');
+export function pmdp_cmpxchg(c: Ctx, p: PmdPtr, expect: PmdVal, e: PmdEntry): boolean {
+  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, false, 'sw', 'pmd');
+  if ((f.lo[p.idx] ?? 0) !== expect.lo || (f.hi[p.idx] ?? 0) !== expect.hi) return false;
+  storePmd(c, p, e, 'cmpxchg');
   return true;
+}
+
+/** [address, address + HPAGE_PMD_SIZE) of the pmd's mm: what pmdp_*_flush() hand flush_tlb_range(). */
+export function pmdRange(p: PmdPtr): FlushRange {
+  return { mm: p.mm, start: pmdAddr(p.slot), end: pmdAddr(p.slot) + PMD_PAGES };
 }
 
 /** pmdp_collapse_flush(): clear the pmd and flush the range (mm/pgtable-generic.c). Caller holds
  *  pmd_lock. Returns the old entry. The flush is an IPI, waited for, only on an IPI architecture. */
-export function* pmdp_collapse_flush(c: Ctx, slot: number): Stepper<PmdEntry> {
-  const old = pmdp_huge_get_and_clear(c, slot);
+export function* pmdp_collapse_flush(c: Ctx, p: PmdPtr): Stepper<PmdEntry> {
+  const old = pmdp_huge_get_and_clear(c, p);
   yield step('pmdp_collapse_flush(): pmdp_huge_get_and_clear()');
-  yield* flush_tlb_range(c, 'pmdp_collapse_flush(): flush_tlb_range()');
+  yield* flush_tlb_range(c, 'pmdp_collapse_flush(): flush_tlb_range()', pmdRange(p));
   return old;
 }
 
 /** pmdp_invalidate(): mark a huge pmd not present (the transient state a split goes through), flush. */
-export function* pmdp_invalidate(c: Ctx, slot: number): Stepper<PmdEntry> {
-  const old = pmdEntryAt(c.m, slot);
+export function* pmdp_invalidate(c: Ctx, p: PmdPtr): Stepper<PmdEntry> {
+  const old = pmdEntryAt(c.m, p);
   const now: PmdEntry = old.t === 'huge' ? { t: 'invalid-huge', pfn: old.pfn } : old;
-  storePmd(c.m, slot, now, 'pmdp_invalidate');
+  storePmd(c, p, now, 'pmdp_invalidate');
   yield step('pmdp_invalidate(): pmdp_mknotpresent');
-  yield* flush_tlb_range(c, 'pmdp_invalidate(): flush_tlb_range()');
+  yield* flush_tlb_range(c, 'pmdp_invalidate(): flush_tlb_range()', pmdRange(p));
   return old;
 }
 
 /** pmd_clear_bad(): report and clear a pmd judged corrupt from the value `judged`. */
-export function pmd_clear_bad(c: Ctx, slot: number, judged: PmdVal): void {
+export function pmd_clear_bad(c: Ctx, p: PmdPtr, judged: PmdVal): void {
   pmd_use(c, judged);
-  const old = pmdEntryAt(c.m, slot);
-  c.m.events.push({ e: 'pmd-clear-bad', slot, old });
-  storePmd(c.m, slot, { t: 'none' }, 'pmd_clear_bad');
+  const old = pmdEntryAt(c.m, p);
+  c.m.events.push({ e: 'pmd-clear-bad', slot: p.slot, old });
+  storePmd(c, p, { t: 'none' }, 'pmd_clear_bad');
 }
 
 /** pmd_page(pmdval) as a table pointer: frame 0 for a none pmd, as the kernel's arithmetic gives. */
@@ -202,14 +295,6 @@ export function pmd_table(c: Ctx, v: PmdVal): TablePtr {
 /** The current pointer to a table, for code that holds the lock that keeps it (no check needed). */
 export function tableNow(m: Model, pfn: number): TablePtr {
   return { pfn, gen: frameOf(m, pfn).gen };
-}
-
-function touchTable(c: Ctx, p: TablePtr, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl') {
-  const f = c.m.frames[p.pfn] ?? frameOf(c.m, 0);
-  if (c.m.tracing || tableAccessSuspect(p.pfn, p.gen, f.kind, f.gen)) {
-    c.m.events.push({ e: 'table-access', pfn: p.pfn, gen: p.gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id });
-  }
-  return f;
 }
 
 /** Read a pte through a table pointer: ptep_get() / *pte. */
@@ -238,6 +323,7 @@ export function pte_lockptr(m: Model, p: TablePtr): SpinLock {
 
 /** spin_lock(pte_lockptr(mm, pmd)): taking the ptl of a freed table is itself a use after free. */
 export function* spin_lock_ptl(c: Ctx, p: TablePtr): ActorGen {
+  // A pte table's ptl; pmd_lock() for a pmd table's.
   const l = pte_lockptr(c.m, p);
   yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
   touchTable(c, p, -1, true, 'ptl');
@@ -245,7 +331,47 @@ export function* spin_lock_ptl(c: Ctx, p: TablePtr): ActorGen {
   yield step(`spin_lock(${l.name})`);
 }
 
-/** pmd_lock(): the pmd page's split ptl (USE_SPLIT_PMD_PTLOCKS). */
-export function pmd_lockptr(m: Model): SpinLock {
-  return frameOf(m, m.mm.pmdTable).ptl;
+/** pmd_lockptr(): the pmd table page's split ptl (USE_SPLIT_PMD_PTLOCKS). Taking it after the table
+ *  was freed is a use-after-free, as for a pte table's ptl. */
+export function pmd_lockptr(m: Model, p: PmdPtr): SpinLock {
+  return pmdFrame(m, p).ptl;
+}
+
+/** spin_lock(pmd_lockptr(mm, pmd)). */
+export function* pmd_lock(c: Ctx, p: PmdPtr): ActorGen {
+  const l = pmd_lockptr(c.m, p);
+  yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  touchTable(c, { pfn: p.table, gen: p.gen }, -1, true, 'ptl', 'pmd');
+  spin_take(c, l);
+  yield step(`spin_lock(${l.name})`);
+}
+
+/** The table an upper-level walk reaches, for primitives one level up (pgalloc.ts, free_pgtables). */
+export function upperEntry(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud', via: 'sw' | 'hw' = 'sw'): PmdEntry {
+  return upperLoad(c, p, idx, level, via);
+}
+
+/** Store an upper-level entry (pgd_populate / pud_populate / pud_clear). Caller holds
+ *  mm->page_table_lock (or, tearing down, mmap_lock for write). */
+export function upperStore(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud', now: PmdEntry, how: string): PmdEntry {
+  const f = touchTable(c, p, idx, true, 'sw', level);
+  const old = pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0);
+  f.lo[idx] = pmdLo(now);
+  f.hi[idx] = pmdHi(now);
+  if (c.m.tracing) c.m.events.push({ e: 'upper-store', level, table: p.pfn, idx, old, now, how });
+  return old;
+}
+
+/** pgtable_trans_huge_deposit(): keep a pte table with a huge pmd, for a later split or zap. Caller
+ *  holds pmd_lock. */
+export function pgtable_trans_huge_deposit(m: Model, p: PmdPtr, table: number): void {
+  pmdFrame(m, p).deposited[p.idx] = table;
+}
+
+/** pgtable_trans_huge_withdraw(): take the deposited table back (0 if none). Caller holds pmd_lock. */
+export function pgtable_trans_huge_withdraw(m: Model, p: PmdPtr): number {
+  const f = pmdFrame(m, p);
+  const t = f.deposited[p.idx] ?? 0;
+  f.deposited[p.idx] = 0;
+  return t;
 }

@@ -9,7 +9,9 @@ import { rcu_callbacks } from './actors/index.js';
 import { allActors } from './registry.js';
 import { exit_mmap_actor, mmput } from './actors/exit_mmap.js';
 import type { ActorGen, Ctx } from './step.js';
-import type { MmSetup } from './model.js';
+import type { MmSetup } from './types.js';
+import type { World } from './world/types.js';
+import { parseWorld } from './world/registry.js';
 import { collapse_huge_page } from './actors/collapse_huge_page.js';
 import { collapse_pte_mapped_thp } from './actors/collapse_pte_mapped_thp.js';
 import { makeSwitches, parseEra, type EraId, type Switches, type VariantId, parseVariant } from './switches.js';
@@ -17,12 +19,17 @@ import { makeSwitches, parseEra, type EraId, type Switches, type VariantId, pars
 export interface ActorCall {
   readonly actor: string;
   readonly args?: Readonly<Record<string, number>>;
+  /** The mm it runs in (a user thread) or works on (a kernel thread such as khugepaged): an index
+   *  into the world's mms, 0 when absent. */
+  readonly mm?: number;
 }
 
 export interface ScenarioSpec {
   readonly arch: string;
   readonly era?: string;
   readonly variants?: readonly string[];
+  /** The world's name; `default` when absent. */
+  readonly world?: string;
   readonly actors: readonly ActorCall[];
 }
 
@@ -31,6 +38,8 @@ export interface ScenarioActor {
   /** Unique in the scenario: the actor's name, with #2, #3 for repeats. */
   readonly name: string;
   readonly args: Args;
+  /** Its mm: an index into the world's mms. */
+  readonly mm: number;
   /** The actor's body, and for a user thread of an exiting process, its mmput() at thread exit. */
   readonly run: (c: Ctx) => ActorGen;
 }
@@ -40,12 +49,14 @@ export interface Scenario {
   /** The architecture as the switches leave it (V8 makes an IPI arch a paravirt guest). */
   readonly arch: Arch;
   readonly sw: Switches;
+  readonly world: World;
   readonly actors: readonly ScenarioActor[];
-  /** mm_users at the start (one per user thread if the process exits in the scenario, so that the
-   *  last mmput() tears the mm down; else one more for the rest of the process), and whether
-   *  khugepaged is scanning this mm (collapse_huge_page and collapse_pte_mapped_thp only run on the
-   *  mm being scanned; exit_mmap's `scanned` says so for retract). */
-  readonly mm: MmSetup;
+  /** Per mm of the world: mm_users at the start (one per user thread if the process exits in the
+   *  scenario, so that the last mmput() tears the mm down; else one more for the rest of the
+   *  process), and whether khugepaged is scanning it (collapse_huge_page and
+   *  collapse_pte_mapped_thp only run on the mm being scanned; exit_mmap's `scanned` says so for
+   *  retract). */
+  readonly mms: readonly MmSetup[];
 }
 
 export function parseArch(name: string): ArchId {
@@ -84,8 +95,13 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = al
   const sw = makeSwitches(era, variants);
   const base = archOf(archId)!;
   const arch = sw.bugs.has('paravirt-flush-no-rcu') ? paravirtGuest(base) : base;
+  const world = parseWorld(spec.world ?? 'default');
   const seen = new Map<string, number>();
   const actors: ScenarioActor[] = spec.actors.map((call) => {
+    const mm = call.mm ?? 0;
+    if (!Number.isInteger(mm) || mm < 0 || mm >= world.mms.length) {
+      throw new ModelError('bad-argument', `actor '${call.actor}' names mm ${mm}: world '${world.name}' has mms 0..${world.mms.length - 1}`, []);
+    }
     const def = findActor(call.actor, pool);
     if (def.eras && !def.eras.includes(sw.era)) {
       throw new ModelError('unknown-actor', `actor '${def.name}' is not modelled in era ${sw.era}: it is in ${def.eras.join(', ')}`, def.eras);
@@ -93,17 +109,21 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = al
     const n = (seen.get(def.name) ?? 0) + 1;
     seen.set(def.name, n);
     const args = bindArgs(def, call.args ?? {});
-    return { def, name: n === 1 ? def.name : `${def.name}#${n}`, args, run: (c: Ctx) => def.run(c, args) };
+    return { def, name: n === 1 ? def.name : `${def.name}#${n}`, args, mm, run: (c: Ctx) => def.run(c, args) };
   });
-  const exits = actors.some((a) => a.def === exit_mmap_actor);
-  const threads = actors.filter((a) => a.def.inMm && a.def.daemon === 'no');
-  const withMmput = actors.map((a) => (exits && a.def !== exit_mmap_actor && threads.includes(a)
+  const mms = world.mms.map((_, id): MmSetup & { exits: boolean } => {
+    const mine = actors.filter((a) => a.mm === id);
+    const exits = mine.some((a) => a.def === exit_mmap_actor);
+    const threads = mine.filter((a) => a.def.inMm && a.def.daemon === 'no').length;
+    const khugepagedScanning = mine.some((a) => a.def === collapse_huge_page || a.def === collapse_pte_mapped_thp
+      || (a.def === exit_mmap_actor && a.args['scanned'] === 1));
+    return { mmUsers: exits ? threads : threads + 1, khugepagedScanning, exits };
+  });
+  const withMmput = actors.map((a) => (mms[a.mm]?.exits && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
     ? { ...a, run: (c: Ctx) => threadThenMmput(a.def.run(c, a.args), c) }
     : a));
-  withMmput.push({ def: rcu_callbacks, name: 'rcu', args: {}, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
-  const khugepagedScanning = actors.some((a) => a.def === collapse_huge_page || a.def === collapse_pte_mapped_thp
-    || (a.def === exit_mmap_actor && a.args['scanned'] === 1));
-  return { archId, arch, sw, actors: withMmput, mm: { mmUsers: exits ? threads.length : threads.length + 1, khugepagedScanning } };
+  withMmput.push({ def: rcu_callbacks, name: 'rcu', args: {}, mm: 0, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
+  return { archId, arch, sw, world, actors: withMmput, mms: mms.map(({ mmUsers, khugepagedScanning }) => ({ mmUsers, khugepagedScanning })) };
 }
 
 /** A user thread of an exiting process: its work, then its own mmput() as it exits. */

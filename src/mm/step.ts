@@ -2,7 +2,7 @@
 // `label` is the kernel line the step stands for. A step that cannot run yet (a lock held, an IPI not
 // yet taken) yields `block` with the condition it waits for, and the executor picks someone else.
 
-import type { ActorId, Cpu, Model } from './types.js';
+import type { ActorId, Cpu, Mm, Model } from './types.js';
 
 export type Yield =
   | { readonly kind: 'step'; readonly label: string }
@@ -16,6 +16,9 @@ export interface Ctx {
   readonly name: string;
   readonly m: Model;
   readonly cpu: Cpu;
+  /** The mm the actor works in: its thread's mm, or for a kernel thread the mm the scenario gives it
+   *  (khugepaged's scan cursor, say). Code that reaches other mms (rmap walks) takes them from VMAs. */
+  readonly mm: Mm;
 }
 
 export function step(label: string): Yield {

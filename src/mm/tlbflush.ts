@@ -4,23 +4,32 @@
 // flushes the TLB, then frees them; with CONFIG_MMU_GATHER_RCU_TABLE_FREE the tables go through
 // call_rcu (tlb_remove_table_rcu), so a walker with IRQs off (an RCU reader) holds them off.
 
-import { call_rcu, flushLocal, send_ipi_and_wait } from './cpu.js';
+import { call_rcu, flushLocal, send_ipi_and_wait, type FlushRange } from './cpu.js';
 import { freeFrame, put_page } from './frames.js';
 import { step, type ActorGen, type Ctx } from './step.js';
-import type { Model } from './types.js';
+import type { Mm, Model } from './types.js';
+import { TASK_PAGES } from './entries.js';
 
-/** flush_tlb_range() / flush_tlb_mm(): on an IPI architecture, IPI every other CPU in mm_cpumask and
- *  wait; otherwise invalidate every CPU at once and wait for nobody. */
-export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()'): ActorGen {
+/** The whole of an mm: flush_tlb_mm(). */
+export function wholeMm(mm: Mm): FlushRange {
+  return { mm: mm.id, start: 0, end: TASK_PAGES };
+}
+
+/** flush_tlb_mm_range(): on an IPI architecture, IPI every other CPU in mm_cpumask and wait;
+ *  otherwise invalidate every CPU at once and wait for nobody. `range` defaults to the actor's
+ *  whole mm (flush_tlb_mm()); a range that misses an address leaves its TLB entries stale, as a
+ *  wrong range does in the kernel (723a80dafed5). */
+export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()', range: FlushRange = wholeMm(c.mm)): ActorGen {
   const m = c.m;
-  flushLocal(c.cpu);
+  flushLocal(c.cpu, range);
   if (m.arch.flush === 'ipi') {
-    const targets = m.cpus.filter((cpu) => cpu.inMm);
+    const mask = m.mms[range.mm]?.cpumask ?? [];
+    const targets = m.cpus.filter((cpu) => mask[cpu.id] === true);
     if (m.tracing) m.events.push({ e: 'flush', cpus: [c.cpu.id], how: 'local' });
-    yield* send_ipi_and_wait(c, targets, true, `${label}: IPI`);
+    yield* send_ipi_and_wait(c, targets, range, `${label}: IPI`);
     return;
   }
-  for (const cpu of m.cpus) flushLocal(cpu);
+  for (const cpu of m.cpus) flushLocal(cpu, range);
   if (m.tracing) m.events.push({ e: 'flush', cpus: m.cpus.map((cpu) => cpu.id), how: m.arch.flush });
   yield step(`${label}: ${m.arch.flush === 'broadcast' ? 'broadcast invalidate' : 'flush hypercall'}, no IPI`);
 }
@@ -29,7 +38,7 @@ export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()'): ActorGen 
  *  by RCU; a no-op elsewhere (no step). */
 export function* tlb_remove_table_sync_one(c: Ctx): ActorGen {
   if (!c.m.arch.syncOneIpi) return;
-  yield* send_ipi_and_wait(c, c.m.cpus, false, 'tlb_remove_table_sync_one()');
+  yield* send_ipi_and_wait(c, c.m.cpus, null, 'tlb_remove_table_sync_one()');
 }
 
 /** pte_free(): free a page table now, whatever the architecture. */
@@ -44,6 +53,8 @@ export function pte_free_defer(c: Ctx, pfn: number): void {
 
 /** struct mmu_gather, per unmapping actor. */
 export interface MmuGather {
+  /** tlb->mm. */
+  readonly mm: Mm;
   readonly fullmm: boolean;
   /** Data pages whose mapping was cleared: one reference each is dropped after the flush. */
   readonly pages: number[];
@@ -52,8 +63,8 @@ export interface MmuGather {
   needFlush: boolean;
 }
 
-export function tlb_gather_mmu(fullmm: boolean): MmuGather {
-  return { fullmm, pages: [], tables: [], needFlush: false };
+export function tlb_gather_mmu(mm: Mm, fullmm: boolean): MmuGather {
+  return { mm, fullmm, pages: [], tables: [], needFlush: false };
 }
 
 /** tlb_remove_page(): the mapping's reference goes when the gather is flushed. */
@@ -71,7 +82,7 @@ export function tlb_remove_table(tlb: MmuGather, pfn: number): void {
 /** tlb_flush_mmu(): flush the TLB, then free the gathered pages and tables. */
 export function* tlb_flush_mmu(c: Ctx, tlb: MmuGather): ActorGen {
   if (!tlb.needFlush) return;
-  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()');
+  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()', wholeMm(tlb.mm));
   tlb.needFlush = false;
   const m = c.m;
   for (const pfn of tlb.pages.splice(0)) put_page(m, pfn, 'after-flush');

@@ -1,22 +1,27 @@
-// The state of the reference model: frames, the mm, CPUs, RCU and IPIs.
+// The state of the reference model: frames, mms, files, CPUs, RCU and IPIs.
 //
 // Everything is a plain mutable object, built fresh for each execution and never cloned while it runs.
 // Collections that are iterated are arrays indexed by number (pfn, cpu, slot, address), so that no
 // iteration order depends on insertion order.
 
-import type { PmdEntry, PteEntry } from './entries.js';
+import type { Level, PmdEntry, PteEntry } from './entries.js';
+import type { World } from './world/types.js';
 import type { MmEvent } from './events.js';
 import type { ArchId, Arch } from './arch.js';
 import type { Switches } from './switches.js';
+import type { FlushRange } from './cpu.js';
 
 export type ActorId = number;
 export const NOBODY: ActorId = -1;
 
-export type FrameKind = 'reserved' | 'free' | 'data' | 'huge' | 'pte-table' | 'pmd-table';
+export type FrameKind = 'reserved' | 'free' | 'data' | 'huge' | 'pte-table' | 'pmd-table' | 'pud-table' | 'pgd';
+
+/** The frame kind of a table at each level. */
+export const TABLE_KIND = { pgd: 'pgd', pud: 'pud-table', pmd: 'pmd-table', pte: 'pte-table' } as const satisfies Record<Level, FrameKind>;
 
 /** A spinlock. `owner` is the actor that holds it. */
 export interface SpinLock {
-  readonly name: string;
+  name: string;
   owner: ActorId;
 }
 
@@ -35,21 +40,43 @@ export interface Frame {
   refcount: number;
   /** Bumped on alloc and free. */
   gen: number;
-  /** The split page-table lock (ptlock_ptr(page)): lives in the struct page, so it goes with it. */
+  /** The split page-table lock (ptlock_ptr(page)): lives in the struct page, so it goes with it. For a
+   *  pmd table it is pmd_lock() (USE_SPLIT_PMD_PTLOCKS). Its name follows the frame's kind. */
   readonly ptl: SpinLock;
   /** PTE table contents (kind pte-table); for other kinds, left as it was (a freed table still holds
    *  its old entries, which is what a use-after-free reads). Protected by `ptl`. */
   readonly ptes: PteEntry[];
+  /** Upper-level table contents (pgd, pud and pmd tables): the two 32-bit halves of each entry (see
+   *  entries.ts). A pmd is changed under this frame's ptl (pmd_lock); a pud or pgd entry under
+   *  mm->page_table_lock. Left as they were when the frame is freed, like `ptes`. */
+  readonly lo: number[];
+  readonly hi: number[];
+  /** pmd tables: pgtable_trans_huge_deposit()'s pte table kept for each huge pmd, by entry (0 if
+   *  none). The kernel keeps one list per pmd table page (pmd_huge_pte), under pmd_lock. */
+  readonly deposited: number[];
   /** PG_locked: the task that holds the page lock (lock_page / find_lock_page / folio_trylock). */
   pg_locked: ActorId;
+  /** The model's own bookkeeping: contents were written through a pointer since the last reset (a
+   *  stray write to a never-allocated frame must not survive into the next execution). */
+  written: boolean;
+  /** The ptl's name while the frame is free. */
+  readonly ptlFree: string;
 }
 
 export interface Vma {
   readonly id: number;
-  /** [start, end) in pages; PMD-aligned in the default layout. */
-  readonly start: number;
-  readonly end: number;
+  /** vma->vm_mm: the id of the mm it belongs to. */
+  readonly mm: number;
+  /** [start, end) in pages. */
+  start: number;
+  end: number;
   readonly kind: 'anon' | 'file';
+  /** vma->vm_file: index of the file in Model.files, or -1 for anon. */
+  readonly file: number;
+  /** vma->vm_pgoff: the file page that `start` maps. */
+  pgoff: number;
+  /** VM_SHARED. */
+  readonly shared: boolean;
   /** vma->anon_vma: set by the first anon fault (anon_vma_prepare) in a file vma that is written to. */
   anon_vma: boolean;
   /** Unlinked from the mm's VMA tree by munmap (under mmap_lock for write). */
@@ -59,41 +86,62 @@ export interface Vma {
   inRmap: boolean;
 }
 
-/** The file behind file VMAs: its i_mmap_rwsem and its page cache. */
+/** A file: its i_mmap_rwsem and its page cache. Its i_mmap tree is every VMA of every mm with
+ *  `file` set to it and `inRmap` true, in (mm, vma) order (vma_interval_tree_foreach). */
 export interface AddressSpace {
+  readonly id: number;
+  readonly name: string;
   readonly i_mmap_rwsem: RwSem;
-  /** Page cache: the compound page backing each PMD-sized file range, by pmd slot (0 if none). */
+  /** Page cache: the compound page backing each PMD-sized range of the file, by huge index
+   *  (file page / HPAGE_PMD_NR); 0 if none. */
   readonly hpage: number[];
 }
 
 export interface Mm {
+  readonly id: number;
   mm_users: number;
-  /** Protects the VMA list and (by convention) the page-table structure above the pte level. */
+  /** Protects the VMA tree and (by convention) the page-table structure above the pte level. */
   readonly mmap_lock: RwSem;
+  /** mm->page_table_lock: what pud_lock() and p4d/pgd population take (__pmd_alloc, __pud_alloc). */
+  readonly page_table_lock: SpinLock;
   readonly vmas: Vma[];
   /** The anon_vma lock (one root for the mm's anon VMAs). */
   readonly anon_vma_lock: RwSem;
-  /** The PMD table: pfn of its frame. Its slots live in `pmd_lo` / `pmd_hi`. */
-  readonly pmdTable: number;
-  /** The two 32-bit halves of each pmd (see entries.ts). Protected by pmd_lock (the pmd page's ptl). */
-  readonly pmd_lo: number[];
-  readonly pmd_hi: number[];
-  /** pgtable_trans_huge_deposit(): the pte table kept for each huge pmd, by slot (0 if none). */
-  readonly deposited: number[];
+  /** mm->pgd: pfn of the top-level table. */
+  readonly pgd: number;
   /** MM_ANONPAGES + MM_FILEPAGES, in pages. */
   rss: number;
   /** mm_pgtables_bytes / PTRS_PER_PTE: pte tables in use, deposited ones included. */
   nr_ptes: number;
+  /** mm_inc_nr_pmds(): pmd tables in use. */
+  nr_pmds: number;
+  /** mm_inc_nr_puds(): pud tables in use. */
+  nr_puds: number;
   /** Set by __mmput() when the last mm_users reference is gone and teardown begins. */
   exiting: boolean;
   /** mm->core_state: set by coredump_wait(); what mmget_still_valid() tested until v5.10. */
   core_state: boolean;
   /** khugepaged_scan.mm_slot is this mm's: khugepaged is working on it, so __khugepaged_exit() waits
    *  for its mmap_lock. retract_page_tables() also reaches mms it is not scanning. */
-  readonly khugepaged_scanning: boolean;
+  khugepaged_scanning: boolean;
+  /** mm_cpumask(mm), by CPU: the CPUs that run it, which a flush IPI must reach. */
+  readonly cpumask: boolean[];
 }
 
 export interface TlbEntry {
+  /** The mm the translation belongs to and its address. */
+  readonly mm: number;
+  readonly addr: number;
+  readonly pfn: number;
+  readonly gen: number;
+}
+
+/** A paging-structure cache entry: the entry of `level` for `index` (that level's index in the whole
+ *  address space: the pmd slot for a pmd) points at the next table down, (pfn, gen). */
+export interface PwcEntry {
+  readonly mm: number;
+  readonly level: 'pgd' | 'pud' | 'pmd';
+  readonly index: number;
   readonly pfn: number;
   readonly gen: number;
 }
@@ -102,22 +150,25 @@ export interface Cpu {
   readonly id: number;
   /** The actor running on this CPU. */
   readonly actor: ActorId;
-  /** A user thread of the mm runs here, so the CPU is in mm_cpumask and its TLB may hold the mm. */
+  /** The mm whose user thread runs here (in its mm_cpumask, so its TLB may hold it), or -1 for a
+   *  kernel thread. */
+  readonly mm: number;
+  /** A user thread runs here: mm >= 0. */
   readonly inMm: boolean;
   irqsOff: boolean;
   rcuDepth: number;
-  /** TLB, by address: the data frame the address translates to. */
-  readonly tlb: (TlbEntry | null)[];
-  /** Paging-structure cache, by pmd slot: the pte table a walk will use without reading the pmd. */
-  readonly pwc: (TlbEntry | null)[];
+  /** TLB: the translations this CPU holds, in fill order. */
+  readonly tlb: TlbEntry[];
+  /** Paging-structure caches, every level, in fill order. */
+  readonly pwc: PwcEntry[];
   /** IPIs sent to this CPU and not yet taken (its IRQs are off). */
   readonly pendingIpi: PendingIpi[];
 }
 
 export interface PendingIpi {
   readonly from: ActorId;
-  /** A flush IPI (flush_tlb_func) empties the TLB; tlb_remove_table_smp_sync does nothing. */
-  readonly flush: boolean;
+  /** A flush IPI (flush_tlb_func) invalidates this range; tlb_remove_table_smp_sync's does nothing. */
+  readonly flush: FlushRange | null;
 }
 
 export interface RcuCallback {
@@ -129,22 +180,27 @@ export interface RcuCallback {
   readonly queuedBy: ActorId;
 }
 
-/** The facts about the mm that the scenario sets: mm_users at the start (one per user thread that
- *  will mmput()), and whether khugepaged's scan cursor is on this mm. */
+/** The facts about an mm that the scenario sets: mm_users at the start (one per user thread that
+ *  will mmput()), and whether khugepaged's scan cursor is on it. */
 export interface MmSetup {
   readonly mmUsers: number;
   readonly khugepagedScanning: boolean;
 }
 
-/** Everything an actor can see. Built by buildModel(), mutated in place by the primitives. */
+/** Everything an actor can see. Built by buildModel() from a world, mutated in place by the
+ *  primitives, and reset from the world before each execution. */
 export interface Model {
   readonly archId: ArchId;
   readonly arch: Arch;
   readonly sw: Switches;
-  readonly setup: MmSetup;
+  readonly world: World;
+  /** Per mm of the world, what the scenario sets. */
+  readonly setup: readonly MmSetup[];
   readonly frames: Frame[];
-  readonly mm: Mm;
-  readonly file: AddressSpace;
+  /** The mms, by id. */
+  readonly mms: readonly Mm[];
+  /** The files, by id. */
+  readonly files: readonly AddressSpace[];
   readonly cpus: Cpu[];
   /** call_rcu() callbacks in order of queueing. */
   readonly rcu: RcuCallback[];
@@ -156,6 +212,8 @@ export interface Model {
   step: number;
   /** Record the events that only the trace needs (what each pmd read returned). */
   tracing: boolean;
+  /** Per-execution state of actor modules (actorState()): emptied before each execution. */
+  readonly actorState: Map<string, unknown>;
 }
 
 export type { PmdEntry, PteEntry };

@@ -11,7 +11,7 @@ import { rcu_read_lock, rcu_read_unlock } from './cpu.js';
 import { spin_unlock } from './locks.js';
 import {
   pmd_clear_bad, pmd_read, pmd_read_atomic, pmd_table, pmdp_get_lockless, pte_lockptr, spin_lock_ptl,
-  type PmdVal, type Stepper, type TablePtr,
+  type PmdPtr, type PmdVal, type Stepper, type TablePtr,
 } from './pgtable.js';
 import { step, type Ctx } from './step.js';
 import { eraAtLeast, has } from './switches.js';
@@ -24,20 +24,20 @@ export function mayFailPteMap(c: Ctx): boolean {
 /** pmd_none_or_trans_huge_or_clear_bad() / pmd_trans_unstable() (pre-v6.5): true means "skip this
  *  pmd". With V5 (pmd-bad-clears-huge) it is pmd_none_or_clear_bad(): two plain reads, and a huge pmd
  *  that appears between them is judged bad and cleared. */
-export function* pmd_trans_unstable(c: Ctx, slot: number): Stepper<boolean> {
+export function* pmd_trans_unstable(c: Ctx, pmd: PmdPtr): Stepper<boolean> {
   if (has(c.m.sw, 'pmd-bad-clears-huge')) {
-    const a = yield* pmd_read(c, slot, 'pmd_none_or_clear_bad(): pmd_none(*pmd)');
+    const a = yield* pmd_read(c, pmd, 'pmd_none_or_clear_bad(): pmd_none(*pmd)');
     if (pmd_none(a.entry)) return true;
-    const b = yield* pmd_read(c, slot, 'pmd_none_or_clear_bad(): pmd_bad(*pmd)');
+    const b = yield* pmd_read(c, pmd, 'pmd_none_or_clear_bad(): pmd_bad(*pmd)');
     if (!pmd_bad(b.entry)) return false;
-    pmd_clear_bad(c, slot, b);
+    pmd_clear_bad(c, pmd, b);
     yield step('pmd_none_or_clear_bad(): pmd_clear_bad(pmd)');
     return true;
   }
-  const v = yield* pmd_read_atomic(c, slot, 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
+  const v = yield* pmd_read_atomic(c, pmd, 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
   if (pmd_none(v.entry) || pmd_trans_huge(v.entry)) return true;
   if (pmd_bad(v.entry)) {
-    pmd_clear_bad(c, slot, v);
+    pmd_clear_bad(c, pmd, v);
     yield step('pmd_trans_unstable(): pmd_clear_bad(pmd)');
     return true;
   }
@@ -51,15 +51,15 @@ export interface PteMap {
 }
 
 /** __pte_offset_map() (v6.5+): under rcu_read_lock(); fails on a none, huge or bad pmd. */
-export function* pte_offset_map_rcu(c: Ctx, slot: number): Stepper<PteMap | null> {
+export function* pte_offset_map_rcu(c: Ctx, pmd: PmdPtr): Stepper<PteMap | null> {
   rcu_read_lock(c);
-  const v = yield* pmdp_get_lockless(c, slot, '__pte_offset_map(): rcu_read_lock(); pmdval = pmdp_get_lockless(pmd)');
+  const v = yield* pmdp_get_lockless(c, pmd, '__pte_offset_map(): rcu_read_lock(); pmdval = pmdp_get_lockless(pmd)');
   if (pmd_none(v.entry) || pmd_trans_huge(v.entry)) {
     rcu_read_unlock(c);
     return null;
   }
   if (pmd_bad(v.entry)) {
-    pmd_clear_bad(c, slot, v);
+    pmd_clear_bad(c, pmd, v);
     rcu_read_unlock(c);
     yield step('__pte_offset_map(): pmd_clear_bad(pmd); rcu_read_unlock()');
     return null;
@@ -75,18 +75,18 @@ export function pte_unmap(c: Ctx): void {
 /** pte_offset_map_lock(). Pre-v6.5: pte_offset_map() and pte_lockptr() read *pmd again (one load in
  *  the model) and the ptl is taken with no re-check. v6.5+: map from a pmd value, lock the ptl that
  *  value names, and re-check the pmd under it; null if the pmd is none or huge. */
-export function* pte_offset_map_lock(c: Ctx, slot: number): Stepper<TablePtr | null> {
+export function* pte_offset_map_lock(c: Ctx, pmd: PmdPtr): Stepper<TablePtr | null> {
   if (!mayFailPteMap(c)) {
-    const v = yield* pmd_read(c, slot, 'pte_offset_map_lock(): pte_offset_map(pmd); pte_lockptr(mm, pmd)');
+    const v = yield* pmd_read(c, pmd, 'pte_offset_map_lock(): pte_offset_map(pmd); pte_lockptr(mm, pmd)');
     const ptr = pmd_table(c, v);
     yield* spin_lock_ptl(c, ptr);
     return ptr;
   }
   for (;;) {
-    const map = yield* pte_offset_map_rcu(c, slot);
+    const map = yield* pte_offset_map_rcu(c, pmd);
     if (!map) return null;
     yield* spin_lock_ptl(c, map.ptr);
-    const now = yield* pmdp_get_lockless(c, slot, 'pte_offset_map_lock(): pmd_same(pmdval, pmdp_get_lockless(pmd))');
+    const now = yield* pmdp_get_lockless(c, pmd, 'pte_offset_map_lock(): pmd_same(pmdval, pmdp_get_lockless(pmd))');
     if (now.lo === map.pmdval.lo && now.hi === map.pmdval.hi) return map.ptr;
     spin_unlock(c, pte_lockptr(c.m, map.ptr));
     pte_unmap(c);

@@ -1,10 +1,14 @@
 // Unmapping, as mm/memory.c and mm/huge_memory.c do it: unmap_vmas() → zap_pmd_range() →
-// zap_huge_pmd() / zap_pte_range(), and free_pgtables(). The callers (exit_mmap, munmap,
-// MADV_DONTNEED) decide which mmap_lock they hold; that is the protocol under test.
+// zap_huge_pmd() / zap_pte_range(), and free_pgtables() → free_pgd_range() → free_pud_range() →
+// free_pmd_range() → free_pte_range(). The callers (exit_mmap, munmap, MADV_DONTNEED) decide which
+// mmap_lock they hold; that is the protocol under test.
 
-import { HPAGE_PMD_NR, PTRS_PER_PTE, pmd_none, pmd_trans_huge, pteIndex } from './entries.js';
-import { down_write, spin_lock, spin_unlock, up_write } from './locks.js';
-import { pmd_clear, pmd_clear_bad, pmd_lockptr, pmd_read, pmdEntryAt, pmdp_huge_get_and_clear, pte_read, ptep_get_and_clear, type Stepper } from './pgtable.js';
+import { HPAGE_PMD_NR, PGDIR_PAGES, PMD_PAGES, PUD_PAGES, pgdIndex, pmd_none, pmd_trans_huge, pmdAddr, pteIndex, pudIndex } from './entries.js';
+import { down_write, spin_unlock, up_write } from './locks.js';
+import {
+  pgtable_trans_huge_withdraw, pmd_clear, pmd_clear_bad, pmd_lock, pmd_lockptr, pmd_off, pmd_read, pmdEntryAt,
+  pmdp_huge_get_and_clear, pte_read, ptep_get_and_clear, tableNow, upperEntry, upperStore, type PmdPtr, type Stepper, type TablePtr,
+} from './pgtable.js';
 import { step, type ActorGen, type Ctx } from './step.js';
 import { pte_free, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
 import type { Vma } from './types.js';
@@ -12,15 +16,15 @@ import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unloc
 
 /** zap_pte_range(): clear each present pte under the table's ptl and gather its page. Returns false
  *  when (v6.5+) pte_offset_map_lock() failed, so that zap_pmd_range() looks at the pmd again. */
-export function* zap_pte_range(c: Ctx, tlb: MmuGather, slot: number, start: number, end: number): Stepper<boolean> {
-  const ptr = yield* pte_offset_map_lock(c, slot);
+export function* zap_pte_range(c: Ctx, tlb: MmuGather, pmd: PmdPtr, start: number, end: number): Stepper<boolean> {
+  const ptr = yield* pte_offset_map_lock(c, pmd);
   if (!ptr) return false;
   for (let a = start; a < end; a++) {
     const pte = pte_read(c, ptr, pteIndex(a));
     if (pte.t !== 'present') continue;
     ptep_get_and_clear(c, ptr, pteIndex(a));
     tlb_remove_page(tlb, pte.pfn);
-    c.m.mm.rss--;
+    tlb.mm.rss--;
     yield step(`zap_pte_range(): ptep_get_and_clear_full(addr ${a}) → page ${pte.pfn}`);
   }
   pte_unmap_unlock(c, ptr);
@@ -30,85 +34,180 @@ export function* zap_pte_range(c: Ctx, tlb: MmuGather, slot: number, start: numb
 
 /** zap_huge_pmd(): under pmd_lock (__pmd_trans_huge_lock), clear the huge pmd, free the deposited
  *  table (zap_deposited_table, anon) and gather the huge page. False if it was no longer huge. */
-export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, slot: number): Stepper<boolean> {
+export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr): Stepper<boolean> {
   const m = c.m;
-  const pml = pmd_lockptr(m);
-  yield* spin_lock(c, pml);
-  if (!pmd_trans_huge(pmdEntryAt(m, slot))) {
+  const pml = pmd_lockptr(m, pmd);
+  yield* pmd_lock(c, pmd);
+  if (!pmd_trans_huge(pmdEntryAt(m, pmd))) {
     spin_unlock(c, pml);
-    yield step('zap_huge_pmd(): __pmd_trans_huge_lock() failed: spin_unlock(pmd_lock)');
+    yield step(`zap_huge_pmd(): __pmd_trans_huge_lock() failed: spin_unlock(${pml.name})`);
     return false;
   }
-  const orig = pmdp_huge_get_and_clear(c, slot);
-  const dep = m.mm.deposited[slot] ?? 0;
-  if (vma.kind === 'anon' && dep) {
-    m.mm.deposited[slot] = 0;
+  const orig = pmdp_huge_get_and_clear(c, pmd);
+  const dep = vma.kind === 'anon' ? pgtable_trans_huge_withdraw(m, pmd) : 0;
+  if (dep) {
     pte_free(m, dep);
-    m.mm.nr_ptes--;
+    tlb.mm.nr_ptes--;
   }
-  m.mm.rss -= HPAGE_PMD_NR;
+  tlb.mm.rss -= HPAGE_PMD_NR;
   yield step(`zap_huge_pmd(): pmdp_huge_get_and_clear_full()${dep ? `; zap_deposited_table(${dep})` : ''}`);
   spin_unlock(c, pml);
   if (orig.t === 'huge' || orig.t === 'invalid-huge') tlb_remove_page(tlb, orig.pfn);
-  yield step('zap_huge_pmd(): spin_unlock(pmd_lock); tlb_remove_page_size()');
+  yield step(`zap_huge_pmd(): spin_unlock(${pml.name}); tlb_remove_page_size()`);
   return true;
 }
 
 /** zap_pmd_range() for one pmd, over [start, end) within it. */
-export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, slot: number, start: number, end: number): ActorGen {
+export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, start: number, end: number): ActorGen {
   for (;;) {
-    const v = yield* pmd_read(c, slot, 'zap_pmd_range(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd)');
+    const v = yield* pmd_read(c, pmd, 'zap_pmd_range(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd)');
     // Zaps in the model cover whole pmds, so a huge pmd is zapped, never split.
-    if (pmd_trans_huge(v.entry) && (yield* zap_huge_pmd(c, tlb, vma, slot))) return;
+    if (pmd_trans_huge(v.entry) && (yield* zap_huge_pmd(c, tlb, vma, pmd))) return;
     if (!mayFailPteMap(c)) {
       // "Here there can be other concurrent MADV_DONTNEED or trans huge page faults running, and if
       // the pmd is none or trans huge it can change under us."
-      if (yield* pmd_trans_unstable(c, slot)) return;
-      yield* zap_pte_range(c, tlb, slot, start, end);
+      if (yield* pmd_trans_unstable(c, pmd)) return;
+      yield* zap_pte_range(c, tlb, pmd, start, end);
       return;
     }
-    const n = yield* pmd_read(c, slot, 'zap_pmd_range(): pmd_none(*pmd)');
+    const n = yield* pmd_read(c, pmd, 'zap_pmd_range(): pmd_none(*pmd)');
     if (pmd_none(n.entry)) return;
-    if (yield* zap_pte_range(c, tlb, slot, start, end)) return;
+    if (yield* zap_pte_range(c, tlb, pmd, start, end)) return;
     // addr != next: pmd--, and look at this pmd again.
   }
 }
 
-/** unmap_vmas(): zap every pmd of each VMA. */
+/** unmap_vmas(): zap every pmd of each VMA; zap_pud_range() skips a none pud. */
 export function* unmap_vmas(c: Ctx, tlb: MmuGather, vmas: readonly Vma[]): ActorGen {
   for (const vma of vmas) {
-    for (let a = vma.start; a < vma.end; a += PTRS_PER_PTE) {
-      yield* zap_pmd_range(c, tlb, vma, a / PTRS_PER_PTE, a, a + PTRS_PER_PTE);
+    for (let a = vma.start; a < vma.end; a = pmdAddr(Math.floor(a / PMD_PAGES) + 1)) {
+      const pmd = pmd_off(c, a, tlb.mm);
+      if (!pmd) continue;
+      yield* zap_pmd_range(c, tlb, vma, pmd, a, Math.min(vma.end, pmdAddr(pmd.slot + 1)));
     }
   }
 }
 
-/** free_pgtables(): first hide each VMA from rmap (unlink_anon_vmas under the anon_vma lock,
- *  unlink_file_vma under i_mmap_rwsem), then free_pgd_range() → free_pmd_range(): for each pmd,
- *  pmd_none_or_clear_bad(), then free_pte_range(): pmd_clear(), pte_free_tlb(), mm_dec_nr_ptes(). */
-export function* free_pgtables(c: Ctx, tlb: MmuGather, vmas: readonly Vma[]): ActorGen {
+/** `ceiling - 1` as the kernel's unsigned arithmetic has it: a ceiling of 0 is the top of memory. */
+const below = (ceiling: number) => (ceiling === 0 ? Infinity : ceiling - 1);
+
+/** The range check each free_*_range() makes before freeing the table above it: may the table that
+ *  maps [start & ~(size-1), +size) go, given what lies below `floor` and from `ceiling` on? */
+function mayFreeTable(start: number, end: number, floor: number, ceiling: number, size: number): boolean {
+  const s = start - (start % size);
+  if (s < floor) return false;
+  let ceil = ceiling;
+  if (ceil) {
+    ceil -= ceil % size;
+    if (!ceil) return false;
+  }
+  return !(end - 1 > below(ceil));
+}
+
+/** free_pmd_range(): free the pte tables under [addr, end); then, if no VMA outside [floor, ceiling)
+ *  can need it, pud_clear() and pmd_free_tlb() the pmd table itself. */
+function* free_pmd_range(c: Ctx, tlb: MmuGather, pud: TablePtr, pudIdx: number, addr: number, end: number, floor: number, ceiling: number): ActorGen {
+  const mm = tlb.mm;
+  for (let a = addr; a < end; a = pmdAddr(Math.floor(a / PMD_PAGES) + 1)) {
+    const pmd = pmd_off(c, a, mm);
+    if (!pmd) return;
+    const v = yield* pmd_read(c, pmd, `free_pmd_range(): pmd_none_or_clear_bad(pmd ${pmd.slot})`);
+    if (pmd_none(v.entry)) continue;
+    if (v.entry.t !== 'table') {
+      pmd_clear_bad(c, pmd, v);
+      yield step('free_pmd_range(): pmd_clear_bad(pmd)');
+      continue;
+    }
+    // free_pte_range()
+    yield* pmd_clear(c, pmd, `free_pte_range(): pmd_clear(pmd ${pmd.slot})`);
+    tlb_remove_table(tlb, v.entry.pfn);
+    mm.nr_ptes--;
+  }
+  if (!mayFreeTable(addr, end, floor, ceiling, PUD_PAGES)) return;
+  const e = upperEntry(c, pud, pudIdx, 'pud');
+  if (e.t !== 'table') return;
+  upperStore(c, pud, pudIdx, 'pud', { t: 'none' }, 'pud_clear');
+  tlb_remove_table(tlb, e.pfn);
+  mm.nr_pmds--;
+  yield step(`free_pmd_range(): pud_clear(pud); pmd_free_tlb(${e.pfn}); mm_dec_nr_pmds()`);
+}
+
+/** free_pud_range() (p4d folded into the pgd): each pud's pmd range, then the pud table itself. */
+function* free_pud_range(c: Ctx, tlb: MmuGather, pgdIdx: number, addr: number, end: number, floor: number, ceiling: number): ActorGen {
   const m = c.m;
-  for (const vma of vmas) {
-    const sem = vma.kind === 'file' ? m.file.i_mmap_rwsem : m.mm.anon_vma_lock;
-    yield* down_write(c, sem);
-    vma.inRmap = false;
-    up_write(c, sem);
-    yield step(`free_pgtables(): ${vma.kind === 'file' ? 'unlink_file_vma()' : 'unlink_anon_vmas()'}; up_write(${sem.name})`);
+  const pgd = tableNow(m, tlb.mm.pgd);
+  const e = upperEntry(c, pgd, pgdIdx, 'pgd');
+  if (e.t !== 'table') return;
+  const pud = { pfn: e.pfn, gen: m.frames[e.pfn]?.gen ?? -1 };
+  for (let a = addr; a < end;) {
+    const next = Math.min(end, (Math.floor(a / PUD_PAGES) + 1) * PUD_PAGES);
+    if (upperEntry(c, pud, pudIndex(a), 'pud').t === 'table') yield* free_pmd_range(c, tlb, pud, pudIndex(a), a, next, floor, ceiling);
+    a = next;
   }
-  for (const vma of vmas) {
-    for (let a = vma.start; a < vma.end; a += PTRS_PER_PTE) {
-      const slot = a / PTRS_PER_PTE;
-      const v = yield* pmd_read(c, slot, `free_pmd_range(): pmd_none_or_clear_bad(pmd ${slot})`);
-      if (pmd_none(v.entry)) continue;
-      if (v.entry.t !== 'table') {
-        pmd_clear_bad(c, slot, v);
-        yield step('free_pmd_range(): pmd_clear_bad(pmd)');
-        continue;
-      }
-      yield* pmd_clear(c, slot, `free_pte_range(): pmd_clear(pmd ${slot})`);
-      tlb_remove_table(tlb, v.entry.pfn);
-      m.mm.nr_ptes--;
-    }
+  if (!mayFreeTable(addr, end, floor, ceiling, PGDIR_PAGES)) return;
+  upperStore(c, pgd, pgdIdx, 'pgd', { t: 'none' }, 'p4d_clear');
+  tlb_remove_table(tlb, e.pfn);
+  tlb.mm.nr_puds--;
+  yield step(`free_pud_range(): p4d_clear(p4d); pud_free_tlb(${e.pfn}); mm_dec_nr_puds()`);
+}
+
+/** free_pgd_range(): the tables under [addr, end), and those above them that no VMA outside
+ *  [floor, ceiling) can need. A ceiling of 0 is the top of the address space (exit_mmap's
+ *  USER_PGTABLES_CEILING). */
+export function* free_pgd_range(c: Ctx, tlb: MmuGather, addr: number, end: number, floor: number, ceiling: number): ActorGen {
+  let a = addr - (addr % PMD_PAGES);
+  if (a < floor) a += PMD_PAGES;
+  let ceil = ceiling;
+  if (ceil) {
+    ceil -= ceil % PMD_PAGES;
+    if (!ceil) return;
+  }
+  let e = end;
+  if (e - 1 > below(ceil)) e -= PMD_PAGES;
+  if (a > e - 1) return;
+  while (a < e) {
+    const next = Math.min(e, (Math.floor(a / PGDIR_PAGES) + 1) * PGDIR_PAGES);
+    yield* free_pud_range(c, tlb, pgdIndex(a), a, next, floor, ceiling);
+    a = next;
   }
 }
 
+/** free_pgtables(): for each run of VMAs close enough to share tables ("gather nearby vmas into one
+ *  call down"), hide each from rmap (unlink_anon_vmas under the anon_vma lock, unlink_file_vma under
+ *  i_mmap_rwsem), then free_pgd_range() between the neighbours' edges. `vmas` are sorted and
+ *  detached; `floor` and `ceiling` bound what may be freed (the VMAs left on either side). */
+export function* free_pgtables(c: Ctx, tlb: MmuGather, vmas: readonly Vma[], floor = 0, ceiling = 0): ActorGen {
+  const m = c.m;
+  for (let i = 0; i < vmas.length;) {
+    const first = vmas[i]!;
+    let last = first;
+    let j = i;
+    for (;;) {
+      const vma = vmas[j]!;
+      const sem = vma.kind === 'file' ? m.files[vma.file]!.i_mmap_rwsem : tlb.mm.anon_vma_lock;
+      yield* down_write(c, sem);
+      vma.inRmap = false;
+      up_write(c, sem);
+      yield step(`free_pgtables(): ${vma.kind === 'file' ? 'unlink_file_vma()' : 'unlink_anon_vmas()'}; up_write(${sem.name})`);
+      last = vma;
+      const next = vmas[j + 1];
+      if (!next || next.start > last.end + PMD_PAGES) break;
+      j++;
+    }
+    const next = vmas[j + 1];
+    yield* free_pgd_range(c, tlb, first.start, last.end, floor, next ? next.start : ceiling);
+    i = j + 1;
+  }
+}
+
+/** The floor and ceiling free_pgtables() gets for unmapping `vmas` from `mm`: the end of the VMA
+ *  before them and the start of the one after (0 at either edge: FIRST_USER_ADDRESS and
+ *  USER_PGTABLES_CEILING). */
+export function pgtablesBounds(all: readonly Vma[], vmas: readonly Vma[]): { floor: number; ceiling: number } {
+  const lo = Math.min(...vmas.map((v) => v.start));
+  const hi = Math.max(...vmas.map((v) => v.end));
+  const rest = all.filter((v) => !vmas.includes(v) && !v.detached);
+  const prev = rest.filter((v) => v.end <= lo).sort((a, b) => b.end - a.end)[0];
+  const next = rest.filter((v) => v.start >= hi).sort((a, b) => a.start - b.start)[0];
+  return { floor: prev ? prev.end : 0, ceiling: next ? next.start : 0 };
+}

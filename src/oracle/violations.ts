@@ -1,7 +1,7 @@
 // A violation is a typed value. Each names its kind, the frame (where there is one), the step that
 // freed or changed what was used (`changedBy`), and the step that used it (`usedBy`).
 
-import type { PmdEntry } from '../mm/entries.js';
+import type { Level, PmdEntry } from '../mm/entries.js';
 import type { FrameKind } from '../mm/types.js';
 
 /** A step of the execution, as the oracle names it. */
@@ -25,9 +25,9 @@ export type Violation =
   /** ... a table freed and allocated again since the walker took its pointer. */
   | (Base & { readonly kind: 'table-reused'; readonly via: 'sw' | 'hw' | 'ptl'; readonly nowKind: FrameKind })
   /** ... frame 0, as pmd_page() of a none pmd gives ("BUG: Bad page map ... pmd:00000000"). */
-  | (Base & { readonly kind: 'frame-zero-walked'; readonly via: 'sw' | 'hw' | 'ptl' })
-  /** ... a frame that is not a pte table at all (a torn or huge pmd taken for a table). */
-  | (Base & { readonly kind: 'bogus-table-walked'; readonly via: 'sw' | 'hw' | 'ptl'; readonly nowKind: FrameKind })
+  | (Base & { readonly kind: 'frame-zero-walked'; readonly via: 'sw' | 'hw' | 'ptl'; readonly level: Level })
+  /** ... a frame that is not a table of the level walked (a torn or huge pmd taken for a table). */
+  | (Base & { readonly kind: 'bogus-table-walked'; readonly via: 'sw' | 'hw' | 'ptl'; readonly nowKind: FrameKind; readonly level: Level })
   /** A TLB or paging-structure cache entry still points to a frame being freed. */
   | (Base & { readonly kind: 'stale-tlb'; readonly cpu: number; readonly cache: 'tlb' | 'pwc' })
   /** A user access went through a TLB entry to a freed or reused frame. */
@@ -50,8 +50,8 @@ export type Violation =
   | (Base & { readonly kind: 'leak'; readonly refcount: number; readonly refs: number })
   /** At the end: a refcount below its references, or an entry pointing to a free frame. */
   | (Base & { readonly kind: 'bad-refcount'; readonly refcount: number; readonly refs: number })
-  /** At the end: rss or nr_ptes disagree with the tables. */
-  | (Base & { readonly kind: 'counter-mismatch'; readonly counter: 'rss' | 'nr_ptes'; readonly value: number; readonly expected: number })
+  /** At the end: rss or an nr_* counter disagrees with the tables. */
+  | (Base & { readonly kind: 'counter-mismatch'; readonly counter: 'rss' | 'nr_ptes' | 'nr_pmds' | 'nr_puds'; readonly value: number; readonly expected: number })
   /** Every actor left is blocked. */
   | (Base & { readonly kind: 'deadlock'; readonly blocked: readonly string[] })
   /** A finished actor still holds a lock, IRQs off or an RCU read side. */

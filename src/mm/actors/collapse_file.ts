@@ -12,37 +12,38 @@
 // Switches: V1 retract-no-exit-test, V2 khugepaged-no-ipi-sync.
 
 import type { ActorDef } from '../actor.js';
-import { PTRS_PER_PTE, pmdAddr } from '../entries.js';
+import { HPAGE_PMD_NR, PMD_PAGES } from '../entries.js';
+import { vma_address, vma_interval_tree_foreach } from '../model.js';
 import { lock_page, unlock_page } from '../frames.js';
-import { down_read, down_write, down_write_trylock, spin_lock, spin_unlock, up_read, up_write } from '../locks.js';
-import { pmd_load, pmd_lockptr, pmd_table, pmdp_collapse_flush, pte_lockptr, spin_lock_ptl } from '../pgtable.js';
+import { down_read, down_write, down_write_trylock, spin_unlock, up_read, up_write } from '../locks.js';
+import { pmd_load, pmd_lock, pmd_lockptr, pmd_table, pmdp_collapse_flush, pte_lockptr, spin_lock_ptl } from '../pgtable.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast, has } from '../switches.js';
 import { pte_free, pte_free_defer, tlb_remove_table_sync_one } from '../tlbflush.js';
-import type { Vma } from '../types.js';
+import type { Mm, Vma } from '../types.js';
 import { find_pmd, test_exit } from './khugepaged.js';
 
 /** retract_page_tables() for one VMA, ≤ v6.4 (mmap_write_trylock). */
-function* retract_locked(c: Ctx, slot: number): ActorGen {
+function* retract_locked(c: Ctx, mm: Mm, addr: number): ActorGen {
   const m = c.m;
-  const mm = m.mm;
-  const pmd = yield* find_pmd(c, slot, 'retract_page_tables(): pmd = mm_find_pmd(mm, addr)');
-  if (!pmd) return;
+  const found = yield* find_pmd(c, mm, addr, 'retract_page_tables(): pmd = mm_find_pmd(mm, addr)');
+  if (!found) return;
+  const pmd = found.pmd;
   if (!down_write_trylock(c, mm.mmap_lock)) {
     yield step('retract_page_tables(): mmap_write_trylock() failed: khugepaged_add_pte_mapped_thp()');
     return;
   }
   const testsExit = eraAtLeast(m.sw, 'v5.10') && !has(m.sw, 'retract-no-exit-test');
   yield step(`retract_page_tables(): mmap_write_trylock(mm)${testsExit ? '' : ' [no exit test]'}`);
-  if (testsExit && test_exit(m)) {
+  if (testsExit && test_exit(mm)) {
     up_write(c, mm.mmap_lock);
     yield step('retract_page_tables(): khugepaged_test_exit(mm): mmap_write_unlock(mm)');
     return;
   }
   const pmdLockHeld = !eraAtLeast(m.sw, 'v6.2');
-  const pml = pmd_lockptr(m);
-  if (pmdLockHeld) yield* spin_lock(c, pml);
-  const _pmd = yield* pmdp_collapse_flush(c, slot);
+  const pml = pmd_lockptr(m, pmd);
+  if (pmdLockHeld) yield* pmd_lock(c, pmd);
+  const _pmd = yield* pmdp_collapse_flush(c, pmd);
   if (pmdLockHeld) spin_unlock(c, pml);
   if (!eraAtLeast(m.sw, 'v5.10')) {
     // v5.8: mmap_write_unlock() first, then mm_dec_nr_ptes() and pte_free().
@@ -63,24 +64,24 @@ function* retract_locked(c: Ctx, slot: number): ActorGen {
 }
 
 /** retract_page_tables() for one VMA, v6.6: no mmap_lock; pmd_lock and ptl; pte_free_defer(). */
-function* retract_lockless(c: Ctx, vma: Vma, slot: number): ActorGen {
+function* retract_lockless(c: Ctx, vma: Vma, mm: Mm, addr: number): ActorGen {
   const m = c.m;
-  const mm = m.mm;
-  const pmd = yield* find_pmd(c, slot, 'retract_page_tables(): find_pmd_or_thp_or_none()');
-  if (!pmd) return;
-  if (test_exit(m)) {
+  const found = yield* find_pmd(c, mm, addr, 'retract_page_tables(): find_pmd_or_thp_or_none()');
+  if (!found) return;
+  const pmd = found.pmd;
+  if (test_exit(mm)) {
     yield step('retract_page_tables(): hpage_collapse_test_exit(mm): skip');
     return;
   }
-  const pml = pmd_lockptr(m);
-  yield* spin_lock(c, pml);
-  const ptr = pmd_table(c, pmd_load(c, slot));
+  const pml = pmd_lockptr(m, pmd);
+  yield* pmd_lock(c, pmd);
+  const ptr = pmd_table(c, pmd_load(c, pmd));
   const ptl = pte_lockptr(m, ptr);
   if (ptl !== pml) yield* spin_lock_ptl(c, ptr);
   const skipped = vma.anon_vma;
   let freed = 0;
   if (!skipped) {
-    const _pmd = yield* pmdp_collapse_flush(c, slot);
+    const _pmd = yield* pmdp_collapse_flush(c, pmd);
     if (_pmd.t === 'table') freed = _pmd.pfn;
   }
   spin_unlock(c, ptl);
@@ -98,22 +99,26 @@ export const collapse_file: ActorDef = {
   follows: 'mm/khugepaged.c collapse_file() → retract_page_tables(): v5.8 (no exit test), v5.10 (18e77600f7a1), v6.1+ collapse_and_free_pmd(), v6.6 (1d65b771bc08)',
   inMm: false,
   daemon: 'no',
-  params: [{ name: 'slot', min: 2, max: 2, default: 2, doc: 'the file pmd range whose small pages collapse_file() has already unmapped' }],
+  params: [{ name: 'slot', min: 2, max: 2, default: 2, doc: 'the file range (file page / HPAGE_PMD_NR) whose small pages collapse_file() has already unmapped; in the default world the same number as its pmd slot' }],
   *run(c, args) {
     const m = c.m;
     const slot = args['slot'] ?? 2;
-    const hpage = m.file.hpage[slot] ?? 0;
+    const file = m.files[0]!;
+    const hpage = file.hpage[slot] ?? 0;
     yield* lock_page(c, hpage);
-    const i_mmap = m.file.i_mmap_rwsem;
+    const i_mmap = file.i_mmap_rwsem;
     const lockless = eraAtLeast(m.sw, 'v6.6');
     if (lockless) yield* down_read(c, i_mmap);
     else yield* down_write(c, i_mmap);
-    for (const vma of m.mm.vmas) {
-      // vma_interval_tree_foreach(): the VMAs still linked in i_mmap that map this offset
-      if (vma.kind !== 'file' || !vma.inRmap || vma.anon_vma) continue;
-      if (pmdAddr(slot) < vma.start || pmdAddr(slot) + PTRS_PER_PTE > vma.end) continue;
-      if (lockless) yield* retract_lockless(c, vma, slot);
-      else yield* retract_locked(c, slot);
+    const pgoff = slot * HPAGE_PMD_NR;
+    // vma_interval_tree_foreach(): every VMA of every mm still linked in i_mmap that maps pgoff.
+    for (const vma of vma_interval_tree_foreach(m.mms, file.id, pgoff)) {
+      if (vma.anon_vma) continue;
+      const addr = vma_address(vma, pgoff);
+      if (addr % PMD_PAGES !== 0 || addr + PMD_PAGES > vma.end) continue;
+      const mm = m.mms[vma.mm]!;
+      if (lockless) yield* retract_lockless(c, vma, mm, addr);
+      else yield* retract_locked(c, mm, addr);
     }
     if (lockless) up_read(c, i_mmap);
     else up_write(c, i_mmap);

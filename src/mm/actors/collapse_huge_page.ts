@@ -11,11 +11,11 @@
 import type { ActorDef } from '../actor.js';
 import { PTRS_PER_PTE, pmd_none, pmdAddr } from '../entries.js';
 import { alloc_page, frameOf, put_page } from '../frames.js';
-import { down_read, down_write, spin_lock, spin_unlock, up_read, up_write } from '../locks.js';
+import { down_read, down_write, spin_unlock, up_read, up_write } from '../locks.js';
 import { find_vma } from '../model.js';
 import {
-  pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, pmdp_collapse_flush, pte_lockptr, pte_read,
-  ptep_get_and_clear, set_pmd_at, spin_lock_ptl, type Stepper, type TablePtr,
+  pgtable_trans_huge_deposit, pmd_lock, pmd_lockptr, pmd_off_present, pmd_populate, pmd_read, pmd_table, pmdEntryAt,
+  pmdp_collapse_flush, pte_lockptr, pte_read, ptep_get_and_clear, set_pmd_at, spin_lock_ptl, type Stepper, type TablePtr,
 } from '../pgtable.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast, has } from '../switches.js';
@@ -26,8 +26,8 @@ import { mmget_still_valid } from './coredump.js';
 import { find_pmd, test_exit } from './khugepaged.js';
 
 function revalidate(c: Ctx, slot: number): boolean {
-  const vma = find_vma(c.m, pmdAddr(slot));
-  return !test_exit(c.m) && vma !== undefined && vma.kind === 'anon' && vma.start <= pmdAddr(slot) && pmdAddr(slot) + PTRS_PER_PTE <= vma.end;
+  const vma = find_vma(c.mm, pmdAddr(slot));
+  return !test_exit(c.mm) && vma !== undefined && vma.kind === 'anon' && vma.start <= pmdAddr(slot) && pmdAddr(slot) + PTRS_PER_PTE <= vma.end;
 }
 
 export const collapse_huge_page: ActorDef = {
@@ -39,7 +39,7 @@ export const collapse_huge_page: ActorDef = {
   params: [{ name: 'slot', min: 0, max: 1, default: 0, doc: 'the anon pmd range to collapse' }],
   *run(c, args) {
     const m = c.m;
-    const mm = m.mm;
+    const mm = c.mm;
     const slot = args['slot'] ?? 0;
     const hpage = alloc_page(c, 'huge');
     yield step(`collapse_huge_page(): mmap_read_unlock(mm); alloc_charge_hpage() → ${hpage}`);
@@ -48,7 +48,7 @@ export const collapse_huge_page: ActorDef = {
       yield step(`${label}: put_page(hpage)`);
     };
     yield* down_read(c, mm.mmap_lock);
-    const ok = revalidate(c, slot) && (yield* find_pmd(c, slot, 'find_pmd_or_thp_or_none(): pmdp_get_lockless(pmd)')) !== null;
+    const ok = revalidate(c, slot) && (yield* find_pmd(c, mm, pmdAddr(slot), 'find_pmd_or_thp_or_none(): pmdp_get_lockless(pmd)')) !== null;
     up_read(c, mm.mmap_lock);
     if (!ok) return yield* give_up('collapse_huge_page(): revalidate failed: mmap_read_unlock(mm)');
     yield step('collapse_huge_page(): mmap_read_unlock(mm)');
@@ -57,20 +57,22 @@ export const collapse_huge_page: ActorDef = {
       up_write(c, mm.mmap_lock);
       yield* give_up(`${label}: mmap_write_unlock(mm)`);
     };
-    if (!mmget_still_valid(m)) return yield* out_up_write('collapse_huge_page(): !mmget_still_valid(mm)');
-    if (!revalidate(c, slot) || (yield* find_pmd(c, slot, 'check_pmd_still_valid()')) === null) {
+    if (!mmget_still_valid(m, mm)) return yield* out_up_write('collapse_huge_page(): !mmget_still_valid(mm)');
+    if (!revalidate(c, slot) || (yield* find_pmd(c, mm, pmdAddr(slot), 'check_pmd_still_valid()')) === null) {
       return yield* out_up_write('collapse_huge_page(): hugepage_vma_revalidate() failed');
     }
+    // Under mmap_lock for write with the VMA revalidated, the pmd table is there.
+    const pmd = pmd_off_present(c, pmdAddr(slot));
     yield* down_write(c, mm.anon_vma_lock);
     // ≤ v6.2: pte = pte_offset_map(pmd, address); pte_ptl = pte_lockptr(mm, pmd); before the flush.
     let ptr: TablePtr | null = null;
     if (!eraAtLeast(m.sw, 'v6.6')) {
-      const v = yield* pmd_read(c, slot, 'collapse_huge_page(): pte = pte_offset_map(pmd); pte_ptl = pte_lockptr(mm, pmd)');
+      const v = yield* pmd_read(c, pmd, 'collapse_huge_page(): pte = pte_offset_map(pmd); pte_ptl = pte_lockptr(mm, pmd)');
       ptr = pmd_table(c, v);
     }
-    const pml = pmd_lockptr(m);
-    yield* spin_lock(c, pml);
-    const _pmd = yield* pmdp_collapse_flush(c, slot);
+    const pml = pmd_lockptr(m, pmd);
+    yield* pmd_lock(c, pmd);
+    const _pmd = yield* pmdp_collapse_flush(c, pmd);
     spin_unlock(c, pml);
     yield step('collapse_huge_page(): spin_unlock(pmd_ptl); mmu_notifier_invalidate_range_end()');
     if (!has(m.sw, 'khugepaged-no-ipi-sync')) yield* tlb_remove_table_sync_one(c);
@@ -96,9 +98,9 @@ export const collapse_huge_page: ActorDef = {
     spin_unlock(c, pte_lockptr(m, table));
     if (!isolated) {
       yield step('collapse_huge_page(): spin_unlock(pte_ptl)');
-      yield* spin_lock(c, pml);
-      if (!pmd_none(pmdEntryAt(m, slot))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
-      pmd_populate(c, slot, _pmd.pfn);
+      yield* pmd_lock(c, pmd);
+      if (!pmd_none(pmdEntryAt(m, pmd))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
+      pmd_populate(c, pmd, _pmd.pfn);
       spin_unlock(c, pml);
       up_write(c, mm.anon_vma_lock);
       yield step('collapse_huge_page(): pmd_populate(pmd_pgtable(_pmd)); spin_unlock(pmd_ptl); anon_vma_unlock_write()');
@@ -124,10 +126,10 @@ export const collapse_huge_page: ActorDef = {
       yield step(`__collapse_huge_page_copy(): ptep_clear(); page_remove_rmap(); spin_unlock(ptl); free_page_and_swap_cache(${pte.pfn})`);
     }
     if (eraAtLeast(m.sw, 'v6.6')) pte_unmap(c);
-    yield* spin_lock(c, pml);
-    if (!pmd_none(pmdEntryAt(m, slot))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
-    mm.deposited[slot] = _pmd.pfn;
-    set_pmd_at(c, slot, { t: 'huge', pfn: hpage });
+    yield* pmd_lock(c, pmd);
+    if (!pmd_none(pmdEntryAt(m, pmd))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
+    pgtable_trans_huge_deposit(m, pmd, _pmd.pfn);
+    set_pmd_at(c, pmd, { t: 'huge', pfn: hpage });
     yield step(`collapse_huge_page(): pgtable_trans_huge_deposit(${_pmd.pfn}); set_pmd_at(huge ${hpage})`);
     spin_unlock(c, pml);
     up_write(c, mm.mmap_lock);

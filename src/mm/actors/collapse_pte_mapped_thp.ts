@@ -10,11 +10,11 @@
 // series rewrote it (mmap_lock read, pte_free_defer).
 
 import type { ActorDef } from '../actor.js';
-import { PTRS_PER_PTE, pmdAddr } from '../entries.js';
+import { HPAGE_PMD_NR, PTRS_PER_PTE, pmdAddr } from '../entries.js';
 import { frameOf, lock_page, unlock_page } from '../frames.js';
-import { down_write, down_write_trylock, spin_lock, spin_unlock, up_write } from '../locks.js';
-import { find_vma } from '../model.js';
-import { pmd_lockptr, pmdp_collapse_flush, pte_read } from '../pgtable.js';
+import { down_write, down_write_trylock, spin_unlock, up_write } from '../locks.js';
+import { find_vma, linear_page_index } from '../model.js';
+import { pmd_lock, pmd_lockptr, pmdp_collapse_flush, pte_read } from '../pgtable.js';
 import { step, type ActorGen } from '../step.js';
 import { has } from '../switches.js';
 import { pte_free, tlb_remove_table_sync_one } from '../tlbflush.js';
@@ -31,7 +31,7 @@ export const collapse_pte_mapped_thp: ActorDef = {
   params: [{ name: 'slot', min: 3, max: 3, default: 3, doc: 'the file pmd range mapped by ptes to the subpages of a THP' }],
   *run(c, args) {
     const m = c.m;
-    const mm = m.mm;
+    const mm = c.mm;
     const slot = args['slot'] ?? 3;
     const wrongLocks = has(m.sw, 'retract-wrong-locks');
     if (!down_write_trylock(c, mm.mmap_lock)) {
@@ -43,9 +43,10 @@ export const collapse_pte_mapped_thp: ActorDef = {
       up_write(c, mm.mmap_lock);
       yield step(`${label}: mmap_write_unlock(mm)`);
     };
-    const vma = find_vma(m, pmdAddr(slot));
-    const hpage = m.file.hpage[slot] ?? 0;
-    if (test_exit(m) || !vma || vma.kind !== 'file' || !hpage || (!wrongLocks && vma.anon_vma)) {
+    const vma = find_vma(mm, pmdAddr(slot));
+    const file = vma && vma.kind === 'file' ? m.files[vma.file] : undefined;
+    const hpage = vma && file ? file.hpage[linear_page_index(vma, pmdAddr(slot)) / HPAGE_PMD_NR] ?? 0 : 0;
+    if (test_exit(mm) || !vma || !file || vma.kind !== 'file' || !hpage || (!wrongLocks && vma.anon_vma)) {
       return yield* out('collapse_pte_mapped_thp(): nothing to do');
     }
     yield* lock_page(c, hpage);
@@ -53,10 +54,12 @@ export const collapse_pte_mapped_thp: ActorDef = {
       unlock_page(c, hpage);
       yield* out(`${label}: unlock_page(hpage)`);
     };
-    if (!(yield* find_pmd(c, slot, 'collapse_pte_mapped_thp(): find_pmd_or_thp_or_none()'))) return yield* drop('no pte table');
-    if (!wrongLocks) yield* down_write(c, m.file.i_mmap_rwsem);
-    const unlock_i_mmap = () => { if (!wrongLocks) up_write(c, m.file.i_mmap_rwsem); };
-    const ptr = yield* pte_offset_map_lock(c, slot);
+    const found = yield* find_pmd(c, mm, pmdAddr(slot), 'collapse_pte_mapped_thp(): find_pmd_or_thp_or_none()');
+    if (!found) return yield* drop('no pte table');
+    const pmd = found.pmd;
+    if (!wrongLocks) yield* down_write(c, file.i_mmap_rwsem);
+    const unlock_i_mmap = () => { if (!wrongLocks) up_write(c, file.i_mmap_rwsem); };
+    const ptr = yield* pte_offset_map_lock(c, pmd);
     if (!ptr) {
       unlock_i_mmap();
       return yield* drop('pte_offset_map_lock() failed');
@@ -83,9 +86,9 @@ export const collapse_pte_mapped_thp: ActorDef = {
     mm.rss -= count;
     yield step(`collapse_pte_mapped_thp(): step 3: page_ref_sub(hpage, ${count}); add_mm_counter(-${count})`);
     // step 4: collapse pmd
-    const pml = pmd_lockptr(m);
-    if (wrongLocks) yield* spin_lock(c, pml);
-    const _pmd = yield* pmdp_collapse_flush(c, slot);
+    const pml = pmd_lockptr(m, pmd);
+    if (wrongLocks) yield* pmd_lock(c, pmd);
+    const _pmd = yield* pmdp_collapse_flush(c, pmd);
     if (wrongLocks) spin_unlock(c, pml);
     if (!has(m.sw, 'khugepaged-no-ipi-sync')) yield* tlb_remove_table_sync_one(c);
     if (_pmd.t === 'table') {

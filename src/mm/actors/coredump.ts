@@ -12,7 +12,7 @@ import { put_page } from '../frames.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
 import { find_vma } from '../model.js';
 import { step } from '../step.js';
-import type { Model } from '../types.js';
+import type { Mm, Model } from '../types.js';
 import { eraAtLeast, has } from '../switches.js';
 import { follow_page_mask } from './follow_page.js';
 
@@ -25,7 +25,7 @@ export const coredump: ActorDef = {
   params: [{ name: 'addr', min: 0, max: NR_PAGES - 1, default: 0, doc: 'the page to dump' }],
   *run(c, args) {
     const m = c.m;
-    const mm = m.mm;
+    const mm = c.mm;
     yield* down_write(c, mm.mmap_lock);
     mm.core_state = true;
     up_write(c, mm.mmap_lock);
@@ -34,7 +34,7 @@ export const coredump: ActorDef = {
     if (locked) yield* down_read(c, mm.mmap_lock);
     // __get_user_pages(): find_extend_vma() first; a range munmap() has detached is not walked.
     const addr = args['addr'] ?? 0;
-    const page = find_vma(m, addr) ? yield* follow_page_mask(c, addr) : null;
+    const page = find_vma(mm, addr) ? yield* follow_page_mask(c, addr) : null;
     if (locked) up_read(c, mm.mmap_lock);
     yield step(`get_dump_page()${locked ? ': mmap_read_unlock(mm)' : ''}`);
     if (page === null) return;
@@ -46,7 +46,7 @@ export const coredump: ActorDef = {
 /** mmget_still_valid(), as an mmap_lock writer of v5.8 checks it after taking the lock: false means
  *  "the mm is being core-dumped, leave its page tables alone". v5.10 has no check (the dump takes
  *  mmap_lock instead); V9 takes the check out of v5.8. */
-export function mmget_still_valid(m: Model): boolean {
+export function mmget_still_valid(m: Model, mm: Mm): boolean {
   if (eraAtLeast(m.sw, 'v5.10') || has(m.sw, 'coredump-unlocked')) return true;
-  return !m.mm.core_state;
+  return !mm.core_state;
 }

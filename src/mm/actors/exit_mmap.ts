@@ -8,7 +8,11 @@
 // The model's eras v5.8/v5.10 are the unlocked form, v6.2/v6.6 the read-then-write form.
 
 import type { ActorDef } from '../actor.js';
-import { NR_PAGES } from '../entries.js';
+import { TASK_PAGES } from '../entries.js';
+
+const FIRST_USER_ADDRESS = 0;
+/** 0: the top of the address space (free_pgd_range()'s ceiling). */
+const USER_PGTABLES_CEILING = 0;
 import { down_read, down_write, up_read, up_write } from '../locks.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast } from '../switches.js';
@@ -19,9 +23,9 @@ import { free_pgtables, unmap_vmas } from '../zap.js';
  *  (__mmput). If khugepaged's scan cursor is on this mm, __khugepaged_exit() waits for khugepaged by
  *  taking and dropping mmap_lock for write. */
 export function* mmput(c: Ctx): ActorGen {
-  const mm = c.m.mm;
+  const mm = c.mm;
   const last = --mm.mm_users === 0;
-  if (c.m.tracing) c.m.events.push({ e: 'mm-users', now: mm.mm_users });
+  if (c.m.tracing) c.m.events.push({ e: 'mm-users', mm: mm.id, now: mm.mm_users });
   yield step('mmput(): atomic_dec_and_test(&mm->mm_users)');
   if (!last) return;
   mm.exiting = true;
@@ -36,21 +40,21 @@ export function* mmput(c: Ctx): ActorGen {
 /** exit_mmap(): unmap every VMA, free the page tables, free the VMAs. */
 export function* exit_mmap(c: Ctx): ActorGen {
   const m = c.m;
-  const mm = m.mm;
+  const mm = c.mm;
   const locked = eraAtLeast(m.sw, 'v6.2');
   const vmas = mm.vmas.filter((v) => !v.detached);
   if (locked) yield* down_read(c, mm.mmap_lock);
-  const tlb = tlb_gather_mmu(true);
+  const tlb = tlb_gather_mmu(mm, true);
   yield* unmap_vmas(c, tlb, vmas);
   if (locked) {
     up_read(c, mm.mmap_lock);
     yield step('exit_mmap(): mmap_read_unlock(mm); set_bit(MMF_OOM_SKIP)');
     yield* down_write(c, mm.mmap_lock);
   }
-  yield* free_pgtables(c, tlb, vmas);
+  yield* free_pgtables(c, tlb, vmas, FIRST_USER_ADDRESS, USER_PGTABLES_CEILING);
   yield* tlb_finish_mmu(c, tlb);
   for (const v of vmas) v.detached = true;
-  m.events.push({ e: 'zap-done', start: 0, end: NR_PAGES });
+  m.events.push({ e: 'zap-done', mm: mm.id, start: 0, end: TASK_PAGES });
   if (locked) up_write(c, mm.mmap_lock);
   yield step(`exit_mmap(): remove_vma()${locked ? '; mmap_write_unlock(mm)' : ''}`);
 }
@@ -64,7 +68,7 @@ export const exit_mmap_actor: ActorDef = {
   params: [{ name: 'scanned', min: 0, max: 1, default: 0, doc: "1 if khugepaged's scan cursor is on this mm (__khugepaged_exit() then waits for mmap_lock); implied by collapse_huge_page and collapse_pte_mapped_thp" }],
   // `scanned` is a fact of the mm, which buildScenario() reads (Mm.khugepaged_scanning).
   *run(c) {
-    const mm = c.m.mm;
+    const mm = c.mm;
     // exit_mm(): mmap_read_lock(mm); ... current->mm = NULL; mmap_read_unlock(mm);
     yield* down_read(c, mm.mmap_lock);
     up_read(c, mm.mmap_lock);

@@ -6,46 +6,47 @@
 // v6.6: pte_offset_map_nolock() / pte_offset_map_lock() that may fail (0d940a9b270b).
 
 import type { ActorDef } from '../actor.js';
-import { NR_PAGES, pmd_none, pmd_trans_huge, pmdIndex, pteIndex } from '../entries.js';
+import { NR_PAGES, pmd_none, pmd_trans_huge, pteIndex } from '../entries.js';
+import { pmd_alloc } from '../pgalloc.js';
 import { alloc_page, put_page } from '../frames.js';
-import { down_read, mmap_read_unlock_step, spin_lock, spin_unlock } from '../locks.js';
+import { down_read, mmap_read_unlock_step, spin_unlock } from '../locks.js';
 import { find_vma } from '../model.js';
-import { pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, pte_read, pte_write, type Stepper } from '../pgtable.js';
+import { pmd_lock, pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, pte_read, pte_write, type PmdPtr, type Stepper } from '../pgtable.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { pte_free } from '../tlbflush.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
 
 /** __pte_alloc(): allocate a table, and hook it in under pmd_lock unless someone beat us to it. */
-export function* __pte_alloc(c: Ctx, slot: number): ActorGen {
+export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
   const m = c.m;
   const table = alloc_page(c, 'pte-table');
   yield step('__pte_alloc(): pte_alloc_one()');
-  const pml = pmd_lockptr(m);
-  yield* spin_lock(c, pml);
-  if (pmd_none(pmdEntryAt(m, slot))) {
-    m.mm.nr_ptes++;
-    pmd_populate(c, slot, table);
+  const pml = pmd_lockptr(m, pmd);
+  yield* pmd_lock(c, pmd);
+  if (pmd_none(pmdEntryAt(m, pmd))) {
+    m.mms[pmd.mm]!.nr_ptes++;
+    pmd_populate(c, pmd, table);
     spin_unlock(c, pml);
-    yield step(`__pte_alloc(): mm_inc_nr_ptes(); pmd_populate(table ${table}); spin_unlock(pmd_lock)`);
+    yield step(`__pte_alloc(): mm_inc_nr_ptes(); pmd_populate(table ${table}); spin_unlock(${pml.name})`);
   } else {
     spin_unlock(c, pml);
     pte_free(m, table);
-    yield step('__pte_alloc(): populated meanwhile: spin_unlock(pmd_lock); pte_free(new)');
+    yield step(`__pte_alloc(): populated meanwhile: spin_unlock(${pml.name}); pte_free(new)`);
   }
 }
 
 /** handle_pte_fault() before do_anonymous_page(): is the pte already there? */
-function* pte_already_mapped(c: Ctx, slot: number, idx: number): Stepper<boolean | null> {
-  const n = yield* pmd_read(c, slot, 'handle_pte_fault(): pmd_none(*vmf->pmd)');
+function* pte_already_mapped(c: Ctx, pmd: PmdPtr, idx: number): Stepper<boolean | null> {
+  const n = yield* pmd_read(c, pmd, 'handle_pte_fault(): pmd_none(*vmf->pmd)');
   if (pmd_none(n.entry)) return false;
   if (!mayFailPteMap(c)) {
-    if (yield* pmd_trans_unstable(c, slot)) return null;
-    const v = yield* pmd_read(c, slot, 'handle_pte_fault(): vmf->pte = pte_offset_map(vmf->pmd, address)');
+    if (yield* pmd_trans_unstable(c, pmd)) return null;
+    const v = yield* pmd_read(c, pmd, 'handle_pte_fault(): vmf->pte = pte_offset_map(vmf->pmd, address)');
     const pte = pte_read(c, pmd_table(c, v), idx);
     yield step('handle_pte_fault(): vmf->orig_pte = *vmf->pte');
     return pte.t === 'present';
   }
-  const map = yield* pte_offset_map_rcu(c, slot);
+  const map = yield* pte_offset_map_rcu(c, pmd);
   if (!map) return null;
   const pte = pte_read(c, map.ptr, idx);
   pte_unmap(c);
@@ -62,25 +63,25 @@ export const fault: ActorDef = {
   params: [{ name: 'addr', min: 0, max: NR_PAGES - 1, default: 4, doc: 'faulting address (page index); only anon VMA 0 [0,8) faults in' }],
   *run(c, args) {
     const m = c.m;
-    const mm = m.mm;
+    const mm = c.mm;
     const addr = args['addr'] ?? 4;
-    const slot = pmdIndex(addr);
     const idx = pteIndex(addr);
     yield* down_read(c, mm.mmap_lock);
-    const vma = find_vma(m, addr);
+    const vma = find_vma(mm, addr);
     const done = (label: string) => mmap_read_unlock_step(c, label);
     if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
-    const orig = yield* pmd_read(c, slot, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
+    const pmd = yield* pmd_alloc(c, addr);
+    const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
     if (pmd_trans_huge(orig.entry)) return yield* done('huge pmd: already mapped');
-    const mapped = yield* pte_already_mapped(c, slot, idx);
+    const mapped = yield* pte_already_mapped(c, pmd, idx);
     if (mapped !== false) return yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
     // do_anonymous_page(): pte_alloc()
-    const p = yield* pmd_read(c, slot, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
-    if (pmd_none(p.entry)) yield* __pte_alloc(c, slot);
-    if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, slot))) return yield* done('pmd_trans_unstable()');
+    const p = yield* pmd_read(c, pmd, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
+    if (pmd_none(p.entry)) yield* __pte_alloc(c, pmd);
+    if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* done('pmd_trans_unstable()');
     const page = alloc_page(c, 'data');
     yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);
-    const ptr = yield* pte_offset_map_lock(c, slot);
+    const ptr = yield* pte_offset_map_lock(c, pmd);
     if (!ptr) {
       put_page(m, page);
       return yield* done('do_anonymous_page(): pte_offset_map_lock() failed: release');

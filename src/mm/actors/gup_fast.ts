@@ -10,10 +10,10 @@
 // Switches: V3 gup-fast-no-pmd-recheck, V7 gup-fast-no-irq-disable, V4 (PAE: a plain pmd read).
 
 import type { ActorDef } from '../actor.js';
-import { NR_PAGES, pmd_present, pmd_pfn, pmd_trans_huge, pmdIndex, pteIndex, pteSame } from '../entries.js';
+import { NR_PAGES, pmd_present, pmd_pfn, pmd_trans_huge, pteIndex, pteSame } from '../entries.js';
 import { get_page_unless_zero, put_page } from '../frames.js';
 import { local_irq_restore, local_irq_save, rcu_read_lock } from '../cpu.js';
-import { pmd_load, pmd_table, pmd_use, pmdp_get_lockless, pte_read, type PmdVal, type Stepper } from '../pgtable.js';
+import { pmd_load, pmd_off, pmd_table, pmd_use, pmdp_get_lockless, pte_read, type PmdVal, type Stepper } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
 import { has } from '../switches.js';
 import { mayFailPteMap, pte_unmap } from '../walk.js';
@@ -25,7 +25,7 @@ function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
   const ok = get_page_unless_zero(c, page);
   yield step(`gup_huge_pmd(): try_grab_folio(${page})${ok ? '' : ' failed'}`);
   if (!ok) return null;
-  const now = pmd_load(c, pmd.slot);
+  const now = pmd_load(c, pmd.pmd);
   if (now.lo !== pmd.lo || now.hi !== pmd.hi) {
     put_page(c.m, page);
     yield step('gup_huge_pmd(): pmd_val(orig) != pmd_val(*pmdp): gup_put_folio()');
@@ -49,7 +49,7 @@ function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Step
     if (ok) {
       let moved = false;
       if (!has(m.sw, 'gup-fast-no-pmd-recheck')) {
-        const now = pmd_load(c, pmd.slot);
+        const now = pmd_load(c, pmd.pmd);
         moved = now.lo !== pmd.lo || now.hi !== pmd.hi;
         yield step(`gup_pte_range(): pmd_val(pmd) != pmd_val(*pmdp)${moved ? ': moved' : ''}`);
       }
@@ -89,9 +89,12 @@ export const gup_fast: ActorDef = {
       flags = local_irq_save(c);
       yield step('lockless_pages_from_mm(): local_irq_save(flags)');
     }
-    const pmd = yield* pmdp_get_lockless(c, pmdIndex(addr), 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)');
+    // gup_pgd_range() → gup_p4d_range() → gup_pud_range(): READ_ONCE() each upper entry, give up on
+    // none; pmd_offset_lockless() takes the pmd pointer from the pud value read.
+    const pmdp = pmd_off(c, addr);
+    const pmd = pmdp ? yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)') : null;
     let page: number | null = null;
-    if (pmd_present(pmd.entry)) {
+    if (pmd && pmd_present(pmd.entry)) {
       page = pmd_trans_huge(pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, args['write'] === 1);
       if (page !== null) m.events.push({ e: 'pin', addr, pfn: page, since });
     }

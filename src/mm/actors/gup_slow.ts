@@ -21,10 +21,10 @@ export const gup_slow: ActorDef = {
     const m = c.m;
     const addr = args['addr'] ?? 0;
     const since = m.step;
-    yield* down_read(c, m.mm.mmap_lock);
-    const page = find_vma(m, addr) ? yield* follow_page_mask(c, addr) : null;
+    yield* down_read(c, c.mm.mmap_lock);
+    const page = find_vma(c.mm, addr) ? yield* follow_page_mask(c, addr) : null;
     if (page !== null) m.events.push({ e: 'pin', addr, pfn: page, since });
-    up_read(c, m.mm.mmap_lock);
+    up_read(c, c.mm.mmap_lock);
     yield step('get_user_pages(): mmap_read_unlock(mm)');
     if (page === null) return;
     m.events.push({ e: 'unpin', addr, pfn: page });

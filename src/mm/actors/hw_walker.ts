@@ -1,43 +1,66 @@
 // The hardware page-table walker of a CPU running user code in the mm. At each step it accesses one
 // address (a schedule choice): through the TLB if it has the translation, else through the
-// paging-structure cache, else by walking the live tables, filling both caches. A walk is one atomic
+// paging-structure caches (every level), else by walking the live tables, filling the caches. A walk is one atomic
 // step: a flush IPI is taken at an instruction boundary, and a broadcast invalidate waits for walks in
 // flight. Stale entries are what turn a missing flush into a use-after-free.
 
 import type { ActorDef } from '../actor.js';
-import { NR_PAGES, pmdIndex, pteIndex } from '../entries.js';
+import { NR_PAGES, PGDIR_PAGES, PTRS_PER_PMD, PUD_PAGES, pgdIndex, pmdIndex, pteIndex, pudIndex } from '../entries.js';
 import { tlbAccessSuspect } from '../events.js';
 import { frameOf } from '../frames.js';
-import { pmd_load, pte_read } from '../pgtable.js';
+import { pmd_load, pte_read, tableNow, upperEntry, type TablePtr } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
-import type { TlbEntry } from '../types.js';
+import type { PwcEntry, TlbEntry } from '../types.js';
 
-/** Translate `addr` as the MMU would; null when nothing is mapped (the access would fault). */
+function cached(c: Ctx, level: PwcEntry['level'], index: number): TablePtr | null {
+  const mm = c.mm.id;
+  return c.cpu.pwc.find((p) => p.mm === mm && p.level === level && p.index === index) ?? null;
+}
+
+/** The walk found `level`'s entry `index` pointing at table `pfn`: cache it. */
+function fillPwc(c: Ctx, level: PwcEntry['level'], index: number, pfn: number): TablePtr {
+  const e: PwcEntry = { mm: c.mm.id, level, index, pfn, gen: frameOf(c.m, pfn).gen };
+  c.cpu.pwc.push(e);
+  c.m.events.push({ e: 'pwc-fill', cpu: c.cpu.id, level, index, pfn });
+  return e;
+}
+
+function fillTlb(c: Ctx, addr: number, pfn: number, gen: number): TlbEntry {
+  const t: TlbEntry = { mm: c.mm.id, addr, pfn, gen };
+  c.cpu.tlb.push(t);
+  c.m.events.push({ e: 'tlb-fill', cpu: c.cpu.id, mm: c.mm.id, addr, pfn });
+  return t;
+}
+
+/** Translate `addr` as the MMU would: the TLB, else the deepest paging-structure cache entry, else a
+ *  walk from the pgd, filling the caches on the way; null when nothing is mapped (a fault). */
 function translate(c: Ctx, addr: number): TlbEntry | null {
   const { cpu, m } = c;
-  const hit = cpu.tlb[addr];
+  const hit = cpu.tlb.find((t) => t.mm === c.mm.id && t.addr === addr);
   if (hit) return hit;
   const slot = pmdIndex(addr);
-  let table = cpu.pwc[slot] ?? null;
-  if (!table) {
-    const v = pmd_load(c, slot);
-    if (v.entry.t === 'huge') {
-      const t = { pfn: v.entry.pfn, gen: v.gen };
-      cpu.tlb[addr] = t;
-      m.events.push({ e: 'tlb-fill', cpu: cpu.id, addr, pfn: t.pfn });
-      return t;
+  let pte = cached(c, 'pmd', slot);
+  if (!pte) {
+    let pmdTable = cached(c, 'pud', Math.floor(addr / PUD_PAGES));
+    if (!pmdTable) {
+      let pudTable = cached(c, 'pgd', Math.floor(addr / PGDIR_PAGES));
+      if (!pudTable) {
+        const g = upperEntry(c, tableNow(m, c.mm.pgd), pgdIndex(addr), 'pgd', 'hw');
+        if (g.t !== 'table') return null;
+        pudTable = fillPwc(c, 'pgd', Math.floor(addr / PGDIR_PAGES), g.pfn);
+      }
+      const u = upperEntry(c, pudTable, pudIndex(addr), 'pud', 'hw');
+      if (u.t !== 'table') return null;
+      pmdTable = fillPwc(c, 'pud', Math.floor(addr / PUD_PAGES), u.pfn);
     }
+    const v = pmd_load(c, { mm: c.mm.id, slot, table: pmdTable.pfn, gen: pmdTable.gen, idx: slot % PTRS_PER_PMD }, 'hw');
+    if (v.entry.t === 'huge') return fillTlb(c, addr, v.entry.pfn, v.gen);
     if (v.entry.t !== 'table') return null;
-    table = { pfn: v.entry.pfn, gen: v.gen };
-    cpu.pwc[slot] = table;
-    m.events.push({ e: 'pwc-fill', cpu: cpu.id, slot, pfn: table.pfn });
+    pte = fillPwc(c, 'pmd', slot, v.entry.pfn);
   }
-  const pte = pte_read(c, table, pteIndex(addr), 'hw');
-  if (pte.t !== 'present') return null;
-  const t = { pfn: pte.pfn, gen: frameOf(m, pte.pfn).gen };
-  cpu.tlb[addr] = t;
-  m.events.push({ e: 'tlb-fill', cpu: cpu.id, addr, pfn: t.pfn });
-  return t;
+  const e = pte_read(c, pte, pteIndex(addr), 'hw');
+  if (e.t !== 'present') return null;
+  return fillTlb(c, addr, e.pfn, frameOf(m, e.pfn).gen);
 }
 
 export const hw_walker: ActorDef = {
@@ -50,7 +73,8 @@ export const hw_walker: ActorDef = {
   *run(c, args) {
     const n = args['accesses'] ?? 3;
     for (let i = 0; i < n; i++) {
-      const addr = c.m.choose(NR_PAGES, 'hw-address');
+      // Which address the user code touches: a data choice over the world's user range.
+      const addr = c.m.choose(userSpan(c), 'hw-address');
       const t = translate(c, addr);
       if (t) {
         const f = frameOf(c.m, t.pfn);
@@ -62,3 +86,10 @@ export const hw_walker: ActorDef = {
     }
   },
 };
+
+/** The addresses user code of this mm may touch: up to the end of its highest VMA in the world (the
+ *  default world: NR_PAGES). */
+function userSpan(c: Ctx): number {
+  const vmas = c.m.world.mms[c.mm.id]?.vmas ?? [];
+  return vmas.reduce((n, v) => Math.max(n, v.end), 0) || NR_PAGES;
+}

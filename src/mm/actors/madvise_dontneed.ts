@@ -7,6 +7,7 @@ import { pmdAddr, PTRS_PER_PMD, PTRS_PER_PTE } from '../entries.js';
 import { down_read, up_read } from '../locks.js';
 import { find_vma } from '../model.js';
 import { step } from '../step.js';
+import { pmd_off } from '../pgtable.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import { zap_pmd_range } from '../zap.js';
 
@@ -18,17 +19,18 @@ export const madvise_dontneed: ActorDef = {
   daemon: 'no',
   params: [{ name: 'slot', min: 0, max: PTRS_PER_PMD - 1, default: 0, doc: 'which pmd range (4 pages each)' }],
   *run(c, args) {
-    const mm = c.m.mm;
+    const mm = c.mm;
     const slot = args['slot'] ?? 0;
     yield* down_read(c, mm.mmap_lock);
-    const vma = find_vma(c.m, pmdAddr(slot));
-    if (!vma) {
+    const vma = find_vma(mm, pmdAddr(slot));
+    const pmd = vma ? pmd_off(c, pmdAddr(slot)) : null;
+    if (!vma || !pmd) {
       up_read(c, mm.mmap_lock);
       yield step('madvise_dontneed: no VMA: mmap_read_unlock(mm)');
       return;
     }
-    const tlb = tlb_gather_mmu(false);
-    yield* zap_pmd_range(c, tlb, vma, slot, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
+    const tlb = tlb_gather_mmu(mm, false);
+    yield* zap_pmd_range(c, tlb, vma, pmd, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
     yield* tlb_finish_mmu(c, tlb);
     up_read(c, mm.mmap_lock);
     yield step('madvise_dontneed: mmap_read_unlock(mm)');

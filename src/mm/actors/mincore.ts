@@ -5,9 +5,9 @@
 
 import type { ActorDef } from '../actor.js';
 import { PTRS_PER_PMD, PTRS_PER_PTE, pmd_none, pmd_trans_huge, pmdAddr } from '../entries.js';
-import { down_read, mmap_read_unlock_step, spin_lock, spin_unlock } from '../locks.js';
+import { down_read, mmap_read_unlock_step, spin_unlock } from '../locks.js';
 import { find_vma } from '../model.js';
-import { pmd_lockptr, pmd_read, pmdEntryAt, pte_read } from '../pgtable.js';
+import { pmd_lock, pmd_lockptr, pmd_off, pmd_read, pmdEntryAt, pte_read } from '../pgtable.js';
 import { step } from '../step.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from '../walk.js';
 
@@ -21,23 +21,24 @@ export const mincore: ActorDef = {
   *run(c, args) {
     const m = c.m;
     const slot = args['slot'] ?? 1;
-    yield* down_read(c, m.mm.mmap_lock);
+    yield* down_read(c, c.mm.mmap_lock);
     const done = (label: string) => mmap_read_unlock_step(c, label);
-    if (!find_vma(m, pmdAddr(slot))) return yield* done('mincore: no VMA');
+    const pmd = find_vma(c.mm, pmdAddr(slot)) ? pmd_off(c, pmdAddr(slot)) : null;
+    if (!pmd) return yield* done('mincore: no VMA');
     for (;;) {
-      const n = yield* pmd_read(c, slot, 'walk_pmd_range(): pmd_none(*pmd)');
+      const n = yield* pmd_read(c, pmd, 'walk_pmd_range(): pmd_none(*pmd)');
       if (pmd_none(n.entry)) return yield* done('walk_pmd_range(): pte_hole');
-      const h = yield* pmd_read(c, slot, 'mincore_pte_range(): pmd_trans_huge_lock(): pmd_trans_huge(*pmd)');
+      const h = yield* pmd_read(c, pmd, 'mincore_pte_range(): pmd_trans_huge_lock(): pmd_trans_huge(*pmd)');
       if (pmd_trans_huge(h.entry)) {
-        const pml = pmd_lockptr(m);
-        yield* spin_lock(c, pml);
-        const huge = pmd_trans_huge(pmdEntryAt(m, slot));
+        const pml = pmd_lockptr(m, pmd);
+        yield* pmd_lock(c, pmd);
+        const huge = pmd_trans_huge(pmdEntryAt(m, pmd));
         spin_unlock(c, pml);
-        yield step(`mincore_pte_range(): ${huge ? 'huge: all present' : 'no longer huge'}; spin_unlock(pmd_lock)`);
+        yield step(`mincore_pte_range(): ${huge ? 'huge: all present' : 'no longer huge'}; spin_unlock(${pml.name})`);
         if (huge) return yield* done('mincore done');
       }
-      if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, slot))) return yield* done('pmd_trans_unstable(): __mincore_unmapped_range()');
-      const ptr = yield* pte_offset_map_lock(c, slot);
+      if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* done('pmd_trans_unstable(): __mincore_unmapped_range()');
+      const ptr = yield* pte_offset_map_lock(c, pmd);
       if (!ptr) {
         yield step('mincore_pte_range(): pte_offset_map_lock() failed: walk->action = ACTION_AGAIN');
         continue;

@@ -7,7 +7,7 @@ import type { ActorDef } from '../actor.js';
 import { down_write, downgrade_write, up_read, up_write } from '../locks.js';
 import { step } from '../step.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
-import { free_pgtables, unmap_vmas } from '../zap.js';
+import { free_pgtables, pgtablesBounds, unmap_vmas } from '../zap.js';
 
 export const munmap: ActorDef = {
   name: 'munmap',
@@ -15,9 +15,9 @@ export const munmap: ActorDef = {
   follows: 'mm/mmap.c __do_munmap() + unmap_region() (v5.8–v6.2), do_vmi_align_munmap() (v6.6)',
   inMm: true,
   daemon: 'no',
-  params: [{ name: 'vma', min: 0, max: 1, default: 0, doc: 'which VMA: 0 anon [0,8), 1 file [8,16)' }],
+  params: [{ name: 'vma', min: 0, max: 1, default: 0, doc: 'which VMA of the mm, by index (default world: 0 anon [0,8), 1 file [8,16))' }],
   *run(c, args) {
-    const mm = c.m.mm;
+    const mm = c.mm;
     yield* down_write(c, mm.mmap_lock);
     const vma = mm.vmas[args['vma'] ?? 0];
     if (!vma || vma.detached) {
@@ -28,11 +28,12 @@ export const munmap: ActorDef = {
     vma.detached = true;
     downgrade_write(c, mm.mmap_lock);
     yield step('__do_munmap(): detach_vmas_to_be_unmapped(); mmap_write_downgrade(mm)');
-    const tlb = tlb_gather_mmu(false);
+    const tlb = tlb_gather_mmu(mm, false);
     yield* unmap_vmas(c, tlb, [vma]);
-    yield* free_pgtables(c, tlb, [vma]);
+    const { floor, ceiling } = pgtablesBounds(mm.vmas, [vma]);
+    yield* free_pgtables(c, tlb, [vma], floor, ceiling);
     yield* tlb_finish_mmu(c, tlb);
-    c.m.events.push({ e: 'zap-done', start: vma.start, end: vma.end });
+    c.m.events.push({ e: 'zap-done', mm: mm.id, start: vma.start, end: vma.end });
     up_read(c, mm.mmap_lock);
     yield step('unmap_region() done: mmap_read_unlock(mm)');
   },

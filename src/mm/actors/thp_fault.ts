@@ -5,9 +5,10 @@
 import type { ActorDef } from '../actor.js';
 import { HPAGE_PMD_NR, pmd_none, pmdAddr, PTRS_PER_PMD } from '../entries.js';
 import { alloc_page, put_page } from '../frames.js';
-import { down_read, mmap_read_unlock_step, spin_lock, spin_unlock } from '../locks.js';
+import { down_read, mmap_read_unlock_step, spin_unlock } from '../locks.js';
+import { pmd_alloc } from '../pgalloc.js';
 import { find_vma } from '../model.js';
-import { pmd_lockptr, pmd_read, pmdEntryAt, set_pmd_at } from '../pgtable.js';
+import { pgtable_trans_huge_deposit, pmd_lock, pmd_lockptr, pmd_read, pmdEntryAt, set_pmd_at } from '../pgtable.js';
 import { step } from '../step.js';
 import { pte_free } from '../tlbflush.js';
 
@@ -20,34 +21,35 @@ export const thp_fault: ActorDef = {
   params: [{ name: 'slot', min: 0, max: PTRS_PER_PMD - 1, default: 1, doc: 'which pmd range; only anon VMA 0 (slots 0, 1) takes THPs' }],
   *run(c, args) {
     const m = c.m;
-    const mm = m.mm;
+    const mm = c.mm;
     const slot = args['slot'] ?? 1;
     yield* down_read(c, mm.mmap_lock);
     const done = (label: string) => mmap_read_unlock_step(c, label);
-    const vma = find_vma(m, pmdAddr(slot));
+    const vma = find_vma(mm, pmdAddr(slot));
     if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
-    const v = yield* pmd_read(c, slot, '__handle_mm_fault(): pmd_none(*vmf.pmd) && hugepage_vma_check()');
+    const pmd = yield* pmd_alloc(c, pmdAddr(slot));
+    const v = yield* pmd_read(c, pmd, '__handle_mm_fault(): pmd_none(*vmf.pmd) && hugepage_vma_check()');
     if (!pmd_none(v.entry)) return yield* done('pmd not none: handle_pte_fault() (not modelled)');
     const page = alloc_page(c, 'huge');
     yield step(`do_huge_pmd_anonymous_page(): vma_alloc_folio(HPAGE_PMD_ORDER) → ${page}`);
     const pgtable = alloc_page(c, 'pte-table');
     yield step(`__do_huge_pmd_anonymous_page(): pte_alloc_one() → ${pgtable}`);
-    const pml = pmd_lockptr(m);
-    yield* spin_lock(c, pml);
-    if (!pmd_none(pmdEntryAt(m, slot))) {
+    const pml = pmd_lockptr(m, pmd);
+    yield* pmd_lock(c, pmd);
+    if (!pmd_none(pmdEntryAt(m, pmd))) {
       spin_unlock(c, pml);
       pte_free(m, pgtable);
       put_page(m, page);
       yield step('__do_huge_pmd_anonymous_page(): !pmd_none(): spin_unlock(); pte_free(); put_page()');
       return yield* done('fault done');
     }
-    mm.deposited[slot] = pgtable;
-    set_pmd_at(c, slot, { t: 'huge', pfn: page });
+    pgtable_trans_huge_deposit(m, pmd, pgtable);
+    set_pmd_at(c, pmd, { t: 'huge', pfn: page });
     mm.rss += HPAGE_PMD_NR;
     mm.nr_ptes++;
     yield step(`__do_huge_pmd_anonymous_page(): pgtable_trans_huge_deposit(); set_pmd_at(huge ${page}); mm_inc_nr_ptes()`);
     spin_unlock(c, pml);
-    yield step('__do_huge_pmd_anonymous_page(): spin_unlock(pmd_lock)');
+    yield step(`__do_huge_pmd_anonymous_page(): spin_unlock(${pml.name})`);
     yield* done('fault done');
   },
 };

@@ -7,16 +7,17 @@
 // v6.6 map_pte(): pte_offset_map_nolock() under RCU, and the ptl of that mapping.
 
 import type { ActorDef } from '../actor.js';
-import { PTRS_PER_PTE, pmd_present, pmd_trans_huge, pmdAddr } from '../entries.js';
+import { HPAGE_PMD_NR, PTRS_PER_PTE, pmd_present, pmd_trans_huge } from '../entries.js';
+import { vma_address, vma_interval_tree_foreach } from '../model.js';
 import { put_page, trylock_page, unlock_page } from '../frames.js';
 import { down_read, up_read } from '../locks.js';
-import { pmd_read, pmd_table, pmdp_get_lockless, pte_read, ptep_get_and_clear, spin_lock_ptl, type Stepper, type TablePtr } from '../pgtable.js';
+import { pmd_off, pmd_read, pmd_table, pmdp_get_lockless, type PmdPtr, pte_read, ptep_get_and_clear, spin_lock_ptl, type Stepper, type TablePtr } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
 import { flush_tlb_range } from '../tlbflush.js';
 import { mayFailPteMap, pte_offset_map_rcu, pte_unmap_unlock } from '../walk.js';
 
 /** page_vma_mapped_walk() up to map_pte(): the locked table, or null if nothing is mapped there. */
-function* pvmw_map_pte(c: Ctx, slot: number): Stepper<TablePtr | null> {
+function* pvmw_map_pte(c: Ctx, slot: PmdPtr): Stepper<TablePtr | null> {
   const pmde = yield* pmdp_get_lockless(c, slot, 'page_vma_mapped_walk(): pmde = pmdp_get_lockless(pvmw->pmd)');
   if (!pmd_present(pmde.entry) || pmd_trans_huge(pmde.entry)) return null;
   if (mayFailPteMap(c)) {
@@ -42,35 +43,41 @@ export const try_to_unmap: ActorDef = {
   follows: 'mm/vmscan.c shrink_folio_list() → mm/rmap.c try_to_unmap(), rmap_walk_file(), try_to_unmap_one(); mm/page_vma_mapped.c page_vma_mapped_walk(), map_pte(); ≤ v6.2 and v6.6 forms',
   inMm: false,
   daemon: 'no',
-  params: [{ name: 'slot', min: 3, max: 3, default: 3, doc: 'the file range whose THP is mapped by ptes' }],
+  params: [{ name: 'slot', min: 3, max: 3, default: 3, doc: 'the file range (file page / HPAGE_PMD_NR) whose THP is mapped by ptes; in the default world the same number as its pmd slot' }],
   *run(c, args) {
     const m = c.m;
     const slot = args['slot'] ?? 3;
-    const hpage = m.file.hpage[slot] ?? 0;
+    const file = m.files[0]!;
+    const hpage = file.hpage[slot] ?? 0;
     if (!trylock_page(c, hpage)) {
       yield step(`shrink_folio_list(): folio_trylock(${hpage}) failed: keep`);
       return;
     }
     yield step(`shrink_folio_list(): folio_trylock(${hpage})`);
-    yield* down_read(c, m.file.i_mmap_rwsem);
-    for (const vma of m.mm.vmas) {
-      if (vma.kind !== 'file' || !vma.inRmap || pmdAddr(slot) < vma.start || pmdAddr(slot) >= vma.end) continue;
-      const ptr = yield* pvmw_map_pte(c, slot);
+    yield* down_read(c, file.i_mmap_rwsem);
+    const pgoff = slot * HPAGE_PMD_NR;
+    for (const vma of vma_interval_tree_foreach(m.mms, file.id, pgoff)) {
+      const mm = m.mms[vma.mm]!;
+      const base = vma_address(vma, pgoff);
+      // page_vma_mapped_walk(): pvmw->pmd = mm_find_pmd() (pgd, p4d, pud present).
+      const pmd = pmd_off(c, base, mm);
+      if (!pmd) continue;
+      const ptr = yield* pvmw_map_pte(c, pmd);
       if (!ptr) continue;
       for (let i = 0; i < PTRS_PER_PTE; i++) {
         const pte = pte_read(c, ptr, i);
         if (pte.t !== 'present' || pte.pfn !== hpage) continue;
         ptep_get_and_clear(c, ptr, i);
-        yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${pmdAddr(slot) + i})`);
-        yield* flush_tlb_range(c, 'ptep_clear_flush(): flush_tlb_page()');
-        m.mm.rss--;
+        yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
+        yield* flush_tlb_range(c, 'ptep_clear_flush(): flush_tlb_page()', { mm: mm.id, start: base + i, end: base + i + 1 });
+        mm.rss--;
         put_page(m, hpage);
         yield step('try_to_unmap_one(): page_remove_rmap(); folio_put()');
       }
       pte_unmap_unlock(c, ptr);
       yield step('page_vma_mapped_walk_done(): pte_unmap_unlock()');
     }
-    up_read(c, m.file.i_mmap_rwsem);
+    up_read(c, file.i_mmap_rwsem);
     unlock_page(c, hpage);
     yield step(`rmap_walk_file(): i_mmap_unlock_read(); folio_unlock(${hpage})`);
   },

@@ -7,7 +7,9 @@
 // unmap_mapping_folio(), so after 5.16): write in eras v5.8 and v5.10, read from v6.2.
 
 import type { ActorDef } from '../actor.js';
-import { PTRS_PER_PTE, pmdAddr } from '../entries.js';
+import { HPAGE_PMD_NR, PTRS_PER_PTE } from '../entries.js';
+import { vma_address, vma_interval_tree_foreach } from '../model.js';
+import { pmd_off } from '../pgtable.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
 import { eraAtLeast } from '../switches.js';
 import { step } from '../step.js';
@@ -20,21 +22,26 @@ export const unmap_mapping_range: ActorDef = {
   follows: 'mm/memory.c unmap_mapping_pages(), unmap_mapping_range_tree(), zap_page_range_single(); v5.8–v6.6 (shared lock after 2c8659951654)',
   inMm: false,
   daemon: 'no',
-  params: [{ name: 'slot', min: 2, max: 3, default: 3, doc: 'the file pmd range to punch' }],
+  params: [{ name: 'slot', min: 2, max: 3, default: 3, doc: 'the file range to punch (file page / HPAGE_PMD_NR); in the default world the same number as its pmd slot' }],
   *run(c, args) {
     const m = c.m;
     const slot = args['slot'] ?? 3;
+    const file = m.files[0]!;
     const shared = eraAtLeast(m.sw, 'v6.2');
-    if (shared) yield* down_read(c, m.file.i_mmap_rwsem);
-    else yield* down_write(c, m.file.i_mmap_rwsem);
-    for (const vma of m.mm.vmas) {
-      if (vma.kind !== 'file' || !vma.inRmap || pmdAddr(slot) < vma.start || pmdAddr(slot) >= vma.end) continue;
-      const tlb = tlb_gather_mmu(false);
-      yield* zap_pmd_range(c, tlb, vma, slot, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
+    if (shared) yield* down_read(c, file.i_mmap_rwsem);
+    else yield* down_write(c, file.i_mmap_rwsem);
+    const pgoff = slot * HPAGE_PMD_NR;
+    for (const vma of vma_interval_tree_foreach(m.mms, file.id, pgoff)) {
+      const mm = m.mms[vma.mm]!;
+      const base = vma_address(vma, pgoff);
+      const pmd = pmd_off(c, base, mm);
+      if (!pmd) continue;
+      const tlb = tlb_gather_mmu(mm, false);
+      yield* zap_pmd_range(c, tlb, vma, pmd, base, base + PTRS_PER_PTE);
       yield* tlb_finish_mmu(c, tlb);
     }
-    if (shared) up_read(c, m.file.i_mmap_rwsem);
-    else up_write(c, m.file.i_mmap_rwsem);
+    if (shared) up_read(c, file.i_mmap_rwsem);
+    else up_write(c, file.i_mmap_rwsem);
     yield step(`unmap_mapping_pages(): i_mmap_unlock_${shared ? 'read' : 'write'}(mapping)`);
   },
 };

@@ -1,0 +1,231 @@
+// buildModel(): a model from a world; resetModel(): every mutable field back to the world, before each
+// execution. These two are the only places that turn a layout into state.
+
+import type { Arch, ArchId } from '../arch.js';
+import { HPAGE_PMD_NR, PTE_NONE, PTRS_PER_PMD, PTRS_PER_PTE, pmdDecode, pmdHi, pmdLo, type PmdEntry, type PteEntry } from '../entries.js';
+import type { Switches } from '../switches.js';
+import { NOBODY, type Cpu, type Frame, type Mm, type MmSetup, type Model, type RwSem, type Vma } from '../types.js';
+import type { World } from './types.js';
+import { ptlName } from '../frames.js';
+
+export interface CpuSpec {
+  readonly actor: number;
+  /** The mm whose user thread runs on this CPU, or -1 for a kernel thread. */
+  readonly mm: number;
+}
+
+function frame(pfn: number): Frame {
+  return {
+    pfn, kind: 'free', refcount: 0, gen: 0,
+    ptl: { name: `ptl(${pfn})`, owner: NOBODY },
+    ptlFree: `ptl(${pfn})`,
+    written: false,
+    ptes: new Array<PteEntry>(PTRS_PER_PTE).fill(PTE_NONE),
+    lo: new Array<number>(PTRS_PER_PMD).fill(0),
+    hi: new Array<number>(PTRS_PER_PMD).fill(0),
+    deposited: new Array<number>(PTRS_PER_PMD).fill(0),
+    pg_locked: NOBODY,
+  };
+}
+
+const sem = (name: string): RwSem => ({ name, writer: NOBODY, readers: [] });
+
+function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
+  const sfx = id === 0 ? '' : `(mm${id})`;
+  return {
+    id, mm_users: 0,
+    mmap_lock: sem(`mmap_lock${sfx}`),
+    page_table_lock: { name: `page_table_lock${sfx}`, owner: NOBODY },
+    anon_vma_lock: sem(`anon_vma${sfx}`),
+    vmas: [],
+    pgd: m.world.mms[id]!.pgd,
+    rss: 0, nr_ptes: 0, nr_pmds: 0, nr_puds: 0,
+    exiting: false, core_state: false, khugepaged_scanning: false,
+    cpumask: m.cpus.map((c) => c.mm === id),
+  };
+}
+
+function cpu(id: number, spec: CpuSpec): Cpu {
+  return { id, actor: spec.actor, mm: spec.mm, inMm: spec.mm >= 0, irqsOff: false, rcuDepth: 0, tlb: [], pwc: [], pendingIpi: [] };
+}
+
+/** Allocate a model for `world` and put it in its initial state. `setup` is per mm of the world. */
+export function buildModel(archId: ArchId, arch: Arch, sw: Switches, world: World, cpus: readonly CpuSpec[], setup: readonly MmSetup[]): Model {
+  const m: Model = {
+    archId, arch, sw, world, setup,
+    frames: Array.from({ length: world.nrFrames }, (_, pfn) => frame(pfn)),
+    mms: world.mms.map((_, i) => mm({ world, cpus }, i)),
+    files: world.files.map((f, id) => ({ id, name: f.name, i_mmap_rwsem: sem(world.files.length === 1 ? 'i_mmap_rwsem' : `i_mmap_rwsem(${f.name})`), hpage: [...f.hpage] })),
+    cpus: cpus.map((s, i) => cpu(i, s)),
+    rcu: [],
+    events: [],
+    choose: () => 0,
+    step: 0,
+    tracing: false,
+    actorState: new Map(),
+  };
+  resetModel(m);
+  return m;
+}
+
+function resetSem(s: RwSem): void {
+  s.writer = NOBODY;
+  s.readers.length = 0;
+}
+
+function fillEntries(f: Frame, entries: readonly PmdEntry[]): void {
+  entries.forEach((e, i) => {
+    f.lo[i] = pmdLo(e);
+    f.hi[i] = pmdHi(e);
+  });
+}
+
+/** Put every mutable field back to the world's initial state, so that an execution can reuse a
+ *  model: nothing an earlier execution did (or an actor module stored) survives. */
+export function resetModel(m: Model): void {
+  const w = m.world;
+  for (const f of m.frames) {
+    f.ptl.owner = NOBODY;
+    f.pg_locked = NOBODY;
+    // A frame never allocated, never in the world and never written since the last reset is as
+    // buildModel() made it: skip its contents (most frames of a world, most of the time).
+    if (f.gen === 0 && f.kind === 'free' && !f.written) continue;
+    f.kind = 'free';
+    f.refcount = 0;
+    f.gen = 0;
+    f.written = false;
+    if (f.ptl.name !== f.ptlFree) f.ptl.name = f.ptlFree;
+    for (let i = 0; i < f.ptes.length; i++) f.ptes[i] = PTE_NONE;
+    for (let i = 0; i < f.lo.length; i++) {
+      f.lo[i] = 0;
+      f.hi[i] = 0;
+      f.deposited[i] = 0;
+    }
+  }
+  for (const init of w.frames) {
+    const f = m.frames[init.pfn]!;
+    f.kind = init.kind;
+    f.refcount = init.refcount;
+    f.gen = 1;
+    f.ptl.name = ptlName(init.kind, init.pfn);
+    init.ptes?.forEach((pte, i) => { f.ptes[i] = pte; });
+    if (init.entries) fillEntries(f, init.entries);
+    init.deposited?.forEach((d, i) => { f.deposited[i] = d; });
+  }
+  m.files.forEach((file, i) => {
+    resetSem(file.i_mmap_rwsem);
+    const hp = w.files[i]!.hpage;
+    file.hpage.length = 0;
+    file.hpage.push(...hp);
+  });
+  m.mms.forEach((mm, id) => {
+    const wm = w.mms[id]!;
+    const setup = m.setup[id] ?? { mmUsers: 1, khugepagedScanning: false };
+    mm.mm_users = setup.mmUsers;
+    mm.khugepaged_scanning = setup.khugepagedScanning;
+    resetSem(mm.mmap_lock);
+    resetSem(mm.anon_vma_lock);
+    mm.page_table_lock.owner = NOBODY;
+    // VMAs are rebuilt from the world (an execution may have split, moved or added some).
+    mm.vmas.length = 0;
+    wm.vmas.forEach((v, i) => {
+      const vma: Vma = {
+        id: i, mm: id, start: v.start, end: v.end, kind: v.kind, file: v.file ?? -1, pgoff: v.pgoff ?? v.start,
+        shared: v.shared ?? false, anon_vma: v.anon_vma, detached: false, inRmap: true,
+      };
+      mm.vmas.push(vma);
+    });
+    mm.vmas.sort((a, b) => a.start - b.start);
+    const counts = initialCounts(m)[id]!;
+    mm.rss = counts.rss;
+    mm.nr_ptes = counts.ptes;
+    mm.nr_pmds = counts.pmds;
+    mm.nr_puds = counts.puds;
+    mm.exiting = false;
+    mm.core_state = false;
+  });
+  for (const c of m.cpus) {
+    c.irqsOff = false;
+    c.rcuDepth = 0;
+    c.tlb.length = 0;
+    c.pwc.length = 0;
+    c.pendingIpi.length = 0;
+  }
+  m.rcu.length = 0;
+  m.events.length = 0;
+  m.choose = () => 0;
+  m.step = 0;
+  m.tracing = false;
+  m.actorState.clear();
+}
+
+/** The counters each mm of a world starts with: computed once per world, from its tables. */
+const initial = new WeakMap<World, readonly TableCounts[]>();
+function initialCounts(m: Model): readonly TableCounts[] {
+  let c = initial.get(m.world);
+  if (!c) {
+    c = m.mms.map((mm) => countTables(m, mm.pgd));
+    initial.set(m.world, c);
+  }
+  return c;
+}
+
+export interface TableCounts {
+  /** Pages mapped (a huge pmd counts HPAGE_PMD_NR). */
+  rss: number;
+  /** pte tables linked or deposited; pmd and pud tables linked. */
+  ptes: number;
+  pmds: number;
+  puds: number;
+}
+
+/** Walk an mm's tree from its pgd, calling `visit` on every frame it links (tables, deposited tables
+ *  and mapped pages, once per link) and counting what rss and the nr_* counters should be. */
+export function countTables(m: Model, pgd: number, visit: (pfn: number, as: 'table' | 'page') => void = () => {}): TableCounts {
+  const n: TableCounts = { rss: 0, ptes: 0, pmds: 0, puds: 0 };
+  const entry = (f: Frame, i: number) => ({ lo: f.lo[i] ?? 0, hi: f.hi[i] ?? 0 });
+  const g = m.frames[pgd];
+  if (!g) return n;
+  visit(pgd, 'table');
+  for (let i = 0; i < PTRS_PER_PMD; i++) {
+    const pudPfn = tablePfn(entry(g, i));
+    const pud = pudPfn === null ? undefined : m.frames[pudPfn];
+    if (!pud) continue;
+    visit(pud.pfn, 'table');
+    n.puds++;
+    for (let j = 0; j < PTRS_PER_PMD; j++) {
+      const pmdPfn = tablePfn(entry(pud, j));
+      const pmd = pmdPfn === null ? undefined : m.frames[pmdPfn];
+      if (!pmd) continue;
+      visit(pmd.pfn, 'table');
+      n.pmds++;
+      for (let k = 0; k < PTRS_PER_PMD; k++) {
+        const dep = pmd.deposited[k] ?? 0;
+        if (dep) { visit(dep, 'table'); n.ptes++; }
+        const { lo, hi } = entry(pmd, k);
+        const huge = hugePfn({ lo, hi });
+        if (huge !== null) { visit(huge, 'page'); n.rss += HPAGE_PMD_NR; continue; }
+        const ptePfn = tablePfn({ lo, hi });
+        const pte = ptePfn === null ? undefined : m.frames[ptePfn];
+        if (!pte) continue;
+        visit(pte.pfn, 'table');
+        n.ptes++;
+        for (const e of pte.ptes) {
+          if (e.t !== 'present') continue;
+          visit(e.pfn, 'page');
+          n.rss++;
+        }
+      }
+    }
+  }
+  return n;
+}
+
+function tablePfn(e: { lo: number; hi: number }): number | null {
+  const d = pmdDecode(e.lo, e.hi);
+  return d.t === 'table' ? d.pfn : null;
+}
+function hugePfn(e: { lo: number; hi: number }): number | null {
+  const d = pmdDecode(e.lo, e.hi);
+  return d.t === 'huge' || d.t === 'invalid-huge' ? d.pfn : null;
+}

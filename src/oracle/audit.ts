@@ -1,0 +1,128 @@
+// The end-of-run audit: when no actor is left to run, every frame must be accounted for (each
+// reference and each table link explained by the tables, the page cache and the pins), every mm's
+// counters must match its tables, no actor may be stuck or have ended holding something.
+
+import { TASK_PAGES, pmdDecode, type Level } from '../mm/entries.js';
+import { countTables } from '../mm/world/build.js';
+import type { Model } from '../mm/types.js';
+import type { StepRef, Violation } from './violations.js';
+
+export interface EndState {
+  /** Actors that are blocked at the end, with what they wait for: a deadlock if any. */
+  readonly blocked: readonly string[];
+  /** Per actor: has it run to its end. */
+  readonly finished: readonly boolean[];
+  readonly names: readonly string[];
+  readonly last: StepRef;
+}
+
+const TABLE_KINDS = new Set(['pte-table', 'pmd-table', 'pud-table', 'pgd']);
+
+export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: number }[], lastFree: readonly (StepRef | null)[]): Violation | null {
+  const at = s.last;
+  if (s.blocked.length > 0) {
+    return { kind: 'deadlock', pfn: null, blocked: s.blocked, usedBy: at, changedBy: null,
+      message: `deadlock: every actor left is blocked (${s.blocked.join('; ')})` };
+  }
+  const held = heldByFinished(m, s);
+  if (held) return { kind: 'lock-held-at-exit', pfn: null, what: held, usedBy: at, changedBy: null, message: held };
+
+  // Count the references the structures hold, and compare with refcounts.
+  const refs = m.frames.map(() => 0);
+  const tableLinked = m.frames.map(() => false);
+  for (const mm of m.mms) {
+    const n = countTables(m, mm.pgd, (pfn, as) => {
+      if (as === 'table') tableLinked[pfn] = true;
+      else refs[pfn]! += 1;
+    });
+    const counters = [['rss', mm.rss, n.rss], ['nr_ptes', mm.nr_ptes, n.ptes], ['nr_pmds', mm.nr_pmds, n.pmds], ['nr_puds', mm.nr_puds, n.puds]] as const;
+    for (const [counter, value, expected] of counters) {
+      if (value === expected) continue;
+      const sfx = m.mms.length > 1 ? ` (mm ${mm.id})` : '';
+      return { kind: 'counter-mismatch', pfn: null, counter, value, expected, usedBy: at, changedBy: null,
+        message: counter === 'rss' ? `rss is ${value}, but the tables map ${expected} page(s)${sfx}`
+          : `${counter} is ${value}, but ${expected} ${counter === 'nr_ptes' ? 'pte' : counter === 'nr_pmds' ? 'pmd' : 'pud'} table(s) are linked${counter === 'nr_ptes' ? ' or deposited' : ''}${sfx}` };
+    }
+  }
+  for (const file of m.files) for (const h of file.hpage) if (h) refs[h]! += 1;
+  for (const p of pins) refs[p.pfn]! += 1;
+  for (const f of m.frames) {
+    if (f.kind === 'reserved') continue;
+    const r = refs[f.pfn] ?? 0;
+    if (TABLE_KINDS.has(f.kind)) {
+      if (!tableLinked[f.pfn]) {
+        return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: 0, usedBy: at, changedBy: null,
+          message: `page table ${f.pfn} (${f.kind}) is allocated but neither linked from its mm's tables nor deposited: leaked` };
+      }
+      continue;
+    }
+    if (f.kind === 'free') {
+      if (r > 0 || tableLinked[f.pfn]) {
+        return { kind: 'bad-refcount', pfn: f.pfn, refcount: 0, refs: r, usedBy: at, changedBy: lastFree[f.pfn] ?? null,
+          message: `frame ${f.pfn} is free but ${tableLinked[f.pfn] ? 'still linked as a page table' : `still has ${r} reference(s)`}` };
+      }
+      continue;
+    }
+    if (f.refcount > r) {
+      return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: r, usedBy: at, changedBy: null,
+        message: `page ${f.pfn} has refcount ${f.refcount} but only ${r} reference(s) exist: leaked` };
+    }
+    if (f.refcount < r) {
+      return { kind: 'bad-refcount', pfn: f.pfn, refcount: f.refcount, refs: r, usedBy: at, changedBy: null,
+        message: `page ${f.pfn} has refcount ${f.refcount} but ${r} reference(s) exist` };
+    }
+  }
+  return null;
+}
+
+function heldByFinished(m: Model, s: EndState): string | null {
+  const done = (id: number) => id >= 0 && s.finished[id] === true;
+  const who = (id: number) => s.names[id] ?? `actor ${id}`;
+  for (const f of m.frames) {
+    if (done(f.ptl.owner)) return `${who(f.ptl.owner)} ended holding ${f.ptl.name}`;
+    if (done(f.pg_locked)) return `${who(f.pg_locked)} ended holding the page lock of ${f.pfn}`;
+  }
+  for (const mm of m.mms) if (done(mm.page_table_lock.owner)) return `${who(mm.page_table_lock.owner)} ended holding ${mm.page_table_lock.name}`;
+  const sems = [...m.mms.flatMap((mm) => [mm.mmap_lock, mm.anon_vma_lock]), ...m.files.map((f) => f.i_mmap_rwsem)];
+  for (const sem of sems) {
+    if (done(sem.writer)) return `${who(sem.writer)} ended holding ${sem.name} for write`;
+    const r = sem.readers.find(done);
+    if (r !== undefined) return `${who(r)} ended holding ${sem.name} for read`;
+  }
+  for (const cpu of m.cpus) {
+    if (!done(cpu.actor)) continue;
+    if (cpu.irqsOff) return `${who(cpu.actor)} ended with IRQs disabled on CPU ${cpu.id}`;
+    if (cpu.rcuDepth !== 0) return `${who(cpu.actor)} ended inside rcu_read_lock() on CPU ${cpu.id}`;
+  }
+  return null;
+}
+
+/** The first address in [start, end) that `pgd`'s tables still map, or null. */
+export function firstMapped(m: Model, pgd: number, start: number, end: number): number | null {
+  let found: number | null = null;
+  walkMapped(m, pgd, (addr) => {
+    if (found === null && addr >= start && addr < end) found = addr;
+  });
+  return found;
+}
+
+/** Every mapped address of an mm's tables, in address order. */
+function walkMapped(m: Model, pgd: number, f: (addr: number) => void): void {
+  const table = (pfn: number, lvl: Level, base: number, span: number) => {
+    const fr = m.frames[pfn];
+    if (!fr) return;
+    if (lvl === 'pte') {
+      fr.ptes.forEach((e, i) => { if (e.t === 'present') f(base + i); });
+      return;
+    }
+    const next: Level = lvl === 'pgd' ? 'pud' : lvl === 'pud' ? 'pmd' : 'pte';
+    const sub = span / fr.lo.length;
+    for (let i = 0; i < fr.lo.length; i++) {
+      const e = pmdDecode(fr.lo[i] ?? 0, fr.hi[i] ?? 0);
+      if (e.t === 'table') table(e.pfn, next, base + i * sub, sub);
+      else if (lvl === 'pmd' && (e.t === 'huge' || e.t === 'invalid-huge')) for (let a = 0; a < sub; a++) f(base + i * sub + a);
+    }
+  };
+  table(pgd, 'pgd', 0, TASK_PAGES);
+}
+

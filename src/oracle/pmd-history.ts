@@ -1,0 +1,48 @@
+// What each pmd held, and from which step, so that a value a walker acted on can be checked against
+// what was really stored during its read (a torn read on PAE is the value that never was). Keyed by
+// (pmd table frame, entry): a pmd is a place in a table, whichever mm walks to it.
+
+import { PTRS_PER_PMD } from '../mm/entries.js';
+import type { Model } from '../mm/types.js';
+
+interface Stored { readonly step: number; readonly lo: number; readonly hi: number }
+
+export interface PmdHistory {
+  store(table: number, idx: number, step: number, lo: number, hi: number): void;
+  /** A pmd table was allocated: every entry is zero from `step` on. */
+  zeroed(table: number, step: number): void;
+  /** Was (lo, hi) the pmd's value at some instant from the start of step `since` to now? */
+  wasStored(table: number, idx: number, since: number, lo: number, hi: number): boolean;
+}
+
+export function pmdHistory(m: Model): PmdHistory {
+  const hist = new Map<number, Stored[]>();
+  const key = (table: number, idx: number) => table * PTRS_PER_PMD + idx;
+  for (const f of m.frames) {
+    if (f.kind !== 'pmd-table') continue;
+    for (let i = 0; i < PTRS_PER_PMD; i++) hist.set(key(f.pfn, i), [{ step: -1, lo: f.lo[i] ?? 0, hi: f.hi[i] ?? 0 }]);
+  }
+  const at = (table: number, idx: number): Stored[] => {
+    let h = hist.get(key(table, idx));
+    if (!h) {
+      h = [{ step: -1, lo: 0, hi: 0 }];
+      hist.set(key(table, idx), h);
+    }
+    return h;
+  };
+  return {
+    store(table, idx, step, lo, hi) {
+      at(table, idx).push({ step, lo, hi });
+    },
+    zeroed(table, step) {
+      for (let i = 0; i < PTRS_PER_PMD; i++) at(table, i).push({ step, lo: 0, hi: 0 });
+    },
+    wasStored(table, idx, since, lo, hi) {
+      const h = at(table, idx);
+      let i = h.length - 1;
+      while (i > 0 && (h[i]?.step ?? -1) >= since) i--;
+      for (; i < h.length; i++) if (h[i]?.lo === lo && h[i]?.hi === hi) return true;
+      return false;
+    },
+  };
+}
