@@ -71,7 +71,7 @@ function modelFor(scn: Scenario): Model {
     resetModel(m);
     return m;
   }
-  const fresh = buildModel(scn.archId, scn.arch, scn.sw, scn.world, scn.actors.map((a, i) => ({ actor: i, mm: a.def.inMm ? a.mm : -1 })), scn.mms);
+  const fresh = buildModel(scn.archId, scn.arch, scn.sw, scn.world, scn.actors.map((a, i) => ({ actor: i, mm: a.def.inMm || a.def.lazyTlb === true ? a.mm : -1, lazy: a.def.lazyTlb === true })), scn.mms);
   models.set(scn, fresh);
   return fresh;
 }

@@ -21,6 +21,10 @@ export interface ActorDef {
   readonly follows: string;
   /** A user thread of the mm (in mm_cpumask, so flush IPIs reach its CPU), or a kernel thread. */
   readonly inMm: boolean;
+  /** A kernel thread that borrowed its mm in lazy TLB mode (the CPU ran a thread of the mm and
+   *  switched to a kernel thread without switching mm): it stays in mm_cpumask, and speculative walks
+   *  may fill its caches, but it runs no user code. */
+  readonly lazyTlb?: boolean;
   /** `drain`: a daemon the executor keeps stepping after the others end (the RCU callback runner).
    *  `background`: a daemon that just stops when the others end (the hardware walker). */
   readonly daemon: 'no' | 'drain' | 'background';

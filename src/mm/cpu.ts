@@ -42,10 +42,23 @@ function removeWhere<T>(xs: T[], drop: (x: T) => boolean): void {
   xs.length = j;
 }
 
+/** flush_tlb_func() on a CPU: a CPU in lazy TLB mode does not flush the range but leaves lazy mode
+ *  (switch_mm_irqs_off(NULL, &init_mm)): its caches of the mm go, and so does its mm_cpumask bit. */
+export function flushIpi(m: Model, cpu: Cpu, r: FlushRange): void {
+  if (cpu.lazy) {
+    flushLocal(cpu, { mm: r.mm, start: 0, end: Infinity });
+    cpu.lazy = false;
+    const mm = m.mms[r.mm];
+    if (mm) mm.cpumask[cpu.id] = false;
+    return;
+  }
+  flushLocal(cpu, r);
+}
+
 function takePendingIpis(m: Model, cpu: Cpu): void {
   if (cpu.pendingIpi.length === 0) return;
   for (const ipi of cpu.pendingIpi) {
-    if (ipi.flush) flushLocal(cpu, ipi.flush);
+    if (ipi.flush) flushIpi(m, cpu, ipi.flush);
     if (m.tracing) m.events.push({ e: 'ipi-take', cpu: cpu.id, from: ipi.from });
   }
   cpu.pendingIpi.length = 0;
@@ -102,7 +115,7 @@ export function* send_ipi_and_wait(c: Ctx, targets: readonly Cpu[], flush: Flush
       t.pendingIpi.push({ from: c.id, flush });
       pending.push(t.id);
     } else {
-      if (flush) flushLocal(t, flush);
+      if (flush) flushIpi(c.m, t, flush);
       if (c.m.tracing) c.m.events.push({ e: 'ipi-take', cpu: t.id, from: c.id });
     }
   }

@@ -18,13 +18,17 @@ export function wholeMm(mm: Mm): FlushRange {
 /** flush_tlb_mm_range(): on an IPI architecture, IPI every other CPU in mm_cpumask and wait;
  *  otherwise invalidate every CPU at once and wait for nobody. `range` defaults to the actor's
  *  whole mm (flush_tlb_mm()); a range that misses an address leaves its TLB entries stale, as a
- *  wrong range does in the kernel (723a80dafed5). */
-export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()', range: FlushRange = wholeMm(c.mm)): ActorGen {
+ *  wrong range does in the kernel (723a80dafed5).
+ *  `freedTables`: x86's native_flush_tlb_multi() IPIs CPUs in lazy TLB mode only when page tables
+ *  were freed (016c4d92cd16, v4.20): tlb_flush_mmu() says so (tlb->freed_tables), but the
+ *  flush_tlb_range() macro passed false until 3ef938c35035 (v6.15), even from pmdp_collapse_flush(),
+ *  which is followed by freeing the table. */
+export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()', range: FlushRange = wholeMm(c.mm), freedTables = false): ActorGen {
   const m = c.m;
   flushLocal(c.cpu, range);
   if (m.arch.flush === 'ipi') {
     const mask = m.mms[range.mm]?.cpumask ?? [];
-    const targets = m.cpus.filter((cpu) => mask[cpu.id] === true);
+    const targets = m.cpus.filter((cpu) => mask[cpu.id] === true && (freedTables || !cpu.lazy));
     if (m.tracing) m.events.push({ e: 'flush', cpus: [c.cpu.id], how: 'local' });
     yield* send_ipi_and_wait(c, targets, range, `${label}: IPI`);
     return;
@@ -82,7 +86,7 @@ export function tlb_remove_table(tlb: MmuGather, pfn: number): void {
 /** tlb_flush_mmu(): flush the TLB, then free the gathered pages and tables. */
 export function* tlb_flush_mmu(c: Ctx, tlb: MmuGather): ActorGen {
   if (!tlb.needFlush) return;
-  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()', wholeMm(tlb.mm));
+  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()', wholeMm(tlb.mm), tlb.tables.length > 0);
   tlb.needFlush = false;
   const m = c.m;
   for (const pfn of tlb.pages.splice(0)) put_page(m, pfn, 'after-flush');

@@ -153,8 +153,13 @@ export interface Cpu {
   /** The mm whose user thread runs here (in its mm_cpumask, so its TLB may hold it), or -1 for a
    *  kernel thread. */
   readonly mm: number;
-  /** A user thread runs here: mm >= 0. */
+  /** A user thread runs here: mm >= 0 and not lazy. */
   readonly inMm: boolean;
+  /** Lazy TLB mode: a kernel thread borrows `mm` (cpu_tlbstate.is_lazy). A flush IPI makes it leave
+   *  lazy mode for init_mm (switch_mm_irqs_off), out of the mm's cpumask. */
+  lazy: boolean;
+  /** Whether it starts lazy (what resetModel restores). */
+  readonly lazyAtStart: boolean;
   irqsOff: boolean;
   rcuDepth: number;
   /** TLB: the translations this CPU holds, in fill order. */

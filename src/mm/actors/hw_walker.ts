@@ -33,11 +33,14 @@ function fillTlb(c: Ctx, addr: number, pfn: number, gen: number): TlbEntry {
 }
 
 /** Translate `addr` as the MMU would: the TLB, else the deepest paging-structure cache entry, else a
- *  walk from the pgd, filling the caches on the way; null when nothing is mapped (a fault). */
-function translate(c: Ctx, addr: number): TlbEntry | null {
+ *  walk from the pgd, filling the caches on the way; null when nothing is mapped (a fault). With
+ *  `leaf` false (a speculative walk of a CPU that runs no user code) the TLB is neither used nor
+ *  filled: only the paging-structure caches, which such walks do fill. */
+export function translate(c: Ctx, addr: number, leaf = true): TlbEntry | null {
   const { cpu, m } = c;
-  const hit = cpu.tlb.find((t) => t.mm === c.mm.id && t.addr === addr);
+  const hit = leaf ? cpu.tlb.find((t) => t.mm === c.mm.id && t.addr === addr) : undefined;
   if (hit) return hit;
+  const fill = (pfn: number, gen: number): TlbEntry => (leaf ? fillTlb(c, addr, pfn, gen) : { mm: c.mm.id, addr, pfn, gen });
   const slot = pmdIndex(addr);
   let pte = cached(c, 'pmd', slot);
   if (!pte) {
@@ -54,13 +57,13 @@ function translate(c: Ctx, addr: number): TlbEntry | null {
       pmdTable = fillPwc(c, 'pud', Math.floor(addr / PUD_PAGES), u.pfn);
     }
     const v = pmd_load(c, { mm: c.mm.id, slot, table: pmdTable.pfn, gen: pmdTable.gen, idx: slot % PTRS_PER_PMD }, 'hw');
-    if (v.entry.t === 'huge') return fillTlb(c, addr, v.entry.pfn, v.gen);
+    if (v.entry.t === 'huge') return fill(v.entry.pfn, v.gen);
     if (v.entry.t !== 'table') return null;
     pte = fillPwc(c, 'pmd', slot, v.entry.pfn);
   }
   const e = pte_read(c, pte, pteIndex(addr), 'hw');
   if (e.t !== 'present') return null;
-  return fillTlb(c, addr, e.pfn, frameOf(m, e.pfn).gen);
+  return fill(e.pfn, frameOf(m, e.pfn).gen);
 }
 
 export const hw_walker: ActorDef = {
@@ -89,7 +92,7 @@ export const hw_walker: ActorDef = {
 
 /** The addresses user code of this mm may touch: up to the end of its highest VMA in the world (the
  *  default world: NR_PAGES). */
-function userSpan(c: Ctx): number {
+export function userSpan(c: Ctx): number {
   const vmas = c.m.world.mms[c.mm.id]?.vmas ?? [];
   return vmas.reduce((n, v) => Math.max(n, v.end), 0) || NR_PAGES;
 }

@@ -12,6 +12,8 @@ export interface CpuSpec {
   readonly actor: number;
   /** The mm whose user thread runs on this CPU, or -1 for a kernel thread. */
   readonly mm: number;
+  /** A kernel thread that borrows `mm` in lazy TLB mode. */
+  readonly lazy?: boolean;
 }
 
 function frame(pfn: number): Frame {
@@ -46,7 +48,8 @@ function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
 }
 
 function cpu(id: number, spec: CpuSpec): Cpu {
-  return { id, actor: spec.actor, mm: spec.mm, inMm: spec.mm >= 0, irqsOff: false, rcuDepth: 0, tlb: [], pwc: [], pendingIpi: [] };
+  const lazy = spec.lazy === true && spec.mm >= 0;
+  return { id, actor: spec.actor, mm: spec.mm, inMm: spec.mm >= 0 && !lazy, lazy, lazyAtStart: lazy, irqsOff: false, rcuDepth: 0, tlb: [], pwc: [], pendingIpi: [] };
 }
 
 /** Allocate a model for `world` and put it in its initial state. `setup` is per mm of the world. */
@@ -143,8 +146,10 @@ export function resetModel(m: Model): void {
     mm.nr_puds = counts.puds;
     mm.exiting = false;
     mm.core_state = false;
+    m.cpus.forEach((c, i) => { mm.cpumask[i] = c.mm === id; });
   });
   for (const c of m.cpus) {
+    c.lazy = c.lazyAtStart;
     c.irqsOff = false;
     c.rcuDepth = 0;
     c.tlb.length = 0;
