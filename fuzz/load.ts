@@ -13,6 +13,7 @@ import { registerArch, type Arch } from '../src/mm/arch.js';
 import { registerActor } from '../src/mm/registry.js';
 import { registerVariant, type UserVariantDef } from '../src/mm/switches.js';
 import { UsageError } from './options.js';
+import { resolveMmfuzzFromAnywhere } from './resolve.js';
 
 const loaded = new Set<string>();
 
@@ -28,6 +29,7 @@ export function loadArgs(argv: readonly string[]): string[] {
 }
 
 export async function loadModules(files: readonly string[]): Promise<void> {
+  if (files.length > 0) resolveMmfuzzFromAnywhere();
   for (const file of files) {
     if (loaded.has(file)) continue;
     if (/\.m?tsx?$/.test(file)) {
