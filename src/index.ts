@@ -35,7 +35,7 @@ export {
 export { call_rcu, local_irq_restore, local_irq_save, rcu_read_lock, rcu_read_unlock } from './mm/cpu.js';
 export { type FlushRange, flushLocal, send_ipi_and_wait } from './mm/cpu.js';
 export {
-  flush_tlb_range, wholeMm, pte_free, pte_free_defer, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlb_remove_page,
+  flush_tlb_mm, flush_tlb_page, flush_tlb_range, wholeMm, pte_free, pte_free_defer, tlb_adjust_range, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlb_remove_page,
   tlb_remove_table, tlb_remove_table_sync_one, type MmuGather,
 } from './mm/tlbflush.js';
 export { alloc_page, freeFrame, get_page, get_page_unless_zero, lock_page, put_page, trylock_page, unlock_page } from './mm/frames.js';

@@ -21,20 +21,23 @@ export interface Arch {
   readonly syncOneIpi: boolean;
   /** 64-bit entries read and written as two 32-bit halves (x86-32 PAE). */
   readonly pae: boolean;
+  /** A ranged flush of more pages than this flushes the whole mm instead: x86's
+   *  tlb_single_page_flush_ceiling (33), arm64's MAX_TLBI_OPS (PTRS_PER_PTE, v6.6). Absent: never. */
+  readonly flushCeiling?: number;
   readonly description: string;
 }
 
 export const ARCHES: Readonly<Record<BuiltinArchId, Arch>> = {
   'x86-ipi': {
-    id: 'x86-ipi', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: false,
+    id: 'x86-ipi', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: false, flushCeiling: 33,
     description: 'x86-64: TLB flush by IPI, waited for; page tables freed right after the flush',
   },
   'rcu-table-free': {
-    id: 'rcu-table-free', flush: 'broadcast', tableFree: 'rcu', syncOneIpi: true, pae: false,
+    id: 'rcu-table-free', flush: 'broadcast', tableFree: 'rcu', syncOneIpi: true, pae: false, flushCeiling: 512,
     description: 'arm64/powerpc/s390: broadcast TLB invalidate without IPI; tables freed after an RCU grace period',
   },
   'x86-pae': {
-    id: 'x86-pae', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: true,
+    id: 'x86-pae', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: true, flushCeiling: 33,
     description: 'x86-32 PAE: as x86-ipi, but a 64-bit pmd is two 32-bit halves',
   },
 };

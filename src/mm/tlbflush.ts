@@ -23,8 +23,10 @@ export function wholeMm(mm: Mm): FlushRange {
  *  were freed (016c4d92cd16, v4.20): tlb_flush_mmu() says so (tlb->freed_tables), but the
  *  flush_tlb_range() macro passed false until 3ef938c35035 (v6.15), even from pmdp_collapse_flush(),
  *  which is followed by freeing the table. */
-export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()', range: FlushRange = wholeMm(c.mm), freedTables = false): ActorGen {
+export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()', asked: FlushRange = wholeMm(c.mm), freedTables = false): ActorGen {
   const m = c.m;
+  const ceiling = m.arch.flushCeiling;
+  const range = ceiling !== undefined && asked.end - asked.start > ceiling ? { mm: asked.mm, start: 0, end: TASK_PAGES } : asked;
   flushLocal(c.cpu, range);
   if (m.arch.flush === 'ipi') {
     const mask = m.mms[range.mm]?.cpumask ?? [];
@@ -55,39 +57,71 @@ export function pte_free_defer(c: Ctx, pfn: number): void {
   call_rcu(c.m, c.id, `pte_free_now(${pfn})`, (m) => freeFrame(m, pfn, 'rcu'));
 }
 
-/** struct mmu_gather, per unmapping actor. */
+/** flush_tlb_page(): one address of the mm. */
+export function* flush_tlb_page(c: Ctx, mm: Mm, addr: number, label = 'flush_tlb_page()'): ActorGen {
+  yield* flush_tlb_range(c, label, { mm: mm.id, start: addr, end: addr + 1 });
+}
+
+/** flush_tlb_mm(): every address of the mm. */
+export function* flush_tlb_mm(c: Ctx, mm: Mm, label = 'flush_tlb_mm()'): ActorGen {
+  yield* flush_tlb_range(c, label, wholeMm(mm));
+}
+
+/** struct mmu_gather, per unmapping actor (include/asm-generic/tlb.h). */
 export interface MmuGather {
   /** tlb->mm. */
   readonly mm: Mm;
+  /** tlb->fullmm: exit_mmap's teardown, flushed as flush_tlb_mm(). */
   readonly fullmm: boolean;
   /** Data pages whose mapping was cleared: one reference each is dropped after the flush. */
   readonly pages: number[];
   /** Page tables unhooked by free_pgtables(). */
   readonly tables: number[];
+  /** tlb->start, tlb->end: what __tlb_adjust_range() gathered (start > end: nothing). */
+  start: number;
+  end: number;
+  /** tlb->freed_tables: a table was freed, so the flush must reach lazy CPUs and walk caches. */
+  freed_tables: boolean;
   needFlush: boolean;
 }
 
 export function tlb_gather_mmu(mm: Mm, fullmm: boolean): MmuGather {
-  return { mm, fullmm, pages: [], tables: [], needFlush: false };
+  return { mm, fullmm, pages: [], tables: [], start: Infinity, end: -Infinity, freed_tables: false, needFlush: false };
 }
 
-/** tlb_remove_page(): the mapping's reference goes when the gather is flushed. */
-export function tlb_remove_page(tlb: MmuGather, pfn: number): void {
+/** __tlb_adjust_range(). */
+export function tlb_adjust_range(tlb: MmuGather, addr: number, pages: number): void {
+  tlb.start = Math.min(tlb.start, addr);
+  tlb.end = Math.max(tlb.end, addr + pages);
+}
+
+/** tlb_remove_tlb_entry() + __tlb_remove_page(): `addr`'s translation is flushed, then the mapping's
+ *  reference goes. `pages`: HPAGE_PMD_NR for tlb_remove_pmd_tlb_entry(). */
+export function tlb_remove_page(tlb: MmuGather, pfn: number, addr: number, pages = 1): void {
+  tlb_adjust_range(tlb, addr, pages);
   tlb.pages.push(pfn);
   tlb.needFlush = true;
 }
 
-/** pte_free_tlb() → tlb_remove_table(). */
-export function tlb_remove_table(tlb: MmuGather, pfn: number): void {
+/** pte_free_tlb() / pmd_free_tlb() / pud_free_tlb() → tlb_remove_table(): the table mapped
+ *  [addr, addr + pages), which the flush covers; tlb->freed_tables is set. */
+export function tlb_remove_table(tlb: MmuGather, pfn: number, addr: number, pages: number): void {
+  tlb_adjust_range(tlb, addr, pages);
+  tlb.freed_tables = true;
   tlb.tables.push(pfn);
   tlb.needFlush = true;
 }
 
-/** tlb_flush_mmu(): flush the TLB, then free the gathered pages and tables. */
+/** tlb_flush_mmu(): flush the TLB (tlb_flush(): the gathered range, or the whole mm for fullmm),
+ *  then free the gathered pages and tables. */
 export function* tlb_flush_mmu(c: Ctx, tlb: MmuGather): ActorGen {
   if (!tlb.needFlush) return;
-  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()', wholeMm(tlb.mm), tlb.tables.length > 0);
+  const range = tlb.fullmm || tlb.start >= tlb.end ? wholeMm(tlb.mm) : { mm: tlb.mm.id, start: tlb.start, end: tlb.end };
+  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()', range, tlb.freed_tables);
   tlb.needFlush = false;
+  tlb.start = Infinity;
+  tlb.end = -Infinity;
+  tlb.freed_tables = false;
   const m = c.m;
   for (const pfn of tlb.pages.splice(0)) put_page(m, pfn, 'after-flush');
   const tables = tlb.tables.splice(0);

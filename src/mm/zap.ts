@@ -23,7 +23,7 @@ export function* zap_pte_range(c: Ctx, tlb: MmuGather, pmd: PmdPtr, start: numbe
     const pte = pte_read(c, ptr, pteIndex(a));
     if (pte.t !== 'present') continue;
     ptep_get_and_clear(c, ptr, pteIndex(a));
-    tlb_remove_page(tlb, pte.pfn);
+    tlb_remove_page(tlb, pte.pfn, a);
     tlb.mm.rss--;
     yield step(`zap_pte_range(): ptep_get_and_clear_full(addr ${a}) → page ${pte.pfn}`);
   }
@@ -52,7 +52,7 @@ export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr): St
   tlb.mm.rss -= HPAGE_PMD_NR;
   yield step(`zap_huge_pmd(): pmdp_huge_get_and_clear_full()${dep ? `; zap_deposited_table(${dep})` : ''}`);
   spin_unlock(c, pml);
-  if (orig.t === 'huge' || orig.t === 'invalid-huge') tlb_remove_page(tlb, orig.pfn);
+  if (orig.t === 'huge' || orig.t === 'invalid-huge') tlb_remove_page(tlb, orig.pfn, pmdAddr(pmd.slot), HPAGE_PMD_NR);
   yield step(`zap_huge_pmd(): spin_unlock(${pml.name}); tlb_remove_page_size()`);
   return true;
 }
@@ -120,14 +120,14 @@ function* free_pmd_range(c: Ctx, tlb: MmuGather, pud: TablePtr, pudIdx: number, 
     }
     // free_pte_range()
     yield* pmd_clear(c, pmd, `free_pte_range(): pmd_clear(pmd ${pmd.slot})`);
-    tlb_remove_table(tlb, v.entry.pfn);
+    tlb_remove_table(tlb, v.entry.pfn, pmdAddr(pmd.slot), PMD_PAGES);
     mm.nr_ptes--;
   }
   if (!mayFreeTable(addr, end, floor, ceiling, PUD_PAGES)) return;
   const e = upperEntry(c, pud, pudIdx, 'pud');
   if (e.t !== 'table') return;
   upperStore(c, pud, pudIdx, 'pud', { t: 'none' }, 'pud_clear');
-  tlb_remove_table(tlb, e.pfn);
+  tlb_remove_table(tlb, e.pfn, addr - (addr % PUD_PAGES), PUD_PAGES);
   mm.nr_pmds--;
   yield step(`free_pmd_range(): pud_clear(pud); pmd_free_tlb(${e.pfn}); mm_dec_nr_pmds()`);
 }
@@ -146,7 +146,7 @@ function* free_pud_range(c: Ctx, tlb: MmuGather, pgdIdx: number, addr: number, e
   }
   if (!mayFreeTable(addr, end, floor, ceiling, PGDIR_PAGES)) return;
   upperStore(c, pgd, pgdIdx, 'pgd', { t: 'none' }, 'p4d_clear');
-  tlb_remove_table(tlb, e.pfn);
+  tlb_remove_table(tlb, e.pfn, addr - (addr % PGDIR_PAGES), PGDIR_PAGES);
   tlb.mm.nr_puds--;
   yield step(`free_pud_range(): p4d_clear(p4d); pud_free_tlb(${e.pfn}); mm_dec_nr_puds()`);
 }

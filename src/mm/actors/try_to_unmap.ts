@@ -13,7 +13,7 @@ import { put_page, trylock_page, unlock_page } from '../frames.js';
 import { down_read, up_read } from '../locks.js';
 import { pmd_off, pmd_read, pmd_table, pmdp_get_lockless, type PmdPtr, pte_read, ptep_get_and_clear, spin_lock_ptl, type Stepper, type TablePtr } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
-import { flush_tlb_range } from '../tlbflush.js';
+import { flush_tlb_page } from '../tlbflush.js';
 import { mayFailPteMap, pte_offset_map_rcu, pte_unmap_unlock } from '../walk.js';
 
 /** page_vma_mapped_walk() up to map_pte(): the locked table, or null if nothing is mapped there. */
@@ -69,7 +69,7 @@ export const try_to_unmap: ActorDef = {
         if (pte.t !== 'present' || pte.pfn !== hpage) continue;
         ptep_get_and_clear(c, ptr, i);
         yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
-        yield* flush_tlb_range(c, 'ptep_clear_flush(): flush_tlb_page()', { mm: mm.id, start: base + i, end: base + i + 1 });
+        yield* flush_tlb_page(c, mm, base + i, 'ptep_clear_flush(): flush_tlb_page()');
         mm.rss--;
         put_page(m, hpage);
         yield step('try_to_unmap_one(): page_remove_rmap(); folio_put()');
