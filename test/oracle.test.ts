@@ -9,7 +9,7 @@ import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { alloc_page, get_page, put_page } from '../src/mm/frames.js';
 import { spin_lock, spin_unlock } from '../src/mm/locks.js';
-import { pmd_lockptr, pmdp_huge_get_and_clear, pte_lockptr, tableNow, spin_lock_ptl } from '../src/mm/pgtable.js';
+import { pmd_lockptr, pmd_populate, pmdp_huge_get_and_clear, pte_lockptr, ptep_get_and_clear, tableNow, spin_lock_ptl } from '../src/mm/pgtable.js';
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
 import { pte_free } from '../src/mm/tlbflush.js';
@@ -83,6 +83,20 @@ const BAD: readonly ActorDef[] = [
   wrong('return_holding_lock', function* (c) {
     yield* spin_lock(c, pmd_lockptr(c.m, pmd_off_present(c, 0)));
   }),
+  // Clears pte 1 of table 2 (page 4) without taking ptl(2).
+  wrong('pte_write_unlocked', function* (c) {
+    ptep_get_and_clear(c, tableNow(c.m, 2), 1);
+    put_page(c.m, 4);
+    c.mm.rss--;
+    yield step('ptep_get_and_clear(pte 1) without the ptl; put_page(4)');
+  }),
+  // Hooks a new pte table into pmd 1 without pmd_lock (a racing fault may populate it too).
+  wrong('populate_unlocked', function* (c) {
+    const t = alloc_page(c, 'pte-table');
+    pmd_populate(c, pmd_off_present(c, 4), t);
+    c.mm.nr_ptes++;
+    yield step('pmd_populate(pmd 1) without pmd_lock');
+  }),
 ];
 const POOL = [...ACTORS, ...BAD];
 
@@ -151,6 +165,14 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
   'mapping-survives-zap': {
     fires: { actors: [{ actor: 'zap_nothing' }] },
     quiet: { actors: [{ actor: 'munmap', args: { vma: 0 } }] },
+  },
+  'pte-write-without-ptl': {
+    fires: { actors: [{ actor: 'pte_write_unlocked' }] },
+    quiet: { actors: [{ actor: 'madvise_dontneed', args: { slot: 0 } }] },
+  },
+  'pmd-install-without-pmd-lock': {
+    fires: { actors: [{ actor: 'populate_unlocked' }] },
+    quiet: { actors: [{ actor: 'fault', args: { addr: 4 } }] },
   },
   'kernel-bug': {
     fires: { actors: [{ actor: 'unlock_unheld' }] },

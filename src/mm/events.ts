@@ -59,6 +59,9 @@ export type MmEvent =
   | { readonly e: 'mm-users'; readonly mm: number; readonly now: number }
   /** A zap that must leave nothing mapped in [start, end) has finished. */
   | { readonly e: 'zap-done'; readonly mm: number; readonly start: number; readonly end: number }
+  /** An entry written without the lock the kernel writes it under (lockdep's view): a pte without
+   *  its table's ptl, a pmd installed without pmd_lock or mmap_lock for write. */
+  | { readonly e: 'unlocked-write'; readonly level: 'pte' | 'pmd'; readonly pfn: number; readonly idx: number; readonly lock: string }
   /** BUG_ON() / VM_BUG_ON() in the modelled code. */
   | { readonly e: 'bug'; readonly msg: string };
 

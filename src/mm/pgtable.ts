@@ -203,6 +203,11 @@ export function* pmd_read_atomic(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVa
 function storePmd(c: Ctx, p: PmdPtr, now: PmdEntry, how: string): PmdEntry {
   checkPtr(p);
   const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, true, 'sw', 'pmd');
+  // A pmd is installed under pmd_lock (__pte_alloc, set_pmd_at of a huge pmd), unless mmap_lock for
+  // write keeps every other writer out.
+  if (now.t !== 'none' && f.ptl.owner !== c.id && c.m.mms[p.mm]?.mmap_lock.writer !== c.id) {
+    c.m.events.push({ e: 'unlocked-write', level: 'pmd', pfn: p.table, idx: p.idx, lock: f.ptl.name });
+  }
   const old = pmdDecode(f.lo[p.idx] ?? 0, f.hi[p.idx] ?? 0);
   f.lo[p.idx] = pmdLo(now);
   f.hi[p.idx] = pmdHi(now);
@@ -305,6 +310,8 @@ export function pte_read(c: Ctx, p: TablePtr, idx: number, via: 'sw' | 'hw' = 's
 /** set_pte_at() / pte_clear() through a table pointer. Caller holds the table's ptl. */
 export function pte_write(c: Ctx, p: TablePtr, idx: number, now: PteEntry): PteEntry {
   const f = touchTable(c, p, idx, true, 'sw');
+  // set_pte_at() and ptep_get_and_clear() run under the table's ptl (pte_offset_map_lock()).
+  if (f.ptl.owner !== c.id) c.m.events.push({ e: 'unlocked-write', level: 'pte', pfn: p.pfn, idx, lock: f.ptl.name });
   const old = f.ptes[idx] ?? { t: 'none' };
   f.ptes[idx] = now;
   if (c.m.tracing) c.m.events.push({ e: 'pte-store', pfn: p.pfn, idx, old, now });

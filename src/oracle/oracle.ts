@@ -140,6 +140,12 @@ export function createOracle(m: Model): Oracle {
         return { kind: 'mapping-survives-zap', pfn: null, addr: a, usedBy: ref, changedBy: null,
           message: `address ${a} is still mapped after the zap of [${ev.start}, ${ev.end}) that had to remove it` };
       }
+      case 'unlocked-write':
+        return ev.level === 'pte'
+          ? { kind: 'pte-write-without-ptl', pfn: ev.pfn, idx: ev.idx, usedBy: ref, changedBy: null,
+            message: `pte ${ev.idx} of table ${ev.pfn} written without ${ev.lock} held` }
+          : { kind: 'pmd-install-without-pmd-lock', pfn: ev.pfn, idx: ev.idx, usedBy: ref, changedBy: null,
+            message: `pmd ${ev.idx} of table ${ev.pfn} installed without ${ev.lock} (or mmap_lock for write) held` };
       case 'bug':
         return { kind: 'kernel-bug', pfn: null, usedBy: ref, changedBy: null, message: ev.msg };
       default:

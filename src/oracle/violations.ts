@@ -44,6 +44,10 @@ export type Violation =
   | (Base & { readonly kind: 'valid-mapping-cleared'; readonly slot: number; readonly old: PmdEntry })
   /** A zap that had to remove every mapping in its range left one. */
   | (Base & { readonly kind: 'mapping-survives-zap'; readonly addr: number })
+  /** A pte written without its table's ptl. */
+  | (Base & { readonly kind: 'pte-write-without-ptl'; readonly idx: number })
+  /** A pmd installed (a table or a huge page) without pmd_lock, and without mmap_lock for write. */
+  | (Base & { readonly kind: 'pmd-install-without-pmd-lock'; readonly idx: number })
   /** BUG_ON() in the modelled code. */
   | (Base & { readonly kind: 'kernel-bug' })
   /** At the end: a frame allocated that nothing refers to, or a refcount above its references. */
@@ -62,5 +66,5 @@ export type ViolationKind = Violation['kind'];
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
   'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared',
-  'mapping-survives-zap', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
+  'mapping-survives-zap', 'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
 ];
