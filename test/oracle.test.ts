@@ -7,9 +7,10 @@ import { execute } from '../src/explore/executor.js';
 import { nonPreemptive } from '../src/explore/schedulers.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
-import { alloc_page, get_page, put_page } from '../src/mm/frames.js';
+import { alloc_page, copy_user_highpage, get_page, put_page } from '../src/mm/frames.js';
+import { page_add_rmap, page_remove_rmap, set_page_dirty } from '../src/mm/rmap.js';
 import { spin_lock, spin_unlock } from '../src/mm/locks.js';
-import { pmd_lockptr, pmd_populate, pmdp_huge_get_and_clear, pte_lockptr, ptep_get_and_clear, tableNow, spin_lock_ptl } from '../src/mm/pgtable.js';
+import { pmd_lockptr, pmd_populate, pmdp_huge_get_and_clear, pte_lockptr, pte_write, ptep_get_and_clear, tableNow, spin_lock_ptl } from '../src/mm/pgtable.js';
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
 import { pte_free } from '../src/mm/tlbflush.js';
@@ -90,6 +91,30 @@ const BAD: readonly ActorDef[] = [
     c.mm.rss--;
     yield step('ptep_get_and_clear(pte 1) without the ptl; put_page(4)');
   }),
+  // Copies page 3 for a collapse without clearing or flushing its mapping first.
+  wrong('copy_without_flush', function* (c) {
+    copy_user_highpage(c, 3, 6, 0);
+    yield step('copy_user_highpage(3) with its pte and TLB entries still live');
+    yield step('carry on');
+  }),
+  // Makes the file pte 7[0] dirty, then clears it with (or without) set_page_dirty().
+  ...[true, false].map((transfer) => wrong(transfer ? 'dirty_file_zap' : 'dirty_file_drop', function* (c) {
+    const t = tableNow(c.m, 7);
+    yield* spin_lock_ptl(c, t);
+    pte_write(c, t, 0, { t: 'present', pfn: 8, sub: 0, writable: true, dirty: true });
+    ptep_get_and_clear(c, t, 0);
+    if (transfer) set_page_dirty(c, 8);
+    page_remove_rmap(c, 8);
+    put_page(c.m, 8);
+    c.mm.rss--;
+    spin_unlock(c, pte_lockptr(c.m, t));
+    yield step(`ptep_get_and_clear(file pte, dirty)${transfer ? '; set_page_dirty()' : ''}; page_remove_rmap(); put_page()`);
+  })),
+  // Counts a mapping of page 3 that no entry holds.
+  wrong('phantom_rmap', function* (c) {
+    page_add_rmap(c, 3);
+    yield step('page_add_anon_rmap(3) with no pte');
+  }),
   // Hooks a new pte table into pmd 1 without pmd_lock (a racing fault may populate it too).
   wrong('populate_unlocked', function* (c) {
     const t = alloc_page(c, 'pte-table');
@@ -166,6 +191,16 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
     fires: { actors: [{ actor: 'zap_nothing' }] },
     quiet: { actors: [{ actor: 'munmap', args: { vma: 0 } }] },
   },
+  'lost-write': {
+    fires: { actors: [{ actor: 'hw_walker', args: { accesses: 2, write: 1 } }, { actor: 'copy_without_flush' }],
+      schedule: [{ actor: 'hw_walker', until: 'user write to 0' }, { actor: 'copy_without_flush', until: 'copy_user_highpage' }, { actor: 'hw_walker' }], choices: { 'hw-address': [0, 0] } },
+    quiet: { arch: 'rcu-table-free', actors: [{ actor: 'hw_walker', args: { accesses: 2, write: 1 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }],
+      schedule: [{ actor: 'hw_walker', until: 'user write to 0' }, { actor: 'collapse_huge_page', until: 'copy_user_highpage(3' }, { actor: 'hw_walker' }], choices: { 'hw-address': [0, 0] } },
+  },
+  'bad-mapcount': {
+    fires: { actors: [{ actor: 'phantom_rmap' }] },
+    quiet: { actors: [{ actor: 'fault', args: { addr: 6 } }] },
+  },
   'pte-write-without-ptl': {
     fires: { actors: [{ actor: 'pte_write_unlocked' }] },
     quiet: { actors: [{ actor: 'madvise_dontneed', args: { slot: 0 } }] },
@@ -199,6 +234,15 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
     quiet: { actors: [{ actor: 'lock_ab' }] },
   },
 };
+
+test('a dirty file pte cleared without set_page_dirty() is a lost write; with it, clean', (t) => {
+  const lost = run({ actors: [{ actor: 'dirty_file_drop' }] });
+  t.is(lost.violation?.kind, 'lost-write', describe(lost));
+  t.regex(lost.violation?.message ?? '', /dirty bit never reached the page/);
+  t.is(lost.violation?.usedBy.name, 'dirty_file_drop', 'the audit names the step that dropped the bit');
+  const kept = run({ actors: [{ actor: 'dirty_file_zap' }] });
+  t.is(kept.violation, null, describe(kept));
+});
 
 for (const kind of VIOLATION_KINDS) {
   const c = CHECKS[kind];

@@ -93,7 +93,7 @@ const vandal: ActorDef = {
     m.frames[21]!.written = true;
     m.frames[22]!.ptl.owner = c.id;
     m.frames[2]!.ptes[0] = { t: 'none' };
-    c.cpu.tlb.push({ mm: 0, addr: 1, pfn: 3, gen: 1 });
+    c.cpu.tlb.push({ mm: 0, addr: 1, pfn: 3, gen: 1, writable: true, dirty: true, since: 0 });
     c.cpu.irqsOff = true;
     actorState(c, 'vandal.count', () => ({ n: 0 })).n++;
     yield step('vandalise');

@@ -45,6 +45,7 @@ export type MmEvent =
   | { readonly e: 'pwc-fill'; readonly cpu: number; readonly level: 'pgd' | 'pud' | 'pmd'; readonly index: number; readonly pfn: number }
   /** A user access through the TLB; `frameGen`/`frameKind` as at the access. */
   | { readonly e: 'hw-access'; readonly cpu: number; readonly addr: number; readonly pfn: number; readonly gen: number;
+      readonly write: boolean; readonly since: number; readonly copiedAt: number;
       readonly frameKind: FrameKind; readonly frameGen: number }
   | { readonly e: 'lock'; readonly lock: string; readonly mode: 'spin' | 'read' | 'write' | 'downgrade' }
   | { readonly e: 'unlock'; readonly lock: string; readonly mode: 'spin' | 'read' | 'write' }
@@ -62,6 +63,10 @@ export type MmEvent =
   /** An entry written without the lock the kernel writes it under (lockdep's view): a pte without
    *  its table's ptl, a pmd installed without pmd_lock or mmap_lock for write. */
   | { readonly e: 'unlocked-write'; readonly level: 'pte' | 'pmd'; readonly pfn: number; readonly idx: number; readonly lock: string }
+  /** A dirty pte of a file page was cleared or replaced: set_page_dirty() must follow. */
+  | { readonly e: 'dirty-pte-cleared'; readonly pfn: number; readonly table: number; readonly idx: number }
+  /** set_page_dirty(): a pte's dirty bit moved to the page. */
+  | { readonly e: 'page-dirty'; readonly pfn: number }
   /** BUG_ON() / VM_BUG_ON() in the modelled code. */
   | { readonly e: 'bug'; readonly msg: string };
 
@@ -75,9 +80,10 @@ export function tableAccessSuspect(pfn: number, gen: number, frameKind: FrameKin
   return pfn === 0 || frameKind !== want || frameGen !== gen;
 }
 
-/** A user access through a TLB entry (pfn, gen) to a frame that is free or was freed since. */
-export function tlbAccessSuspect(gen: number, frameKind: FrameKind, frameGen: number): boolean {
-  return frameKind === 'free' || frameGen !== gen;
+/** A user access through a TLB entry (pfn, gen, filled at step `since`) to a frame that is free or was
+ *  freed since, or a write to a page copied since the entry was filled (the copy will not see it). */
+export function tlbAccessSuspect(gen: number, frameKind: FrameKind, frameGen: number, write = false, since = 0, copiedAt = -1): boolean {
+  return frameKind === 'free' || frameGen !== gen || (write && copiedAt >= since);
 }
 
 /** An unconditional reference taken on a free page. */

@@ -115,3 +115,10 @@ export function unlock_page(c: Ctx, pfn: number): void {
   f.pg_locked = NOBODY;
   if (c.m.tracing) c.m.events.push({ e: 'unlock', lock: `PG_locked(${pfn})`, mode: 'spin' });
 }
+
+/** copy_user_highpage(): copy `from` into `to` (subpage of a huge page, for collapse) for the
+ *  mapping at `addr`. A write through an entry filled before now reaches `from`, not the copy. */
+export function copy_user_highpage(c: Ctx, from: number, to: number, addr: number): void {
+  frameOf(c.m, from).copiedAt = c.m.step;
+  c.m.events.push({ e: 'copy', addr, from, to });
+}

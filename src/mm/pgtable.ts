@@ -314,6 +314,10 @@ export function pte_write(c: Ctx, p: TablePtr, idx: number, now: PteEntry): PteE
   if (f.ptl.owner !== c.id) c.m.events.push({ e: 'unlocked-write', level: 'pte', pfn: p.pfn, idx, lock: f.ptl.name });
   const old = f.ptes[idx] ?? { t: 'none' };
   f.ptes[idx] = now;
+  // A dirty pte of a file page goes: its dirty bit must reach the page (set_page_dirty).
+  if (old.t === 'present' && old.dirty && (now.t !== 'present' || now.pfn !== old.pfn) && (c.m.frames[old.pfn]?.mapping ?? -1) >= 0) {
+    c.m.events.push({ e: 'dirty-pte-cleared', pfn: old.pfn, table: p.pfn, idx });
+  }
   if (c.m.tracing) c.m.events.push({ e: 'pte-store', pfn: p.pfn, idx, old, now });
   return old;
 }

@@ -56,6 +56,15 @@ export interface Frame {
   readonly deposited: number[];
   /** PG_locked: the task that holds the page lock (lock_page / find_lock_page / folio_trylock). */
   pg_locked: ActorId;
+  /** Data pages: how many page-table entries map it (total_mapcount(): a pte per subpage, one for a
+   *  huge pmd). Changed by page_add_*_rmap() and page_remove_rmap() (rmap.ts). */
+  mapcount: number;
+  /** PG_dirty: set_page_dirty() moved a pte's dirty bit here; writeback would write it out. */
+  dirty: boolean;
+  /** page->mapping: the file (index in Model.files) whose page cache holds it, or -1 (anon, tables). */
+  mapping: number;
+  /** The last step at which copy_user_highpage() copied it (COW, collapse); -1 if never. */
+  copiedAt: number;
   /** The model's own bookkeeping: contents were written through a pointer since the last reset (a
    *  stray write to a never-allocated frame must not survive into the next execution). */
   written: boolean;
@@ -134,6 +143,12 @@ export interface TlbEntry {
   readonly addr: number;
   readonly pfn: number;
   readonly gen: number;
+  /** The pte's write permission, cached: a write through a read-only entry faults. */
+  readonly writable: boolean;
+  /** The pte's dirty bit as the TLB saw it: the first write through a clean entry sets it in the pte. */
+  dirty: boolean;
+  /** The step at which the walk filled it. */
+  readonly since: number;
 }
 
 /** A paging-structure cache entry: the entry of `level` for `index` (that level's index in the whole

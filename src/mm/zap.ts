@@ -9,6 +9,7 @@ import {
   pgtable_trans_huge_withdraw, pmd_clear, pmd_clear_bad, pmd_lock, pmd_lockptr, pmd_off, pmd_read, pmdEntryAt,
   pmdp_huge_get_and_clear, pte_read, ptep_get_and_clear, tableNow, upperEntry, upperStore, type PmdPtr, type Stepper, type TablePtr,
 } from './pgtable.js';
+import { page_remove_rmap, set_page_dirty } from './rmap.js';
 import { step, type ActorGen, type Ctx } from './step.js';
 import { pte_free, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
 import type { Vma } from './types.js';
@@ -16,13 +17,16 @@ import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unloc
 
 /** zap_pte_range(): clear each present pte under the table's ptl and gather its page. Returns false
  *  when (v6.5+) pte_offset_map_lock() failed, so that zap_pmd_range() looks at the pmd again. */
-export function* zap_pte_range(c: Ctx, tlb: MmuGather, pmd: PmdPtr, start: number, end: number): Stepper<boolean> {
+export function* zap_pte_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, start: number, end: number): Stepper<boolean> {
   const ptr = yield* pte_offset_map_lock(c, pmd);
   if (!ptr) return false;
   for (let a = start; a < end; a++) {
     const pte = pte_read(c, ptr, pteIndex(a));
     if (pte.t !== 'present') continue;
     ptep_get_and_clear(c, ptr, pteIndex(a));
+    // A file page's dirty bit goes to the page (anon pages are written to swap whatever it says).
+    if (pte.dirty && vma.kind === 'file') set_page_dirty(c, pte.pfn);
+    page_remove_rmap(c, pte.pfn);
     tlb_remove_page(tlb, pte.pfn, a);
     tlb.mm.rss--;
     yield step(`zap_pte_range(): ptep_get_and_clear_full(addr ${a}) → page ${pte.pfn}`);
@@ -50,6 +54,7 @@ export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr): St
     tlb.mm.nr_ptes--;
   }
   tlb.mm.rss -= HPAGE_PMD_NR;
+  if (orig.t === 'huge' || orig.t === 'invalid-huge') page_remove_rmap(c, orig.pfn);
   yield step(`zap_huge_pmd(): pmdp_huge_get_and_clear_full()${dep ? `; zap_deposited_table(${dep})` : ''}`);
   spin_unlock(c, pml);
   if (orig.t === 'huge' || orig.t === 'invalid-huge') tlb_remove_page(tlb, orig.pfn, pmdAddr(pmd.slot), HPAGE_PMD_NR);
@@ -67,12 +72,12 @@ export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
       // "Here there can be other concurrent MADV_DONTNEED or trans huge page faults running, and if
       // the pmd is none or trans huge it can change under us."
       if (yield* pmd_trans_unstable(c, pmd)) return;
-      yield* zap_pte_range(c, tlb, pmd, start, end);
+      yield* zap_pte_range(c, tlb, vma, pmd, start, end);
       return;
     }
     const n = yield* pmd_read(c, pmd, 'zap_pmd_range(): pmd_none(*pmd)');
     if (pmd_none(n.entry)) return;
-    if (yield* zap_pte_range(c, tlb, pmd, start, end)) return;
+    if (yield* zap_pte_range(c, tlb, vma, pmd, start, end)) return;
     // addr != next: pmd--, and look at this pmd again.
   }
 }

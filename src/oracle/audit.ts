@@ -29,11 +29,15 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
 
   // Count the references the structures hold, and compare with refcounts.
   const refs = m.frames.map(() => 0);
+  const maps = m.frames.map(() => 0);
   const tableLinked = m.frames.map(() => false);
   for (const mm of m.mms) {
     const n = countTables(m, mm.pgd, (pfn, as) => {
       if (as === 'table') tableLinked[pfn] = true;
-      else refs[pfn]! += 1;
+      else {
+        refs[pfn]! += 1;
+        maps[pfn]! += 1;
+      }
     });
     const counters = [['rss', mm.rss, n.rss], ['nr_ptes', mm.nr_ptes, n.ptes], ['nr_pmds', mm.nr_pmds, n.pmds], ['nr_puds', mm.nr_puds, n.puds]] as const;
     for (const [counter, value, expected] of counters) {
@@ -62,6 +66,10 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
           message: `frame ${f.pfn} is free but ${tableLinked[f.pfn] ? 'still linked as a page table' : `still has ${r} reference(s)`}` };
       }
       continue;
+    }
+    if (f.mapcount !== (maps[f.pfn] ?? 0)) {
+      return { kind: 'bad-mapcount', pfn: f.pfn, mapcount: f.mapcount, maps: maps[f.pfn] ?? 0, usedBy: at, changedBy: null,
+        message: `page ${f.pfn} has mapcount ${f.mapcount} but ${maps[f.pfn] ?? 0} entr${maps[f.pfn] === 1 ? 'y maps' : 'ies map'} it` };
     }
     if (f.refcount > r) {
       return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: r, usedBy: at, changedBy: null,

@@ -32,6 +32,8 @@ export function createOracle(m: Model): Oracle {
   const fills = new Map<string, StepRef>();
   const pins: Pin[] = [];
   const copies: Copy[] = [];
+  /** File pages whose dirty pte was cleared, by the step, until set_page_dirty() takes the bit. */
+  const dirtyClears = new Map<number, StepRef>();
 
   function check(ref: StepRef, ev: MmEvent): Violation | null {
     switch (ev.e) {
@@ -75,7 +77,12 @@ export function createOracle(m: Model): Oracle {
         fills.set(`pwc:${ev.cpu}:${ev.level}:${ev.index}`, ref);
         return null;
       case 'hw-access': {
-        if (!tlbAccessSuspect(ev.gen, ev.frameKind, ev.frameGen)) return null;
+        if (!tlbAccessSuspect(ev.gen, ev.frameKind, ev.frameGen, ev.write, ev.since, ev.copiedAt)) return null;
+        if (ev.frameKind !== 'free' && ev.frameGen === ev.gen) {
+          const copy = copies.find((x) => x.from === ev.pfn && x.by.step >= ev.since);
+          return { kind: 'lost-write', how: 'write-after-copy', pfn: ev.pfn, usedBy: ref, changedBy: copy?.by ?? null,
+            message: `CPU ${ev.cpu} wrote to address ${ev.addr} through a TLB entry for page ${ev.pfn}, which was copied after the entry was filled: the copy does not have the write` };
+        }
         return { kind: 'stale-tlb-access', pfn: ev.pfn, cpu: ev.cpu, addr: ev.addr, usedBy: ref, changedBy: lastFree[ev.pfn] ?? null,
           message: `CPU ${ev.cpu} accessed address ${ev.addr} through a TLB entry for frame ${ev.pfn}, freed since` };
       }
@@ -140,6 +147,12 @@ export function createOracle(m: Model): Oracle {
         return { kind: 'mapping-survives-zap', pfn: null, addr: a, usedBy: ref, changedBy: null,
           message: `address ${a} is still mapped after the zap of [${ev.start}, ${ev.end}) that had to remove it` };
       }
+      case 'dirty-pte-cleared':
+        dirtyClears.set(ev.pfn, ref);
+        return null;
+      case 'page-dirty':
+        dirtyClears.delete(ev.pfn);
+        return null;
       case 'unlocked-write':
         return ev.level === 'pte'
           ? { kind: 'pte-write-without-ptl', pfn: ev.pfn, idx: ev.idx, usedBy: ref, changedBy: null,
@@ -162,6 +175,10 @@ export function createOracle(m: Model): Oracle {
       return null;
     },
     end(s) {
+      for (const [pfn, by] of [...dirtyClears].sort((a, b) => a[0] - b[0])) {
+        return { kind: 'lost-write', how: 'dirty-bit-dropped', pfn, usedBy: by, changedBy: null,
+          message: `a dirty pte of file page ${pfn} was cleared and the dirty bit never reached the page (no set_page_dirty()): the write is lost` };
+      }
       return endAudit(m, s, pins, lastFree);
     },
   };

@@ -44,6 +44,11 @@ export type Violation =
   | (Base & { readonly kind: 'valid-mapping-cleared'; readonly slot: number; readonly old: PmdEntry })
   /** A zap that had to remove every mapping in its range left one. */
   | (Base & { readonly kind: 'mapping-survives-zap'; readonly addr: number })
+  /** A write that is lost: a dirty file pte cleared without set_page_dirty(), or a write through a TLB
+   *  entry to a page that was copied (COW, collapse) after the entry was filled. */
+  | (Base & { readonly kind: 'lost-write'; readonly how: 'dirty-bit-dropped' | 'write-after-copy' })
+  /** At the end: a page's mapcount disagrees with the entries that map it. */
+  | (Base & { readonly kind: 'bad-mapcount'; readonly mapcount: number; readonly maps: number })
   /** A pte written without its table's ptl. */
   | (Base & { readonly kind: 'pte-write-without-ptl'; readonly idx: number })
   /** A pmd installed (a table or a huge page) without pmd_lock, and without mmap_lock for write. */
@@ -66,5 +71,5 @@ export type ViolationKind = Violation['kind'];
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
   'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared',
-  'mapping-survives-zap', 'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
+  'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
 ];

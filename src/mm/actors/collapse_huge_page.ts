@@ -9,8 +9,9 @@
 // ≤ v6.2 the pte pointer and ptl are taken from *pmd before the flush; v6.6 from the value _pmd.
 
 import type { ActorDef } from '../actor.js';
+import { page_add_rmap, page_remove_rmap } from '../rmap.js';
 import { PTRS_PER_PTE, pmd_none, pmdAddr } from '../entries.js';
-import { alloc_page, frameOf, put_page } from '../frames.js';
+import { alloc_page, copy_user_highpage, frameOf, put_page } from '../frames.js';
 import { down_read, down_write, spin_unlock, up_read, up_write } from '../locks.js';
 import { find_vma } from '../model.js';
 import {
@@ -117,10 +118,11 @@ export const collapse_huge_page: ActorDef = {
         yield step(`__collapse_huge_page_copy(): clear_user_highpage(addr ${addr}); add_mm_counter(MM_ANONPAGES, 1)`);
         continue;
       }
-      m.events.push({ e: 'copy', addr, from: pte.pfn, to: hpage });
+      copy_user_highpage(c, pte.pfn, hpage, addr);
       yield step(`__collapse_huge_page_copy(): copy_user_highpage(${pte.pfn} → ${hpage}+${i})`);
       yield* spin_lock_ptl(c, table);
       ptep_get_and_clear(c, table, i);
+      page_remove_rmap(c, pte.pfn);
       spin_unlock(c, pte_lockptr(m, table));
       put_page(m, pte.pfn);
       yield step(`__collapse_huge_page_copy(): ptep_clear(); page_remove_rmap(); spin_unlock(ptl); free_page_and_swap_cache(${pte.pfn})`);
@@ -129,6 +131,7 @@ export const collapse_huge_page: ActorDef = {
     yield* pmd_lock(c, pmd);
     if (!pmd_none(pmdEntryAt(m, pmd))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
     pgtable_trans_huge_deposit(m, pmd, _pmd.pfn);
+    page_add_rmap(c, hpage);
     set_pmd_at(c, pmd, { t: 'huge', pfn: hpage });
     yield step(`collapse_huge_page(): pgtable_trans_huge_deposit(${_pmd.pfn}); set_pmd_at(huge ${hpage})`);
     spin_unlock(c, pml);

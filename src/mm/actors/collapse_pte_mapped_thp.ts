@@ -10,6 +10,7 @@
 // series rewrote it (mmap_lock read, pte_free_defer).
 
 import type { ActorDef } from '../actor.js';
+import { page_remove_rmap } from '../rmap.js';
 import { HPAGE_PMD_NR, PTRS_PER_PTE, pmdAddr } from '../entries.js';
 import { frameOf, lock_page, unlock_page } from '../frames.js';
 import { down_write, down_write_trylock, spin_unlock, up_write } from '../locks.js';
@@ -80,6 +81,7 @@ export const collapse_pte_mapped_thp: ActorDef = {
       unlock_i_mmap();
       return yield* drop('collapse_pte_mapped_thp(): abort: pte_unmap_unlock()');
     }
+    page_remove_rmap(c, hpage, count);
     yield step('collapse_pte_mapped_thp(): step 2: page_remove_rmap(); pte_unmap_unlock()');
     // step 3: set proper refcount and mm_counters
     frameOf(m, hpage).refcount -= count;

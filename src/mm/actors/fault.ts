@@ -6,6 +6,7 @@
 // v6.6: pte_offset_map_nolock() / pte_offset_map_lock() that may fail (0d940a9b270b).
 
 import type { ActorDef } from '../actor.js';
+import { page_add_rmap } from '../rmap.js';
 import { NR_PAGES, pmd_none, pmd_trans_huge, pteIndex } from '../entries.js';
 import { pmd_alloc } from '../pgalloc.js';
 import { alloc_page, put_page } from '../frames.js';
@@ -93,6 +94,7 @@ export const fault: ActorDef = {
       return yield* done('fault done');
     }
     mm.rss++;
+    page_add_rmap(c, page);
     pte_write(c, ptr, idx, { t: 'present', pfn: page, sub: 0, writable: true, dirty: true });
     yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);
     pte_unmap_unlock(c, ptr);

@@ -8,7 +8,7 @@ import type { ActorDef } from '../actor.js';
 import { NR_PAGES, PGDIR_PAGES, PTRS_PER_PMD, PUD_PAGES, pgdIndex, pmdIndex, pteIndex, pudIndex } from '../entries.js';
 import { tlbAccessSuspect } from '../events.js';
 import { frameOf } from '../frames.js';
-import { pmd_load, pte_read, tableNow, upperEntry, type TablePtr } from '../pgtable.js';
+import { pmd_load, pmd_off, pte_read, tableNow, upperEntry, type TablePtr } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
 import type { PwcEntry, TlbEntry } from '../types.js';
 
@@ -25,11 +25,26 @@ function fillPwc(c: Ctx, level: PwcEntry['level'], index: number, pfn: number): 
   return e;
 }
 
-function fillTlb(c: Ctx, addr: number, pfn: number, gen: number): TlbEntry {
-  const t: TlbEntry = { mm: c.mm.id, addr, pfn, gen };
+function fillTlb(c: Ctx, t: TlbEntry): TlbEntry {
   c.cpu.tlb.push(t);
-  c.m.events.push({ e: 'tlb-fill', cpu: c.cpu.id, mm: c.mm.id, addr, pfn });
+  c.m.events.push({ e: 'tlb-fill', cpu: c.cpu.id, mm: c.mm.id, addr: t.addr, pfn: t.pfn });
   return t;
+}
+
+/** The first write through a clean TLB entry: the CPU sets the dirty bit in the pte (a locked
+ *  update of the live entry, x86 and arm64 with hardware DBM alike), if the pte still maps the page. */
+function setDirtyBit(c: Ctx, t: TlbEntry): void {
+  t.dirty = true;
+  const pmd = pmd_off(c, t.addr, c.mm, 'hw');
+  if (!pmd) return;
+  const v = pmd_load(c, pmd, 'hw');
+  if (v.entry.t !== 'table') return;
+  const f = c.m.frames[v.entry.pfn];
+  const e = f?.ptes[pteIndex(t.addr)];
+  if (f && e && e.t === 'present' && e.pfn === t.pfn && !e.dirty) {
+    f.ptes[pteIndex(t.addr)] = { ...e, dirty: true };
+    f.written = true;
+  }
 }
 
 /** Translate `addr` as the MMU would: the TLB, else the deepest paging-structure cache entry, else a
@@ -40,7 +55,10 @@ export function translate(c: Ctx, addr: number, leaf = true): TlbEntry | null {
   const { cpu, m } = c;
   const hit = leaf ? cpu.tlb.find((t) => t.mm === c.mm.id && t.addr === addr) : undefined;
   if (hit) return hit;
-  const fill = (pfn: number, gen: number): TlbEntry => (leaf ? fillTlb(c, addr, pfn, gen) : { mm: c.mm.id, addr, pfn, gen });
+  const fill = (pfn: number, gen: number, writable: boolean, dirty: boolean): TlbEntry => {
+    const t: TlbEntry = { mm: c.mm.id, addr, pfn, gen, writable, dirty, since: m.step };
+    return leaf ? fillTlb(c, t) : t;
+  };
   const slot = pmdIndex(addr);
   let pte = cached(c, 'pmd', slot);
   if (!pte) {
@@ -57,13 +75,13 @@ export function translate(c: Ctx, addr: number, leaf = true): TlbEntry | null {
       pmdTable = fillPwc(c, 'pud', Math.floor(addr / PUD_PAGES), u.pfn);
     }
     const v = pmd_load(c, { mm: c.mm.id, slot, table: pmdTable.pfn, gen: pmdTable.gen, idx: slot % PTRS_PER_PMD }, 'hw');
-    if (v.entry.t === 'huge') return fill(v.entry.pfn, v.gen);
+    if (v.entry.t === 'huge') return fill(v.entry.pfn, v.gen, true, true);
     if (v.entry.t !== 'table') return null;
     pte = fillPwc(c, 'pmd', slot, v.entry.pfn);
   }
   const e = pte_read(c, pte, pteIndex(addr), 'hw');
   if (e.t !== 'present') return null;
-  return fill(e.pfn, frameOf(m, e.pfn).gen);
+  return fill(e.pfn, frameOf(m, e.pfn).gen, e.writable, e.dirty);
 }
 
 export const hw_walker: ActorDef = {
@@ -72,20 +90,30 @@ export const hw_walker: ActorDef = {
   follows: 'the MMU (x86 and arm64 page walks, TLB and paging-structure caches)',
   inMm: true,
   daemon: 'background',
-  params: [{ name: 'accesses', min: 1, max: 8, default: 3, doc: 'how many accesses the CPU makes' }],
+  params: [
+    { name: 'accesses', min: 1, max: 8, default: 3, doc: 'how many accesses the CPU makes' },
+    { name: 'write', min: 0, max: 1, default: 0, doc: '1: the accesses are writes (through writable entries; a read-only one faults)' },
+  ],
   *run(c, args) {
     const n = args['accesses'] ?? 3;
+    const write = args['write'] === 1;
     for (let i = 0; i < n; i++) {
       // Which address the user code touches: a data choice over the world's user range.
       const addr = c.m.choose(userSpan(c), 'hw-address');
       const t = translate(c, addr);
+      if (t && write && !t.writable) {
+        yield step(`user write to ${addr}: read-only → page fault (not modelled here)`);
+        continue;
+      }
       if (t) {
+        if (write && !t.dirty) setDirtyBit(c, t);
         const f = frameOf(c.m, t.pfn);
-        if (c.m.tracing || tlbAccessSuspect(t.gen, f.kind, f.gen)) {
-          c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen });
+        if (c.m.tracing || tlbAccessSuspect(t.gen, f.kind, f.gen, write, t.since, f.copiedAt)) {
+          c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen, write, since: t.since, copiedAt: f.copiedAt });
         }
       }
-      yield step(t ? `user access to ${addr} → frame ${t.pfn}` : `user access to ${addr}: not mapped`);
+      const what = write ? 'write' : 'access';
+      yield step(t ? `user ${what} to ${addr} → frame ${t.pfn}` : `user ${what} to ${addr}: not mapped`);
     }
   },
 };

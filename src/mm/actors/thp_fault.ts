@@ -3,6 +3,7 @@
 // for a later split (pgtable_trans_huge_deposit).
 
 import type { ActorDef } from '../actor.js';
+import { page_add_rmap } from '../rmap.js';
 import { HPAGE_PMD_NR, pmd_none, pmdAddr, PTRS_PER_PMD } from '../entries.js';
 import { alloc_page, put_page } from '../frames.js';
 import { down_read, mmap_read_unlock_step, spin_unlock } from '../locks.js';
@@ -44,6 +45,7 @@ export const thp_fault: ActorDef = {
       return yield* done('fault done');
     }
     pgtable_trans_huge_deposit(m, pmd, pgtable);
+    page_add_rmap(c, page);
     set_pmd_at(c, pmd, { t: 'huge', pfn: page });
     mm.rss += HPAGE_PMD_NR;
     mm.nr_ptes++;

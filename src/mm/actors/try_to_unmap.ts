@@ -7,6 +7,7 @@
 // v6.6 map_pte(): pte_offset_map_nolock() under RCU, and the ptl of that mapping.
 
 import type { ActorDef } from '../actor.js';
+import { page_remove_rmap, set_page_dirty } from '../rmap.js';
 import { HPAGE_PMD_NR, PTRS_PER_PTE, pmd_present, pmd_trans_huge } from '../entries.js';
 import { vma_address, vma_interval_tree_foreach } from '../model.js';
 import { put_page, trylock_page, unlock_page } from '../frames.js';
@@ -70,9 +71,11 @@ export const try_to_unmap: ActorDef = {
         ptep_get_and_clear(c, ptr, i);
         yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
         yield* flush_tlb_page(c, mm, base + i, 'ptep_clear_flush(): flush_tlb_page()');
+        if (pte.dirty) set_page_dirty(c, hpage);
         mm.rss--;
+        page_remove_rmap(c, hpage);
         put_page(m, hpage);
-        yield step('try_to_unmap_one(): page_remove_rmap(); folio_put()');
+        yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); folio_put()`);
       }
       pte_unmap_unlock(c, ptr);
       yield step('page_vma_mapped_walk_done(): pte_unmap_unlock()');

@@ -27,6 +27,10 @@ function frame(pfn: number): Frame {
     hi: new Array<number>(PTRS_PER_PMD).fill(0),
     deposited: new Array<number>(PTRS_PER_PMD).fill(0),
     pg_locked: NOBODY,
+    mapcount: 0,
+    dirty: false,
+    mapping: -1,
+    copiedAt: -1,
   };
 }
 
@@ -96,6 +100,10 @@ export function resetModel(m: Model): void {
     f.kind = 'free';
     f.refcount = 0;
     f.gen = 0;
+    f.mapcount = 0;
+    f.dirty = false;
+    f.mapping = -1;
+    f.copiedAt = -1;
     f.written = false;
     if (f.ptl.name !== f.ptlFree) f.ptl.name = f.ptlFree;
     for (let i = 0; i < f.ptes.length; i++) f.ptes[i] = PTE_NONE;
@@ -114,7 +122,11 @@ export function resetModel(m: Model): void {
     init.ptes?.forEach((pte, i) => { f.ptes[i] = pte; });
     if (init.entries) fillEntries(f, init.entries);
     init.deposited?.forEach((d, i) => { f.deposited[i] = d; });
+    f.mapping = init.mapping ?? -1;
   }
+  // With every table in place, the mapcounts the tables imply.
+  const mc = initialMapcount(m);
+  for (const init of w.frames) m.frames[init.pfn]!.mapcount = mc[init.pfn] ?? 0;
   m.files.forEach((file, i) => {
     resetSem(file.i_mmap_rwsem);
     const hp = w.files[i]!.hpage;
@@ -162,6 +174,19 @@ export function resetModel(m: Model): void {
   m.step = 0;
   m.tracing = false;
   m.actorState.clear();
+}
+
+/** Each frame's mapcount at the start: the entries of every mm's tables that map it. */
+const mapcounts = new WeakMap<World, readonly number[]>();
+function initialMapcount(m: Model): readonly number[] {
+  let c = mapcounts.get(m.world);
+  if (!c) {
+    const n = m.frames.map(() => 0);
+    for (const wm of m.world.mms) countTables(m, wm.pgd, (pfn, as) => { if (as === 'page') n[pfn]! += 1; });
+    c = n;
+    mapcounts.set(m.world, c);
+  }
+  return c;
 }
 
 /** The counters each mm of a world starts with: computed once per world, from its tables. */

@@ -14,6 +14,8 @@ export interface WorldFrame {
   readonly entries?: readonly PmdEntry[];
   /** pmd tables: the pte table deposited for a huge pmd, by entry index. */
   readonly deposited?: readonly number[];
+  /** Data and huge pages of a file: the file's index in `files` (page->mapping); anon when absent. */
+  readonly mapping?: number;
 }
 
 export interface WorldVma {
