@@ -110,6 +110,15 @@ const BAD: readonly ActorDef[] = [
     spin_unlock(c, pte_lockptr(c.m, t));
     yield step(`ptep_get_and_clear(file pte, dirty)${transfer ? '; set_page_dirty()' : ''}; page_remove_rmap(); put_page()`);
   })),
+  // A GUP that computes the wrong pte index: returns page 4 (address 1) for address 0.
+  wrong('gup_off_by_one', function* (c) {
+    get_page(c, 4);
+    c.m.events.push({ e: 'pin', mm: 0, addr: 0, pfn: 4, since: c.m.step });
+    yield step('follow_page_pte(): returns page 4 for address 0');
+    c.m.events.push({ e: 'unpin', addr: 0, pfn: 4 });
+    put_page(c.m, 4);
+    yield step('put_page(4)');
+  }, true),
   // Counts a mapping of page 3 that no entry holds.
   wrong('phantom_rmap', function* (c) {
     page_add_rmap(c, 3);
@@ -196,6 +205,12 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
       schedule: [{ actor: 'hw_walker', until: 'user write to 0' }, { actor: 'copy_without_flush', until: 'copy_user_highpage' }, { actor: 'hw_walker' }], choices: { 'hw-address': [0, 0] } },
     quiet: { arch: 'rcu-table-free', actors: [{ actor: 'hw_walker', args: { accesses: 2, write: 1 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }],
       schedule: [{ actor: 'hw_walker', until: 'user write to 0' }, { actor: 'collapse_huge_page', until: 'copy_user_highpage(3' }, { actor: 'hw_walker' }], choices: { 'hw-address': [0, 0] } },
+  },
+  'gup-wrong-page': {
+    fires: { actors: [{ actor: 'gup_off_by_one' }] },
+    // gup_slow of address 0 while munmap takes it away: what it returns was mapped while it ran.
+    quiet: { actors: [{ actor: 'gup_slow', args: { addr: 0 } }, { actor: 'madvise_dontneed', args: { slot: 0 } }],
+      schedule: [{ actor: 'gup_slow', until: 'follow_page_pte' }, { actor: 'madvise_dontneed' }, { actor: 'gup_slow' }] },
   },
   'bad-mapcount': {
     fires: { actors: [{ actor: 'phantom_rmap' }] },

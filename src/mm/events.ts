@@ -36,7 +36,7 @@ export type MmEvent =
   | { readonly e: 'ref-get'; readonly pfn: number; readonly frameKind: FrameKind; readonly ok: boolean; readonly speculative: boolean }
   | { readonly e: 'ref-put'; readonly pfn: number }
   /** A GUP returned `pfn` for `addr`; it started at step `since`. */
-  | { readonly e: 'pin'; readonly addr: number; readonly pfn: number; readonly since: number }
+  | { readonly e: 'pin'; readonly mm: number; readonly addr: number; readonly pfn: number; readonly since: number }
   | { readonly e: 'unpin'; readonly addr: number; readonly pfn: number }
   /** khugepaged copied `from` into the huge page `to`, to replace its mapping at `addr`. */
   | { readonly e: 'copy'; readonly addr: number; readonly from: number; readonly to: number }

@@ -318,7 +318,8 @@ export function pte_write(c: Ctx, p: TablePtr, idx: number, now: PteEntry): PteE
   if (old.t === 'present' && old.dirty && (now.t !== 'present' || now.pfn !== old.pfn) && (c.m.frames[old.pfn]?.mapping ?? -1) >= 0) {
     c.m.events.push({ e: 'dirty-pte-cleared', pfn: old.pfn, table: p.pfn, idx });
   }
-  if (c.m.tracing) c.m.events.push({ e: 'pte-store', pfn: p.pfn, idx, old, now });
+  // Always recorded: the oracle keeps what each address mapped when, to judge what GUP returns.
+  c.m.events.push({ e: 'pte-store', pfn: p.pfn, idx, old, now });
   return old;
 }
 

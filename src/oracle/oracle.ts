@@ -6,6 +6,7 @@ import { pmdDecode, pmdHi, pmdLo, fmtPmd, type Level } from '../mm/entries.js';
 import { TABLE_KIND } from '../mm/types.js';
 import { endAudit, firstMapped, type EndState } from './audit.js';
 import { pmdHistory } from './pmd-history.js';
+import { mappings } from './mappings.js';
 import { refGetSuspect, tableAccessSuspect, tlbAccessSuspect, type MmEvent } from '../mm/events.js';
 import type { Model } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
@@ -29,6 +30,7 @@ const ZERO_FROM: Record<Level, string> = { pgd: 'a none mm->pgd', pud: 'p4d_pgta
 export function createOracle(m: Model): Oracle {
   const lastFree: (StepRef | null)[] = m.frames.map(() => null);
   const hist = pmdHistory(m);
+  const maps = mappings(m);
   const fills = new Map<string, StepRef>();
   const pins: Pin[] = [];
   const copies: Copy[] = [];
@@ -39,8 +41,12 @@ export function createOracle(m: Model): Oracle {
     switch (ev.e) {
       case 'pmd-store': {
         hist.store(ev.table, ev.idx, ref.step, pmdLo(ev.now), pmdHi(ev.now));
+        maps.pmdStore(ev.mm, ev.slot, ev.old, ev.now, ref.step);
         return null;
       }
+      case 'pte-store':
+        maps.pteStore(ev.pfn, ev.idx, ev.old, ev.now, ref.step);
+        return null;
       case 'table-zeroed': {
         hist.zeroed(ev.pfn, ref.step);
         return null;
@@ -113,6 +119,10 @@ export function createOracle(m: Model): Oracle {
           message: `get_page() on page ${ev.pfn}, which is free` };
       }
       case 'pin': {
+        if (!maps.mapped(ev.mm, ev.addr, ev.pfn, ev.since)) {
+          return { kind: 'gup-wrong-page', pfn: ev.pfn, addr: ev.addr, usedBy: ref, changedBy: null,
+            message: `GUP returned page ${ev.pfn} for address ${ev.addr}, which never mapped it while GUP ran` };
+        }
         const c = copies.find((x) => x.from === ev.pfn && x.addr === ev.addr && x.by.step >= ev.since);
         if (c) {
           return { kind: 'stale-pin', pfn: ev.pfn, addr: ev.addr, copy: c.by.step, usedBy: ref, changedBy: c.by,

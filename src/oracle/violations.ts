@@ -49,6 +49,8 @@ export type Violation =
   | (Base & { readonly kind: 'lost-write'; readonly how: 'dirty-bit-dropped' | 'write-after-copy' })
   /** At the end: a page's mapcount disagrees with the entries that map it. */
   | (Base & { readonly kind: 'bad-mapcount'; readonly mapcount: number; readonly maps: number })
+  /** GUP returned a page that the address did not map at any instant while GUP ran. */
+  | (Base & { readonly kind: 'gup-wrong-page'; readonly addr: number })
   /** A pte written without its table's ptl. */
   | (Base & { readonly kind: 'pte-write-without-ptl'; readonly idx: number })
   /** A pmd installed (a table or a huge page) without pmd_lock, and without mmap_lock for write. */
@@ -71,5 +73,5 @@ export type ViolationKind = Violation['kind'];
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
   'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared',
-  'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
+  'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page', 'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
 ];

@@ -96,7 +96,7 @@ export const gup_fast: ActorDef = {
     let page: number | null = null;
     if (pmd && pmd_present(pmd.entry)) {
       page = pmd_trans_huge(pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, args['write'] === 1);
-      if (page !== null) m.events.push({ e: 'pin', addr, pfn: page, since });
+      if (page !== null) m.events.push({ e: 'pin', mm: c.mm.id, addr, pfn: page, since });
     }
     if (irqs) {
       local_irq_restore(c, flags);

@@ -23,7 +23,7 @@ export const gup_slow: ActorDef = {
     const since = m.step;
     yield* down_read(c, c.mm.mmap_lock);
     const page = find_vma(c.mm, addr) ? yield* follow_page_mask(c, addr) : null;
-    if (page !== null) m.events.push({ e: 'pin', addr, pfn: page, since });
+    if (page !== null) m.events.push({ e: 'pin', mm: c.mm.id, addr, pfn: page, since });
     up_read(c, c.mm.mmap_lock);
     yield step('get_user_pages(): mmap_read_unlock(mm)');
     if (page === null) return;
