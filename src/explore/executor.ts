@@ -98,6 +98,11 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   });
   const oracle = createOracle(m);
   const trace: TraceStep[] = [];
+  // Who took each step and what it was, so that the end audit can name an earlier step.
+  const stepActor: number[] = [];
+  const stepLabel: string[] = [];
+  const refAt = (s: number): StepRef | null => (s >= 0 && s < stepActor.length
+    ? { step: s, actor: stepActor[s]!, name: names[stepActor[s]!] ?? '', label: stepLabel[s]! } : null);
   let steps = 0;
   let last = -1;
   let lastStep = -1;
@@ -122,7 +127,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
         ? runners.filter((r) => !r.done && r.daemon === 'no').map((r) => `${names[r.id]} waits in ${r.waitLabel}`)
         : [];
       const lastRef: StepRef = { step: lastStep, actor: lastActor, name: names[lastActor] ?? '', label: lastLabel };
-      const v = oracle.end({ blocked, finished: runners.map((r) => r.done), names, last: lastRef });
+      const v = oracle.end({ blocked, finished: runners.map((r) => r.done), names, last: lastRef, refAt });
       return finish(v ? 'violation' : 'clean', v);
     }
     if (steps >= maxSteps) return finish('step-limit', null);
@@ -146,6 +151,8 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
       label = res.value.label;
     }
     if (keepEvents) trace.push({ step: steps, actor: r.id, label, events: m.events.slice() });
+    stepActor.push(r.id);
+    stepLabel.push(label);
     lastStep = steps;
     lastActor = r.id;
     lastLabel = label;

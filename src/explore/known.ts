@@ -30,7 +30,9 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // x86's flush_tlb_range() skipped lazy TLB CPUs (freed_tables = false) in pmdp_collapse_flush(),
   // which khugepaged follows by freeing the table: a lazy CPU's paging-structure cache keeps it.
   { id: 'lazy-tlb-collapse-flush', eras: ['v5.8', 'v5.10', 'v6.2', 'v6.6'], arches: ['x86-ipi', 'x86-pae'],
-    actors: ['lazy_tlb', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp', 'hw_walker'], kinds: ['stale-tlb', 'table-use-after-free', 'table-reused'] },
+    // A table collapse_huge_page() deposited after the flush is freed later by zap_deposited_table().
+    actors: ['lazy_tlb', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp', 'hw_walker', 'exit_mmap', 'munmap', 'madvise_dontneed'],
+    kinds: ['stale-tlb', 'table-use-after-free', 'table-reused'] },
 ];
 
 export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind): string | null {

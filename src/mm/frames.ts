@@ -22,6 +22,7 @@ export function allocFrame(m: Model, kind: FrameKind): number {
     if (pick-- > 0) continue;
     f.kind = kind;
     f.refcount = 1;
+    f.refStep = m.step;
     f.gen++;
     f.ptl.name = ptlName(kind, f.pfn);
     // Page tables come zeroed (__GFP_ZERO in pte_alloc_one and pmd_alloc_one).
@@ -66,6 +67,7 @@ export function get_page(c: Ctx, pfn: number): void {
   const f = frameOf(c.m, pfn);
   const frameKind = f.kind;
   f.refcount++;
+  f.refStep = c.m.step;
   if (c.m.tracing || refGetSuspect(false, frameKind)) c.m.events.push({ e: 'ref-get', pfn, frameKind, ok: true, speculative: false });
 }
 
@@ -73,7 +75,10 @@ export function get_page(c: Ctx, pfn: number): void {
 export function get_page_unless_zero(c: Ctx, pfn: number): boolean {
   const f = frameOf(c.m, pfn);
   const ok = f.refcount > 0;
-  if (ok) f.refcount++;
+  if (ok) {
+    f.refcount++;
+    f.refStep = c.m.step;
+  }
   if (c.m.tracing) c.m.events.push({ e: 'ref-get', pfn, frameKind: f.kind, ok, speculative: true });
   return ok;
 }
@@ -82,9 +87,17 @@ export function get_page_unless_zero(c: Ctx, pfn: number): boolean {
 export function put_page(m: Model, pfn: number, how: FreeHow = 'now'): void {
   const f = frameOf(m, pfn);
   f.refcount--;
+  f.refStep = m.step;
   if (m.tracing) m.events.push({ e: 'ref-put', pfn });
   if (f.refcount === 0) freeFrame(m, pfn, how);
   else if (f.refcount < 0) m.events.push({ e: 'bug', msg: `page ${pfn}: refcount underflow (put_page on a free page)` });
+}
+
+/** page_ref_sub(): drop `n` references at once (the page must keep one). */
+export function page_ref_sub(c: Ctx, pfn: number, n: number): void {
+  const f = frameOf(c.m, pfn);
+  f.refcount -= n;
+  f.refStep = c.m.step;
 }
 
 /** lock_page() / find_lock_page(): PG_locked, waited for. The page lock is what serializes

@@ -9,6 +9,7 @@ import { spin_lock, spin_unlock } from './locks.js';
 import { pmd_off, tableNow, upperEntry, upperStore, type PmdPtr, type Stepper } from './pgtable.js';
 import { step, type Ctx } from './step.js';
 import type { Mm } from './types.js';
+import { mm_inc_nr_pmds, mm_inc_nr_puds } from './counters.js';
 
 /** __pud_alloc(): pud_alloc_one(), then p4d_populate() under page_table_lock (p4d folded: the pgd
  *  entry). */
@@ -18,7 +19,7 @@ function* __pud_alloc(c: Ctx, mm: Mm, addr: number): Stepper<void> {
   yield* spin_lock(c, mm.page_table_lock);
   const pgd = tableNow(c.m, mm.pgd);
   if (upperEntry(c, pgd, pgdIndex(addr), 'pgd').t === 'none') {
-    mm.nr_puds++;
+    mm_inc_nr_puds(c, mm);
     upperStore(c, pgd, pgdIndex(addr), 'pgd', { t: 'table', pfn: table }, 'p4d_populate');
     spin_unlock(c, mm.page_table_lock);
     yield step(`__pud_alloc(): mm_inc_nr_puds(); p4d_populate(${table}); spin_unlock(${mm.page_table_lock.name})`);
@@ -37,7 +38,7 @@ function* __pmd_alloc(c: Ctx, mm: Mm, addr: number): Stepper<void> {
   const e = upperEntry(c, tableNow(c.m, mm.pgd), pgdIndex(addr), 'pgd');
   const pud = e.t === 'table' ? tableNow(c.m, e.pfn) : null;
   if (pud && upperEntry(c, pud, pudIndex(addr), 'pud').t === 'none') {
-    mm.nr_pmds++;
+    mm_inc_nr_pmds(c, mm);
     upperStore(c, pud, pudIndex(addr), 'pud', { t: 'table', pfn: table }, 'pud_populate');
     spin_unlock(c, mm.page_table_lock);
     yield step(`__pmd_alloc(): mm_inc_nr_pmds(); pud_populate(${table}); spin_unlock(${mm.page_table_lock.name})`);

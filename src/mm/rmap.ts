@@ -8,13 +8,16 @@ import type { Ctx } from './step.js';
 
 /** page_add_new_anon_rmap() / page_add_file_rmap() / page_add_anon_rmap(): one more mapping. */
 export function page_add_rmap(c: Ctx, pfn: number): void {
-  frameOf(c.m, pfn).mapcount++;
+  const f = frameOf(c.m, pfn);
+  f.mapcount++;
+  f.mapStep = c.m.step;
 }
 
 /** page_remove_rmap(): one mapping fewer. */
 export function page_remove_rmap(c: Ctx, pfn: number, n = 1): void {
   const f = frameOf(c.m, pfn);
   f.mapcount -= n;
+  f.mapStep = c.m.step;
   if (f.mapcount < 0) c.m.events.push({ e: 'bug', msg: `BUG: Bad page map: page ${pfn} mapcount ${f.mapcount}` });
 }
 

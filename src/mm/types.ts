@@ -65,6 +65,10 @@ export interface Frame {
   mapping: number;
   /** The last step at which copy_user_highpage() copied it (COW, collapse); -1 if never. */
   copiedAt: number;
+  /** The last step that changed its refcount (allocation included) and its mapcount; -1: none. So
+   *  that an end-of-run audit names the step behind a mismatch. */
+  refStep: number;
+  mapStep: number;
   /** The model's own bookkeeping: contents were written through a pointer since the last reset (a
    *  stray write to a never-allocated frame must not survive into the next execution). */
   written: boolean;
@@ -126,6 +130,8 @@ export interface Mm {
   nr_pmds: number;
   /** mm_inc_nr_puds(): pud tables in use. */
   nr_puds: number;
+  /** The last step that changed each counter (-1: none), for the end-of-run audit. */
+  readonly changedAt: { rss: number; nr_ptes: number; nr_pmds: number; nr_puds: number };
   /** Set by __mmput() when the last mm_users reference is gone and teardown begins. */
   exiting: boolean;
   /** mm->core_state: set by coredump_wait(); what mmget_still_valid() tested until v5.10. */

@@ -14,6 +14,7 @@ import { step, type ActorGen, type Ctx } from './step.js';
 import { pte_free, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
 import type { Vma } from './types.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from './walk.js';
+import { add_mm_counter, mm_dec_nr_pmds, mm_dec_nr_ptes, mm_dec_nr_puds } from './counters.js';
 
 /** zap_pte_range(): clear each present pte under the table's ptl and gather its page. Returns false
  *  when (v6.5+) pte_offset_map_lock() failed, so that zap_pmd_range() looks at the pmd again. */
@@ -28,7 +29,7 @@ export function* zap_pte_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
     if (pte.dirty && vma.kind === 'file') set_page_dirty(c, pte.pfn);
     page_remove_rmap(c, pte.pfn);
     tlb_remove_page(tlb, pte.pfn, a);
-    tlb.mm.rss--;
+    add_mm_counter(c, tlb.mm, -1);
     yield step(`zap_pte_range(): ptep_get_and_clear_full(addr ${a}) → page ${pte.pfn}`);
   }
   pte_unmap_unlock(c, ptr);
@@ -51,9 +52,9 @@ export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr): St
   const dep = vma.kind === 'anon' ? pgtable_trans_huge_withdraw(m, pmd) : 0;
   if (dep) {
     pte_free(m, dep);
-    tlb.mm.nr_ptes--;
+    mm_dec_nr_ptes(c, tlb.mm);
   }
-  tlb.mm.rss -= HPAGE_PMD_NR;
+  add_mm_counter(c, tlb.mm, -HPAGE_PMD_NR);
   if (orig.t === 'huge' || orig.t === 'invalid-huge') page_remove_rmap(c, orig.pfn);
   yield step(`zap_huge_pmd(): pmdp_huge_get_and_clear_full()${dep ? `; zap_deposited_table(${dep})` : ''}`);
   spin_unlock(c, pml);
@@ -126,14 +127,14 @@ function* free_pmd_range(c: Ctx, tlb: MmuGather, pud: TablePtr, pudIdx: number, 
     // free_pte_range()
     yield* pmd_clear(c, pmd, `free_pte_range(): pmd_clear(pmd ${pmd.slot})`);
     tlb_remove_table(tlb, v.entry.pfn, pmdAddr(pmd.slot), PMD_PAGES);
-    mm.nr_ptes--;
+    mm_dec_nr_ptes(c, mm);
   }
   if (!mayFreeTable(addr, end, floor, ceiling, PUD_PAGES)) return;
   const e = upperEntry(c, pud, pudIdx, 'pud');
   if (e.t !== 'table') return;
   upperStore(c, pud, pudIdx, 'pud', { t: 'none' }, 'pud_clear');
   tlb_remove_table(tlb, e.pfn, addr - (addr % PUD_PAGES), PUD_PAGES);
-  mm.nr_pmds--;
+  mm_dec_nr_pmds(c, mm);
   yield step(`free_pmd_range(): pud_clear(pud); pmd_free_tlb(${e.pfn}); mm_dec_nr_pmds()`);
 }
 
@@ -152,7 +153,7 @@ function* free_pud_range(c: Ctx, tlb: MmuGather, pgdIdx: number, addr: number, e
   if (!mayFreeTable(addr, end, floor, ceiling, PGDIR_PAGES)) return;
   upperStore(c, pgd, pgdIdx, 'pgd', { t: 'none' }, 'p4d_clear');
   tlb_remove_table(tlb, e.pfn, addr - (addr % PGDIR_PAGES), PGDIR_PAGES);
-  tlb.mm.nr_puds--;
+  mm_dec_nr_puds(c, tlb.mm);
   yield step(`free_pud_range(): p4d_clear(p4d); pud_free_tlb(${e.pfn}); mm_dec_nr_puds()`);
 }
 

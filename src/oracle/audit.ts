@@ -14,6 +14,8 @@ export interface EndState {
   readonly finished: readonly boolean[];
   readonly names: readonly string[];
   readonly last: StepRef;
+  /** The step `s` as a StepRef, or null (-1: none). */
+  readonly refAt: (s: number) => StepRef | null;
 }
 
 const TABLE_KINDS = new Set(['pte-table', 'pmd-table', 'pud-table', 'pgd']);
@@ -43,7 +45,7 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
     for (const [counter, value, expected] of counters) {
       if (value === expected) continue;
       const sfx = m.mms.length > 1 ? ` (mm ${mm.id})` : '';
-      return { kind: 'counter-mismatch', pfn: null, counter, value, expected, usedBy: at, changedBy: null,
+      return { kind: 'counter-mismatch', pfn: null, counter, value, expected, usedBy: s.refAt(mm.changedAt[counter]) ?? at, changedBy: null,
         message: counter === 'rss' ? `rss is ${value}, but the tables map ${expected} page(s)${sfx}`
           : `${counter} is ${value}, but ${expected} ${counter === 'nr_ptes' ? 'pte' : counter === 'nr_pmds' ? 'pmd' : 'pud'} table(s) are linked${counter === 'nr_ptes' ? ' or deposited' : ''}${sfx}` };
     }
@@ -55,7 +57,7 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
     const r = refs[f.pfn] ?? 0;
     if (TABLE_KINDS.has(f.kind)) {
       if (!tableLinked[f.pfn]) {
-        return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: 0, usedBy: at, changedBy: null,
+        return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: 0, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
           message: `page table ${f.pfn} (${f.kind}) is allocated but neither linked from its mm's tables nor deposited: leaked` };
       }
       continue;
@@ -68,15 +70,15 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
       continue;
     }
     if (f.mapcount !== (maps[f.pfn] ?? 0)) {
-      return { kind: 'bad-mapcount', pfn: f.pfn, mapcount: f.mapcount, maps: maps[f.pfn] ?? 0, usedBy: at, changedBy: null,
+      return { kind: 'bad-mapcount', pfn: f.pfn, mapcount: f.mapcount, maps: maps[f.pfn] ?? 0, usedBy: s.refAt(f.mapStep) ?? at, changedBy: null,
         message: `page ${f.pfn} has mapcount ${f.mapcount} but ${maps[f.pfn] ?? 0} entr${maps[f.pfn] === 1 ? 'y maps' : 'ies map'} it` };
     }
     if (f.refcount > r) {
-      return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: r, usedBy: at, changedBy: null,
+      return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: r, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
         message: `page ${f.pfn} has refcount ${f.refcount} but only ${r} reference(s) exist: leaked` };
     }
     if (f.refcount < r) {
-      return { kind: 'bad-refcount', pfn: f.pfn, refcount: f.refcount, refs: r, usedBy: at, changedBy: null,
+      return { kind: 'bad-refcount', pfn: f.pfn, refcount: f.refcount, refs: r, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
         message: `page ${f.pfn} has refcount ${f.refcount} but ${r} reference(s) exist` };
     }
   }

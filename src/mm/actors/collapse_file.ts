@@ -22,6 +22,7 @@ import { eraAtLeast, has } from '../switches.js';
 import { pte_free, pte_free_defer, tlb_remove_table_sync_one } from '../tlbflush.js';
 import type { Mm, Vma } from '../types.js';
 import { find_pmd, test_exit } from './khugepaged.js';
+import { mm_dec_nr_ptes } from '../counters.js';
 
 /** retract_page_tables() for one VMA, ≤ v6.4 (mmap_write_trylock). */
 function* retract_locked(c: Ctx, mm: Mm, addr: number): ActorGen {
@@ -52,7 +53,7 @@ function* retract_locked(c: Ctx, mm: Mm, addr: number): ActorGen {
   }
   if (!has(m.sw, 'khugepaged-no-ipi-sync')) yield* tlb_remove_table_sync_one(c);
   if (_pmd.t === 'table') {
-    mm.nr_ptes--;
+    mm_dec_nr_ptes(c, mm);
     pte_free(m, _pmd.pfn);
   }
   if (eraAtLeast(m.sw, 'v5.10')) {
@@ -87,7 +88,7 @@ function* retract_lockless(c: Ctx, vma: Vma, mm: Mm, addr: number): ActorGen {
   spin_unlock(c, ptl);
   spin_unlock(c, pml);
   if (freed) {
-    mm.nr_ptes--;
+    mm_dec_nr_ptes(c, mm);
     pte_free_defer(c, freed);
   }
   yield step(`retract_page_tables(): spin_unlock(ptl); spin_unlock(pml)${freed ? `; mm_dec_nr_ptes(); pte_free_defer(${freed})` : ': anon_vma appeared, skip'}`);

@@ -25,6 +25,7 @@ import { pte_unmap } from '../walk.js';
 import { rcu_read_lock } from '../cpu.js';
 import { mmget_still_valid } from './coredump.js';
 import { find_pmd, test_exit } from './khugepaged.js';
+import { add_mm_counter } from '../counters.js';
 
 function revalidate(c: Ctx, slot: number): boolean {
   const vma = find_vma(c.mm, pmdAddr(slot));
@@ -114,7 +115,7 @@ export const collapse_huge_page: ActorDef = {
       const addr = pmdAddr(slot) + i;
       const pte = pte_read(c, table, i);
       if (pte.t !== 'present') {
-        mm.rss++;
+        add_mm_counter(c, mm, 1);
         yield step(`__collapse_huge_page_copy(): clear_user_highpage(addr ${addr}); add_mm_counter(MM_ANONPAGES, 1)`);
         continue;
       }

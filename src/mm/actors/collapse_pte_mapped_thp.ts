@@ -12,7 +12,7 @@
 import type { ActorDef } from '../actor.js';
 import { page_remove_rmap } from '../rmap.js';
 import { HPAGE_PMD_NR, PTRS_PER_PTE, pmdAddr } from '../entries.js';
-import { frameOf, lock_page, unlock_page } from '../frames.js';
+import { lock_page, page_ref_sub, unlock_page } from '../frames.js';
 import { down_write, down_write_trylock, spin_unlock, up_write } from '../locks.js';
 import { find_vma, linear_page_index } from '../model.js';
 import { pmd_lock, pmd_lockptr, pmdp_collapse_flush, pte_read } from '../pgtable.js';
@@ -21,6 +21,7 @@ import { has } from '../switches.js';
 import { pte_free, tlb_remove_table_sync_one } from '../tlbflush.js';
 import { pte_offset_map_lock, pte_unmap_unlock } from '../walk.js';
 import { find_pmd, test_exit } from './khugepaged.js';
+import { add_mm_counter, mm_dec_nr_ptes } from '../counters.js';
 
 export const collapse_pte_mapped_thp: ActorDef = {
   name: 'collapse_pte_mapped_thp',
@@ -84,8 +85,8 @@ export const collapse_pte_mapped_thp: ActorDef = {
     page_remove_rmap(c, hpage, count);
     yield step('collapse_pte_mapped_thp(): step 2: page_remove_rmap(); pte_unmap_unlock()');
     // step 3: set proper refcount and mm_counters
-    frameOf(m, hpage).refcount -= count;
-    mm.rss -= count;
+    page_ref_sub(c, hpage, count);
+    add_mm_counter(c, mm, -count);
     yield step(`collapse_pte_mapped_thp(): step 3: page_ref_sub(hpage, ${count}); add_mm_counter(-${count})`);
     // step 4: collapse pmd
     const pml = pmd_lockptr(m, pmd);
@@ -94,7 +95,7 @@ export const collapse_pte_mapped_thp: ActorDef = {
     if (wrongLocks) spin_unlock(c, pml);
     if (!has(m.sw, 'khugepaged-no-ipi-sync')) yield* tlb_remove_table_sync_one(c);
     if (_pmd.t === 'table') {
-      mm.nr_ptes--;
+      mm_dec_nr_ptes(c, mm);
       pte_free(m, _pmd.pfn);
     }
     unlock_i_mmap();

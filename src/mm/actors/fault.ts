@@ -16,6 +16,7 @@ import { pmd_lock, pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, p
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { pte_free } from '../tlbflush.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
+import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
 
 /** __pte_alloc(): allocate a table, and hook it in under pmd_lock unless someone beat us to it. */
 export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
@@ -25,7 +26,7 @@ export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
   const pml = pmd_lockptr(m, pmd);
   yield* pmd_lock(c, pmd);
   if (pmd_none(pmdEntryAt(m, pmd))) {
-    m.mms[pmd.mm]!.nr_ptes++;
+    mm_inc_nr_ptes(c, m.mms[pmd.mm]!);
     pmd_populate(c, pmd, table);
     spin_unlock(c, pml);
     yield step(`__pte_alloc(): mm_inc_nr_ptes(); pmd_populate(table ${table}); spin_unlock(${pml.name})`);
@@ -93,7 +94,7 @@ export const fault: ActorDef = {
       yield step('do_anonymous_page(): !pte_none(*vmf->pte): pte_unmap_unlock(); put_page()');
       return yield* done('fault done');
     }
-    mm.rss++;
+    add_mm_counter(c, mm, 1);
     page_add_rmap(c, page);
     pte_write(c, ptr, idx, { t: 'present', pfn: page, sub: 0, writable: true, dirty: true });
     yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);

@@ -12,6 +12,7 @@ import { find_vma } from '../model.js';
 import { pgtable_trans_huge_deposit, pmd_lock, pmd_lockptr, pmd_read, pmdEntryAt, set_pmd_at } from '../pgtable.js';
 import { step } from '../step.js';
 import { pte_free } from '../tlbflush.js';
+import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
 
 export const thp_fault: ActorDef = {
   name: 'thp_fault',
@@ -47,8 +48,8 @@ export const thp_fault: ActorDef = {
     pgtable_trans_huge_deposit(m, pmd, pgtable);
     page_add_rmap(c, page);
     set_pmd_at(c, pmd, { t: 'huge', pfn: page });
-    mm.rss += HPAGE_PMD_NR;
-    mm.nr_ptes++;
+    add_mm_counter(c, mm, HPAGE_PMD_NR);
+    mm_inc_nr_ptes(c, mm);
     yield step(`__do_huge_pmd_anonymous_page(): pgtable_trans_huge_deposit(); set_pmd_at(huge ${page}); mm_inc_nr_ptes()`);
     spin_unlock(c, pml);
     yield step(`__do_huge_pmd_anonymous_page(): spin_unlock(${pml.name})`);

@@ -16,6 +16,7 @@ import { pmd_off, pmd_read, pmd_table, pmdp_get_lockless, type PmdPtr, pte_read,
 import { step, type Ctx } from '../step.js';
 import { flush_tlb_page } from '../tlbflush.js';
 import { mayFailPteMap, pte_offset_map_rcu, pte_unmap_unlock } from '../walk.js';
+import { add_mm_counter } from '../counters.js';
 
 /** page_vma_mapped_walk() up to map_pte(): the locked table, or null if nothing is mapped there. */
 function* pvmw_map_pte(c: Ctx, slot: PmdPtr): Stepper<TablePtr | null> {
@@ -72,7 +73,7 @@ export const try_to_unmap: ActorDef = {
         yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
         yield* flush_tlb_page(c, mm, base + i, 'ptep_clear_flush(): flush_tlb_page()');
         if (pte.dirty) set_page_dirty(c, hpage);
-        mm.rss--;
+        add_mm_counter(c, mm, -1);
         page_remove_rmap(c, hpage);
         put_page(m, hpage);
         yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); folio_put()`);

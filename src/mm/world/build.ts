@@ -31,6 +31,8 @@ function frame(pfn: number): Frame {
     dirty: false,
     mapping: -1,
     copiedAt: -1,
+    refStep: -1,
+    mapStep: -1,
   };
 }
 
@@ -46,6 +48,7 @@ function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
     vmas: [],
     pgd: m.world.mms[id]!.pgd,
     rss: 0, nr_ptes: 0, nr_pmds: 0, nr_puds: 0,
+    changedAt: { rss: -1, nr_ptes: -1, nr_pmds: -1, nr_puds: -1 },
     exiting: false, core_state: false, khugepaged_scanning: false,
     cpumask: m.cpus.map((c) => c.mm === id),
   };
@@ -104,6 +107,8 @@ export function resetModel(m: Model): void {
     f.dirty = false;
     f.mapping = -1;
     f.copiedAt = -1;
+    f.refStep = -1;
+    f.mapStep = -1;
     f.written = false;
     if (f.ptl.name !== f.ptlFree) f.ptl.name = f.ptlFree;
     for (let i = 0; i < f.ptes.length; i++) f.ptes[i] = PTE_NONE;
@@ -156,6 +161,7 @@ export function resetModel(m: Model): void {
     mm.nr_ptes = counts.ptes;
     mm.nr_pmds = counts.pmds;
     mm.nr_puds = counts.puds;
+    mm.changedAt.rss = mm.changedAt.nr_ptes = mm.changedAt.nr_pmds = mm.changedAt.nr_puds = -1;
     mm.exiting = false;
     mm.core_state = false;
     m.cpus.forEach((c, i) => { mm.cpumask[i] = c.mm === id; });

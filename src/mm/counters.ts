@@ -1,0 +1,22 @@
+// The mm's counters, changed through the kernel's helpers (include/linux/mm.h add_mm_counter(),
+// mm_inc_nr_ptes() and friends), so that each change remembers its step: an end-of-run mismatch
+// names the step that last changed the counter, not the last step of the execution.
+
+import type { Ctx } from './step.js';
+import type { Mm } from './types.js';
+
+export type MmCounter = 'rss' | 'nr_ptes' | 'nr_pmds' | 'nr_puds';
+
+function change(c: Ctx, mm: Mm, counter: MmCounter, n: number): void {
+  mm[counter] += n;
+  mm.changedAt[counter] = c.m.step;
+}
+
+/** add_mm_counter(mm, MM_ANONPAGES / MM_FILEPAGES, n): rss in pages. */
+export function add_mm_counter(c: Ctx, mm: Mm, n: number): void { change(c, mm, 'rss', n); }
+export function mm_inc_nr_ptes(c: Ctx, mm: Mm): void { change(c, mm, 'nr_ptes', 1); }
+export function mm_dec_nr_ptes(c: Ctx, mm: Mm): void { change(c, mm, 'nr_ptes', -1); }
+export function mm_inc_nr_pmds(c: Ctx, mm: Mm): void { change(c, mm, 'nr_pmds', 1); }
+export function mm_dec_nr_pmds(c: Ctx, mm: Mm): void { change(c, mm, 'nr_pmds', -1); }
+export function mm_inc_nr_puds(c: Ctx, mm: Mm): void { change(c, mm, 'nr_puds', 1); }
+export function mm_dec_nr_puds(c: Ctx, mm: Mm): void { change(c, mm, 'nr_puds', -1); }
