@@ -10,14 +10,13 @@ import { find_vma, vma_interval_tree_foreach } from '../src/mm/model.js';
 import { buildScenario } from '../src/mm/scenario.js';
 import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
 import type { Vma } from '../src/mm/types.js';
+// From the public entry point, as an actor module would import them.
 import {
   __split_vma, anon_vma_interval_tree_foreach, copy_vma, detach_vmas_to_be_unmapped, insert_vm_struct, unlink_file_vma,
   vm_area_alloc, vma_link, vma_merge,
-} from '../src/mm/vma.js';
-import {
   lock_vma_under_rcu, mmap_write_downgrade, mmap_write_lock, mmap_write_unlock, vma_end_read, vma_start_read, vma_start_write,
   vma_write_locked,
-} from '../src/mm/vma_lock.js';
+} from '../src/index.js';
 import { describe, runScript, stepOf } from './helpers.js';
 
 function actor(name: string, run: (c: Ctx) => ActorGen): ActorDef {
