@@ -98,6 +98,25 @@ for (const era of ['v5.10', 'v6.6']) {
     ]);
   });
 
+  test(`${era}: vma_merge() of anon VMAs takes the merged-away one out of the anon_vma after the change`, (t) => {
+    const seen: unknown[] = [];
+    const { exec } = run1(era, function* (c) {
+      yield* mmap_write_lock(c, c.mm);
+      const vma = vmaAt(c, 0);
+      const upper = yield* __split_vma(c, vma, 4, false);
+      if (!upper) return;
+      seen.push(ids(anon_vma_interval_tree_foreach(c.m.mms, 0, 5)));
+      yield* vma_merge(c, vma, upper);
+      seen.push(span(vma), span(upper), ids(anon_vma_interval_tree_foreach(c.m.mms, 0, 5)));
+      mmap_write_unlock(c, c.mm);
+      yield step('done');
+    });
+    t.is(exec.outcome, 'clean', describe(exec));
+    t.deepEqual(seen, [[2], { id: 0, start: 0, end: 8, pgoff: 0, detached: false, inRmap: true },
+      { id: 2, start: 4, end: 8, pgoff: 4, detached: true, inRmap: false }, [0]]);
+    t.true(stepOf(exec, 'a', 'unlink_anon_vmas(vma 2)') > stepOf(exec, 'a', 'vma_merge(): vma 0 now [0,8)'), 'anon_vma_merge() comes after the locked change');
+  });
+
   test(`${era}: copy_vma() makes a VMA at a new address with the same pgoff, in the same rmap`, (t) => {
     const seen: unknown[] = [];
     const { exec } = run1(era, function* (c) {
