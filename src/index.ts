@@ -44,6 +44,16 @@ export { BUG_ON, assert_unmapped } from './mm/bug.js';
 export { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from './mm/walk.js';
 export { free_pgd_range, free_pgtables, pgtablesBounds, unmap_vmas, zap_huge_pmd, zap_pmd_range, zap_pte_range } from './mm/zap.js';
 export { find_vma, linear_page_index, vma_address, vma_interval_tree_foreach } from './mm/model.js';
+// VMAs that change (mm/mmap.c, mm/rmap.c) and per-VMA locks (include/linux/mm.h, mmap_lock.h, v6.4+).
+export {
+  __split_vma, anon_vma_clone, anon_vma_interval_tree_foreach, anon_vma_lock_write, anon_vma_lockptr, anon_vma_unlock_write,
+  can_vma_merge, copy_vma, detach_vmas_to_be_unmapped, i_mmap_lock_write, i_mmap_unlock_write, insert_vm_struct,
+  unlink_anon_vmas, unlink_file_vma, vm_area_alloc, vm_area_dup, vma_link, vma_merge, type VmaSpec,
+} from './mm/vma.js';
+export {
+  hasPerVmaLocks, lock_vma_under_rcu, mmap_assert_write_locked, mmap_write_downgrade, mmap_write_lock, mmap_write_unlock,
+  vma_assert_write_locked, vma_end_read, vma_end_write_all, vma_mark_detached, vma_start_read, vma_start_write, vma_write_locked,
+} from './mm/vma_lock.js';
 export { __pte_alloc } from './mm/actors/fault.js';
 export { follow_page_mask } from './mm/actors/follow_page.js';
 export { eraAtLeast, has, ERA_IDS, VARIANTS, registerVariant, type EraId, type UserVariantDef, type VariantId } from './mm/switches.js';

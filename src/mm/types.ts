@@ -97,6 +97,16 @@ export interface Vma {
   /** Still linked in i_mmap (file) or its anon_vma: what rmap walkers find. Cleared by
    *  free_pgtables() under i_mmap_rwsem / the anon_vma lock, before the tables go. */
   inRmap: boolean;
+  // VMAs that change (vma.ts, vma_lock.ts):
+  /** The anon_vma whose interval tree links this VMA (anon_vma_chain), named by the mm whose
+   *  `anon_vma_lock` is its root's rwsem. The world builder sets the VMA's own mm; the VMAs of a
+   *  forked child would name their parent's. Meaningful while `anon_vma` is set. */
+  anon_vma_id: number;
+  /** vma->vm_lock_seq (v6.4+): equals its mm's `mm_lock_seq` while the VMA is write-locked
+   *  (vma_start_write); -1 when made (vma_lock_alloc). */
+  vm_lock_seq: number;
+  /** vma->vm_lock->lock (v6.4+): the per-VMA rwsem that vma_start_read() trylocks for read. */
+  readonly vm_lock: RwSem;
 }
 
 /** A file: its i_mmap_rwsem and its page cache. Its i_mmap tree is every VMA of every mm with
@@ -141,6 +151,13 @@ export interface Mm {
   khugepaged_scanning: boolean;
   /** mm_cpumask(mm), by CPU: the CPUs that run it, which a flush IPI must reach. */
   readonly cpumask: boolean[];
+  // VMAs that change (vma.ts, vma_lock.ts):
+  /** mm->mm_lock_seq (v6.4+): vma_end_write_all() bumps it at mmap_write_unlock() and
+   *  mmap_write_downgrade(), which ends every VMA write lock taken under that mmap_lock. */
+  mm_lock_seq: number;
+  /** The id the next VMA made in this mm gets (vm_area_alloc, vm_area_dup): ids are never reused
+   *  within an execution. */
+  next_vma_id: number;
 }
 
 export interface TlbEntry {

@@ -51,6 +51,7 @@ function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
     changedAt: { rss: -1, nr_ptes: -1, nr_pmds: -1, nr_puds: -1 },
     exiting: false, core_state: false, khugepaged_scanning: false,
     cpumask: m.cpus.map((c) => c.mm === id),
+    mm_lock_seq: 0, next_vma_id: 0,
   };
 }
 
@@ -152,10 +153,15 @@ export function resetModel(m: Model): void {
       const vma: Vma = {
         id: i, mm: id, start: v.start, end: v.end, kind: v.kind, file: v.file ?? -1, pgoff: v.pgoff ?? v.start,
         shared: v.shared ?? false, anon_vma: v.anon_vma, detached: false, inRmap: true,
+        // VMAs that change: the mm's own anon_vma; per-VMA lock unlocked (vma_lock_alloc()).
+        anon_vma_id: id, vm_lock_seq: -1, vm_lock: sem(id === 0 ? `vm_lock(vma${i})` : `vm_lock(mm${id} vma${i})`),
       };
       mm.vmas.push(vma);
     });
     mm.vmas.sort((a, b) => a.start - b.start);
+    // VMAs that change: mm_lock_seq as mm_init() sets it; new VMAs are numbered after the world's.
+    mm.mm_lock_seq = 0;
+    mm.next_vma_id = wm.vmas.length;
     const counts = initialCounts(m)[id]!;
     mm.rss = counts.rss;
     mm.nr_ptes = counts.ptes;
