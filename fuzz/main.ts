@@ -13,6 +13,7 @@ import { allActors, originOf } from '../src/mm/registry.js';
 import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
+import { worldOf } from '../src/mm/world/registry.js';
 import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
 import { defaultCorpusDir, dropUnshrunk, readCorpus, recordEntry, replayCorpus, writeEntry } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
@@ -50,6 +51,7 @@ function replay(o: Options, out: Out): number {
     ...(o.era !== undefined ? { era: o.era } : {}),
     ...(o.variants !== undefined ? { variants: o.variants } : {}),
   };
+  if (spec.world !== undefined && !worldOf(spec.world)) throw new UsageError(`the token needs world '${spec.world}', which is not built in: load the module that defines it with --load FILE`);
   const missing = spec.actors.map((a) => a.actor).find((n) => !allActors().some((d) => d.name === n));
   if (missing) throw new UsageError(`the token needs actor '${missing}', which is not built in: load the module that defines it with --load FILE`);
   const missingVariant = (spec.variants ?? []).find((v) => !allVariants().some((x) => x.id === v));

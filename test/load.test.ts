@@ -50,6 +50,16 @@ test('a token that needs a user actor says which, when its module is not loaded'
   t.is(r.err, "mmfuzz: the token needs actor 'smaps_rollup_walker', which is not built in: load the module that defines it with --load FILE");
 });
 
+test('a token that needs a world from a module says which, when its module is not loaded; one in a shipped world replays', async (t) => {
+  const { encodeToken } = await import('../src/explore/token.js');
+  const spec = { arch: 'x86-ipi', era: 'v6.6', variants: [], actors: [{ actor: 'fault', args: {}, mm: 1 }] };
+  const missing = await cli('--replay', encodeToken({ spec: { ...spec, world: 'three-mms' }, schedule: { preemptions: [], choices: [] } }));
+  t.is(missing.code, 2);
+  t.is(missing.err, "mmfuzz: the token needs world 'three-mms', which is not built in: load the module that defines it with --load FILE");
+  const shipped = await cli('--replay', encodeToken({ spec: { ...spec, world: 'shared-file' }, schedule: { preemptions: [], choices: [] } }));
+  t.is(shipped.code, 0, shipped.err);
+});
+
 function module(name: string, text: string): string {
   const f = join(scratch, name);
   writeFileSync(f, text);
