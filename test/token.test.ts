@@ -4,7 +4,8 @@ import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { actorsArb } from '../src/arbitraries/scenario.js';
+import { worldActorsArb } from '../src/arbitraries/scenario.js';
+import { WORLDS } from '../src/mm/world/worlds.js';
 import { scheduleArb } from '../src/arbitraries/schedule.js';
 import { switchesArb } from '../src/arbitraries/switches.js';
 import { archArb } from '../src/arbitraries/arch.js';
@@ -13,8 +14,15 @@ import { ACTORS } from '../src/mm/actors/index.js';
 import { ARCH_IDS } from '../src/mm/arch.js';
 import { ERA_IDS, VARIANT_IDS } from '../src/mm/switches.js';
 
-const replayArb = fc.record({ arch: archArb(ARCH_IDS), sw: switchesArb(ERA_IDS, VARIANT_IDS), actors: actorsArb(ACTORS), schedule: scheduleArb(4) })
-  .map(({ arch, sw, actors, schedule }) => ({ spec: { arch, era: sw.era, variants: [...sw.variants], actors }, schedule }));
+// Specs as a token gives them back: no world field for the default world, no mm field for mm 0.
+const replayArb = fc.record({ arch: archArb(ARCH_IDS), sw: switchesArb(ERA_IDS, VARIANT_IDS), wa: worldActorsArb(WORLDS, ACTORS), schedule: scheduleArb(4) })
+  .map(({ arch, sw, wa, schedule }) => ({
+    spec: {
+      arch, era: sw.era, variants: [...sw.variants], ...(wa.world.name === 'default' ? {} : { world: wa.world.name }),
+      actors: wa.actors.map(({ mm, ...call }) => (mm ? { ...call, mm } : call)),
+    },
+    schedule,
+  }));
 
 testProp('a token decodes to what was encoded', [replayArb], (t, r) => {
   const token = encodeToken(r);
