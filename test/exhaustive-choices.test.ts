@@ -3,6 +3,8 @@
 
 import test from 'ava';
 import { exhaustive } from '../src/explore/exhaustive.js';
+import { main } from '../fuzz/main.js';
+import { HELP } from '../fuzz/options.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { alloc_page, freeFrame } from '../src/mm/frames.js';
@@ -60,4 +62,15 @@ test('without choices to make, enumerating adds nothing: the same count of sched
   const b = exhaustive(s, 2, { enumerateChoices: Infinity });
   t.true(a.complete && b.complete);
   t.is(b.explored, a.explored);
+});
+
+test('--enumerate-choices on the command line, and --help says it multiplies the space', async (t) => {
+  t.regex(HELP, /--enumerate-choices\[=K\][\s\S]*multiplies the space/);
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['--strategy', 'exhaustive', '--actors', 'fault', '--arch', 'x86-ipi', '--preemptions', '0', '--enumerate-choices=1', '--corpus', '/nonexistent/mmfuzz-corpus'], (l) => out.push(l), (l) => err.push(l));
+  t.is(code, 0, out.join('\n') + err.join('\n'));
+  t.regex(err.join('\n'), /exhaustive \(at most 0 preemptions, data choices enumerated\)/);
+  const m = /(\d+) executions .*every schedule within the bound was run/.exec(out.join('\n'));
+  t.true(m !== null && Number(m[1]) > 1, 'fault allocates: its choices are branches');
 });

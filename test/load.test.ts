@@ -70,7 +70,7 @@ const actorText = (name: string, extra = '') => `export const actors = [{ name: 
 
 const BAD: readonly [string, () => string, RegExp][] = [
   ['throws on import', () => module('throws.mjs', "throw new Error('cannot open /dev/kmsg');\n"), /throws\.mjs: the module failed to load: cannot open \/dev\/kmsg/],
-  ['exports nothing', () => module('empty.mjs', 'export const version = 1;\n'), /empty\.mjs: the module exports no actors, variants or arches \(export const actors = \[ \.\.\. \]\)/],
+  ['exports nothing', () => module('empty.mjs', 'export const version = 1;\n'), /empty\.mjs: the module exports no actors, variants, arches or worlds \(export const actors = \[ \.\.\. \]\)/],
   ['takes a built-in name', () => module('dup-builtin.mjs', actorText('fault')), /dup-builtin\.mjs: actor 'fault' is already defined \(by mmfuzz\)/],
   ['takes a loaded name', () => module('dup-user.mjs', actorText('pmd_peek_walker')), /dup-user\.mjs: actor 'pmd_peek_walker' is already defined \(by .*pmd-peek-walker\.mjs\)/],
   ['lacks run', () => module('norun.mjs', "export const actors = [{ name: 'x', summary: 's', follows: 'f', inMm: true, daemon: 'no', params: [] }];\n"), /norun\.mjs: an actor 'x' lacks 'run' \(a generator function\)/],
