@@ -224,7 +224,7 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
   --variant V[,V]     put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none
   --actors A[,A]      restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may
                       fix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)
-                      (mm=N: the mm of the world it runs in); --list says each actor's, npm run fuzz -- --list
+                      (mm=N: the mm of the world it runs in); a bad one is refused with the accepted range
   --world W[,W]       the worlds to run in (default: default); a campaign draws among several
   --strategy S        random (default), pct, exhaustive
   --depth N           PCT bug depth (default 3)
