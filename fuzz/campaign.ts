@@ -3,7 +3,7 @@
 // options, except for how many executions fit in the time given.
 
 import fc from 'fast-check';
-import { actorsArb } from '../src/arbitraries/scenario.js';
+import { worldActorsArb, type PoolEntry } from '../src/arbitraries/scenario.js';
 import { execute, type Execution, type Scheduler } from '../src/explore/executor.js';
 import { exhaustive } from '../src/explore/exhaustive.js';
 import { knownRace } from '../src/explore/known.js';
@@ -15,7 +15,8 @@ import { encodeToken } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
 import type { ArchId } from '../src/mm/arch.js';
 import type { ActorDef } from '../src/mm/actor.js';
-import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
+import { buildScenario, findActor, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
+import { parseWorld } from '../src/mm/world/registry.js';
 import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
 import type { ViolationKind } from '../src/oracle/violations.js';
 export type Strategy = 'random' | 'pct' | 'exhaustive';
@@ -29,6 +30,9 @@ export interface SearchSettings {
   readonly runs: number | null;
   readonly seed: number;
   readonly shrinkMs: number;
+  /** Exhaustive: also enumerate data choices, with at most this many away from 0 per schedule (0:
+   *  off, the default; Infinity: any number). */
+  readonly enumerateChoices?: number;
 }
 
 export interface CampaignConfig extends SearchSettings {
@@ -36,8 +40,13 @@ export interface CampaignConfig extends SearchSettings {
   readonly era: EraId;
   readonly variants: readonly VariantId[];
   readonly pool: readonly ActorDef[];
-  /** For exhaustive: the fixed scenario, in order. */
-  readonly fixedActors: readonly string[] | undefined;
+  /** For exhaustive: the fixed scenario, in order (arguments not given take their defaults). */
+  readonly fixedActors: readonly ActorCall[] | undefined;
+  /** For random and pct: the pool as the user gave it (--actors), each entry with the arguments and
+   *  the mm it fixes, which are never drawn nor shrunk. Absent: every actor of `pool`, nothing fixed. */
+  readonly pins?: readonly ActorCall[];
+  /** The worlds to draw among, by name (default: `default`). */
+  readonly worlds?: readonly string[];
   /** Stop once this many distinct failures are found (tests, bench). */
   readonly stopAfterFailures?: number;
 }
@@ -48,6 +57,7 @@ export interface Failure {
   readonly arch: ArchId;
   readonly era: EraId;
   readonly variants: readonly VariantId[];
+  readonly world: string;
   readonly depth: number;
   readonly token: string;
   readonly trace: string;
@@ -138,6 +148,12 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const timeUp = () => cfg.timeMs !== null && hooks.now() - t0 >= cfg.timeMs;
   const runsUp = () => (cfg.runs !== null && executions >= cfg.runs) || failures.length >= (cfg.stopAfterFailures ?? Infinity) || hooks.stop?.() === true;
 
+  // What the user fixed (--actors) stays as given while shrinking: an argument, or the mm, of an
+  // actor that some pool entry fixes.
+  const fixed = cfg.strategy === 'exhaustive' ? cfg.fixedActors ?? [] : cfg.pins ?? [];
+  const pinned = (call: ActorCall, arg: string) => fixed.some((p) => p.actor === call.actor && (arg === 'mm' ? p.mm !== undefined : p.args?.[arg] !== undefined));
+  const worlds = (cfg.worlds ?? ['default']).map(parseWorld);
+
   const report = (spec: ScenarioSpec, schedule: Schedule, exec: Execution) => {
     const v = exec.violation;
     if (!v) return;
@@ -149,7 +165,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const foundAtMs = hooks.now() - t0;
     hooks.onFound?.({ key: early, kind: v.kind, arch, actors: spec.actors.map((a) => a.actor), token: encodeToken({ spec, schedule }) });
     const foundAtSearchMs = foundAtMs - shrinkingMs;
-    const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.now, pool: cfg.pool });
+    const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.now, pool: cfg.pool, pinned });
     shrinkingMs += s.ms;
     const actors = s.spec.actors.map((a) => a.actor);
     const key = failureKey(v.kind, arch, actors);
@@ -160,7 +176,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const needsVariants = cfg.variants.length > 0
       && execute(buildScenario({ ...s.spec, variants: [] }, cfg.pool), follow(s.schedule)).violation?.kind !== v.kind;
     const f: Failure = {
-      kind: v.kind, actors, arch, era: scenario.sw.era, variants: scenario.sw.variants,
+      kind: v.kind, actors, arch, era: scenario.sw.era, variants: scenario.sw.variants, world: scenario.world.name,
       depth: depth(s.schedule), token: encodeToken(s),
       trace: renderTrace({ scenario, schedule: s.schedule, exec: traced }),
       traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
@@ -180,29 +196,36 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   };
 
   if (cfg.strategy === 'exhaustive') {
-    const names = cfg.fixedActors ?? [];
+    const calls = cfg.fixedActors ?? [];
     let complete = true;
-    for (const arch of cfg.archs) {
-      const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, actors: names.map((actor) => ({ actor })) };
-      const scn = buildScenario(spec, cfg.pool);
-      const r = exhaustive(scn, cfg.preemptions, {
-        onProgress: (p) => hooks.onProgress?.({ executions: executions + p.explored, failures: failures.length, elapsedMs: hooks.now() - t0, pending: p.pending }),
-        stopAfter: cfg.runs ?? Infinity,
-      });
-      executions += r.explored;
-      if (r.failure) report(spec, r.failure.schedule, r.failure.exec);
-      complete &&= r.complete;
+    for (const world of worlds) {
+      for (const arch of cfg.archs) {
+        const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors: calls };
+        const scn = buildScenario(spec, cfg.pool);
+        const r = exhaustive(scn, cfg.preemptions, {
+          onProgress: (p) => hooks.onProgress?.({ executions: executions + p.explored, failures: failures.length, elapsedMs: hooks.now() - t0, pending: p.pending }),
+          stopAfter: cfg.runs === null ? Infinity : cfg.runs - executions,
+          enumerateChoices: cfg.enumerateChoices ?? 0,
+        });
+        executions += r.explored;
+        if (r.failure) report(spec, r.failure.schedule, r.failure.exec);
+        complete &&= r.complete;
+      }
     }
     return { executions, durationMs: hooks.now() - t0, failures, internalErrors, complete };
   }
 
-  const actorsArbitrary = actorsArb(cfg.pool.filter((a) => !a.eras || a.eras.includes(cfg.era)));
+  const inEra = (d: ActorDef) => !d.eras || d.eras.includes(cfg.era);
+  const entries: PoolEntry[] = cfg.pins
+    ? cfg.pins.map((c) => ({ def: findActor(c.actor, cfg.pool), ...(c.args ? { args: c.args } : {}), ...(c.mm !== undefined ? { mm: c.mm } : {}) })).filter((e) => inEra(e.def))
+    : cfg.pool.filter(inEra).map((def) => ({ def }));
+  const scenariosArbitrary = worldActorsArb(worlds, entries);
   let avgSteps = 60;
   while (!timeUp() && !runsUp()) {
-    const batch: ActorCall[][] = fc.sample(actorsArbitrary, { seed: rng() | 0, numRuns: 32 });
-    for (const actors of batch) {
+    const batch = fc.sample(scenariosArbitrary, { seed: rng() | 0, numRuns: 32 });
+    for (const { world, actors } of batch) {
       const arch = cfg.archs[rng() % cfg.archs.length]!;
-      const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, actors };
+      const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors };
       const scn = buildScenario(spec, cfg.pool);
       for (let k = 0; k < 8; k++) {
         if (timeUp() || runsUp()) break;

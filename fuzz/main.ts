@@ -7,16 +7,17 @@ import { performance } from 'node:perf_hooks';
 import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
 import { decodeToken, TokenError } from '../src/explore/token.js';
-import { renderTrace, traceJson } from '../src/explore/trace.js';
+import { formatCall, renderTrace, traceJson } from '../src/explore/trace.js';
 import { allArchIds, archOf } from '../src/mm/arch.js';
 import { allActors, originOf } from '../src/mm/registry.js';
 import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
+import { allWorlds, worldOf } from '../src/mm/world/registry.js';
 import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
 import { defaultCorpusDir, dropUnshrunk, readCorpus, recordEntry, replayCorpus, writeEntry } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
-import { loadArgs, loadModules } from './load.js';
+import { loadArgs, loadModules, worldOrigin } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
 import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
@@ -32,6 +33,7 @@ function listAll(out: Out): void {
   }
   for (const e of ERA_IDS) out(`era      ${e.padEnd(24)} ${ERAS[e].summary}`);
   for (const a of allArchIds()) out(`arch     ${a.padEnd(24)} ${archOf(a)?.description ?? ''}`);
+  for (const w of allWorlds()) out(`world    ${w.name.padEnd(24)} ${w.summary}${worldOrigin(w.name) ? ` (from ${worldOrigin(w.name)})` : ''}`);
 }
 
 /** A token given on the command line, or the first token in a file (a token file or a report). */
@@ -50,6 +52,7 @@ function replay(o: Options, out: Out): number {
     ...(o.era !== undefined ? { era: o.era } : {}),
     ...(o.variants !== undefined ? { variants: o.variants } : {}),
   };
+  if (spec.world !== undefined && !worldOf(spec.world)) throw new UsageError(`the token needs world '${spec.world}', which is not built in: load the module that defines it with --load FILE`);
   const missing = spec.actors.map((a) => a.actor).find((n) => !allActors().some((d) => d.name === n));
   if (missing) throw new UsageError(`the token needs actor '${missing}', which is not built in: load the module that defines it with --load FILE`);
   const missingVariant = (spec.variants ?? []).find((v) => !allVariants().some((x) => x.id === v));
@@ -68,7 +71,7 @@ function replay(o: Options, out: Out): number {
 function printFailure(f: Failure, n: number, out: Out): void {
   const why = f.known ? ` (known race: ${f.known}, see docs/known-races.md)` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
   out('');
-  out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}`);
+  out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}`);
   out(f.trace);
   out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
   out(`replay: npm run fuzz -- --replay ${f.token}`);
@@ -103,9 +106,13 @@ function merge(argv: readonly string[], out: Out): number {
 async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void): Promise<number> {
   const variants = o.variants ?? [];
   const era = resolveEra(o.era, variants);
-  const pool = o.actors ? [...new Set(o.actors)].map((n) => findActor(n)) : allActors();
+  const names = o.actors ? [...new Set(o.actors.map((a) => a.actor))] : undefined;
+  const pool = names ? names.map((n) => findActor(n)) : allActors();
   const eraPool = pool.filter((a) => !a.eras || a.eras.includes(era));
-  if (eraPool.length === 0) throw new UsageError(`--actors: none of ${o.actors?.join(', ')} is modelled in era ${era}`);
+  if (eraPool.length === 0) throw new UsageError(`--actors: none of ${names?.join(', ')} is modelled in era ${era}`);
+  // The pool as given, each distinct entry once: its fixed arguments and mm are kept by the campaign.
+  const pins = o.actors ? [...new Map(o.actors.map((a) => [formatCall(a), a])).values()] : undefined;
+  const worldsSaid = o.worlds.length === 1 && o.worlds[0] === 'default' ? '' : `, world${o.worlds.length > 1 ? 's' : ''} ${o.worlds.join(', ')}`;
   if (o.strategy === 'exhaustive' && !o.actors) throw new UsageError('--strategy exhaustive needs a fixed scenario: give it with --actors (e.g. --actors gup_fast,collapse_file)');
   const corpus = o.corpus ?? defaultCorpusDir();
   const now = () => performance.now();
@@ -118,7 +125,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     for (const e of r.fixed) say(`  fixed now: ${e.key}`);
     for (const u of r.unreadable) say(`  unreadable: ${u.entry.key}: ${u.why}`);
   }
-  say(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (at most ${o.preemptions} preemptions)` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}, seed ${o.seed}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}, ${o.strategy === 'exhaustive' ? 1 : o.workers} worker(s), ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
+  say(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (at most ${o.preemptions} preemptions${o.enumerateChoices ? ', data choices enumerated' : ''})` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}${worldsSaid}, seed ${o.seed}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}, ${o.strategy === 'exhaustive' ? 1 : o.workers} worker(s), ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
 
   const progress = progressPrinter({ tty: process.stderr.isTTY === true, quiet: o.quiet, write: (s) => process.stderr.write(s), now });
   const t0 = now();
@@ -139,7 +146,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       onProgress: (p) => progress.update({ executions: p.executions, failures: p.failures, elapsedMs: p.elapsedMs, timeLeftMs: null, ...(p.pending !== undefined ? { pending: p.pending } : {}) }),
     });
   } else {
-    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, load: o.load }, {
+    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, ...(pins ? { pins } : {}), load: o.load }, {
       now, onFailure, onInternalError,
       onFound: (f) => { recordEntry(corpus, { version: 1, key: f.key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: false }); },
       onProgress: (executions, failures) => {
@@ -165,7 +172,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     // Printed with their traces as they were found; listed again here, where a long log ends.
     result.failures.forEach((f, i) => {
       const why = f.known ? ` (known race: ${f.known})` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
-      out(`  ${i + 1}. ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}, depth ${f.depth}`);
+      out(`  ${i + 1}. ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}, depth ${f.depth}`);
       out(`     npm run fuzz -- --replay ${f.token}`);
     });
   }
@@ -173,7 +180,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   if (o.json) {
     const report: Report = {
       version: 1,
-      options: { archs: o.archs, era, variants, actors: o.actors ?? null, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
+      options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
       failures: result.failures.map(reportFailure),
       internalErrors: result.internalErrors,

@@ -4,8 +4,11 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { allArchIds, type ArchId } from '../src/mm/arch.js';
+import type { ActorDef } from '../src/mm/actor.js';
 import { allActors } from '../src/mm/registry.js';
+import type { ActorCall } from '../src/mm/scenario.js';
 import { allVariants, ERA_IDS, type EraId, type VariantId } from '../src/mm/switches.js';
+import { allWorlds } from '../src/mm/world/registry.js';
 import type { SearchSettings } from './campaign.js';
 
 export class UsageError extends Error {
@@ -20,7 +23,10 @@ export interface Options extends SearchSettings {
   readonly era: EraId | undefined;
   /** undefined: not given; []: `--variant none`. */
   readonly variants: readonly VariantId[] | undefined;
-  readonly actors: readonly string[] | undefined;
+  /** --actors as given: each actor with the arguments (and mm) fixed on the command line. */
+  readonly actors: readonly ActorCall[] | undefined;
+  /** --world: the worlds a campaign draws among (default: `default`). */
+  readonly worlds: readonly string[];
   readonly list: boolean;
   readonly help: boolean;
   readonly json: string | undefined;
@@ -34,9 +40,11 @@ export interface Options extends SearchSettings {
   readonly load: readonly string[];
 }
 
-const FLAGS = ['arch', 'era', 'variant', 'actors', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus', 'load'] as const;
+const FLAGS = ['arch', 'era', 'variant', 'actors', 'world', 'enumerate-choices', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus', 'load'] as const;
 type Flag = (typeof FLAGS)[number];
 const BOOLEAN: readonly Flag[] = ['list', 'help', 'quiet'];
+/** Flags that stand alone, or take a value only as --flag=VALUE. */
+const OPTIONAL_VALUE: readonly Flag[] = ['enumerate-choices'];
 
 /** "30s", "10m", "8h", "500ms" → milliseconds. */
 export function parseDuration(flag: string, v: string): number {
@@ -75,6 +83,66 @@ export function parseShard(v: string): { index: number; count: number } {
   return { index, count };
 }
 
+const CALL_SYNTAX = 'NAME or NAME(ARG=N,...), e.g. munmap(vma=1),fault(addr=5,mm=1)';
+
+/** Split at the commas that are not inside parentheses. */
+function splitTop(text: string): string[] | null {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    if (depth < 0 || depth > 1) return null;
+    if (ch === ',' && depth === 0) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (depth !== 0) return null;
+  out.push(text.slice(start));
+  return out;
+}
+
+/** --actors 'munmap(vma=1),collapse_file(slot=2),fault(addr=5,mm=1)': each actor by name, with the
+ *  arguments given (the rest are drawn, or take their defaults in an exhaustive search) and `mm`, a
+ *  pseudo-argument for the mm of the world it runs in. Strict: anything else is refused in one line
+ *  that says what is accepted. */
+export function parseActorCalls(text: string, defs: readonly ActorDef[], world: { readonly mms: number; readonly worlds: readonly string[] } = { mms: 1, worlds: ['default'] }): ActorCall[] {
+  const items = splitTop(text);
+  if (!items) throw new UsageError(`--actors '${text}': unbalanced parentheses: accepted is ${CALL_SYNTAX}`);
+  return items.map((raw) => {
+    const item = raw.trim();
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?$/.exec(item);
+    if (!m) throw new UsageError(`--actors '${item}': malformed: accepted is ${CALL_SYNTAX}`);
+    const name = m[1]!;
+    const def = defs.find((d) => d.name === name);
+    if (!def) throw new UsageError(`--actors '${name}': accepted are ${defs.map((d) => d.name).join(', ')}`);
+    const accepted = [...def.params.map((p) => `${p.name}=${p.min}..${p.max}`), `mm=0..${world.mms - 1}`].join(', ');
+    const args: Record<string, number> = {};
+    let mm: number | undefined;
+    const body = m[2]?.trim() ?? '';
+    for (const part of body === '' ? [] : body.split(',')) {
+      const kv = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d+)\s*$/.exec(part);
+      if (!kv) throw new UsageError(`--actors '${item}': malformed argument '${part.trim()}': accepted are ${accepted} (ARG=N, whole numbers)`);
+      const [, k, vText] = kv as unknown as [string, string, string];
+      const v = Number(vText);
+      if (k in args || (k === 'mm' && mm !== undefined)) throw new UsageError(`--actors '${item}': argument '${k}' given twice`);
+      if (k === 'mm') {
+        if (v >= world.mms) throw new UsageError(`--actors '${item}': mm=${v} is out of range: accepted is mm=0..${world.mms - 1} (the mms of world ${world.worlds.join(', ')}; see --list)`);
+        mm = v;
+        continue;
+      }
+      const p = def.params.find((x) => x.name === k);
+      if (!p) throw new UsageError(`--actors '${item}': ${name} has no argument '${k}': accepted are ${accepted}`);
+      if (v < p.min || v > p.max) throw new UsageError(`--actors '${item}': ${k}=${v} is out of range: accepted is ${k}=${p.min}..${p.max} (${p.doc})`);
+      args[k] = v;
+    }
+    return { actor: name, ...(Object.keys(args).length > 0 ? { args } : {}), ...(mm !== undefined ? { mm } : {}) };
+  });
+}
+
 export function parseOptions(argv: readonly string[], cores = availableParallelism()): Options {
   const given = new Map<Flag, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +154,10 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     if (BOOLEAN.includes(name)) {
       if (eq > 0) throw new UsageError(`--${name} takes no value`);
       given.set(name, '');
+      continue;
+    }
+    if (OPTIONAL_VALUE.includes(name)) {
+      given.set(name, eq > 0 ? a.slice(eq + 1) : '');
       continue;
     }
     const next = argv[i + 1];
@@ -106,17 +178,22 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
   const variants = variantText === undefined ? undefined
     : variantText === 'none' ? []
     : list('variant', variantText, ids, (x) => known.find((v) => v.tag.toLowerCase() === x.toLowerCase())?.id);
+  const worldNames = allWorlds().map((w) => w.name);
+  const worlds = list('world', get('world') ?? 'default', worldNames);
+  const mms = Math.min(...worlds.map((n) => allWorlds().find((w) => w.name === n)?.mms.length ?? 1));
   const actorText = get('actors');
-  const names = allActors().map((a) => a.name);
-  const actors = actorText === undefined ? undefined : actorText.split(',').map((x) => x.trim());
-  for (const a of actors ?? []) if (!names.includes(a)) throw new UsageError(`--actors '${a}': accepted are ${names.join(', ')}`);
+  const actors = actorText === undefined ? undefined : parseActorCalls(actorText, allActors(), { mms, worlds });
+  const choicesText = get('enumerate-choices');
   const strategyText = get('strategy') ?? 'random';
   const strategy = list('strategy', strategyText, ['random', 'pct', 'exhaustive'] as const)[0]!;
+  if (choicesText !== undefined && strategy !== 'exhaustive') throw new UsageError('--enumerate-choices is for --strategy exhaustive (random and pct draw data choices already)');
   const time = get('time');
   const runs = get('runs');
   const o: Options = {
     archs, era, variants,
     actors,
+    worlds,
+    enumerateChoices: choicesText === undefined ? 0 : choicesText === '' ? Infinity : parseInt10('enumerate-choices', choicesText, 1, 16),
     list: given.has('list'),
     help: given.has('help'),
     strategy,
@@ -145,10 +222,18 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
   --arch A[,A]        x86-ipi, rcu-table-free, x86-pae or all (default all)
   --era E             v5.8, v5.10, v6.2 or v6.6 (default: the newest, or the variant's home era)
   --variant V[,V]     put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none
-  --actors N[,N]      restrict the actor pool (the fixed scenario, for --strategy exhaustive)
+  --actors A[,A]      restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may
+                      fix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)
+                      (mm=N: the mm of the world it runs in); a bad one is refused with the accepted range
+  --world W[,W]       the worlds to run in (default: default); a campaign draws among several
   --strategy S        random (default), pct, exhaustive
   --depth N           PCT bug depth (default 3)
   --preemptions P     exhaustive: at most P preemptions (default 2)
+  --enumerate-choices[=K]
+                      exhaustive: also try every value of each data choice (which free frame the allocator
+                      returns, which address the hardware walker touches, the PAE load order), with at most K
+                      choices away from 0 per schedule (default: any number); this multiplies the space
+                      searched by the values of every choice point
   --time T            30s, 10m, 8h (default 30s; none if only --runs is given)
   --runs N            stop after N executions
   --seed N            the campaign's seed (default 1): same seed and options, same campaign
@@ -160,7 +245,7 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
   --load FILE[,FILE]  load user modules (built JavaScript) that export actors: see docs/writing-actors.md
   --json FILE         write a JSON report (with --replay: the trace as JSON)
   --replay TOKEN|FILE replay a failure; exit 1 if it reproduces, 0 if not
-  --list              list actors, variants, eras and architectures
+  --list              list actors, variants, eras, architectures and worlds
   --quiet             print only the summary
 
 Exit status: 0 clean, 1 a failure was found, 2 bad usage, 3 an internal error (a bug in mmfuzz).`;

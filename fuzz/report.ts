@@ -6,7 +6,7 @@ import { UsageError } from './options.js';
 
 /** What a report keeps of a failure (the campaign's timings stay out). */
 export type ReportFailure = Pick<Failure, 'kind' | 'actors' | 'arch' | 'era' | 'variants' | 'depth' | 'known' | 'needsVariants' | 'minimal' | 'token' | 'trace'>
-  & { readonly traceJson?: Failure['traceJson'] };
+  & { readonly traceJson?: Failure['traceJson']; readonly world?: string };
 
 export interface Report {
   readonly version: 1;
@@ -20,7 +20,7 @@ export interface Report {
 
 export function reportFailure(f: Failure): ReportFailure {
   return {
-    kind: f.kind, actors: f.actors, arch: f.arch, era: f.era, variants: f.variants, depth: f.depth, known: f.known,
+    kind: f.kind, actors: f.actors, arch: f.arch, era: f.era, variants: f.variants, world: f.world, depth: f.depth, known: f.known,
     needsVariants: f.needsVariants, minimal: f.minimal, token: f.token, trace: f.trace, traceJson: f.traceJson,
   };
 }

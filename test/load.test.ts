@@ -50,6 +50,16 @@ test('a token that needs a user actor says which, when its module is not loaded'
   t.is(r.err, "mmfuzz: the token needs actor 'smaps_rollup_walker', which is not built in: load the module that defines it with --load FILE");
 });
 
+test('a token that needs a world from a module says which, when its module is not loaded; one in a shipped world replays', async (t) => {
+  const { encodeToken } = await import('../src/explore/token.js');
+  const spec = { arch: 'x86-ipi', era: 'v6.6', variants: [], actors: [{ actor: 'fault', args: {}, mm: 1 }] };
+  const missing = await cli('--replay', encodeToken({ spec: { ...spec, world: 'three-mms' }, schedule: { preemptions: [], choices: [] } }));
+  t.is(missing.code, 2);
+  t.is(missing.err, "mmfuzz: the token needs world 'three-mms', which is not built in: load the module that defines it with --load FILE");
+  const shipped = await cli('--replay', encodeToken({ spec: { ...spec, world: 'shared-file' }, schedule: { preemptions: [], choices: [] } }));
+  t.is(shipped.code, 0, shipped.err);
+});
+
 function module(name: string, text: string): string {
   const f = join(scratch, name);
   writeFileSync(f, text);
@@ -60,7 +70,7 @@ const actorText = (name: string, extra = '') => `export const actors = [{ name: 
 
 const BAD: readonly [string, () => string, RegExp][] = [
   ['throws on import', () => module('throws.mjs', "throw new Error('cannot open /dev/kmsg');\n"), /throws\.mjs: the module failed to load: cannot open \/dev\/kmsg/],
-  ['exports nothing', () => module('empty.mjs', 'export const version = 1;\n'), /empty\.mjs: the module exports no actors, variants or arches \(export const actors = \[ \.\.\. \]\)/],
+  ['exports nothing', () => module('empty.mjs', 'export const version = 1;\n'), /empty\.mjs: the module exports no actors, variants, arches or worlds \(export const actors = \[ \.\.\. \]\)/],
   ['takes a built-in name', () => module('dup-builtin.mjs', actorText('fault')), /dup-builtin\.mjs: actor 'fault' is already defined \(by mmfuzz\)/],
   ['takes a loaded name', () => module('dup-user.mjs', actorText('pmd_peek_walker')), /dup-user\.mjs: actor 'pmd_peek_walker' is already defined \(by .*pmd-peek-walker\.mjs\)/],
   ['lacks run', () => module('norun.mjs', "export const actors = [{ name: 'x', summary: 's', follows: 'f', inMm: true, daemon: 'no', params: [] }];\n"), /norun\.mjs: an actor 'x' lacks 'run' \(a generator function\)/],

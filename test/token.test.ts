@@ -2,7 +2,10 @@
 
 import test from 'ava';
 import { fc, testProp } from '@fast-check/ava';
-import { actorsArb } from '../src/arbitraries/scenario.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { worldActorsArb } from '../src/arbitraries/scenario.js';
+import { WORLDS } from '../src/mm/world/worlds.js';
 import { scheduleArb } from '../src/arbitraries/schedule.js';
 import { switchesArb } from '../src/arbitraries/switches.js';
 import { archArb } from '../src/arbitraries/arch.js';
@@ -11,8 +14,15 @@ import { ACTORS } from '../src/mm/actors/index.js';
 import { ARCH_IDS } from '../src/mm/arch.js';
 import { ERA_IDS, VARIANT_IDS } from '../src/mm/switches.js';
 
-const replayArb = fc.record({ arch: archArb(ARCH_IDS), sw: switchesArb(ERA_IDS, VARIANT_IDS), actors: actorsArb(ACTORS), schedule: scheduleArb(4) })
-  .map(({ arch, sw, actors, schedule }) => ({ spec: { arch, era: sw.era, variants: [...sw.variants], actors }, schedule }));
+// Specs as a token gives them back: no world field for the default world, no mm field for mm 0.
+const replayArb = fc.record({ arch: archArb(ARCH_IDS), sw: switchesArb(ERA_IDS, VARIANT_IDS), wa: worldActorsArb(WORLDS, ACTORS), schedule: scheduleArb(4) })
+  .map(({ arch, sw, wa, schedule }) => ({
+    spec: {
+      arch, era: sw.era, variants: [...sw.variants], ...(wa.world.name === 'default' ? {} : { world: wa.world.name }),
+      actors: wa.actors.map(({ mm, ...call }) => (mm ? { ...call, mm } : call)),
+    },
+    schedule,
+  }));
 
 testProp('a token decodes to what was encoded', [replayArb], (t, r) => {
   const token = encodeToken(r);
@@ -46,4 +56,45 @@ test('bad tokens each get their own one-line reason', (t) => {
 test('a token does not depend on the order actors were registered in: it names them', (t) => {
   const json = Buffer.from(good.slice(6, good.lastIndexOf('.')), 'base64url').toString('utf8');
   t.true(json.includes('"gup_fast"'));
+});
+
+// Worlds and mms in tokens: absent for the default, so that every token written before still replays.
+const root = new URL('../../', import.meta.url).pathname;
+const payloadOf = (token: string) => Buffer.from(token.slice(token.indexOf(':') + 1, token.lastIndexOf('.')), 'base64url').toString('utf8');
+
+test('tokens of the default world are what they were: the corpus and the README tokens re-encode byte for byte', (t) => {
+  const dir = join(root, 'test/corpus');
+  const tokens = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { token: string }).token);
+  tokens.push(...(readFileSync(join(root, 'README.md'), 'utf8').match(/mmfz1:[A-Za-z0-9_\-.]+/g) ?? []));
+  t.true(tokens.length >= 10);
+  for (const token of tokens) {
+    const r = decodeToken(token);
+    t.is(r.spec.world, undefined, 'a token without a world field means the default world');
+    t.true(r.spec.actors.every((a) => a.mm === undefined));
+    t.is(encodeToken(r), token);
+    t.is(encodeToken({ ...r, spec: { ...r.spec, world: 'default', actors: r.spec.actors.map((a) => ({ ...a, mm: 0 })) } }), token, 'world default and mm 0 are not written');
+  }
+});
+
+test('a token names its world and each actor\'s mm, when they are not the default', (t) => {
+  const r = { spec: { arch: 'x86-ipi', era: 'v6.6', variants: [], world: 'shared-file', actors: [{ actor: 'fault', args: { addr: 5 }, mm: 1 }, { actor: 'collapse_file', args: { slot: 2 } }] }, schedule: { preemptions: [], choices: [1] } };
+  const token = encodeToken(r);
+  t.regex(token, /^mmfz1:/);
+  t.deepEqual(decodeToken(token), r);
+  const json = payloadOf(token);
+  t.true(json.includes('"w":"shared-file"'), json);
+  t.true(json.includes('["fault",{"addr":5},1]'), json);
+  t.true(json.includes('["collapse_file",{"slot":2}]'), json);
+});
+
+test('a token with a bad world or mm field is malformed', (t) => {
+  const wrap = (x: object) => {
+    const p = Buffer.from(JSON.stringify(x)).toString('base64url');
+    return `mmfz1:${p}.${crc32(p).toString(16).padStart(8, '0')}`;
+  };
+  const base = { a: 'x86-ipi', e: '', v: [], s: [['fault', {}]], p: [], c: [] };
+  t.notThrows(() => decodeToken(wrap(base)));
+  for (const bad of [{ ...base, w: 3 }, { ...base, w: '' }, { ...base, s: [['fault', {}, -1]] }, { ...base, s: [['fault', {}, 1, 2]] }, { ...base, s: [['fault', {}, 'one']] }]) {
+    t.throws(() => decodeToken(wrap(bad)), { instanceOf: TokenError, message: /malformed: a field is missing or of the wrong type/ }, JSON.stringify(bad));
+  }
 });

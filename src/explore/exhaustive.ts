@@ -1,12 +1,18 @@
 // Bounded exhaustive search (iterative context bounding, as CHESS does it): every canonical schedule
 // with at most P preemption points over one fixed scenario, each run once. Data choices are fixed
-// (all 0 unless given).
-// The search is a depth-first walk over point sets; each node is one execution, which also tells
-// which actors could run at every later decision, and so which children exist.
+// (all 0 unless given), or, with `enumerateChoices`, enumerated too: every value of every choice
+// point (which free frame the allocator returns, which address the hardware walker touches, the PAE
+// load order), with at most that many choices away from 0 per schedule. A fixed allocator choice
+// hides the races that need a frame reused; enumerating multiplies the space by the values of each
+// choice point.
+// The search is a depth-first walk over deviations from the default run (a preemption point, or a
+// data choice other than 0); each node is one execution, which also tells which deviations were
+// possible at every later branch point (a decision or a data choice), and so which children exist.
+// Children deviate only after their parent's last deviation, so each schedule is generated once.
 
 import { execute, type Execution, type Scheduler } from './executor.js';
 import type { Scenario } from '../mm/scenario.js';
-import { defaultPick, follow, type Preemption, type Schedule } from './schedule.js';
+import { defaultPick, follow, trimZeros, type Preemption, type Schedule } from './schedule.js';
 
 export interface ExhaustiveProgress {
   readonly explored: number;
@@ -21,43 +27,54 @@ export interface ExhaustiveResult {
   readonly failure: { readonly schedule: Schedule; readonly exec: Execution } | null;
 }
 
-interface Alternative {
-  /** The decision's index in the run, to keep each point set generated once. */
-  readonly decision: number;
-  readonly point: Preemption;
-}
+/** A deviation possible at one branch point of a run: another actor to run, or another value of a
+ *  data choice (the `index`-th choice of the run). */
+type Alternative =
+  | { readonly pos: number; readonly point: Preemption }
+  | { readonly pos: number; readonly choice: { readonly index: number; readonly value: number } };
 
 interface Node {
   readonly points: readonly Preemption[];
-  /** The decision of the last point: children add points after it. */
-  readonly lastDecision: number;
+  readonly choices: readonly number[];
+  /** The branch point of the last deviation: children deviate after it. */
+  readonly lastPos: number;
 }
 
-/** Runs `s`, and records at each decision which other actors could have been run instead. */
-function probe(scn: Scenario, s: Schedule): { exec: Execution; alternatives: Alternative[] } {
+/** Runs `s`, and records at each decision which other actors could have been run instead, and (when
+ *  `enumerate`) at each data choice which other values it could have taken. */
+function probe(scn: Scenario, s: Schedule, enumerate: boolean): { exec: Execution; alternatives: Alternative[]; drawn: number[] } {
   const inner = follow(s);
-  let decision = 0;
+  let pos = 0;
+  let index = 0;
   let lastStepper = -1;
   const steps: number[] = [];
   const alternatives: Alternative[] = [];
+  const drawn: number[] = [];
   const sched: Scheduler = {
     pick(runnable, last) {
-      const d = decision++;
+      const d = pos++;
       const id = inner.pick(runnable, last);
       const dflt = defaultPick(runnable, last);
       const after = lastStepper;
       const n = after < 0 ? 0 : (steps[after] ?? 0);
-      for (const a of runnable) if (a !== dflt) alternatives.push({ decision: d, point: { after, steps: n, to: a } });
+      for (const a of runnable) if (a !== dflt) alternatives.push({ pos: d, point: { after, steps: n, to: a } });
       return id;
     },
-    choose: (n, w) => inner.choose(n, w),
+    choose(n, w) {
+      const d = pos++;
+      const i = index++;
+      const v = inner.choose(n, w);
+      drawn.push(v);
+      if (enumerate) for (let value = 0; value < n; value++) if (value !== v) alternatives.push({ pos: d, choice: { index: i, value } });
+      return v;
+    },
     observe(actor, label) {
       steps[actor] = (steps[actor] ?? 0) + 1;
       lastStepper = actor;
       inner.observe?.(actor, label);
     },
   };
-  return { exec: execute(scn, sched), alternatives };
+  return { exec: execute(scn, sched), alternatives, drawn };
 }
 
 export interface ExhaustiveOptions {
@@ -70,26 +87,36 @@ export interface ExhaustiveOptions {
   readonly isFailure?: (e: Execution) => boolean;
   /** Asked before each execution: give up now (a time budget). */
   readonly shouldStop?: () => boolean;
+  /** Enumerate data choices too, with at most this many away from 0 per schedule (0, the default:
+   *  choices stay as given; Infinity: any number). */
+  readonly enumerateChoices?: number;
 }
 
+const nonZero = (xs: readonly number[]) => xs.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0);
+
 export function exhaustive(scn: Scenario, maxPreemptions: number, opts: ExhaustiveOptions = {}): ExhaustiveResult {
-  const { onProgress, stopAfter = Infinity, choices = [] } = opts;
+  const { onProgress, stopAfter = Infinity, choices = [], enumerateChoices = 0 } = opts;
   const isFailure = opts.isFailure ?? ((e: Execution) => e.violation !== null || e.outcome === 'step-limit');
-  const stack: Node[] = [{ points: [], lastDecision: -1 }];
+  const stack: Node[] = [{ points: [], choices, lastPos: -1 }];
   let explored = 0;
   while (stack.length > 0) {
     if (explored >= stopAfter || opts.shouldStop?.()) return { explored, complete: false, failure: null };
-    const { points, lastDecision } = stack.pop()!;
-    const schedule: Schedule = { preemptions: points, choices };
-    const { exec, alternatives } = probe(scn, schedule);
+    const node = stack.pop()!;
+    const schedule: Schedule = { preemptions: node.points, choices: trimZeros(node.choices) };
+    const moreChoices = enumerateChoices > 0 && nonZero(node.choices) < enumerateChoices;
+    const { exec, alternatives, drawn } = probe(scn, schedule, moreChoices);
     explored++;
     if (isFailure(exec)) return { explored, complete: false, failure: { schedule, exec } };
-    if (points.length < maxPreemptions) {
-      // Children: one more point, at a later decision than the last; pushed in reverse so that the
-      // earliest runs first.
-      for (let i = alternatives.length - 1; i >= 0; i--) {
-        const alt = alternatives[i]!;
-        if (alt.decision > lastDecision) stack.push({ points: [...points, alt.point], lastDecision: alt.decision });
+    // Children: one more deviation, after the last; pushed in reverse so that the earliest runs
+    // first. A data choice keeps the values drawn before it (the run is the same up to there).
+    for (let i = alternatives.length - 1; i >= 0; i--) {
+      const alt = alternatives[i]!;
+      if (alt.pos <= node.lastPos) continue;
+      if ('point' in alt) {
+        if (node.points.length < maxPreemptions) stack.push({ points: [...node.points, alt.point], choices: node.choices, lastPos: alt.pos });
+      } else {
+        const next = [...drawn.slice(0, alt.choice.index), alt.choice.value];
+        if (nonZero(next) <= enumerateChoices) stack.push({ points: node.points, choices: next, lastPos: alt.pos });
       }
     }
     if (onProgress && explored % 256 === 0) onProgress({ explored, pending: stack.length });

@@ -1,5 +1,6 @@
 // Shrinking a failure to its minimal interleaving. Minimal means, in this order: fewest actors,
-// fewest arguments away from their defaults, fewest preemptions, shortest trace. A candidate is kept
+// fewest arguments away from their defaults (an mm other than 0 counts as one; what the user fixed
+// on the command line is kept as given), fewest preemptions, shortest trace. A candidate is kept
 // when it still fails with the same kind of violation and is smaller in that order. Greedy passes
 // (delta debugging over actors, arguments, preemption points and choices) repeat until none helps or
 // the time budget runs out; the result says whether it is known to be minimal (a fixpoint).
@@ -36,13 +37,18 @@ export interface ShrinkOptions {
   /** The clock, injected (the fuzzer passes performance.now; tests can pass a counter). */
   readonly now: () => number;
   readonly pool?: readonly ActorDef[];
+  /** What the user fixed and shrinking must keep: an argument of a call (`mm` for its mm). */
+  readonly pinned?: (call: ActorCall, arg: string) => boolean;
 }
 
+/** Arguments away from their defaults, and mms other than 0 (an mm is an argument whose default is
+ *  mm 0). */
 function nonDefaultArgs(spec: ScenarioSpec, pool: readonly ActorDef[]): number {
   let n = 0;
   for (const call of spec.actors) {
     const def = pool.find((d) => d.name === call.actor);
     for (const p of def?.params ?? []) if ((call.args?.[p.name] ?? p.default) !== p.default) n++;
+    if ((call.mm ?? 0) !== 0) n++;
   }
   return n;
 }
@@ -67,7 +73,13 @@ function withoutActor(c: Candidate, i: number): Candidate {
 }
 
 function withArg(c: Candidate, i: number, name: string, value: number): Candidate {
-  const actors = c.spec.actors.map((a, j): ActorCall => (j === i ? { actor: a.actor, args: { ...a.args, [name]: value } } : a));
+  const actors = c.spec.actors.map((a, j): ActorCall => (j === i ? { ...a, args: { ...a.args, [name]: value } } : a));
+  return { spec: { ...c.spec, actors }, schedule: c.schedule };
+}
+
+/** The call `i` in mm 0. */
+function inMm0(c: Candidate, i: number): Candidate {
+  const actors = c.spec.actors.map((a, j): ActorCall => (j === i ? { actor: a.actor, ...(a.args ? { args: a.args } : {}) } : a));
   return { spec: { ...c.spec, actors }, schedule: c.schedule };
 }
 
@@ -81,7 +93,7 @@ function withChoices(c: Candidate, choices: readonly number[]): Candidate {
 
 /** Candidates in the order the passes try them: cheapest wins first. A candidate marked `search`
  *  stands for its scenario under any schedule: the shrinker looks for one that fails. */
-function* candidates(c: Candidate, pool: readonly ActorDef[]): Generator<Candidate & { search?: boolean }> {
+function* candidates(c: Candidate, pool: readonly ActorDef[], pinned: (call: ActorCall, arg: string) => boolean): Generator<Candidate & { search?: boolean }> {
   for (let i = c.spec.actors.length - 1; i >= 0; i--) yield withoutActor(c, i);
   for (let i = c.spec.actors.length - 1; i >= 0; i--) yield { ...withoutActor(c, i), search: true };
   for (let i = 0; i < c.spec.actors.length; i++) {
@@ -89,10 +101,14 @@ function* candidates(c: Candidate, pool: readonly ActorDef[]): Generator<Candida
     const def = pool.find((d) => d.name === call.actor);
     for (const p of def?.params ?? []) {
       const v = call.args?.[p.name] ?? p.default;
-      if (v !== p.default) {
+      if (v !== p.default && !pinned(call, p.name)) {
         yield withArg(c, i, p.name, p.default);
         yield { ...withArg(c, i, p.name, p.default), search: true };
       }
+    }
+    if ((call.mm ?? 0) !== 0 && !pinned(call, 'mm')) {
+      yield inMm0(c, i);
+      yield { ...inMm0(c, i), search: true };
     }
   }
   const pts = c.schedule.preemptions;
@@ -131,6 +147,7 @@ function research(spec: ScenarioSpec, kind: ViolationKind, runs: number, pool: r
 
 export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOptions): ShrinkResult {
   const pool = opts.pool ?? allActors();
+  const pinned = opts.pinned ?? (() => false);
   const t0 = opts.now();
   const timeUp = () => opts.now() - t0 > opts.budgetMs;
   let best = start;
@@ -139,7 +156,7 @@ export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOption
   let tries = 1;
   let minimal = false;
   outer: for (;;) {
-    for (const c of candidates(best, pool)) {
+    for (const c of candidates(best, pool, pinned)) {
       if (opts.now() - t0 > opts.budgetMs) break outer;
       let cand: Candidate = c;
       let e: Execution;

@@ -2,11 +2,17 @@
 // back exactly on any machine. `mmfz1:` + base64url(JSON) + `.` + a CRC-32 of the payload, so that a
 // truncated or mangled token is refused with a clear message rather than misread. Actors are named,
 // never numbered by registration order.
+//
+// The world (`w`) and each actor's mm (a third element of its entry) are written only when they are
+// not the default (world `default`, mm 0), so a token of the default world is the same as before
+// worlds existed, and every `mmfz1:` token written before keeps replaying byte for byte.
 
 import type { ScenarioSpec } from '../mm/scenario.js';
 import type { Schedule } from './schedule.js';
 
 export const TOKEN_VERSION = 1;
+/** The world a token means when it names none. */
+export const DEFAULT_WORLD_NAME = 'default';
 const PREFIX = 'mmfz';
 
 export interface Replay {
@@ -42,17 +48,25 @@ interface Wire {
   a: string;
   e: string;
   v: string[];
-  s: [string, Record<string, number>][];
+  /** The world, when it is not `default`. */
+  w?: string;
+  /** Each actor: its name, its arguments, and its mm when that is not 0. */
+  s: ([string, Record<string, number>] | [string, Record<string, number>, number])[];
   p: [number, number, number][];
   c: number[];
 }
 
 export function encodeToken(r: Replay): string {
+  const world = r.spec.world ?? DEFAULT_WORLD_NAME;
   const wire: Wire = {
     a: r.spec.arch,
     e: r.spec.era ?? '',
     v: [...(r.spec.variants ?? [])],
-    s: r.spec.actors.map((a) => [a.actor, Object.fromEntries(Object.entries(a.args ?? {}).sort(([x], [y]) => (x < y ? -1 : 1)))]),
+    ...(world !== DEFAULT_WORLD_NAME ? { w: world } : {}),
+    s: r.spec.actors.map((a) => {
+      const args = Object.fromEntries(Object.entries(a.args ?? {}).sort(([x], [y]) => (x < y ? -1 : 1)));
+      return a.mm ? [a.actor, args, a.mm] : [a.actor, args];
+    }),
     p: r.schedule.preemptions.map((p) => [p.after, p.steps, p.to]),
     c: [...r.schedule.choices],
   };
@@ -86,13 +100,19 @@ export function decodeToken(token: string): Replay {
   }
   const w = wire as Partial<Wire>;
   const ok = typeof w.a === 'string' && typeof w.e === 'string' && Array.isArray(w.v) && w.v.every((x) => typeof x === 'string')
-    && Array.isArray(w.s) && w.s.every((x) => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'object' && x[1] !== null && Object.values(x[1]).every(isInt))
+    && (w.w === undefined || (typeof w.w === 'string' && w.w !== ''))
+    && Array.isArray(w.s) && w.s.every((x) => Array.isArray(x) && (x.length === 2 || (x.length === 3 && isInt(x[2])))
+      && typeof x[0] === 'string' && typeof x[1] === 'object' && x[1] !== null && Object.values(x[1]).every(isInt))
     && Array.isArray(w.p) && w.p.every((x) => Array.isArray(x) && x.length === 3 && Number.isInteger(x[0]) && x[0] >= -1 && isInt(x[1]) && isInt(x[2]))
     && Array.isArray(w.c) && w.c.every(isInt);
   if (!ok) throw new TokenError('replay token is malformed: a field is missing or of the wrong type');
   const v = w as Wire;
   return {
-    spec: { arch: v.a, ...(v.e ? { era: v.e } : {}), variants: v.v, actors: v.s.map(([actor, args]) => ({ actor, args })) },
+    spec: {
+      arch: v.a, ...(v.e ? { era: v.e } : {}), variants: v.v,
+      ...(v.w !== undefined && v.w !== DEFAULT_WORLD_NAME ? { world: v.w } : {}),
+      actors: v.s.map(([actor, args, mm]) => (mm ? { actor, args, mm } : { actor, args })),
+    },
     schedule: { preemptions: v.p.map(([after, steps, to]) => ({ after, steps, to })), choices: v.c },
   };
 }

@@ -4,12 +4,35 @@
 
 import { fmtPmd, fmtPte } from '../mm/entries.js';
 import type { MmEvent } from '../mm/events.js';
-import type { Scenario } from '../mm/scenario.js';
+import type { ActorCall, Scenario } from '../mm/scenario.js';
 import type { Violation } from '../oracle/violations.js';
 import type { Execution } from './executor.js';
 import { depth, type Schedule } from './schedule.js';
 
 const COL = 44;
+
+/** A column's head: `CPU 1: munmap(vma=1)`, with the arguments that differ from the actor's defaults
+ *  (an actor on its defaults is shown by its name alone, as before worlds), and `mm1` when the world
+ *  has several mms. Kept within `width`: arguments that do not fit are cut to `…`. */
+export function columnHead(scenario: Scenario, id: number, name: string, width = COL): string {
+  const a = scenario.actors[id];
+  const args = a ? a.def.params.filter((p) => a.args[p.name] !== undefined && a.args[p.name] !== p.default).map((p) => `${p.name}=${a.args[p.name]}`) : [];
+  const tail = a && scenario.world.mms.length > 1 && a.def.daemon !== 'drain' ? ` mm${a.mm}` : '';
+  for (let k = args.length; k >= 0; k--) {
+    const shown = k === args.length ? args : [...args.slice(0, k), '…'];
+    const text = `CPU ${id}: ${name}${shown.length ? `(${shown.join(',')})` : ''}${tail}`;
+    if (text.length <= width) return text;
+  }
+  const plain = `CPU ${id}: ${name}${tail}`;
+  return plain.length <= width ? plain : `${plain.slice(0, width - 1)}…`;
+}
+
+/** An actor call as --actors takes it: `munmap(vma=1)`, `fault(addr=5,mm=1)`, `collapse_file`. */
+export function formatCall(call: ActorCall): string {
+  const parts = Object.entries(call.args ?? {}).map(([k, v]) => `${k}=${v}`);
+  if (call.mm !== undefined) parts.push(`mm=${call.mm}`);
+  return parts.length ? `${call.actor}(${parts.join(',')})` : call.actor;
+}
 
 /** The values that matter in one event, or null for an event the label already says. */
 export function note(ev: MmEvent): string | null {
@@ -71,7 +94,7 @@ export function renderTrace({ scenario, schedule, exec }: RenderInput): string {
   const pad = (s: string) => s.padEnd(width);
   const row = (c: number, text: string, num: string) => `${num.padStart(4)}  ${' '.repeat(c * (width + 2))}${text}`.trimEnd();
   const out: string[] = [];
-  out.push(`      ${used.map((id) => pad(`CPU ${id}: ${exec.names[id] ?? '?'}`)).join('  ')}`.trimEnd());
+  out.push(`      ${used.map((id) => pad(columnHead(scenario, id, exec.names[id] ?? '?', width))).join('  ')}`.trimEnd());
   out.push(`      ${used.map(() => '-'.repeat(width)).join('  ')}`);
   const vStep = exec.violation?.usedBy.step ?? -1;
   const fired = exec.violation && exec.violation.usedBy.step === exec.trace[exec.trace.length - 1]?.step;
@@ -85,7 +108,7 @@ export function renderTrace({ scenario, schedule, exec }: RenderInput): string {
       if (n) for (const t of wrap(`  ${n}`, width)) out.push(row(c, t, ''));
     }
   }
-  const head = `${scenario.archId}, era ${scenario.sw.era}${scenario.sw.variants.length ? `, variants ${scenario.sw.variants.join(', ')}` : ''}; depth ${depth(schedule)} (${schedule.preemptions.length} preemption${schedule.preemptions.length === 1 ? '' : 's'})`;
+  const head = `${scenario.archId}, era ${scenario.sw.era}${scenario.sw.variants.length ? `, variants ${scenario.sw.variants.join(', ')}` : ''}${scenario.world.name === 'default' ? '' : `, world ${scenario.world.name}`}; depth ${depth(schedule)} (${schedule.preemptions.length} preemption${schedule.preemptions.length === 1 ? '' : 's'})`;
   out.unshift(head, '');
   if (exec.violation) {
     out.push('', ...describeViolation(exec.violation));
@@ -101,7 +124,9 @@ export interface JsonTrace {
   readonly arch: string;
   readonly era: string;
   readonly variants: readonly string[];
-  readonly actors: readonly { readonly cpu: number; readonly name: string; readonly args: Readonly<Record<string, number>> }[];
+  readonly world: string;
+  /** Every actor with all its arguments (defaults included) and the mm it runs in or works on. */
+  readonly actors: readonly { readonly cpu: number; readonly name: string; readonly args: Readonly<Record<string, number>>; readonly mm: number }[];
   readonly depth: number;
   readonly schedule: Schedule;
   readonly steps: readonly { readonly step: number; readonly cpu: number; readonly actor: string; readonly label: string; readonly notes: readonly string[] }[];
@@ -116,7 +141,8 @@ export function traceJson({ scenario, schedule, exec }: RenderInput): JsonTrace 
     arch: scenario.archId,
     era: scenario.sw.era,
     variants: scenario.sw.variants,
-    actors: scenario.actors.map((a, cpu) => ({ cpu, name: a.name, args: a.args })),
+    world: scenario.world.name,
+    actors: scenario.actors.map((a, cpu) => ({ cpu, name: a.name, args: a.args, mm: a.mm })),
     depth: depth(schedule),
     schedule,
     steps: exec.trace.map((s) => ({
