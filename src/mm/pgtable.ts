@@ -5,7 +5,7 @@
 // table's ptl. Which high-level lock (mmap_lock, i_mmap_rwsem, anon_vma) keeps a table alive is the
 // protocol under test, so no primitive asserts it.
 
-import { PMD_PAGES, pgdIndex, pmdAddr, pmd_pfn, pmdDecode, pmdHi, pmdIndex, pmdLo, pmdTableIndex, pudIndex, type Level, type PmdEntry, type PteEntry } from './entries.js';
+import { PMD_PAGES, pgdIndex, pmdAddr, pmd_mkinvalid, pmd_pfn, pmdDecode, pmdHi, pmdIndex, pmdLo, pmdTableIndex, pudIndex, type Level, type PmdEntry, type PteEntry } from './entries.js';
 import { tableAccessSuspect } from './events.js';
 import { frameOf } from './frames.js';
 import { spin_take } from './locks.js';
@@ -268,10 +268,11 @@ export function* pmdp_collapse_flush(c: Ctx, p: PmdPtr): Stepper<PmdEntry> {
   return old;
 }
 
-/** pmdp_invalidate(): mark a huge pmd not present (the transient state a split goes through), flush. */
+/** pmdp_invalidate(): store pmd_mkinvalid(*pmdp), as the architecture defines it (the transient state
+ *  a split goes through: on x86 and arm64 still pmd_present()), and flush. */
 export function* pmdp_invalidate(c: Ctx, p: PmdPtr): Stepper<PmdEntry> {
   const old = pmdEntryAt(c.m, p);
-  const now: PmdEntry = old.t === 'huge' ? { t: 'invalid-huge', pfn: old.pfn } : old;
+  const now = pmd_mkinvalid(c.m.arch, old);
   storePmd(c, p, now, 'pmdp_invalidate');
   yield step('pmdp_invalidate(): pmdp_mknotpresent');
   yield* flush_tlb_range(c, 'pmdp_invalidate(): flush_tlb_range()', pmdRange(p));
