@@ -5,6 +5,7 @@
 import { pmdDecode, pmdHi, pmdLo, fmtPmd, type Level } from '../mm/entries.js';
 import { TABLE_KIND } from '../mm/types.js';
 import { endAudit, firstMapped, type EndState } from './audit.js';
+import { checkInstall } from './install.js';
 import { pmdHistory } from './pmd-history.js';
 import { refGetSuspect, tableAccessSuspect, tlbAccessSuspect, type MmEvent } from '../mm/events.js';
 import type { Model } from '../mm/types.js';
@@ -39,6 +40,8 @@ export function createOracle(m: Model): Oracle {
         hist.store(ev.table, ev.idx, ref.step, pmdLo(ev.now), pmdHi(ev.now));
         return null;
       }
+      case 'entry-install':
+        return checkInstall(ev, ref, lastFree);
       case 'table-zeroed': {
         hist.zeroed(ev.pfn, ref.step);
         return null;

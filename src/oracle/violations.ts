@@ -42,6 +42,11 @@ export type Violation =
   | (Base & { readonly kind: 'torn-pmd-read'; readonly slot: number; readonly lo: number; readonly hi: number })
   /** pmd_clear_bad() cleared a valid mapping. */
   | (Base & { readonly kind: 'valid-mapping-cleared'; readonly slot: number; readonly old: PmdEntry })
+  /** An entry was stored (pmd_populate, set_pmd_at, pud_populate, p4d_populate, set_pte_at, ...) that
+   *  points at frame 0, a free frame, or a frame that is not what it must point at: a pmd table entry
+   *  at a pte table, a huge pmd at a huge page, a pte at a data page. `level` is the entry's, `nowKind`
+   *  what the frame was at the store, `how` the store; `changedBy` the step that last freed it. */
+  | (Base & { readonly kind: 'bad-entry-installed'; readonly level: Level; readonly nowKind: FrameKind; readonly entry: string; readonly how: string })
   /** A zap that had to remove every mapping in its range left one. */
   | (Base & { readonly kind: 'mapping-survives-zap'; readonly addr: number })
   /** BUG_ON() in the modelled code. */
@@ -61,6 +66,6 @@ export type ViolationKind = Violation['kind'];
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
-  'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared',
+  'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared', 'bad-entry-installed',
   'mapping-survives-zap', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
 ];
