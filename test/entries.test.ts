@@ -203,3 +203,13 @@ test('entries print with the bits that are set, and as before when none is', (t)
   t.is(fmtPte({ t: 'swap', type: 1, offset: 7, exclusive: true }), 'swap(1:7 exclusive)');
   t.is(fmtPte({ t: 'migration', pfn: 3, sub: 2, write: true }), 'migration(3+2 write)');
 });
+
+test('the architecture docs/writing-actors.md registers: x86 but for arm64\'s pmd_trans_huge()', (t) => {
+  registerArch({ id: 'x86-arm64-thp', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: false,
+    pmd_trans_huge: ARM64_PMD_OPS.pmd_trans_huge, description: 'x86 flushes, arm64 pmd_trans_huge()' }, 'docs');
+  const a = archOf('x86-arm64-thp');
+  if (!a) return t.fail('not registered');
+  t.true(pmd_trans_huge(a, E.devmap));
+  t.false(pmd_trans_huge(ARCHES['x86-ipi'], E.devmap));
+  t.deepEqual(pmd_mkinvalid(a, E.migration), E.migration, 'x86\'s pmd_mkinvalid()');
+});
