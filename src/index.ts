@@ -7,10 +7,14 @@ export type { ActorDef, Args, ParamSpec } from './mm/actor.js';
 export { blockUntil, step, type ActorGen, type Ctx, type Yield } from './mm/step.js';
 export type { AddressSpace, Cpu, Frame, FrameKind, Mm, MmSetup, Model, PwcEntry, RwSem, SpinLock, TlbEntry, Vma } from './mm/types.js';
 export type { MmEvent, FreeHow } from './mm/events.js';
+// Entries: every kind (none, table, huge, invalidated, migration, swap, protnone and the software
+// bits), and the pmd predicates, which take the architecture: pmd_present(c.m.arch, v.entry).
 export {
-  HPAGE_PMD_NR, NR_PAGES, PGDIR_PAGES, PMD_PAGES, PTRS_PER_PGD, PTRS_PER_PMD, PTRS_PER_PTE, PTRS_PER_PUD, PUD_PAGES,
-  TASK_PAGES, pgdIndex, pmd_bad, pmd_none, pmd_pfn, pmd_present, pmd_trans_huge, pmdAddr, pmdIndex, pmdTableIndex,
-  pte_none, pte_present, pteIndex, pteSame, pudIndex, type Level, type PmdEntry, type PteEntry,
+  HPAGE_PMD_NR, MAX_SWAPFILES, NR_PAGES, PGDIR_PAGES, PMD_PAGES, PTRS_PER_PGD, PTRS_PER_PMD, PTRS_PER_PTE, PTRS_PER_PUD, PUD_PAGES,
+  SWP_OFFSET_MAX, TASK_PAGES, fmtPmd, fmtPte, is_swap_pmd, is_swap_pte, pgdIndex, pmd_bad, pmd_hw_huge, pmd_mkinvalid, pmd_none,
+  pmd_pfn, pmd_present, pmd_protnone, pmd_trans_huge, pmdAddr, pmdIndex, pmdSame, pmdTableIndex, pte_hw_valid, pte_none,
+  pte_present, pte_protnone, pteIndex, pteSame, pudIndex, type Level, type MappingBits, type PmdEntry, type PmdOps,
+  type PteBits, type PteEntry, type SwapBits,
 } from './mm/entries.js';
 // Worlds: the initial state as data, the shipped ones, and registering one's own.
 export type { World, WorldFile, WorldFrame, WorldMm, WorldVma } from './mm/world/types.js';
@@ -57,7 +61,7 @@ export {
 export { __pte_alloc } from './mm/actors/fault.js';
 export { follow_page_mask } from './mm/actors/follow_page.js';
 export { eraAtLeast, has, ERA_IDS, VARIANTS, registerVariant, type EraId, type UserVariantDef, type VariantId } from './mm/switches.js';
-export { ARCH_IDS, ARCHES, registerArch, type Arch, type ArchId } from './mm/arch.js';
+export { ARCH_IDS, ARCHES, ARM64_PMD_OPS, registerArch, x86PmdOps, type Arch, type ArchDef, type ArchId } from './mm/arch.js';
 // Registering by hand (a module loaded with --load is registered from its exports instead).
 export { registerActor } from './mm/registry.js';
 // The built-in actors, to start from a copy of one, and what runs them.

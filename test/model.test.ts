@@ -8,6 +8,7 @@ import { fromStreams, nonPreemptive, scripted, uniformRandom } from '../src/expl
 import type { ActorDef } from '../src/mm/actor.js';
 import { call_rcu, local_irq_restore, local_irq_save, rcu_read_lock, rcu_read_unlock, send_ipi_and_wait } from '../src/mm/cpu.js';
 import { pmd_bad, pmd_none, pmd_present, pmdDecode, pmdHi, pmdLo, type PmdEntry } from '../src/mm/entries.js';
+import { ARCHES } from '../src/mm/arch.js';
 import { ModelError } from '../src/mm/errors.js';
 import { alloc_page, freeFrame } from '../src/mm/frames.js';
 import { down_read, down_write_trylock, downgrade_write, up_read } from '../src/mm/locks.js';
@@ -36,11 +37,12 @@ test('a stored pmd decodes back from its two halves', (t) => {
 test('PAE: a zero low half reads as none (pmd_none() tests only the low word); a lone high half is bad', (t) => {
   const torn = pmdDecode(0, pmdHi({ t: 'table', pfn: 13 }));
   t.is(torn.t, 'bad');
-  t.true(pmd_none(torn));
+  t.true(pmd_none(ARCHES['x86-pae'], torn));
+  t.false(pmd_none(ARCHES['x86-ipi'], torn), 'x86-64 tests the whole value');
   const frank = pmdDecode(pmdLo({ t: 'table', pfn: 13 }), 0);
   t.deepEqual(frank, { t: 'table', pfn: 1 }, 'a new low half with an old high half is a table pointer to the wrong frame');
-  t.true(pmd_present({ t: 'invalid-huge', pfn: 9 }), 'x86 pmd_present() is true for an invalidated huge pmd');
-  t.true(pmd_bad({ t: 'huge', pfn: 9 }), 'x86 pmd_bad() is true for a huge pmd: what V5 trips on');
+  t.true(pmd_present(ARCHES['x86-pae'], { t: 'invalid-huge', pfn: 9 }), 'x86 pmd_present() is true for an invalidated huge pmd');
+  t.true(pmd_bad(ARCHES['x86-pae'], { t: 'huge', pfn: 9 }), 'x86 pmd_bad() is true for a huge pmd: what V5 trips on');
 });
 
 test('an IPI to a CPU with IRQs off waits until it turns them on; the sender blocks until then', (t) => {

@@ -10,7 +10,7 @@ import { ACTORS } from '../src/mm/actors/index.js';
 import { alloc_page, copy_user_highpage, get_page, put_page } from '../src/mm/frames.js';
 import { page_add_rmap, page_remove_rmap, set_page_dirty } from '../src/mm/rmap.js';
 import { spin_lock, spin_unlock } from '../src/mm/locks.js';
-import { pmd_lockptr, pmd_populate, pmdp_huge_get_and_clear, pte_lockptr, pte_write, ptep_get_and_clear, tableNow, spin_lock_ptl } from '../src/mm/pgtable.js';
+import { pmd_lockptr, pmd_populate, pmdp_huge_get_and_clear, pte_lockptr, pte_write, ptep_get_and_clear, tableNow, spin_lock_ptl, upperEntry, upperStore } from '../src/mm/pgtable.js';
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
 import { pte_free } from '../src/mm/tlbflush.js';
@@ -131,6 +131,29 @@ const BAD: readonly ActorDef[] = [
     c.mm.nr_ptes++;
     yield step('pmd_populate(pmd 1) without pmd_lock');
   }),
+  // Takes pmd 2's table out and frees it, then puts the freed table back.
+  wrong('reinstall_freed_table', function* (c) {
+    const pmd = pmd_off_present(c, pmdAddr(2));
+    const pml = pmd_lockptr(c.m, pmd);
+    yield* spin_lock(c, pml);
+    const old = pmdp_huge_get_and_clear(c, pmd);
+    if (old.t === 'table') pte_free(c.m, old.pfn);
+    yield step('pmdp_huge_get_and_clear(pmd 2); pte_free()');
+    if (old.t === 'table') pmd_populate(c, pmd, old.pfn);
+    spin_unlock(c, pml);
+    yield step('pmd_populate(pmd 2, the freed table)');
+  }),
+  // Maps a free page at address 1.
+  wrong('map_free_page', function* (c) {
+    pte_write(c, tableNow(c.m, 2), 1, { t: 'present', pfn: 20, sub: 0, writable: true, dirty: false });
+    yield step('set_pte_at(pte 1, page 20, which is free)');
+  }),
+  // Hooks a data page in as a pmd table.
+  wrong('pud_populate_data_page', function* (c) {
+    const g = upperEntry(c, tableNow(c.m, c.mm.pgd), 0, 'pgd');
+    if (g.t === 'table') upperStore(c, tableNow(c.m, g.pfn), 1, 'pud', { t: 'table', pfn: 3 }, 'pud_populate');
+    yield step('pud_populate(pud 1, page 3)');
+  }),
 ];
 const POOL = [...ACTORS, ...BAD];
 
@@ -196,6 +219,11 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
   },
   'valid-mapping-cleared': withAndWithout({ era: 'v6.2', actors: [{ actor: 'madvise_dontneed', args: { slot: 1 } }, { actor: 'thp_fault', args: { slot: 1 } }],
     schedule: [{ actor: 'madvise_dontneed', until: 'pmd_trans_huge(*pmd)' }, { actor: 'thp_fault' }, { actor: 'madvise_dontneed' }] }, ['pmd-bad-clears-huge']),
+  'bad-entry-installed': {
+    fires: { actors: [{ actor: 'reinstall_freed_table' }] },
+    // fault populates the none pmd 1 with a table it has just allocated.
+    quiet: { actors: [{ actor: 'fault', args: { addr: 4 } }] },
+  },
   'mapping-survives-zap': {
     fires: { actors: [{ actor: 'zap_nothing' }] },
     quiet: { actors: [{ actor: 'munmap', args: { vma: 0 } }] },
@@ -282,6 +310,28 @@ test('a violation names the frame, the step that changed it and the step that us
   t.is(v.usedBy.name, 'gup_fast');
   t.regex(v.usedBy.label, /ptep_get_lockless/);
   t.true((v.changedBy?.step ?? 99) < v.usedBy.step);
+});
+
+test('a bad install names the frame, the level, what the frame is, the store and the step that freed it', (t) => {
+  const e = run(CHECKS['bad-entry-installed'].fires);
+  const v = e.violation;
+  if (v?.kind !== 'bad-entry-installed') return t.fail(describe(e));
+  t.is(v.pfn, 5);
+  t.is(v.level, 'pmd');
+  t.is(v.nowKind, 'free');
+  t.is(v.how, 'pmd_populate');
+  t.is(v.usedBy.name, 'reinstall_freed_table');
+  t.regex(v.usedBy.label, /pmd_populate/);
+  t.regex(v.changedBy?.label ?? '', /pte_free/);
+  t.is(v.message, 'pmd_populate installed pmd table(5) in table 1, pointing at frame 5, which is free: it must point at a pte table');
+});
+
+test('a bad install is caught at every level, in campaigns too (no trace)', (t) => {
+  const pte = execute(buildScenario({ arch: 'x86-ipi', actors: [{ actor: 'map_free_page' }] }, POOL), nonPreemptive());
+  t.like(pte.violation, { kind: 'bad-entry-installed', level: 'pte', pfn: 20, nowKind: 'free' }, describe(pte));
+  const pud = execute(buildScenario({ arch: 'x86-pae', actors: [{ actor: 'pud_populate_data_page' }] }, POOL), nonPreemptive());
+  t.like(pud.violation, { kind: 'bad-entry-installed', level: 'pud', pfn: 3, nowKind: 'data' }, describe(pud));
+  t.regex(pud.violation?.message ?? '', /it must point at a pmd table$/);
 });
 
 test('the deadlock names who waits for what', (t) => {

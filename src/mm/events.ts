@@ -27,6 +27,12 @@ export type MmEvent =
       readonly frameGen: number; readonly idx: number; readonly write: boolean; readonly via: 'sw' | 'hw' | 'ptl'; readonly cpu: number;
       readonly level: Level }
   | { readonly e: 'pte-store'; readonly pfn: number; readonly idx: number; readonly old: PteEntry; readonly now: PteEntry }
+  /** An entry of `level` (in table `table`, index `idx`) was stored that points at frame `pfn`, which
+   *  is not what such an entry may point at (installSuspect): recorded only then. `frameKind` and
+   *  `frameGen` are the frame's state at the store; `want` what it had to be (installWant); `entry`
+   *  the value stored, printed. */
+  | { readonly e: 'entry-install'; readonly level: Level; readonly table: number; readonly idx: number; readonly entry: string;
+      readonly pfn: number; readonly want: readonly FrameKind[]; readonly frameKind: FrameKind; readonly frameGen: number; readonly how: string }
   | { readonly e: 'alloc'; readonly pfn: number; readonly kind: FrameKind }
   /** A pmd table was allocated: its entries are zero from now on (always recorded, for the oracle's
    *  history of what each pmd held). */
@@ -89,4 +95,31 @@ export function tlbAccessSuspect(gen: number, frameKind: FrameKind, frameGen: nu
 /** An unconditional reference taken on a free page. */
 export function refGetSuspect(speculative: boolean, frameKind: FrameKind): boolean {
   return !speculative && frameKind === 'free';
+}
+
+/** What the frame an entry of `level` points at must be: a pgd entry's a pud table, a pud's a pmd
+ *  table, a pmd table entry's a pte table; a huge pmd (present, protnone or invalidated) and a THP
+ *  migration entry a huge page; a pte (present or migration) a data page or a subpage of a huge one,
+ *  and a special pte (the zero page, PFNMAP) may also map a reserved frame. Null for an entry that
+ *  points at nothing: none, swap, a huge pud, a torn value. */
+export function installWant(level: Level, e: PmdEntry | PteEntry): readonly FrameKind[] | null {
+  switch (e.t) {
+    case 'table': return level === 'pgd' ? PUD_TABLE : level === 'pud' ? PMD_TABLE : level === 'pmd' ? PTE_TABLE : null;
+    case 'huge': case 'invalid-huge': return level === 'pmd' ? HUGE : null;
+    case 'migration': return level === 'pmd' ? HUGE : DATA;
+    case 'present': return e.special ? SPECIAL : DATA;
+    default: return null;
+  }
+}
+const PUD_TABLE: readonly FrameKind[] = ['pud-table'];
+const PMD_TABLE: readonly FrameKind[] = ['pmd-table'];
+const PTE_TABLE: readonly FrameKind[] = ['pte-table'];
+const HUGE: readonly FrameKind[] = ['huge'];
+const DATA: readonly FrameKind[] = ['data', 'huge'];
+const SPECIAL: readonly FrameKind[] = ['data', 'huge', 'reserved'];
+
+/** An entry that points at `pfn`, now a `frameKind` frame, where it may point only at `want`: frame 0
+ *  (never a page a mapping or a table may use), a free frame, or a frame of another kind. */
+export function installSuspect(pfn: number, frameKind: FrameKind, want: readonly FrameKind[]): boolean {
+  return pfn === 0 || !want.includes(frameKind);
 }

@@ -5,8 +5,8 @@
 // table's ptl. Which high-level lock (mmap_lock, i_mmap_rwsem, anon_vma) keeps a table alive is the
 // protocol under test, so no primitive asserts it.
 
-import { PMD_PAGES, pgdIndex, pmdAddr, pmd_pfn, pmdDecode, pmdHi, pmdIndex, pmdLo, pmdTableIndex, pudIndex, type Level, type PmdEntry, type PteEntry } from './entries.js';
-import { tableAccessSuspect } from './events.js';
+import { PMD_PAGES, fmtPmd, fmtPte, pgdIndex, pmdAddr, pmd_mkinvalid, pmd_pfn, pmdDecode, pmdHi, pmdIndex, pmdLo, pmdTableIndex, pudIndex, type Level, type PmdEntry, type PteEntry } from './entries.js';
+import { installSuspect, installWant, tableAccessSuspect } from './events.js';
 import { frameOf } from './frames.js';
 import { spin_take } from './locks.js';
 import { flush_tlb_range } from './tlbflush.js';
@@ -200,9 +200,22 @@ export function* pmd_read_atomic(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVa
   return v;
 }
 
+/** Every store of an entry that points at a frame: the oracle is told (entry-install) when the frame
+ *  is not one such an entry may point at. Cheap when it is: one lookup, no event. */
+function checkInstall(c: Ctx, level: Level, table: number, idx: number, now: PmdEntry | PteEntry, how: string): void {
+  const want = installWant(level, now);
+  if (!want || now.t === 'none' || now.t === 'bad' || now.t === 'swap') return;
+  const f = c.m.frames[now.pfn];
+  const kind = f ? f.kind : 'reserved';
+  if (!installSuspect(now.pfn, kind, want)) return;
+  const entry = level === 'pte' ? fmtPte(now as PteEntry) : fmtPmd(now as PmdEntry);
+  c.m.events.push({ e: 'entry-install', level, table, idx, entry, pfn: now.pfn, want, frameKind: kind, frameGen: f ? f.gen : -1, how });
+}
+
 function storePmd(c: Ctx, p: PmdPtr, now: PmdEntry, how: string): PmdEntry {
   checkPtr(p);
   const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, true, 'sw', 'pmd');
+  checkInstall(c, 'pmd', p.table, p.idx, now, how);
   // A pmd is installed under pmd_lock (__pte_alloc, set_pmd_at of a huge pmd), unless mmap_lock for
   // write keeps every other writer out.
   if (now.t !== 'none' && f.ptl.owner !== c.id && c.m.mms[p.mm]?.mmap_lock.writer !== c.id) {
@@ -273,10 +286,11 @@ export function* pmdp_collapse_flush(c: Ctx, p: PmdPtr): Stepper<PmdEntry> {
   return old;
 }
 
-/** pmdp_invalidate(): mark a huge pmd not present (the transient state a split goes through), flush. */
+/** pmdp_invalidate(): store pmd_mkinvalid(*pmdp), as the architecture defines it (the transient state
+ *  a split goes through: on x86 and arm64 still pmd_present()), and flush. */
 export function* pmdp_invalidate(c: Ctx, p: PmdPtr): Stepper<PmdEntry> {
   const old = pmdEntryAt(c.m, p);
-  const now: PmdEntry = old.t === 'huge' ? { t: 'invalid-huge', pfn: old.pfn } : old;
+  const now = pmd_mkinvalid(c.m.arch, old);
   storePmd(c, p, now, 'pmdp_invalidate');
   yield step('pmdp_invalidate(): pmdp_mknotpresent');
   yield* flush_tlb_range(c, 'pmdp_invalidate(): flush_tlb_range()', pmdRange(p));
@@ -310,6 +324,7 @@ export function pte_read(c: Ctx, p: TablePtr, idx: number, via: 'sw' | 'hw' = 's
 /** set_pte_at() / pte_clear() through a table pointer. Caller holds the table's ptl. */
 export function pte_write(c: Ctx, p: TablePtr, idx: number, now: PteEntry): PteEntry {
   const f = touchTable(c, p, idx, true, 'sw');
+  checkInstall(c, 'pte', p.pfn, idx, now, 'set_pte_at');
   // set_pte_at() and ptep_get_and_clear() run under the table's ptl (pte_offset_map_lock()).
   if (f.ptl.owner !== c.id) c.m.events.push({ e: 'unlocked-write', level: 'pte', pfn: p.pfn, idx, lock: f.ptl.name });
   const old = f.ptes[idx] ?? { t: 'none' };
@@ -367,6 +382,7 @@ export function upperEntry(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud
  *  mm->page_table_lock (or, tearing down, mmap_lock for write). */
 export function upperStore(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud', now: PmdEntry, how: string): PmdEntry {
   const f = touchTable(c, p, idx, true, 'sw', level);
+  checkInstall(c, level, p.pfn, idx, now, how);
   const old = pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0);
   f.lo[idx] = pmdLo(now);
   f.hi[idx] = pmdHi(now);

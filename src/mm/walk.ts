@@ -27,16 +27,16 @@ export function mayFailPteMap(c: Ctx): boolean {
 export function* pmd_trans_unstable(c: Ctx, pmd: PmdPtr): Stepper<boolean> {
   if (has(c.m.sw, 'pmd-bad-clears-huge')) {
     const a = yield* pmd_read(c, pmd, 'pmd_none_or_clear_bad(): pmd_none(*pmd)');
-    if (pmd_none(a.entry)) return true;
+    if (pmd_none(c.m.arch, a.entry)) return true;
     const b = yield* pmd_read(c, pmd, 'pmd_none_or_clear_bad(): pmd_bad(*pmd)');
-    if (!pmd_bad(b.entry)) return false;
+    if (!pmd_bad(c.m.arch, b.entry)) return false;
     pmd_clear_bad(c, pmd, b);
     yield step('pmd_none_or_clear_bad(): pmd_clear_bad(pmd)');
     return true;
   }
   const v = yield* pmd_read_atomic(c, pmd, 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
-  if (pmd_none(v.entry) || pmd_trans_huge(v.entry)) return true;
-  if (pmd_bad(v.entry)) {
+  if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) return true;
+  if (pmd_bad(c.m.arch, v.entry)) {
     pmd_clear_bad(c, pmd, v);
     yield step('pmd_trans_unstable(): pmd_clear_bad(pmd)');
     return true;
@@ -54,11 +54,11 @@ export interface PteMap {
 export function* pte_offset_map_rcu(c: Ctx, pmd: PmdPtr): Stepper<PteMap | null> {
   rcu_read_lock(c);
   const v = yield* pmdp_get_lockless(c, pmd, '__pte_offset_map(): rcu_read_lock(); pmdval = pmdp_get_lockless(pmd)');
-  if (pmd_none(v.entry) || pmd_trans_huge(v.entry)) {
+  if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) {
     rcu_read_unlock(c);
     return null;
   }
-  if (pmd_bad(v.entry)) {
+  if (pmd_bad(c.m.arch, v.entry)) {
     pmd_clear_bad(c, pmd, v);
     rcu_read_unlock(c);
     yield step('__pte_offset_map(): pmd_clear_bad(pmd); rcu_read_unlock()');

@@ -43,7 +43,7 @@ export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr): St
   const m = c.m;
   const pml = pmd_lockptr(m, pmd);
   yield* pmd_lock(c, pmd);
-  if (!pmd_trans_huge(pmdEntryAt(m, pmd))) {
+  if (!pmd_trans_huge(c.m.arch, pmdEntryAt(m, pmd))) {
     spin_unlock(c, pml);
     yield step(`zap_huge_pmd(): __pmd_trans_huge_lock() failed: spin_unlock(${pml.name})`);
     return false;
@@ -68,7 +68,7 @@ export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
   for (;;) {
     const v = yield* pmd_read(c, pmd, 'zap_pmd_range(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd)');
     // Zaps in the model cover whole pmds, so a huge pmd is zapped, never split.
-    if (pmd_trans_huge(v.entry) && (yield* zap_huge_pmd(c, tlb, vma, pmd))) return;
+    if (pmd_trans_huge(c.m.arch, v.entry) && (yield* zap_huge_pmd(c, tlb, vma, pmd))) return;
     if (!mayFailPteMap(c)) {
       // "Here there can be other concurrent MADV_DONTNEED or trans huge page faults running, and if
       // the pmd is none or trans huge it can change under us."
@@ -77,7 +77,7 @@ export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
       return;
     }
     const n = yield* pmd_read(c, pmd, 'zap_pmd_range(): pmd_none(*pmd)');
-    if (pmd_none(n.entry)) return;
+    if (pmd_none(c.m.arch, n.entry)) return;
     if (yield* zap_pte_range(c, tlb, vma, pmd, start, end)) return;
     // addr != next: pmd--, and look at this pmd again.
   }
@@ -118,7 +118,7 @@ function* free_pmd_range(c: Ctx, tlb: MmuGather, pud: TablePtr, pudIdx: number, 
     const pmd = pmd_off(c, a, mm);
     if (!pmd) return;
     const v = yield* pmd_read(c, pmd, `free_pmd_range(): pmd_none_or_clear_bad(pmd ${pmd.slot})`);
-    if (pmd_none(v.entry)) continue;
+    if (pmd_none(c.m.arch, v.entry)) continue;
     if (v.entry.t !== 'table') {
       pmd_clear_bad(c, pmd, v);
       yield step('free_pmd_range(): pmd_clear_bad(pmd)');

@@ -5,6 +5,7 @@
 import { pmdDecode, pmdHi, pmdLo, fmtPmd, type Level } from '../mm/entries.js';
 import { TABLE_KIND } from '../mm/types.js';
 import { endAudit, firstMapped, type EndState } from './audit.js';
+import { checkInstall } from './install.js';
 import { pmdHistory } from './pmd-history.js';
 import { mappings } from './mappings.js';
 import { refGetSuspect, tableAccessSuspect, tlbAccessSuspect, type MmEvent } from '../mm/events.js';
@@ -47,6 +48,8 @@ export function createOracle(m: Model): Oracle {
       case 'pte-store':
         maps.pteStore(ev.pfn, ev.idx, ev.old, ev.now, ref.step);
         return null;
+      case 'entry-install':
+        return checkInstall(ev, ref, lastFree);
       case 'table-zeroed': {
         hist.zeroed(ev.pfn, ref.step);
         return null;

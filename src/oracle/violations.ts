@@ -42,6 +42,11 @@ export type Violation =
   | (Base & { readonly kind: 'torn-pmd-read'; readonly slot: number; readonly lo: number; readonly hi: number })
   /** pmd_clear_bad() cleared a valid mapping. */
   | (Base & { readonly kind: 'valid-mapping-cleared'; readonly slot: number; readonly old: PmdEntry })
+  /** An entry was stored (pmd_populate, set_pmd_at, pud_populate, p4d_populate, set_pte_at, ...) that
+   *  points at frame 0, a free frame, or a frame that is not what it must point at: a pmd table entry
+   *  at a pte table, a huge pmd at a huge page, a pte at a data page. `level` is the entry's, `nowKind`
+   *  what the frame was at the store, `how` the store; `changedBy` the step that last freed it. */
+  | (Base & { readonly kind: 'bad-entry-installed'; readonly level: Level; readonly nowKind: FrameKind; readonly entry: string; readonly how: string })
   /** A zap that had to remove every mapping in its range left one. */
   | (Base & { readonly kind: 'mapping-survives-zap'; readonly addr: number })
   /** A write that is lost: a dirty file pte cleared without set_page_dirty(), or a write through a TLB
@@ -72,6 +77,7 @@ export type ViolationKind = Violation['kind'];
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
-  'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared',
-  'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page', 'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
+  'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared', 'bad-entry-installed',
+  'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page', 'pte-write-without-ptl', 'pmd-install-without-pmd-lock',
+  'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
 ];

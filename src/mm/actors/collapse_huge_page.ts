@@ -101,7 +101,7 @@ export const collapse_huge_page: ActorDef = {
     if (!isolated) {
       yield step('collapse_huge_page(): spin_unlock(pte_ptl)');
       yield* pmd_lock(c, pmd);
-      if (!pmd_none(pmdEntryAt(m, pmd))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
+      if (!pmd_none(c.m.arch, pmdEntryAt(m, pmd))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
       pmd_populate(c, pmd, _pmd.pfn);
       spin_unlock(c, pml);
       up_write(c, mm.anon_vma_lock);
@@ -130,7 +130,7 @@ export const collapse_huge_page: ActorDef = {
     }
     if (eraAtLeast(m.sw, 'v6.6')) pte_unmap(c);
     yield* pmd_lock(c, pmd);
-    if (!pmd_none(pmdEntryAt(m, pmd))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
+    if (!pmd_none(c.m.arch, pmdEntryAt(m, pmd))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
     pgtable_trans_huge_deposit(m, pmd, _pmd.pfn);
     page_add_rmap(c, hpage);
     set_pmd_at(c, pmd, { t: 'huge', pfn: hpage });

@@ -72,7 +72,7 @@ export const collapse_pte_mapped_thp: ActorDef = {
     for (let i = 0; i < PTRS_PER_PTE; i++) {
       const pte = pte_read(c, ptr, i);
       if (pte.t === 'none') continue;
-      if (pte.pfn !== hpage || pte.sub !== i) ok = false;
+      if (pte.t !== 'present' || pte.pfn !== hpage || pte.sub !== i) ok = false; // !pte_present(): SCAN_PTE_NON_PRESENT
       count++;
     }
     yield step(`collapse_pte_mapped_thp(): step 1: ${ok ? `${count} pte(s) map hpage + i` : 'a pte maps another page: abort'}`);

@@ -25,7 +25,7 @@ export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
   yield step('__pte_alloc(): pte_alloc_one()');
   const pml = pmd_lockptr(m, pmd);
   yield* pmd_lock(c, pmd);
-  if (pmd_none(pmdEntryAt(m, pmd))) {
+  if (pmd_none(c.m.arch, pmdEntryAt(m, pmd))) {
     mm_inc_nr_ptes(c, m.mms[pmd.mm]!);
     pmd_populate(c, pmd, table);
     spin_unlock(c, pml);
@@ -40,7 +40,7 @@ export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
 /** handle_pte_fault() before do_anonymous_page(): is the pte already there? */
 function* pte_already_mapped(c: Ctx, pmd: PmdPtr, idx: number): Stepper<boolean | null> {
   const n = yield* pmd_read(c, pmd, 'handle_pte_fault(): pmd_none(*vmf->pmd)');
-  if (pmd_none(n.entry)) return false;
+  if (pmd_none(c.m.arch, n.entry)) return false;
   if (!mayFailPteMap(c)) {
     if (yield* pmd_trans_unstable(c, pmd)) return null;
     const v = yield* pmd_read(c, pmd, 'handle_pte_fault(): vmf->pte = pte_offset_map(vmf->pmd, address)');
@@ -74,12 +74,12 @@ export const fault: ActorDef = {
     if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
     const pmd = yield* pmd_alloc(c, addr);
     const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
-    if (pmd_trans_huge(orig.entry)) return yield* done('huge pmd: already mapped');
+    if (pmd_trans_huge(c.m.arch, orig.entry)) return yield* done('huge pmd: already mapped');
     const mapped = yield* pte_already_mapped(c, pmd, idx);
     if (mapped !== false) return yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
     // do_anonymous_page(): pte_alloc()
     const p = yield* pmd_read(c, pmd, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
-    if (pmd_none(p.entry)) yield* __pte_alloc(c, pmd);
+    if (pmd_none(c.m.arch, p.entry)) yield* __pte_alloc(c, pmd);
     if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* done('pmd_trans_unstable()');
     const page = alloc_page(c, 'data');
     yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);

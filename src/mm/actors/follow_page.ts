@@ -14,8 +14,8 @@ export function* follow_page_mask(c: Ctx, addr: number): Stepper<number | null> 
   const pmd = pmd_off(c, addr);
   if (!pmd) return null;
   const v = yield* pmd_read(c, pmd, 'follow_pmd_mask(): pmdval = READ_ONCE(*pmd)');
-  if (pmd_none(v.entry)) return null;
-  if (pmd_trans_huge(v.entry)) {
+  if (pmd_none(c.m.arch, v.entry)) return null;
+  if (pmd_trans_huge(c.m.arch, v.entry)) {
     const pml = pmd_lockptr(m, pmd);
     yield* pmd_lock(c, pmd);
     const now = pmdEntryAt(m, pmd);

@@ -94,8 +94,8 @@ export const gup_fast: ActorDef = {
     const pmdp = pmd_off(c, addr);
     const pmd = pmdp ? yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)') : null;
     let page: number | null = null;
-    if (pmd && pmd_present(pmd.entry)) {
-      page = pmd_trans_huge(pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, args['write'] === 1);
+    if (pmd && pmd_present(c.m.arch, pmd.entry)) {
+      page = pmd_trans_huge(c.m.arch, pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, args['write'] === 1);
       if (page !== null) m.events.push({ e: 'pin', mm: c.mm.id, addr, pfn: page, since });
     }
     if (irqs) {

@@ -5,7 +5,7 @@
 // flight. Stale entries are what turn a missing flush into a use-after-free.
 
 import type { ActorDef } from '../actor.js';
-import { NR_PAGES, PGDIR_PAGES, PTRS_PER_PMD, PUD_PAGES, pgdIndex, pmdIndex, pteIndex, pudIndex } from '../entries.js';
+import { NR_PAGES, PGDIR_PAGES, PTRS_PER_PMD, PUD_PAGES, pgdIndex, pmd_hw_huge, pmd_pfn, pmdIndex, pte_hw_valid, pteIndex, pudIndex } from '../entries.js';
 import { tlbAccessSuspect } from '../events.js';
 import { frameOf } from '../frames.js';
 import { pmd_load, pmd_off, pte_read, tableNow, upperEntry, type TablePtr } from '../pgtable.js';
@@ -75,12 +75,12 @@ export function translate(c: Ctx, addr: number, leaf = true): TlbEntry | null {
       pmdTable = fillPwc(c, 'pud', Math.floor(addr / PUD_PAGES), u.pfn);
     }
     const v = pmd_load(c, { mm: c.mm.id, slot, table: pmdTable.pfn, gen: pmdTable.gen, idx: slot % PTRS_PER_PMD }, 'hw');
-    if (v.entry.t === 'huge') return fill(v.entry.pfn, v.gen, true, true);
+    if (pmd_hw_huge(v.entry)) return fill(pmd_pfn(v.entry), v.gen, true, true);
     if (v.entry.t !== 'table') return null;
     pte = fillPwc(c, 'pmd', slot, v.entry.pfn);
   }
   const e = pte_read(c, pte, pteIndex(addr), 'hw');
-  if (e.t !== 'present') return null;
+  if (!pte_hw_valid(e)) return null;
   return fill(e.pfn, frameOf(m, e.pfn).gen, e.writable, e.dirty);
 }
 

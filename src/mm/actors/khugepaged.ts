@@ -15,6 +15,6 @@ export function* find_pmd(c: Ctx, mm: Mm, addr: number, label: string): Stepper<
   const p = pmd_off(c, addr, mm);
   if (!p) return null;
   const v = yield* pmd_read(c, p, label);
-  if (!pmd_present(v.entry) || pmd_trans_huge(v.entry)) return null;
+  if (!pmd_present(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) return null;
   return v;
 }

@@ -27,12 +27,12 @@ export const mincore: ActorDef = {
     if (!pmd) return yield* done('mincore: no VMA');
     for (;;) {
       const n = yield* pmd_read(c, pmd, 'walk_pmd_range(): pmd_none(*pmd)');
-      if (pmd_none(n.entry)) return yield* done('walk_pmd_range(): pte_hole');
+      if (pmd_none(c.m.arch, n.entry)) return yield* done('walk_pmd_range(): pte_hole');
       const h = yield* pmd_read(c, pmd, 'mincore_pte_range(): pmd_trans_huge_lock(): pmd_trans_huge(*pmd)');
-      if (pmd_trans_huge(h.entry)) {
+      if (pmd_trans_huge(c.m.arch, h.entry)) {
         const pml = pmd_lockptr(m, pmd);
         yield* pmd_lock(c, pmd);
-        const huge = pmd_trans_huge(pmdEntryAt(m, pmd));
+        const huge = pmd_trans_huge(c.m.arch, pmdEntryAt(m, pmd));
         spin_unlock(c, pml);
         yield step(`mincore_pte_range(): ${huge ? 'huge: all present' : 'no longer huge'}; spin_unlock(${pml.name})`);
         if (huge) return yield* done('mincore done');

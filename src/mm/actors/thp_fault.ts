@@ -31,14 +31,14 @@ export const thp_fault: ActorDef = {
     if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
     const pmd = yield* pmd_alloc(c, pmdAddr(slot));
     const v = yield* pmd_read(c, pmd, '__handle_mm_fault(): pmd_none(*vmf.pmd) && hugepage_vma_check()');
-    if (!pmd_none(v.entry)) return yield* done('pmd not none: handle_pte_fault() (not modelled)');
+    if (!pmd_none(c.m.arch, v.entry)) return yield* done('pmd not none: handle_pte_fault() (not modelled)');
     const page = alloc_page(c, 'huge');
     yield step(`do_huge_pmd_anonymous_page(): vma_alloc_folio(HPAGE_PMD_ORDER) → ${page}`);
     const pgtable = alloc_page(c, 'pte-table');
     yield step(`__do_huge_pmd_anonymous_page(): pte_alloc_one() → ${pgtable}`);
     const pml = pmd_lockptr(m, pmd);
     yield* pmd_lock(c, pmd);
-    if (!pmd_none(pmdEntryAt(m, pmd))) {
+    if (!pmd_none(c.m.arch, pmdEntryAt(m, pmd))) {
       spin_unlock(c, pml);
       pte_free(m, pgtable);
       put_page(m, page);
