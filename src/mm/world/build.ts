@@ -44,6 +44,7 @@ function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
     rss: 0, nr_ptes: 0, nr_pmds: 0, nr_puds: 0,
     exiting: false, core_state: false, khugepaged_scanning: false,
     cpumask: m.cpus.map((c) => c.mm === id),
+    notifier_subscriptions: [],
   };
 }
 
@@ -66,6 +67,7 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, world: Worl
     step: 0,
     tracing: false,
     actorState: new Map(),
+    smmus: [],
   };
   resetModel(m);
   return m;
@@ -147,6 +149,7 @@ export function resetModel(m: Model): void {
     mm.exiting = false;
     mm.core_state = false;
     m.cpus.forEach((c, i) => { mm.cpumask[i] = c.mm === id; });
+    mm.notifier_subscriptions.length = 0;
   });
   for (const c of m.cpus) {
     c.lazy = c.lazyAtStart;
@@ -162,6 +165,7 @@ export function resetModel(m: Model): void {
   m.step = 0;
   m.tracing = false;
   m.actorState.clear();
+  m.smmus.length = 0;
 }
 
 /** The counters each mm of a world starts with: computed once per world, from its tables. */
