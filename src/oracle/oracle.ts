@@ -6,6 +6,7 @@ import { pmdDecode, pmdHi, pmdLo, fmtPmd, type Level } from '../mm/entries.js';
 import { TABLE_KIND } from '../mm/types.js';
 import { endAudit, firstMapped, type EndState } from './audit.js';
 import { pmdHistory } from './pmd-history.js';
+import { secondaryChecks } from './secondary.js';
 import { refGetSuspect, tableAccessSuspect, tlbAccessSuspect, type MmEvent } from '../mm/events.js';
 import type { Model } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
@@ -32,12 +33,13 @@ export function createOracle(m: Model): Oracle {
   const fills = new Map<string, StepRef>();
   const pins: Pin[] = [];
   const copies: Copy[] = [];
+  const smmu = secondaryChecks(m);
 
   function check(ref: StepRef, ev: MmEvent): Violation | null {
     switch (ev.e) {
       case 'pmd-store': {
         hist.store(ev.table, ev.idx, ref.step, pmdLo(ev.now), pmdHi(ev.now));
-        return null;
+        return smmu.pmdStore(ref, ev);
       }
       case 'table-zeroed': {
         hist.zeroed(ev.pfn, ref.step);
@@ -92,6 +94,8 @@ export function createOracle(m: Model): Oracle {
               message: `table ${ev.pfn} freed while CPU ${cpu.id}'s paging-structure cache still points ${p.level}[${p.index}] at it` };
           }
         }
+        const stale = smmu.free(ref, ev.pfn);
+        if (stale) return stale;
         const pin = pins.find((p) => p.pfn === ev.pfn);
         if (pin) {
           return { kind: 'freed-while-pinned', pfn: ev.pfn, addr: pin.addr, usedBy: pin.by, changedBy: ref,
@@ -100,6 +104,11 @@ export function createOracle(m: Model): Oracle {
         lastFree[ev.pfn] = ref;
         return null;
       }
+      case 'smmu-fill':
+        smmu.fill(ref, ev);
+        return null;
+      case 'smmu-access':
+        return smmu.access(ref, ev, lastFree[ev.pfn] ?? null);
       case 'ref-get': {
         if (!refGetSuspect(ev.speculative, ev.frameKind)) return null;
         return { kind: 'ref-on-freed-frame', pfn: ev.pfn, usedBy: ref, changedBy: lastFree[ev.pfn] ?? null,
@@ -156,7 +165,7 @@ export function createOracle(m: Model): Oracle {
       return null;
     },
     end(s) {
-      return endAudit(m, s, pins, lastFree);
+      return endAudit(m, s, pins, lastFree) ?? (s.blocked.length === 0 ? smmu.end(s.last) : null);
     },
   };
 }
