@@ -5,7 +5,7 @@
 
 export type { ActorDef, Args, ParamSpec } from './mm/actor.js';
 export { blockUntil, step, type ActorGen, type Ctx, type Yield } from './mm/step.js';
-export type { AddressSpace, Cpu, Frame, FrameKind, Mm, MmSetup, Model, PwcEntry, RwSem, SpinLock, TlbEntry, Vma } from './mm/types.js';
+export type { AddressSpace, Cpu, Frame, FrameKind, Mm, MmSetup, Model, PwcEntry, RwSem, SecondaryMmu, SpinLock, Spte, TlbEntry, Vma } from './mm/types.js';
 export type { MmEvent, FreeHow } from './mm/events.js';
 // Entries: every kind (none, table, huge, invalidated, migration, swap, protnone and the software
 // bits), and the pmd predicates, which take the architecture: pmd_present(c.m.arch, v.entry).
@@ -42,11 +42,18 @@ export {
   flush_tlb_mm, flush_tlb_page, flush_tlb_range, wholeMm, pte_free, pte_free_defer, tlb_adjust_range, tlb_finish_mmu, tlb_flush_mmu, tlb_gather_mmu, tlb_remove_page,
   tlb_remove_table, tlb_remove_table_sync_one, type MmuGather,
 } from './mm/tlbflush.js';
+// MMU notifiers (the mm's side and a subscriber's), and the secondary MMU the built-in kvm actor is.
+export {
+  mm_has_notifiers, mmu_notifier_arch_invalidate_secondary_tlbs, mmu_notifier_clear_flush_young, mmu_notifier_invalidate_range,
+  mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init, mmu_notifier_register,
+  mmu_notifier_release, newSecondaryMmu, smmu_install, smmu_zap_range, type MmuNotifier, type MmuNotifierRange, type MmuNotifyEvent,
+} from './mm/mmu_notifier.js';
+export { guest_access, hva_to_pfn, kvm_create_vm, kvm_page_fault, kvmNotifier, mmu_notifier_retry, type Kvm } from './mm/actors/kvm.js';
 export { alloc_page, freeFrame, get_page, get_page_unless_zero, lock_page, put_page, trylock_page, unlock_page } from './mm/frames.js';
 export { BUG_ON, assert_unmapped } from './mm/bug.js';
 // Kernel helpers shared by the built-in actors, as each era has them.
 export { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from './mm/walk.js';
-export { free_pgd_range, free_pgtables, pgtablesBounds, unmap_vmas, zap_huge_pmd, zap_pmd_range, zap_pte_range } from './mm/zap.js';
+export { free_pgd_range, free_pgtables, pgtablesBounds, unmap_vmas, zap_huge_pmd, zap_page_range_single, zap_pmd_range, zap_pte_range } from './mm/zap.js';
 export { find_vma, linear_page_index, vma_address, vma_interval_tree_foreach } from './mm/model.js';
 // VMAs that change (mm/mmap.c, mm/rmap.c) and per-VMA locks (include/linux/mm.h, mmap_lock.h, v6.4+).
 export {

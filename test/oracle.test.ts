@@ -10,7 +10,10 @@ import { ACTORS } from '../src/mm/actors/index.js';
 import { alloc_page, copy_user_highpage, get_page, put_page } from '../src/mm/frames.js';
 import { page_add_rmap, page_remove_rmap, set_page_dirty } from '../src/mm/rmap.js';
 import { spin_lock, spin_unlock } from '../src/mm/locks.js';
-import { pmd_lockptr, pmd_populate, pmdp_huge_get_and_clear, pte_lockptr, pte_write, ptep_get_and_clear, tableNow, spin_lock_ptl, upperEntry, upperStore } from '../src/mm/pgtable.js';
+import { pmd_load, pmd_lockptr, pmd_populate, pmd_table, pmdRange, pmdp_huge_get_and_clear, pte_lockptr, pte_read, pte_write, ptep_get_and_clear, tableNow, spin_lock_ptl, upperEntry, upperStore } from '../src/mm/pgtable.js';
+import { flush_tlb_range } from '../src/mm/tlbflush.js';
+import { guest_access, kvm_create_vm } from '../src/mm/actors/kvm.js';
+import { smmu_install } from '../src/mm/mmu_notifier.js';
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
 import { pte_free } from '../src/mm/tlbflush.js';
@@ -55,6 +58,32 @@ const BAD: readonly ActorDef[] = [
     c.m.events.push({ e: 'zap-done', mm: 0, start: 0, end: 4 });
     yield step('claims to have zapped [0, 4)');
   }),
+  // Zaps the pte of address 0 and frees its page with the flush, as zap_pte_range() does, but with
+  // no mmu_notifier_invalidate_range_start(): a secondary MMU keeps its mapping of the page.
+  wrong('zap_without_notifier', function* (c) {
+    const pmd = pmd_off_present(c, 0);
+    const ptr = tableNow(c.m, 2);
+    yield* spin_lock_ptl(c, ptr);
+    ptep_get_and_clear(c, ptr, 0);
+    spin_unlock(c, pte_lockptr(c.m, ptr));
+    c.mm.rss--;
+    yield step('ptep_get_and_clear(addr 0), no mmu notifier');
+    yield* flush_tlb_range(c, 'flush_tlb_range()', pmdRange(pmd));
+    put_page(c.m, 3);
+    yield step('put_page(3) after the flush');
+  }, true),
+  // A KVM fault without gfn_to_pfn()'s reference and without the mmu_notifier_retry() check: it reads
+  // the pte locklessly, and installs what it read whatever happened meanwhile.
+  wrong('kvm_unsynchronized', function* (c) {
+    const vm = yield* kvm_create_vm(c);
+    const v = pmd_load(c, pmd_off_present(c, 0));
+    const pte = pte_read(c, pmd_table(c, v), 0);
+    yield step('kvm fault: pte = *ptep (no reference, no mmu_seq)');
+    if (pte.t === 'present') smmu_install(c, vm.smmu, 0, pte.pfn);
+    yield step('mmu_set_spte() without mmu_notifier_retry()');
+    guest_access(c, vm, 0);
+    yield step('guest access to 0');
+  }, true),
   wrong('unlock_unheld', function* (c) {
     spin_unlock(c, pmd_lockptr(c.m, pmd_off_present(c, 0)));
     yield step('spin_unlock(pmd_lock) without holding it');
@@ -198,6 +227,20 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
     fires: { actors: [{ actor: 'put_mapped_page' }, { actor: 'hw_walker', args: { accesses: 1 } }],
       schedule: [{ actor: 'put_mapped_page', until: 'put_page(3)' }, { actor: 'hw_walker' }], choices: { 'hw-address': [0] } },
     quiet: { actors: [{ actor: 'hw_walker', args: { accesses: 3 } }], choices: { 'hw-address': [0, 1, 8] } },
+  },
+  'stale-secondary-mapping': {
+    // KVM maps address 0 (page 3); a zap without notifier frees the page under its spte.
+    fires: { actors: [{ actor: 'kvm', args: { addr: 0, accesses: 1 } }, { actor: 'zap_without_notifier' }], schedule: [{ actor: 'kvm' }, { actor: 'zap_without_notifier' }] },
+    // MADV_DONTNEED calls mmu_notifier_invalidate_range_start(): KVM drops the spte first.
+    quiet: { actors: [{ actor: 'kvm', args: { addr: 0, accesses: 1 } }, { actor: 'madvise_dontneed', args: { slot: 0 } }], schedule: [{ actor: 'kvm' }, { actor: 'madvise_dontneed' }] },
+  },
+  'stale-secondary-access': {
+    // The zap frees page 3 between the unsynchronized fault's read and its install.
+    fires: { actors: [{ actor: 'kvm_unsynchronized' }, { actor: 'madvise_dontneed', args: { slot: 0 } }],
+      schedule: [{ actor: 'kvm_unsynchronized', until: 'no reference' }, { actor: 'madvise_dontneed' }, { actor: 'kvm_unsynchronized' }] },
+    // KVM's fault holds its reference across the zap, and mmu_notifier_retry() sees the invalidation.
+    quiet: { actors: [{ actor: 'kvm', args: { addr: 0, accesses: 2 } }, { actor: 'madvise_dontneed', args: { slot: 0 } }],
+      schedule: [{ actor: 'kvm', until: 'local_irq_restore' }, { actor: 'madvise_dontneed' }, { actor: 'kvm' }] },
   },
   'ref-on-freed-frame': {
     fires: { actors: [{ actor: 'get_free_page' }] },

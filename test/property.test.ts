@@ -10,8 +10,12 @@ import { buildScenario, type ActorCall } from '../src/mm/scenario.js';
 import type { EraId } from '../src/mm/switches.js';
 import { describe } from './helpers.js';
 
+// The secondary MMU (kvm) has its own property test (mmu-notifier.test.ts), which judges its
+// findings; left out here so that this seeded run draws the scenarios it always drew.
+const POOL = ACTORS.filter((a) => a.name !== 'kvm');
+
 function actorCall(era: EraId): fc.Arbitrary<ActorCall> {
-  const pool = ACTORS.filter((a) => !a.eras || a.eras.includes(era));
+  const pool = POOL.filter((a) => !a.eras || a.eras.includes(era));
   return fc.constantFrom(...pool).chain((def) =>
     fc.record(Object.fromEntries(def.params.map((p) => [p.name, fc.integer({ min: p.min, max: p.max })])))
       .map((args): ActorCall => ({ actor: def.name, args })));

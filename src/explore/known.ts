@@ -21,7 +21,10 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   { id: 'retract-no-exit-test', eras: ['v5.8'], arches: ALL, actors: ['exit_mmap', 'collapse_file'], kinds: TABLE_UAF },
   { id: 'dump-without-mmget-still-valid', eras: ['v5.8'], arches: ALL, actors: ['coredump', 'collapse_file', 'collapse_pte_mapped_thp'], kinds: TABLE_UAF },
   { id: 'exit-mmput-window', eras: ['v5.10'], arches: ALL, actors: ['exit_mmap', 'collapse_file'], kinds: TABLE_UAF },
-  { id: 'khugepaged-no-ipi-sync', eras: ['v5.8', 'v5.10'], arches: ['rcu-table-free'], actors: ['gup_fast', 'collapse_file', 'collapse_pte_mapped_thp', 'collapse_huge_page'], kinds: TABLE_UAF },
+  // KVM's hva_to_pfn_fast() walks as GUP-fast does, so it meets the same race.
+  { id: 'khugepaged-no-ipi-sync', eras: ['v5.8', 'v5.10'], arches: ['rcu-table-free'], actors: ['gup_fast', 'kvm', 'collapse_file', 'collapse_pte_mapped_thp', 'collapse_huge_page'], kinds: TABLE_UAF },
+  // collapse_pte_mapped_thp() cleared the pmd of a pte-mapped THP with no mmu notifier (f268f6cf875f).
+  { id: 'khugepaged-file-no-mmu-notifier', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['kvm', 'collapse_pte_mapped_thp'], kinds: ['stale-secondary-mapping', 'stale-secondary-access'] },
   { id: 'gup-fast-no-pmd-recheck', eras: ['v5.8', 'v5.10'], arches: ['rcu-table-free'], actors: ['gup_fast', 'collapse_huge_page'], kinds: ['stale-pin'] },
   // The references collapse_pte_mapped_thp() drops are dropped again by the racing zap: a GUP pin on
   // the huge page can then outlive the page.

@@ -64,6 +64,16 @@ export type MmEvent =
   | { readonly e: 'flush'; readonly cpus: readonly number[]; readonly how: 'ipi' | 'broadcast' | 'hypercall' | 'local' }
   | { readonly e: 'call-rcu'; readonly label: string; readonly waitFor: readonly number[] }
   | { readonly e: 'mm-users'; readonly mm: number; readonly now: number }
+  /** A secondary MMU installed a mapping of `addr` of `mm` to `pfn` (KVM: an spte). */
+  | { readonly e: 'smmu-fill'; readonly smmu: number; readonly mm: number; readonly addr: number; readonly pfn: number }
+  /** An access through a secondary mapping (pfn, gen); `frameKind`/`frameGen` as at the access.
+   *  Recorded when tracing, or when suspect (smmuAccessSuspect). */
+  | { readonly e: 'smmu-access'; readonly smmu: number; readonly addr: number; readonly pfn: number; readonly gen: number;
+      readonly frameKind: FrameKind; readonly frameGen: number }
+  /** A secondary MMU dropped its mappings in [start, end) (trace only). */
+  | { readonly e: 'smmu-zap'; readonly smmu: number; readonly start: number; readonly end: number; readonly dropped: number }
+  /** An mmu_notifier call reached the mm's subscribers (trace only). */
+  | { readonly e: 'mmu-notifier'; readonly call: string; readonly mm: number; readonly start: number; readonly end: number; readonly event: string }
   /** A zap that must leave nothing mapped in [start, end) has finished. */
   | { readonly e: 'zap-done'; readonly mm: number; readonly start: number; readonly end: number }
   /** An entry written without the lock the kernel writes it under (lockdep's view): a pte without
@@ -90,6 +100,11 @@ export function tableAccessSuspect(pfn: number, gen: number, frameKind: FrameKin
  *  freed since, or a write to a page copied since the entry was filled (the copy will not see it). */
 export function tlbAccessSuspect(gen: number, frameKind: FrameKind, frameGen: number, write = false, since = 0, copiedAt = -1): boolean {
   return frameKind === 'free' || frameGen !== gen || (write && copiedAt >= since);
+}
+
+/** An access through a secondary mapping (pfn, gen) to a frame that is free or was freed since. */
+export function smmuAccessSuspect(gen: number, frameKind: FrameKind, frameGen: number): boolean {
+  return frameKind === 'free' || frameGen !== gen;
 }
 
 /** An unconditional reference taken on a free page. */

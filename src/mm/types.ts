@@ -10,6 +10,7 @@ import type { MmEvent } from './events.js';
 import type { ArchId, Arch } from './arch.js';
 import type { Switches } from './switches.js';
 import type { FlushRange } from './cpu.js';
+import type { MmuNotifier } from './mmu_notifier.js';
 
 export type ActorId = number;
 export const NOBODY: ActorId = -1;
@@ -158,6 +159,31 @@ export interface Mm {
   /** The id the next VMA made in this mm gets (vm_area_alloc, vm_area_dup): ids are never reused
    *  within an execution. */
   next_vma_id: number;
+  /** mm->notifier_subscriptions: the mmu_notifiers registered on this mm, in registration order
+   *  (mmu_notifier_register() adds at the head of an hlist; the model keeps a stable order).
+   *  Emptied before each execution, and by mmu_notifier_release(). */
+  readonly notifier_subscriptions: MmuNotifier[];
+}
+
+/** One mapping of a secondary MMU (a KVM spte): `addr` of the mm it mirrors → frame (pfn, gen), as
+ *  the fault that filled it found the frame. `young` is its accessed bit (kvm_age_hva()). */
+export interface Spte {
+  readonly addr: number;
+  readonly pfn: number;
+  readonly gen: number;
+  young: boolean;
+}
+
+/** A secondary MMU (KVM's shadow or TDP page tables, a device's): mappings of an mm's addresses that
+ *  no host TLB flush reaches. Only its mmu_notifier subscription keeps them coherent. What the oracle
+ *  checks: none of them may outlive its frame. */
+export interface SecondaryMmu {
+  readonly id: number;
+  readonly name: string;
+  /** The mm whose addresses it mirrors. */
+  readonly mm: number;
+  /** Its mappings, one per address, in fill order. */
+  readonly spt: Spte[];
 }
 
 export interface TlbEntry {
@@ -257,6 +283,8 @@ export interface Model {
   tracing: boolean;
   /** Per-execution state of actor modules (actorState()): emptied before each execution. */
   readonly actorState: Map<string, unknown>;
+  /** Every secondary MMU created in this execution (whether or not still subscribed), by id. */
+  readonly smmus: SecondaryMmu[];
 }
 
 export type { PmdEntry, PteEntry };

@@ -11,8 +11,9 @@ import {
 } from './pgtable.js';
 import { page_remove_rmap, set_page_dirty } from './rmap.js';
 import { step, type ActorGen, type Ctx } from './step.js';
-import { pte_free, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
-import type { Vma } from './types.js';
+import { pte_free, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
+import type { Mm, Vma } from './types.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from './walk.js';
 import { add_mm_counter, mm_dec_nr_pmds, mm_dec_nr_ptes, mm_dec_nr_puds } from './counters.js';
 
@@ -83,8 +84,14 @@ export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
   }
 }
 
-/** unmap_vmas(): zap every pmd of each VMA; zap_pud_range() skips a none pud. */
-export function* unmap_vmas(c: Ctx, tlb: MmuGather, vmas: readonly Vma[]): ActorGen {
+/** unmap_vmas(): zap every pmd of each VMA; zap_pud_range() skips a none pud. [start, end) is the
+ *  range the caller unmaps (exit_mmap(): 0 to ULONG_MAX); by default, that of the VMAs.
+ *  mm/memory.c unmap_vmas(), v5.8–v6.6: mmu_notifier_range_init(MMU_NOTIFY_UNMAP, start, end);
+ *  mmu_notifier_invalidate_range_start() before the zap, _end() after it (and before the caller's
+ *  tlb_finish_mmu() flushes and frees: the pages are freed after _end()). */
+export function* unmap_vmas(c: Ctx, tlb: MmuGather, vmas: readonly Vma[], start = Math.min(...vmas.map((v) => v.start)), end = Math.max(...vmas.map((v) => v.end))): ActorGen {
+  const range = mmu_notifier_range_init('MMU_NOTIFY_UNMAP', tlb.mm, start, end);
+  yield* mmu_notifier_invalidate_range_start(c, range);
   for (const vma of vmas) {
     for (let a = vma.start; a < vma.end; a = pmdAddr(Math.floor(a / PMD_PAGES) + 1)) {
       const pmd = pmd_off(c, a, tlb.mm);
@@ -92,6 +99,20 @@ export function* unmap_vmas(c: Ctx, tlb: MmuGather, vmas: readonly Vma[]): Actor
       yield* zap_pmd_range(c, tlb, vma, pmd, a, Math.min(vma.end, pmdAddr(pmd.slot + 1)));
     }
   }
+  yield* mmu_notifier_invalidate_range_end(c, range);
+}
+
+/** zap_page_range() (v5.8–v6.2, MADV_DONTNEED) / zap_page_range_single() (unmap_mapping_range(); v6.6
+ *  MADV_DONTNEED), for [start, end) within one pmd of `vma`: mmu_notifier_range_init(MMU_NOTIFY_CLEAR),
+ *  tlb_gather_mmu(), mmu_notifier_invalidate_range_start(), unmap_single_vma(),
+ *  mmu_notifier_invalidate_range_end(), tlb_finish_mmu(). */
+export function* zap_page_range_single(c: Ctx, mm: Mm, vma: Vma, pmd: PmdPtr, start: number, end: number): ActorGen {
+  const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, start, end);
+  const tlb = tlb_gather_mmu(mm, false);
+  yield* mmu_notifier_invalidate_range_start(c, range);
+  yield* zap_pmd_range(c, tlb, vma, pmd, start, end);
+  yield* mmu_notifier_invalidate_range_end(c, range);
+  yield* tlb_finish_mmu(c, tlb);
 }
 
 /** `ceiling - 1` as the kernel's unsigned arithmetic has it: a ceiling of 0 is the top of memory. */

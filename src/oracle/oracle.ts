@@ -8,6 +8,7 @@ import { endAudit, firstMapped, type EndState } from './audit.js';
 import { checkInstall } from './install.js';
 import { pmdHistory } from './pmd-history.js';
 import { mappings } from './mappings.js';
+import { secondaryChecks } from './secondary.js';
 import { refGetSuspect, tableAccessSuspect, tlbAccessSuspect, type MmEvent } from '../mm/events.js';
 import type { Model } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
@@ -37,13 +38,14 @@ export function createOracle(m: Model): Oracle {
   const copies: Copy[] = [];
   /** File pages whose dirty pte was cleared, by the step, until set_page_dirty() takes the bit. */
   const dirtyClears = new Map<number, StepRef>();
+  const smmu = secondaryChecks(m);
 
   function check(ref: StepRef, ev: MmEvent): Violation | null {
     switch (ev.e) {
       case 'pmd-store': {
         hist.store(ev.table, ev.idx, ref.step, pmdLo(ev.now), pmdHi(ev.now));
         maps.pmdStore(ev.mm, ev.slot, ev.old, ev.now, ref.step);
-        return null;
+        return smmu.pmdStore(ref, ev);
       }
       case 'pte-store':
         maps.pteStore(ev.pfn, ev.idx, ev.old, ev.now, ref.step);
@@ -108,6 +110,8 @@ export function createOracle(m: Model): Oracle {
               message: `table ${ev.pfn} freed while CPU ${cpu.id}'s paging-structure cache still points ${p.level}[${p.index}] at it` };
           }
         }
+        const stale = smmu.free(ref, ev.pfn);
+        if (stale) return stale;
         const pin = pins.find((p) => p.pfn === ev.pfn);
         if (pin) {
           return { kind: 'freed-while-pinned', pfn: ev.pfn, addr: pin.addr, usedBy: pin.by, changedBy: ref,
@@ -116,6 +120,11 @@ export function createOracle(m: Model): Oracle {
         lastFree[ev.pfn] = ref;
         return null;
       }
+      case 'smmu-fill':
+        smmu.fill(ref, ev);
+        return null;
+      case 'smmu-access':
+        return smmu.access(ref, ev, lastFree[ev.pfn] ?? null);
       case 'ref-get': {
         if (!refGetSuspect(ev.speculative, ev.frameKind)) return null;
         return { kind: 'ref-on-freed-frame', pfn: ev.pfn, usedBy: ref, changedBy: lastFree[ev.pfn] ?? null,
@@ -192,7 +201,7 @@ export function createOracle(m: Model): Oracle {
         return { kind: 'lost-write', how: 'dirty-bit-dropped', pfn, usedBy: by, changedBy: null,
           message: `a dirty pte of file page ${pfn} was cleared and the dirty bit never reached the page (no set_page_dirty()): the write is lost` };
       }
-      return endAudit(m, s, pins, lastFree);
+      return endAudit(m, s, pins, lastFree) ?? (s.blocked.length === 0 ? smmu.end(s.last) : null);
     },
   };
 }

@@ -32,6 +32,13 @@ export type Violation =
   | (Base & { readonly kind: 'stale-tlb'; readonly cpu: number; readonly cache: 'tlb' | 'pwc' })
   /** A user access went through a TLB entry to a freed or reused frame. */
   | (Base & { readonly kind: 'stale-tlb-access'; readonly cpu: number; readonly addr: number })
+  /** A secondary MMU (a KVM spte) still maps a frame being freed, or an address whose pmd was changed
+   *  under it, or (at the end) an address the primary tables no longer map to that frame: an
+   *  invalidation it needed never reached it (no mmu_notifier_invalidate_range_start()). `usedBy` is the
+   *  step that filled the mapping. */
+  | (Base & { readonly kind: 'stale-secondary-mapping'; readonly smmu: number; readonly addr: number })
+  /** An access through a secondary mapping went to a freed or reused frame. */
+  | (Base & { readonly kind: 'stale-secondary-access'; readonly smmu: number; readonly addr: number })
   /** get_page() on a page that is free. */
   | (Base & { readonly kind: 'ref-on-freed-frame' })
   /** A page with a GUP pin outstanding was freed. */
@@ -77,7 +84,8 @@ export type ViolationKind = Violation['kind'];
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
-  'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read', 'valid-mapping-cleared', 'bad-entry-installed',
-  'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page', 'pte-write-without-ptl', 'pmd-install-without-pmd-lock',
-  'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock', 'lock-held-at-exit',
+  'stale-secondary-mapping', 'stale-secondary-access', 'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read',
+  'valid-mapping-cleared', 'bad-entry-installed', 'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page',
+  'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock',
+  'lock-held-at-exit',
 ];

@@ -23,6 +23,7 @@ import { pte_free, pte_free_defer, tlb_remove_table_sync_one } from '../tlbflush
 import type { Mm, Vma } from '../types.js';
 import { find_pmd, test_exit } from './khugepaged.js';
 import { mm_dec_nr_ptes } from '../counters.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 
 /** retract_page_tables() for one VMA, ≤ v6.4 (mmap_write_trylock). */
 function* retract_locked(c: Ctx, mm: Mm, addr: number): ActorGen {
@@ -42,6 +43,15 @@ function* retract_locked(c: Ctx, mm: Mm, addr: number): ActorGen {
     return;
   }
   const pmdLockHeld = !eraAtLeast(m.sw, 'v6.2');
+  // v6.1+ collapse_and_free_pmd() (f268f6cf875f "mm/khugepaged: invoke MMU notifiers in shmem/file
+  // collapse paths"): mmu_notifier_invalidate_range_start() before pmdp_collapse_flush(), _end() after
+  // tlb_remove_table_sync_one(), before pte_free(). v5.8 and v5.10 call no notifier here at all
+  // (mm/khugepaged.c retract_page_tables(), 5.10.13: pmd_lock; pmdp_collapse_flush; spin_unlock;
+  // mm_dec_nr_ptes; pte_free). The table is empty, so no secondary MMU maps a page under it; a
+  // secondary TLB that caches the tables themselves is not modelled.
+  const notifies = eraAtLeast(m.sw, 'v6.2');
+  const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, addr, addr + PMD_PAGES);
+  if (notifies) yield* mmu_notifier_invalidate_range_start(c, range);
   const pml = pmd_lockptr(m, pmd);
   if (pmdLockHeld) yield* pmd_lock(c, pmd);
   const _pmd = yield* pmdp_collapse_flush(c, pmd);
@@ -52,6 +62,7 @@ function* retract_locked(c: Ctx, mm: Mm, addr: number): ActorGen {
     yield step('retract_page_tables(): spin_unlock(ptl); mmap_write_unlock(mm)');
   }
   if (!has(m.sw, 'khugepaged-no-ipi-sync')) yield* tlb_remove_table_sync_one(c);
+  if (notifies) yield* mmu_notifier_invalidate_range_end(c, range);
   if (_pmd.t === 'table') {
     mm_dec_nr_ptes(c, mm);
     pte_free(m, _pmd.pfn);
@@ -74,6 +85,11 @@ function* retract_lockless(c: Ctx, vma: Vma, mm: Mm, addr: number): ActorGen {
     yield step('retract_page_tables(): hpage_collapse_test_exit(mm): skip');
     return;
   }
+  // v6.6 retract_page_tables(): "PTEs were notified when unmapped; but now for the PMD?":
+  // mmu_notifier_invalidate_range_start() before pmd_lock(), _end() after spin_unlock(pml), before
+  // pte_free_defer().
+  const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, addr, addr + PMD_PAGES);
+  yield* mmu_notifier_invalidate_range_start(c, range);
   const pml = pmd_lockptr(m, pmd);
   yield* pmd_lock(c, pmd);
   const ptr = pmd_table(c, pmd_load(c, pmd));
@@ -87,6 +103,7 @@ function* retract_lockless(c: Ctx, vma: Vma, mm: Mm, addr: number): ActorGen {
   }
   spin_unlock(c, ptl);
   spin_unlock(c, pml);
+  yield* mmu_notifier_invalidate_range_end(c, range);
   if (freed) {
     mm_dec_nr_ptes(c, mm);
     pte_free_defer(c, freed);

@@ -24,6 +24,7 @@ import { tlb_remove_table_sync_one } from '../tlbflush.js';
 import { pte_unmap } from '../walk.js';
 import { rcu_read_lock } from '../cpu.js';
 import { mmget_still_valid } from './coredump.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 import { find_pmd, test_exit } from './khugepaged.js';
 import { add_mm_counter } from '../counters.js';
 
@@ -66,6 +67,11 @@ export const collapse_huge_page: ActorDef = {
     // Under mmap_lock for write with the VMA revalidated, the pmd table is there.
     const pmd = pmd_off_present(c, pmdAddr(slot));
     yield* down_write(c, mm.anon_vma_lock);
+    // collapse_huge_page() (v5.8–v6.6): mmu_notifier_range_init(MMU_NOTIFY_CLEAR, address,
+    // address + HPAGE_PMD_SIZE); mmu_notifier_invalidate_range_start() after anon_vma_lock_write(),
+    // before pmdp_collapse_flush(); _end() after spin_unlock(pmd_ptl).
+    const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
+    yield* mmu_notifier_invalidate_range_start(c, range);
     // ≤ v6.2: pte = pte_offset_map(pmd, address); pte_ptl = pte_lockptr(mm, pmd); before the flush.
     let ptr: TablePtr | null = null;
     if (!eraAtLeast(m.sw, 'v6.6')) {
@@ -77,6 +83,7 @@ export const collapse_huge_page: ActorDef = {
     const _pmd = yield* pmdp_collapse_flush(c, pmd);
     spin_unlock(c, pml);
     yield step('collapse_huge_page(): spin_unlock(pmd_ptl); mmu_notifier_invalidate_range_end()');
+    yield* mmu_notifier_invalidate_range_end(c, range);
     if (!has(m.sw, 'khugepaged-no-ipi-sync')) yield* tlb_remove_table_sync_one(c);
     if (_pmd.t !== 'table') {
       m.events.push({ e: 'bug', msg: `collapse_huge_page(): pmdp_collapse_flush() returned ${_pmd.t}, not a table` });

@@ -17,7 +17,8 @@ import { down_write, down_write_trylock, spin_unlock, up_write } from '../locks.
 import { find_vma, linear_page_index } from '../model.js';
 import { pmd_lock, pmd_lockptr, pmdp_collapse_flush, pte_read } from '../pgtable.js';
 import { step, type ActorGen } from '../step.js';
-import { has } from '../switches.js';
+import { eraAtLeast, has } from '../switches.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 import { pte_free, tlb_remove_table_sync_one } from '../tlbflush.js';
 import { pte_offset_map_lock, pte_unmap_unlock } from '../walk.js';
 import { find_pmd, test_exit } from './khugepaged.js';
@@ -88,12 +89,20 @@ export const collapse_pte_mapped_thp: ActorDef = {
     page_ref_sub(c, hpage, count);
     add_mm_counter(c, mm, -count);
     yield step(`collapse_pte_mapped_thp(): step 3: page_ref_sub(hpage, ${count}); add_mm_counter(-${count})`);
-    // step 4: collapse pmd
+    // step 4: collapse pmd. v6.1+ collapse_and_free_pmd() (f268f6cf875f): mmu notifiers around
+    // pmdp_collapse_flush() and tlb_remove_table_sync_one(). v5.8 and v5.10 call none (5.10.13
+    // collapse_pte_mapped_thp(): pmd_lock; pmdp_collapse_flush; spin_unlock; mm_dec_nr_ptes; pte_free),
+    // though the ptes just dropped mapped hpage: a secondary MMU keeps its mappings of hpage (the real
+    // bug f268f6cf875f fixed, introduced by 27e1f8273113 in v5.4).
+    const notifies = eraAtLeast(m.sw, 'v6.2');
+    const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
+    if (notifies) yield* mmu_notifier_invalidate_range_start(c, range);
     const pml = pmd_lockptr(m, pmd);
     if (wrongLocks) yield* pmd_lock(c, pmd);
     const _pmd = yield* pmdp_collapse_flush(c, pmd);
     if (wrongLocks) spin_unlock(c, pml);
     if (!has(m.sw, 'khugepaged-no-ipi-sync')) yield* tlb_remove_table_sync_one(c);
+    if (notifies) yield* mmu_notifier_invalidate_range_end(c, range);
     if (_pmd.t === 'table') {
       mm_dec_nr_ptes(c, mm);
       pte_free(m, _pmd.pfn);

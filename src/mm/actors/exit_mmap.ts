@@ -18,6 +18,7 @@ import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import { free_pgtables, unmap_vmas } from '../zap.js';
+import { mmu_notifier_release } from '../mmu_notifier.js';
 
 /** mmput(): drop this thread's mm_users reference; the one that drops the last tears the mm down
  *  (__mmput). If khugepaged's scan cursor is on this mm, __khugepaged_exit() waits for khugepaged by
@@ -43,9 +44,13 @@ export function* exit_mmap(c: Ctx): ActorGen {
   const mm = c.mm;
   const locked = eraAtLeast(m.sw, 'v6.2');
   const vmas = mm.vmas.filter((v) => !v.detached);
+  // "mm's last user has gone, and its about to be pulled down": mmu_notifier_release(mm), the first
+  // thing exit_mmap() does (v5.8–v6.6), before any lock: ->release() of each subscriber.
+  yield* mmu_notifier_release(c, mm);
   if (locked) yield* down_read(c, mm.mmap_lock);
   const tlb = tlb_gather_mmu(mm, true);
-  yield* unmap_vmas(c, tlb, vmas);
+  // unmap_vmas(&tlb, vma, 0, -1) (v6.6: 0, ULONG_MAX): its notifier range is the whole address space.
+  yield* unmap_vmas(c, tlb, vmas, 0, TASK_PAGES);
   if (locked) {
     up_read(c, mm.mmap_lock);
     yield step('exit_mmap(): mmap_read_unlock(mm); set_bit(MMF_OOM_SKIP)');

@@ -18,8 +18,9 @@ import { step, type Ctx } from '../step.js';
 import { has } from '../switches.js';
 import { mayFailPteMap, pte_unmap } from '../walk.js';
 
-/** gup_huge_pmd(): reference the huge page, then check the pmd did not move. */
-function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
+/** gup_huge_pmd(): reference the huge page, then check the pmd did not move. (KVM's hva_to_pfn_fast()
+ *  walks with it too.) */
+export function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
   pmd_use(c, pmd);
   const page = pmd_pfn(pmd.entry);
   const ok = get_page_unless_zero(c, page);
@@ -35,7 +36,7 @@ function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
 }
 
 /** gup_pte_range() for one pte. */
-function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Stepper<number | null> {
+export function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Stepper<number | null> {
   const m = c.m;
   // v6.6: ptem = ptep = pte_offset_map(&pmd, addr): __pte_offset_map() on the local value, under RCU.
   if (mayFailPteMap(c)) rcu_read_lock(c);

@@ -10,6 +10,7 @@ import { fault } from './fault.js';
 import { gup_fast } from './gup_fast.js';
 import { gup_slow } from './gup_slow.js';
 import { hw_walker } from './hw_walker.js';
+import { kvm } from './kvm.js';
 import { lazy_tlb } from './lazy_tlb.js';
 import { madvise_dontneed } from './madvise_dontneed.js';
 import { mincore } from './mincore.js';
@@ -24,5 +25,5 @@ export { rcu_callbacks };
 /** Actors a scenario can name (the RCU callback runner is added to every scenario by itself). */
 export const ACTORS: readonly ActorDef[] = [
   collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, gup_fast,
-  gup_slow, hw_walker, lazy_tlb, madvise_dontneed, mincore, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
+  gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -8,8 +8,7 @@ import { down_read, up_read } from '../locks.js';
 import { find_vma } from '../model.js';
 import { step } from '../step.js';
 import { pmd_off } from '../pgtable.js';
-import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
-import { zap_pmd_range } from '../zap.js';
+import { zap_page_range_single } from '../zap.js';
 
 export const madvise_dontneed: ActorDef = {
   name: 'madvise_dontneed',
@@ -29,9 +28,9 @@ export const madvise_dontneed: ActorDef = {
       yield step('madvise_dontneed: no VMA: mmap_read_unlock(mm)');
       return;
     }
-    const tlb = tlb_gather_mmu(mm, false);
-    yield* zap_pmd_range(c, tlb, vma, pmd, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
-    yield* tlb_finish_mmu(c, tlb);
+    // zap_page_range() (v5.8–v6.2) / zap_page_range_single() (v6.6): the zap between
+    // mmu_notifier_invalidate_range_start() and _end(), then tlb_finish_mmu().
+    yield* zap_page_range_single(c, mm, vma, pmd, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
     up_read(c, mm.mmap_lock);
     yield step('madvise_dontneed: mmap_read_unlock(mm)');
   },

@@ -13,7 +13,9 @@ import { vma_address, vma_interval_tree_foreach } from '../model.js';
 import { put_page, trylock_page, unlock_page } from '../frames.js';
 import { down_read, up_read } from '../locks.js';
 import { pmd_off, pmd_read, pmd_table, pmdp_get_lockless, type PmdPtr, pte_read, ptep_get_and_clear, spin_lock_ptl, type Stepper, type TablePtr } from '../pgtable.js';
-import { step, type Ctx } from '../step.js';
+import { step, type ActorGen, type Ctx } from '../step.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
+import type { Mm } from '../types.js';
 import { flush_tlb_page } from '../tlbflush.js';
 import { mayFailPteMap, pte_offset_map_rcu, pte_unmap_unlock } from '../walk.js';
 import { add_mm_counter } from '../counters.js';
@@ -39,6 +41,30 @@ function* pvmw_map_pte(c: Ctx, slot: PmdPtr): Stepper<TablePtr | null> {
   return locked;
 }
 
+/** try_to_unmap_one()'s page_vma_mapped_walk() loop over one VMA mapping `hpage` at `base`. */
+function* try_to_unmap_one(c: Ctx, mm: Mm, base: number, hpage: number): ActorGen {
+  const m = c.m;
+  // page_vma_mapped_walk(): pvmw->pmd = mm_find_pmd() (pgd, p4d, pud present).
+  const pmd = pmd_off(c, base, mm);
+  if (!pmd) return;
+  const ptr = yield* pvmw_map_pte(c, pmd);
+  if (!ptr) return;
+  for (let i = 0; i < PTRS_PER_PTE; i++) {
+    const pte = pte_read(c, ptr, i);
+    if (pte.t !== 'present' || pte.pfn !== hpage) continue;
+    ptep_get_and_clear(c, ptr, i);
+    yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
+    yield* flush_tlb_page(c, mm, base + i, 'ptep_clear_flush(): flush_tlb_page()');
+    if (pte.dirty) set_page_dirty(c, hpage);
+    add_mm_counter(c, mm, -1);
+    page_remove_rmap(c, hpage);
+    put_page(m, hpage);
+    yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); folio_put()`);
+  }
+  pte_unmap_unlock(c, ptr);
+  yield step('page_vma_mapped_walk_done(): pte_unmap_unlock()');
+}
+
 export const try_to_unmap: ActorDef = {
   name: 'try_to_unmap',
   summary: 'reclaim unmaps the pte-mapped file THP: folio lock, i_mmap_rwsem read, page_vma_mapped_walk(), ptep_clear_flush()',
@@ -61,25 +87,15 @@ export const try_to_unmap: ActorDef = {
     for (const vma of vma_interval_tree_foreach(m.mms, file.id, pgoff)) {
       const mm = m.mms[vma.mm]!;
       const base = vma_address(vma, pgoff);
-      // page_vma_mapped_walk(): pvmw->pmd = mm_find_pmd() (pgd, p4d, pud present).
-      const pmd = pmd_off(c, base, mm);
-      if (!pmd) continue;
-      const ptr = yield* pvmw_map_pte(c, pmd);
-      if (!ptr) continue;
-      for (let i = 0; i < PTRS_PER_PTE; i++) {
-        const pte = pte_read(c, ptr, i);
-        if (pte.t !== 'present' || pte.pfn !== hpage) continue;
-        ptep_get_and_clear(c, ptr, i);
-        yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
-        yield* flush_tlb_page(c, mm, base + i, 'ptep_clear_flush(): flush_tlb_page()');
-        if (pte.dirty) set_page_dirty(c, hpage);
-        add_mm_counter(c, mm, -1);
-        page_remove_rmap(c, hpage);
-        put_page(m, hpage);
-        yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); folio_put()`);
-      }
-      pte_unmap_unlock(c, ptr);
-      yield step('page_vma_mapped_walk_done(): pte_unmap_unlock()');
+      // try_to_unmap_one() (v5.8–v6.6): mmu_notifier_range_init(MMU_NOTIFY_CLEAR, address,
+      // address + page_size(page)); mmu_notifier_invalidate_range_start() before the
+      // page_vma_mapped_walk() loop, mmu_notifier_invalidate_range_end() after it. A file page needs
+      // no mmu_notifier_invalidate_range() under the ptl (v5.10's comment: it is locked, so it cannot
+      // be replaced before _end()).
+      const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, base, base + HPAGE_PMD_NR);
+      yield* mmu_notifier_invalidate_range_start(c, range);
+      yield* try_to_unmap_one(c, mm, base, hpage);
+      yield* mmu_notifier_invalidate_range_end(c, range);
     }
     up_read(c, file.i_mmap_rwsem);
     unlock_page(c, hpage);

@@ -13,8 +13,7 @@ import { pmd_off } from '../pgtable.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
 import { eraAtLeast } from '../switches.js';
 import { step } from '../step.js';
-import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
-import { zap_pmd_range } from '../zap.js';
+import { zap_page_range_single } from '../zap.js';
 
 export const unmap_mapping_range: ActorDef = {
   name: 'unmap_mapping_range',
@@ -36,9 +35,8 @@ export const unmap_mapping_range: ActorDef = {
       const base = vma_address(vma, pgoff);
       const pmd = pmd_off(c, base, mm);
       if (!pmd) continue;
-      const tlb = tlb_gather_mmu(mm, false);
-      yield* zap_pmd_range(c, tlb, vma, pmd, base, base + PTRS_PER_PTE);
-      yield* tlb_finish_mmu(c, tlb);
+      // unmap_mapping_range_vma() → zap_page_range_single() (v5.8–v6.6): mmu notifiers around the zap.
+      yield* zap_page_range_single(c, mm, vma, pmd, base, base + PTRS_PER_PTE);
     }
     if (shared) up_read(c, file.i_mmap_rwsem);
     else up_write(c, file.i_mmap_rwsem);

@@ -52,6 +52,7 @@ function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
     exiting: false, core_state: false, khugepaged_scanning: false,
     cpumask: m.cpus.map((c) => c.mm === id),
     mm_lock_seq: 0, next_vma_id: 0,
+    notifier_subscriptions: [],
   };
 }
 
@@ -74,6 +75,7 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, world: Worl
     step: 0,
     tracing: false,
     actorState: new Map(),
+    smmus: [],
   };
   resetModel(m);
   return m;
@@ -171,6 +173,7 @@ export function resetModel(m: Model): void {
     mm.exiting = false;
     mm.core_state = false;
     m.cpus.forEach((c, i) => { mm.cpumask[i] = c.mm === id; });
+    mm.notifier_subscriptions.length = 0;
   });
   for (const c of m.cpus) {
     c.lazy = c.lazyAtStart;
@@ -186,6 +189,7 @@ export function resetModel(m: Model): void {
   m.step = 0;
   m.tracing = false;
   m.actorState.clear();
+  m.smmus.length = 0;
 }
 
 /** Each frame's mapcount at the start: the entries of every mm's tables that map it. */
