@@ -13,6 +13,7 @@ import { registerArch, type Arch } from '../src/mm/arch.js';
 import { registerActor } from '../src/mm/registry.js';
 import { registerVariant, type UserVariantDef } from '../src/mm/switches.js';
 import { UsageError } from './options.js';
+import { echo, echoPath } from './text.js';
 
 const loaded = new Set<string>();
 
@@ -31,14 +32,14 @@ export async function loadModules(files: readonly string[]): Promise<void> {
   for (const file of files) {
     if (loaded.has(file)) continue;
     if (/\.m?tsx?$/.test(file)) {
-      throw new UsageError(`--load ${file}: a TypeScript module must be built to JavaScript first (npx tsc); tsx does not reach worker threads on Node 20`);
+      throw new UsageError(`--load '${echoPath(file)}': a TypeScript module must be built to JavaScript first (npx tsc)`);
     }
-    if (!existsSync(file)) throw new UsageError(`--load ${file}: no such file`);
+    if (!existsSync(file)) throw new UsageError(`--load '${echoPath(file)}': no such file`);
     let mod: Record<string, unknown>;
     try {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (e) {
-      throw new UsageError(`--load ${file}: the module failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      throw new UsageError(`--load '${echoPath(file)}': the module failed to load: ${echo(e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e), 100)}`);
     }
     const field = (name: string): unknown[] => {
       const v = mod[name] ?? (mod['default'] as Record<string, unknown> | undefined)?.[name];
@@ -46,7 +47,7 @@ export async function loadModules(files: readonly string[]): Promise<void> {
     };
     const [actors, variants, arches] = [field('actors'), field('variants'), field('arches')];
     if (actors.length + variants.length + arches.length === 0) {
-      throw new UsageError(`--load ${file}: the module exports no actors, variants or arches (export const actors = [ ... ])`);
+      throw new UsageError(`--load '${echoPath(file)}': the module exports no actors, variants or arches (export const actors = [ ... ])`);
     }
     try {
       // Switches and architectures first: the module's actors may be run with them.
@@ -54,7 +55,7 @@ export async function loadModules(files: readonly string[]): Promise<void> {
       for (const a of arches) registerArch(a as Arch, file);
       for (const def of actors) registerActor(def as ActorDef, file);
     } catch (e) {
-      throw new UsageError(`--load ${file}: ${e instanceof ModelError ? e.message : String(e)}`);
+      throw new UsageError(`--load '${echoPath(file)}': ${e instanceof ModelError ? e.message : String(e)}`);
     }
     loaded.add(file);
   }

@@ -20,6 +20,7 @@ import { loadArgs, loadModules } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
 import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
+import { echo, echoPath, oneLine } from './text.js';
 
 type Out = (line: string) => void;
 
@@ -37,9 +38,9 @@ function listAll(out: Out): void {
 /** A token given on the command line, or the first token in a file (a token file or a report). */
 function tokenText(arg: string): string {
   if (/^mmfz\d*:/.test(arg.trim())) return arg;
-  if (!existsSync(arg)) throw new UsageError(`--replay '${arg.slice(0, 40)}': neither a replay token (mmfz1:...) nor a file`);
+  if (!existsSync(arg)) throw new UsageError(`--replay '${echo(arg)}': neither a replay token (mmfz1:...) nor a file`);
   const m = /mmfz\d+:[A-Za-z0-9_\-.]+/.exec(readFileSync(arg, 'utf8'));
-  if (!m) throw new UsageError(`--replay ${arg}: the file holds no replay token`);
+  if (!m) throw new UsageError(`--replay '${echo(arg)}': the file holds no replay token (mmfz1:...)`);
   return m[0];
 }
 
@@ -51,10 +52,10 @@ function replay(o: Options, out: Out): number {
     ...(o.variants !== undefined ? { variants: o.variants } : {}),
   };
   const missing = spec.actors.map((a) => a.actor).find((n) => !allActors().some((d) => d.name === n));
-  if (missing) throw new UsageError(`the token needs actor '${missing}', which is not built in: load the module that defines it with --load FILE`);
+  if (missing) throw new UsageError(`the token needs actor '${echo(missing)}', which is not built in: load the module that defines it with --load FILE`);
   const missingVariant = (spec.variants ?? []).find((v) => !allVariants().some((x) => x.id === v));
-  if (missingVariant) throw new UsageError(`the token needs variant '${missingVariant}', which is not built in: load the module that defines it with --load FILE`);
-  if (!archOf(spec.arch)) throw new UsageError(`the token needs architecture '${spec.arch}', which is not built in: load the module that defines it with --load FILE`);
+  if (missingVariant) throw new UsageError(`the token needs variant '${echo(missingVariant)}', which is not built in: load the module that defines it with --load FILE`);
+  if (!archOf(spec.arch)) throw new UsageError(`the token needs architecture '${echo(spec.arch)}', which is not built in: load the module that defines it with --load FILE`);
   const scenario = buildScenario(spec);
   const exec = execute(scenario, follow(r.schedule), { trace: true });
   out(renderTrace({ scenario, schedule: r.schedule, exec }));
@@ -84,14 +85,17 @@ function merge(argv: readonly string[], out: Out): number {
   let json: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--json' || a.startsWith('--json=')) json = a.includes('=') ? a.slice(7) : argv[++i];
-    else if (a.startsWith('--')) throw new UsageError(`merge: unknown option '${a}': accepted is --json OUT.json`);
+    if (a === '--json' || a.startsWith('--json=')) {
+      if (json !== undefined) throw new UsageError('merge: --json is given twice: give it once');
+      json = a.includes('=') ? a.slice(7) : argv[++i];
+      if (json === undefined || json === '' || json.startsWith('--')) throw new UsageError('merge: --json needs a value: the file to write the merged report to');
+    } else if (a.startsWith('-')) throw new UsageError(`merge: unknown option '${echo(a)}': accepted is --json OUT.json`);
     else files.push(a);
   }
   if (files.length === 0) throw new UsageError('merge: give the reports to merge: merge A.json B.json ... --json OUT.json');
   if (!json) throw new UsageError('merge: give --json OUT.json for the merged report');
   const reports = files.map((f) => {
-    if (!existsSync(f)) throw new UsageError(`merge: no such file ${f}`);
+    if (!existsSync(f)) throw new UsageError(`merge: no such file '${echoPath(f)}'`);
     return parseReport(f, readFileSync(f, 'utf8'));
   });
   const m = mergeReports(reports);
@@ -105,11 +109,13 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const era = resolveEra(o.era, variants);
   const pool = o.actors ? [...new Set(o.actors)].map((n) => findActor(n)) : allActors();
   const eraPool = pool.filter((a) => !a.eras || a.eras.includes(era));
-  if (eraPool.length === 0) throw new UsageError(`--actors: none of ${o.actors?.join(', ')} is modelled in era ${era}`);
+  if (eraPool.length === 0) throw new UsageError(`--actors '${echo(o.actors?.join(',') ?? '')}': none of them is modelled in era ${era}`);
   if (o.strategy === 'exhaustive' && !o.actors) throw new UsageError('--strategy exhaustive needs a fixed scenario: give it with --actors (e.g. --actors gup_fast,collapse_file)');
   const corpus = o.corpus ?? defaultCorpusDir();
   const now = () => performance.now();
   const say = (l: string) => { if (!o.quiet) err(l); };
+  // Every option has been checked: from here on nothing is bad usage.
+  for (const n of o.notes) err(n);
 
   const entries = readCorpus(corpus);
   if (entries.length > 0) {
@@ -193,12 +199,13 @@ export async function main(argv: readonly string[], out: Out, err: Out, onSigint
     if (o.replay !== undefined) return replay(o, out);
     return await campaign(o, out, err, onSigint);
   } catch (e) {
+    // Bad input is one line of at most 200 characters; an echoed value is cut and escaped.
     if (e instanceof UsageError || e instanceof ModelError || e instanceof TokenError) {
-      err(`mmfuzz: ${e.message}`);
+      err(`mmfuzz: ${oneLine(e.message || `bad usage (${e.name})`, 190)}`);
       return 2;
     }
-    const msg = e instanceof Error ? e.message : String(e);
-    err(`mmfuzz: internal error (a bug in mmfuzz, not a race): ${msg}${process.env['MMFUZZ_DEBUG'] ? `\n${e instanceof Error ? e.stack : ''}` : ' (set MMFUZZ_DEBUG=1 for the stack)'}`);
+    const msg = oneLine((e instanceof Error ? e.message : String(e)) || '(no message)', 120);
+    err(`mmfuzz: internal error (a bug in mmfuzz, not a race): ${msg}${process.env['MMFUZZ_DEBUG'] ? `\n${e instanceof Error ? e.stack : ''}` : ' (MMFUZZ_DEBUG=1 shows the stack)'}`);
     return 3;
   }
 }

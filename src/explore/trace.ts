@@ -11,6 +11,20 @@ import { depth, type Schedule } from './schedule.js';
 
 const COL = 44;
 
+/** Text from an actor (a label, a message) made safe to print: control characters, terminal escape
+ *  sequences, line and paragraph separators and bidirectional overrides are shown escaped (\n,
+ *  \x1b, \u202e), so that a label stays on its line and cannot forge one ("=== failure") or move
+ *  the cursor. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** The values that matter in one event, or null for an event the label already says. */
 export function note(ev: MmEvent): string | null {
   switch (ev.e) {
