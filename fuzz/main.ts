@@ -21,6 +21,7 @@ import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
 import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
 import { echo, echoPath, oneLine } from './text.js';
+import { after, realClock } from './timers.js';
 
 type Out = (line: string) => void;
 
@@ -156,9 +157,9 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     });
     onSigint(run.stop);
     // --time is honoured within 2 s; shrinking keeps its own budget, and what it had is in the corpus.
-    const timers = o.timeMs === null ? [] : [setTimeout(run.kill, o.timeMs + o.shrinkMs + 2000)];
+    const cancelKill = o.timeMs === null ? () => {} : after(realClock, o.timeMs + o.shrinkMs + 2000, run.kill);
     result = await run.done;
-    for (const t of timers) clearTimeout(t);
+    cancelKill();
   }
   progress.finish();
   const secs = result.durationMs / 1000;

@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import { Worker } from 'node:worker_threads';
 import { splitmix32 } from '../src/explore/schedulers.js';
 import { failureKey, type CampaignConfig, type Failure, type Found, type InternalError } from './campaign.js';
+import { after, realClock, type Clock } from './timers.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
 export interface Shard {
@@ -26,6 +27,8 @@ export interface PoolConfig extends Omit<CampaignConfig, 'pool'> {
 
 export interface PoolHooks {
   readonly now: () => number;
+  /** Timers on the same clock as `now` (tests inject both); by default setTimeout. */
+  readonly setTimer?: Clock['setTimer'];
   readonly onFound?: (f: Found) => void;
   readonly onFailure?: (f: Failure) => void;
   readonly onInternalError?: (e: InternalError) => void;
@@ -118,9 +121,10 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
   });
 
   // The deadline is the pool's, not each worker's: a worker's clock starts only once it has loaded.
-  const deadline = cfg.timeMs === null ? null : setTimeout(() => Atomics.store(stop, 0, 1), cfg.timeMs);
+  const clock: Clock = { now: hooks.now, setTimer: hooks.setTimer ?? realClock.setTimer };
+  const cancelDeadline = cfg.timeMs === null ? () => {} : after(clock, cfg.timeMs, () => Atomics.store(stop, 0, 1));
   const done = Promise.all(Array.from({ length: cfg.workers }, (_, slot) => limit(() => runSlot(slot, 0, 0)))).then(() => {
-    if (deadline) clearTimeout(deadline);
+    cancelDeadline();
   }).then(() => ({
     executions: total(),
     durationMs: hooks.now() - t0,
