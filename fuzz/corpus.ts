@@ -2,13 +2,14 @@
 // again once it is shrunk), so that a crash, Ctrl-C or kill loses none. A new campaign replays the
 // corpus first and says which entries are fixed now.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
 import { decodeToken } from '../src/explore/token.js';
 import { buildScenario } from '../src/mm/scenario.js';
+import { inputProblem } from './files.js';
 
 export interface CorpusEntry {
   readonly version: 1;
@@ -68,16 +69,46 @@ export function dropUnshrunk(dir: string, key: string): void {
   }
 }
 
-export function readCorpus(dir: string): CorpusEntry[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => {
-    try {
-      const e = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<CorpusEntry>;
-      return e.version === 1 && typeof e.token === 'string' && typeof e.key === 'string' ? [e as CorpusEntry] : [];
-    } catch {
-      return [];
+/** A file in the corpus folder that is not an entry, and why. */
+export interface Skipped {
+  readonly file: string;
+  readonly why: string;
+}
+
+/** The entries in a corpus folder, and the .json files that are not entries (with why). Only regular
+ *  files of at most 1 MiB are read: a FIFO would block, a huge file would never end. */
+export function scanCorpus(dir: string): { entries: CorpusEntry[]; skipped: Skipped[] } {
+  const entries: CorpusEntry[] = [];
+  const skipped: Skipped[] = [];
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return { entries, skipped };
+  }
+  if (!st.isDirectory()) return { entries, skipped: [{ file: dir, why: 'is not a folder' }] };
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const path = join(dir, f);
+    const bad = inputProblem(path);
+    if (bad) {
+      skipped.push({ file: f, why: bad });
+      continue;
     }
-  });
+    let e: Partial<CorpusEntry>;
+    try {
+      e = JSON.parse(readFileSync(path, 'utf8')) as Partial<CorpusEntry>;
+    } catch (err) {
+      skipped.push({ file: f, why: err instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${String(err)})` });
+      continue;
+    }
+    if (e?.version === 1 && typeof e.token === 'string' && typeof e.key === 'string' && typeof e.kind === 'string') entries.push(e as CorpusEntry);
+    else skipped.push({ file: f, why: 'is not a corpus entry (version 1, with key, kind and token)' });
+  }
+  return { entries, skipped };
+}
+
+export function readCorpus(dir: string): CorpusEntry[] {
+  return scanCorpus(dir).entries;
 }
 
 export interface CorpusReplay {

@@ -4,7 +4,6 @@
 // it does not exist, it throws when imported, it exports none of these, a definition lacks a field or
 // takes a name that is taken.
 
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ModelError } from '../src/mm/errors.js';
@@ -12,6 +11,7 @@ import type { ActorDef } from '../src/mm/actor.js';
 import { registerArch, type Arch } from '../src/mm/arch.js';
 import { registerActor } from '../src/mm/registry.js';
 import { registerVariant, type UserVariantDef } from '../src/mm/switches.js';
+import { inputProblem } from './files.js';
 import { UsageError } from './options.js';
 import { echo, echoPath } from './text.js';
 
@@ -34,7 +34,8 @@ export async function loadModules(files: readonly string[]): Promise<void> {
     if (/\.m?tsx?$/.test(file)) {
       throw new UsageError(`--load '${echoPath(file)}': a TypeScript module must be built to JavaScript first (npx tsc)`);
     }
-    if (!existsSync(file)) throw new UsageError(`--load '${echoPath(file)}': no such file`);
+    const bad = inputProblem(file, null);
+    if (bad) throw new UsageError(`--load '${echoPath(file)}': ${bad}`);
     let mod: Record<string, unknown>;
     try {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

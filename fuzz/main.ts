@@ -2,7 +2,7 @@
 // (or a replay reproduces), 2 for bad usage (an unknown name, a bad value, a malformed token), 3 for
 // an internal error: an exception in an actor or the model, which is a bug in mmfuzz, not a race.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
@@ -14,12 +14,13 @@ import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
 import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
-import { defaultCorpusDir, dropUnshrunk, readCorpus, recordEntry, replayCorpus, writeEntry } from './corpus.js';
+import { defaultCorpusDir, dropUnshrunk, recordEntry, replayCorpus, scanCorpus, writeEntry } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
 import { loadArgs, loadModules } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
 import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
+import { checkFolder, checkOutput, readInput } from './files.js';
 import { echo, echoPath, oneLine } from './text.js';
 import { after, realClock } from './timers.js';
 
@@ -40,13 +41,14 @@ function listAll(out: Out): void {
 function tokenText(arg: string): string {
   if (/^mmfz\d*:/.test(arg.trim())) return arg;
   if (!existsSync(arg)) throw new UsageError(`--replay '${echo(arg)}': neither a replay token (mmfz1:...) nor a file`);
-  const m = /mmfz\d+:[A-Za-z0-9_\-.]+/.exec(readFileSync(arg, 'utf8'));
+  const m = /mmfz\d+:[A-Za-z0-9_\-.]+/.exec(readInput('--replay', arg));
   if (!m) throw new UsageError(`--replay '${echo(arg)}': the file holds no replay token (mmfz1:...)`);
   return m[0];
 }
 
 function replay(o: Options, out: Out): number {
   const r = decodeToken(tokenText(o.replay ?? ''));
+  if (o.json !== undefined) checkOutput('--json', o.json);
   const spec = {
     ...r.spec,
     ...(o.era !== undefined ? { era: o.era } : {}),
@@ -95,10 +97,8 @@ function merge(argv: readonly string[], out: Out): number {
   }
   if (files.length === 0) throw new UsageError('merge: give the reports to merge: merge A.json B.json ... --json OUT.json');
   if (!json) throw new UsageError('merge: give --json OUT.json for the merged report');
-  const reports = files.map((f) => {
-    if (!existsSync(f)) throw new UsageError(`merge: no such file '${echoPath(f)}'`);
-    return parseReport(f, readFileSync(f, 'utf8'));
-  });
+  checkOutput('merge: --json', json);
+  const reports = files.map((f) => parseReport(echoPath(f), readInput('merge: report', f)));
   const m = mergeReports(reports);
   writeFileSync(json, `${JSON.stringify(m, null, 2)}\n`);
   out(`merged ${files.length} report(s): ${m.executions} executions, ${m.failures.length} distinct failure(s) → ${json}`);
@@ -112,13 +112,16 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const eraPool = pool.filter((a) => !a.eras || a.eras.includes(era));
   if (eraPool.length === 0) throw new UsageError(`--actors '${echo(o.actors?.join(',') ?? '')}': none of them is modelled in era ${era}`);
   if (o.strategy === 'exhaustive' && !o.actors) throw new UsageError('--strategy exhaustive needs a fixed scenario: give it with --actors (e.g. --actors gup_fast,collapse_file)');
+  if (o.corpus !== undefined) checkFolder('--corpus', o.corpus);
+  if (o.json !== undefined) checkOutput('--json', o.json);
   const corpus = o.corpus ?? defaultCorpusDir();
   const now = () => performance.now();
   const say = (l: string) => { if (!o.quiet) err(l); };
   // Every option has been checked: from here on nothing is bad usage.
   for (const n of o.notes) err(n);
 
-  const entries = readCorpus(corpus);
+  const { entries, skipped } = scanCorpus(corpus);
+  for (const k of skipped) err(`mmfuzz: corpus ${corpus}: skipped ${k.file}: it ${k.why}`);
   if (entries.length > 0) {
     const r = replayCorpus(entries);
     say(`corpus ${corpus}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${r.reproduce.length} still fail, ${r.fixed.length} fixed now${r.unreadable.length ? `, ${r.unreadable.length} unreadable` : ''}`);

@@ -25,9 +25,35 @@ export function reportFailure(f: Failure): ReportFailure {
   };
 }
 
-function isReport(x: unknown): x is Report {
-  const r = x as Partial<Report> | null;
-  return !!r && r.version === 1 && typeof r.executions === 'number' && typeof r.durationMs === 'number' && Array.isArray(r.failures);
+const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((y) => typeof y === 'string');
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** What is wrong with a failure of a report, or null. */
+function failureProblem(x: unknown): string | null {
+  if (!isRecord(x)) return 'is not an object';
+  for (const k of ['kind', 'arch', 'era', 'token', 'trace'] as const) if (typeof x[k] !== 'string') return `lacks '${k}'`;
+  if (!isStrings(x['actors'])) return "lacks 'actors'";
+  if (!isStrings(x['variants'])) return "lacks 'variants'";
+  if (!isCount(x['depth'])) return "lacks 'depth'";
+  return null;
+}
+
+/** What is wrong with a parsed report, or null. */
+function reportProblem(x: unknown): string | null {
+  if (!isRecord(x) || x['version'] !== 1) return 'is not an mmfuzz report (version 1)';
+  for (const k of ['executions', 'durationMs'] as const) if (!isCount(x[k])) return `is not an mmfuzz report: it lacks '${k}'`;
+  if (x['execsPerSec'] !== undefined && !isCount(x['execsPerSec'])) return "is not an mmfuzz report: 'execsPerSec' is not a number";
+  if (!Array.isArray(x['failures'])) return "is not an mmfuzz report: it lacks 'failures'";
+  for (const [i, f] of x['failures'].entries()) {
+    const bad = failureProblem(f);
+    if (bad) return `is not an mmfuzz report: failures[${i}] ${bad}`;
+  }
+  const errors = x['internalErrors'];
+  if (errors !== undefined && !(Array.isArray(errors) && errors.every((e) => isRecord(e) && typeof e['message'] === 'string' && typeof e['arch'] === 'string' && typeof e['token'] === 'string' && isStrings(e['actors'])))) {
+    return "is not an mmfuzz report: 'internalErrors' is malformed";
+  }
+  return null;
 }
 
 /** Parse a report file's text; a file that is not a version-1 report is a usage error. */
@@ -36,10 +62,12 @@ export function parseReport(name: string, text: string): Report {
   try {
     x = JSON.parse(text);
   } catch {
-    throw new UsageError(`merge: ${name} is not JSON`);
+    throw new UsageError(`merge: '${name}' is not JSON`);
   }
-  if (!isReport(x)) throw new UsageError(`merge: ${name} is not an mmfuzz report (version 1)`);
-  return { ...x, internalErrors: x.internalErrors ?? [] };
+  const bad = reportProblem(x);
+  if (bad) throw new UsageError(`merge: '${name}' ${bad}`);
+  const r = x as Report;
+  return { ...r, options: isRecord(r.options) ? r.options : {}, execsPerSec: r.execsPerSec ?? 0, internalErrors: r.internalErrors ?? [] };
 }
 
 /** Shards ran side by side: executions add up, the duration is the longest, failures are deduplicated

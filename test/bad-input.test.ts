@@ -5,6 +5,7 @@
 
 import test from 'ava';
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,9 @@ const BAD: readonly (readonly string[])[] = [
   ['--era', 'v6.6', '--variant', 'V1'],
   // replay: not a token, a damaged one, another version, a missing file
   ['--replay', 'mmfz1:abc'], ['--replay', 'mmfz7:abc.00000000'], ['--replay', '/no/such/file'], ['--replay', `mmfz1:${HUGE}`], ['--replay', FORGED],
+  // a token whose checksum is right over bad contents; files that are not regular files
+  ['--replay', 'mmfz1:bnVsbA.3c3d388a'], ['--replay', '/dev/zero'], ['--replay', scratch], ['--replay', join(scratch, 'fifo')],
+  ['--load', '/dev/zero'], ['--load', join(scratch, 'fifo')], ['--load', scratch],
   // modules that do not exist or are not built
   ['--load', '/no/such/module.mjs'], ['--load', join(scratch, 'walker.ts')], ['--load', `/no/${HUGE}.mjs`],
 ];
@@ -75,6 +79,9 @@ const MERGE: readonly string[][] = [
   ['merge'], ['merge', '--json'], ['merge', join(scratch, 'a.json')], ['merge', '--bogus', 'a.json'], ['merge', '-j', 'a.json'],
   ['merge', join(scratch, 'nope.json'), '--json', join(scratch, 'm.json')], ['merge', 'a.json', '--json', 'm.json', '--json', 'n.json'],
   ['merge', join(scratch, 'not-json.json'), '--json', join(scratch, 'm.json')], ['merge', `a${FORGED}.json`, '--json', 'x.json'],
+  ['merge', join(scratch, 'fifo'), '--json', join(scratch, 'm.json')], ['merge', scratch, '--json', join(scratch, 'm.json')],
+  ['merge', '/dev/zero', '--json', join(scratch, 'm.json')], ['merge', join(scratch, 'bad-report.json'), '--json', join(scratch, 'm.json')],
+  ['merge', join(scratch, 'not-json.json'), '--json', scratch],
 ];
 
 export const LINES: readonly (readonly string[])[] = [...fc.sample(lineArb, { seed: 13, numRuns: 300 }), ...MERGE];
@@ -83,6 +90,8 @@ test.before(() => {
   mkdirSync(corpus, { recursive: true });
   writeFileSync(join(scratch, 'walker.ts'), 'export const actors = [];\n');
   writeFileSync(join(scratch, 'not-json.json'), '{ not json');
+  writeFileSync(join(scratch, 'bad-report.json'), JSON.stringify({ version: 1, executions: 1, durationMs: 1, failures: [1] }));
+  execFileSync('mkfifo', [join(scratch, 'fifo')]);
 });
 
 const show = (argv: readonly string[]) => JSON.stringify(argv.map((a) => (a.length > 60 ? `${a.slice(0, 60)}…(${a.length})` : a)));

@@ -227,5 +227,5 @@ test('npm run fuzz -- merge writes the merged report; bad files get one line and
   t.regex(out.join(''), /merged 2 report\(s\): 30 executions, 1 distinct failure/);
   const err: string[] = [];
   t.is(await main(['merge', join(dir, 'nope.json'), '--json', join(dir, 'm.json')], () => {}, (l) => err.push(l)), 2);
-  t.deepEqual(err, [`mmfuzz: merge: no such file '${join(dir, 'nope.json')}'`]);
+  t.deepEqual(err, [`mmfuzz: merge: report '${join(dir, 'nope.json')}': no such file`]);
 });
