@@ -2,14 +2,14 @@
 // again once it is shrunk), so that a crash, Ctrl-C or kill loses none. A new campaign replays the
 // corpus first and says which entries are fixed now.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
 import { decodeToken } from '../src/explore/token.js';
 import { buildScenario } from '../src/mm/scenario.js';
-import { inputProblem } from './files.js';
+import { folderProblem, inputProblem, makeFolder } from './files.js';
 
 export interface CorpusEntry {
   readonly version: 1;
@@ -26,6 +26,8 @@ export interface CorpusEntry {
   readonly known?: string | null;
   readonly minimal?: boolean;
   readonly trace?: string;
+  /** Other tokens printed for the same failure (see Failure.otherTokens). */
+  readonly otherTokens?: readonly string[];
 }
 
 /** Outside the source tree: $XDG_CACHE_HOME/mmfuzz/corpus, or ~/.cache/mmfuzz/corpus. */
@@ -41,7 +43,7 @@ let tmpCount = 0;
 
 /** Write an entry atomically: a temporary file in the same folder, then rename(2) over the name. */
 export function writeEntry(dir: string, e: CorpusEntry): string {
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   const file = entryFile(dir, e.key);
   const tmp = `${file}.tmp-${process.pid}-${tmpCount++}`;
   writeFileSync(tmp, `${JSON.stringify(e, null, 2)}\n`);
@@ -87,7 +89,13 @@ export function scanCorpus(dir: string): { entries: CorpusEntry[]; skipped: Skip
     return { entries, skipped };
   }
   if (!st.isDirectory()) return { entries, skipped: [{ file: dir, why: 'is not a folder' }] };
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    return { entries, skipped: [{ file: dir, why: `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` }] };
+  }
+  for (const f of names.filter((n) => n.endsWith('.json')).sort()) {
     const path = join(dir, f);
     const bad = inputProblem(path);
     if (bad) {
@@ -133,4 +141,37 @@ export function replayCorpus(entries: readonly CorpusEntry[]): CorpusReplay {
     }
   }
   return { reproduce, fixed, unreadable };
+}
+
+/** The corpus as a campaign writes it: the first write that fails (a read-only folder, no
+ *  permission, HOME not writable) is reported once through `warn`, and the campaign goes on without
+ *  it; its failures are still printed with their tokens and kept in the report. */
+export interface CorpusStore {
+  readonly dir: string;
+  /** False once a write has failed (or the folder was found unwritable up front). */
+  readonly writable: () => boolean;
+  readonly write: (e: CorpusEntry) => void;
+  readonly record: (e: CorpusEntry) => void;
+  readonly dropUnshrunk: (key: string) => void;
+}
+
+export function corpusStore(dir: string, warn: (why: string) => void, problem: string | null = folderProblem(dir)): CorpusStore {
+  let broken = problem;
+  if (broken) warn(broken);
+  const guard = (f: () => void) => {
+    if (broken) return;
+    try {
+      f();
+    } catch (e) {
+      broken = (e as NodeJS.ErrnoException | null)?.code ?? (e instanceof Error ? e.message : String(e));
+      warn(broken);
+    }
+  };
+  return {
+    dir,
+    writable: () => broken === null,
+    write: (e) => guard(() => { writeEntry(dir, e); }),
+    record: (e) => guard(() => { recordEntry(dir, e); }),
+    dropUnshrunk: (key) => guard(() => dropUnshrunk(dir, key)),
+  };
 }

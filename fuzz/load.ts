@@ -28,6 +28,12 @@ export function loadArgs(argv: readonly string[]): string[] {
   return files;
 }
 
+/** Every module loaded in this process, in order: workers load them all, since the actors,
+ *  variants and architectures a campaign may use are those of every loaded module. */
+export function loadedModules(): readonly string[] {
+  return [...loaded];
+}
+
 export async function loadModules(files: readonly string[]): Promise<void> {
   for (const file of files) {
     if (loaded.has(file)) continue;

@@ -14,9 +14,9 @@ import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
 import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
-import { defaultCorpusDir, dropUnshrunk, recordEntry, replayCorpus, scanCorpus, writeEntry } from './corpus.js';
+import { corpusStore, defaultCorpusDir, replayCorpus, scanCorpus } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
-import { loadArgs, loadModules } from './load.js';
+import { loadArgs, loadedModules, loadModules } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
 import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
@@ -125,38 +125,45 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   if (entries.length > 0) {
     const r = replayCorpus(entries);
     say(`corpus ${corpus}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${r.reproduce.length} still fail, ${r.fixed.length} fixed now${r.unreadable.length ? `, ${r.unreadable.length} unreadable` : ''}`);
-    for (const e of r.fixed) say(`  fixed now: ${e.key}`);
-    for (const u of r.unreadable) say(`  unreadable: ${u.entry.key}: ${u.why}`);
+    for (const e of r.fixed) say(`  fixed now: ${echo(e.key, 120)}`);
+    for (const u of r.unreadable) say(`  unreadable: ${echo(u.entry.key, 80)}: ${oneLine(u.why, 100)}`);
   }
   say(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (at most ${o.preemptions} preemptions)` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}, seed ${o.seed}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}, ${o.strategy === 'exhaustive' ? 1 : o.workers} worker(s), ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
 
   const progress = progressPrinter({ tty: process.stderr.isTTY === true, quiet: o.quiet, write: (s) => process.stderr.write(s), now });
   const t0 = now();
   let shown = 0;
+  const store = corpusStore(corpus, (why) => {
+    progress.finish();
+    err(`mmfuzz: the corpus ${corpus} can't be written (${why}): going on without it; every failure is printed with its token below`);
+  });
   const onFailure = (f: Failure) => {
     const key = failureKey(f.kind, f.arch, f.actors);
-    writeEntry(corpus, { version: 1, key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: true,
-      era: f.era, variants: f.variants, depth: f.depth, known: f.known, minimal: f.minimal, trace: f.trace });
-    if (f.foundKey !== key) dropUnshrunk(corpus, f.foundKey);
+    store.write({ version: 1, key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: true,
+      era: f.era, variants: f.variants, depth: f.depth, known: f.known, minimal: f.minimal, trace: f.trace,
+      ...(f.otherTokens?.length ? { otherTokens: f.otherTokens } : {}) });
+    if (f.foundKey !== key) store.dropUnshrunk(f.foundKey);
     if (!o.quiet) { progress.finish(); printFailure(f, ++shown, out); }
   };
+  // The unshrunk entry of a failure that shrank to one already kept goes: one entry per failure.
+  const onDuplicate = (foundKey: string, key: string) => { if (foundKey !== key) store.dropUnshrunk(foundKey); };
   const onInternalError = (e: InternalError) => { progress.finish(); printInternal(e, err); };
 
   let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number };
   if (o.strategy === 'exhaustive') {
     result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors }, {
-      now, onFailure, onInternalError,
+      now, onFailure, onInternalError, onDuplicate,
       onProgress: (p) => progress.update({ executions: p.executions, failures: p.failures, elapsedMs: p.elapsedMs, timeLeftMs: null, ...(p.pending !== undefined ? { pending: p.pending } : {}) }),
     });
   } else {
-    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, load: o.load }, {
-      now, onFailure, onInternalError,
-      onFound: (f) => { recordEntry(corpus, { version: 1, key: f.key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: false }); },
+    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, load: loadedModules() }, {
+      now, onFailure, onInternalError, onDuplicate,
+      onFound: (f) => store.record({ version: 1, key: f.key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: false }),
       onProgress: (executions, failures) => {
         const elapsedMs = now() - t0;
         progress.update({ executions, failures, elapsedMs, timeLeftMs: o.timeMs === null ? null : o.timeMs - elapsedMs });
       },
-      onWorkerDied: (slot, gen, why) => { progress.finish(); err(`mmfuzz: worker ${slot} (generation ${gen}) died: ${why}; ${gen + 1 < 3 ? 'replaced' : 'not replaced again'}`); },
+      onWorkerDied: (slot, gen, why) => { progress.finish(); err(`mmfuzz: worker ${slot} (generation ${gen}) died: ${oneLine(why, 100)}; ${gen + 1 < 3 ? 'replaced' : 'not replaced again'}`); },
     });
     onSigint(run.stop);
     // --time is honoured within 2 s; shrinking keeps its own budget, and what it had is in the corpus.
@@ -177,9 +184,13 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       const why = f.known ? ` (known race: ${f.known})` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
       out(`  ${i + 1}. ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}, depth ${f.depth}`);
       out(`     npm run fuzz -- --replay ${f.token}`);
+      if (f.otherTokens?.length) out(`     (${f.otherTokens.length} other token(s) printed for it replay it too: they are in the corpus entry and the report)`);
     });
   }
-  if (result.failures.length > 0) out(`failures saved in ${corpus}`);
+  if (result.failures.length > 0) out(store.writable() ? `failures saved in ${corpus}` : `failures not saved: the corpus ${corpus} can't be written; the tokens above replay them`);
+  const verdict = campaignVerdict(result);
+  for (const l of verdict.lines) err(l);
+  let code = verdict.code;
   if (o.json) {
     const report: Report = {
       version: 1,
@@ -187,10 +198,26 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
       failures: result.failures.map(reportFailure),
       internalErrors: result.internalErrors,
+      ...(result.workerDeaths ? { workerDeaths: result.workerDeaths } : {}),
     };
-    writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+    try {
+      writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+    } catch (e) {
+      err(`mmfuzz: the report could not be written to ${echoPath(o.json)} (${(e as NodeJS.ErrnoException).code ?? String(e)}); the summary above is all there is`);
+      if (code === 0) code = 3;
+    }
   }
-  return result.failures.length > 0 ? 1 : result.internalErrors.length > 0 ? 3 : 0;
+  return code;
+}
+
+/** How a campaign ends: 1 when it found a failure; else 3 when it cannot be called clean (an internal
+ *  error, a worker that died, or no execution at all); else 0. With the lines that say why. */
+export function campaignVerdict(r: { readonly executions: number; readonly failures: readonly unknown[]; readonly internalErrors: readonly unknown[]; readonly workerDeaths?: number }): { code: number; lines: string[] } {
+  const lines: string[] = [];
+  if (r.executions === 0) lines.push('mmfuzz: no execution ran, so this campaign says nothing about the protocol (see the errors above)');
+  if (r.workerDeaths) lines.push(`mmfuzz: ${r.workerDeaths} worker death(s): the campaign did not run all it was asked to`);
+  const code = r.failures.length > 0 ? 1 : r.internalErrors.length > 0 || lines.length > 0 ? 3 : 0;
+  return { code, lines };
 }
 
 export async function main(argv: readonly string[], out: Out, err: Out, onSigint: (stop: () => void) => void = () => {}): Promise<number> {

@@ -30,7 +30,11 @@ export interface PoolHooks {
   /** Timers on the same clock as `now` (tests inject both); by default setTimeout. */
   readonly setTimer?: Clock['setTimer'];
   readonly onFound?: (f: Found) => void;
+  /** A distinct failure, shrunk; again (with the earlier tokens in otherTokens) when a lower slot
+   *  finds the same one. */
   readonly onFailure?: (f: Failure) => void;
+  /** A failure first seen under `foundKey` turned out to be `key`, which is already kept. */
+  readonly onDuplicate?: (foundKey: string, key: string) => void;
   readonly onInternalError?: (e: InternalError) => void;
   readonly onProgress?: (executions: number, failures: number) => void;
   readonly onWorkerDied?: (slot: number, generation: number, why: string) => void;
@@ -47,6 +51,25 @@ export interface PoolResult {
 
 const MAX_GENERATIONS = 3;
 
+export interface Kept {
+  readonly failure: Failure;
+  readonly rank: readonly [number, number];
+}
+
+/** Keep, for each distinct failure, the one of the lowest (slot, run), so that the same seed gives
+ *  the same report. Returns the failure to announce when `f` is kept (carrying the tokens announced
+ *  before it for the same failure, so that each printed token stays findable), or null when an
+ *  earlier-ranked one is kept already. */
+export function keepBest(best: Map<string, Kept>, f: Failure, rank: readonly [number, number]): Failure | null {
+  const key = failureKey(f.kind, f.arch, f.actors);
+  const old = best.get(key);
+  if (old && (old.rank[0] < rank[0] || (old.rank[0] === rank[0] && old.rank[1] <= rank[1]))) return null;
+  const others = old ? [...(old.failure.otherTokens ?? []), old.failure.token].filter((t) => t !== f.token) : [];
+  const kept: Failure = others.length > 0 ? { ...f, otherTokens: others } : f;
+  best.set(key, { failure: kept, rank });
+  return kept;
+}
+
 /** The seed of one worker's stream: a function of the campaign seed, the shard, the slot and the
  *  generation (a replaced worker gets a fresh stream). */
 export function workerSeed(seed: number, shard: Shard, slot: number, generation: number): number {
@@ -62,7 +85,7 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
   const limit = pLimit(cfg.workers);
   const live = new Set<Worker>();
   const counts: number[] = [];
-  const best = new Map<string, { failure: Failure; rank: [number, number] }>();
+  const best = new Map<string, Kept>();
   const internal: InternalError[] = [];
   let deaths = 0;
   const total = () => counts.reduce((a, b) => a + b, 0);
@@ -89,15 +112,12 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
         case 'found': hooks.onFound?.(m.found); break;
         case 'internal': internal.push(m.error); hooks.onInternalError?.(m.error); break;
         case 'failure': {
-          const key = failureKey(m.failure.kind, m.failure.arch, m.failure.actors);
-          const rank: [number, number] = [slot, doneBefore + m.failure.foundAfter];
-          const old = best.get(key);
-          if (!old || rank[0] < old.rank[0] || (rank[0] === old.rank[0] && rank[1] < old.rank[1])) {
-            best.set(key, { failure: m.failure, rank });
-            hooks.onFailure?.(m.failure);
-          }
+          const kept = keepBest(best, m.failure, [slot, doneBefore + m.failure.foundAfter]);
+          if (kept) hooks.onFailure?.(kept);
+          else hooks.onDuplicate?.(m.failure.foundKey, failureKey(m.failure.kind, m.failure.arch, m.failure.actors));
           break;
         }
+        case 'duplicate': hooks.onDuplicate?.(m.foundKey, m.key); break;
         case 'done': finished = true; counts[slot] = doneBefore + m.executions; break;
       }
     });

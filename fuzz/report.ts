@@ -6,7 +6,7 @@ import { UsageError } from './options.js';
 
 /** What a report keeps of a failure (the campaign's timings stay out). */
 export type ReportFailure = Pick<Failure, 'kind' | 'actors' | 'arch' | 'era' | 'variants' | 'depth' | 'known' | 'needsVariants' | 'minimal' | 'token' | 'trace'>
-  & { readonly traceJson?: Failure['traceJson'] };
+  & { readonly traceJson?: Failure['traceJson']; readonly otherTokens?: readonly string[] };
 
 export interface Report {
   readonly version: 1;
@@ -16,12 +16,15 @@ export interface Report {
   readonly durationMs: number;
   readonly failures: readonly ReportFailure[];
   readonly internalErrors: readonly InternalError[];
+  /** Workers that died (and were replaced, or not): a campaign with any is not clean. */
+  readonly workerDeaths?: number;
 }
 
 export function reportFailure(f: Failure): ReportFailure {
   return {
     kind: f.kind, actors: f.actors, arch: f.arch, era: f.era, variants: f.variants, depth: f.depth, known: f.known,
     needsVariants: f.needsVariants, minimal: f.minimal, token: f.token, trace: f.trace, traceJson: f.traceJson,
+    ...(f.otherTokens?.length ? { otherTokens: f.otherTokens } : {}),
   };
 }
 
@@ -70,6 +73,13 @@ export function parseReport(name: string, text: string): Report {
   return { ...r, options: isRecord(r.options) ? r.options : {}, execsPerSec: r.execsPerSec ?? 0, internalErrors: r.internalErrors ?? [] };
 }
 
+/** `keep`, carrying the tokens of `drop` (the same failure from another shard), so that a token
+ *  printed on any machine is still in the merged report. */
+function withOthers(keep: ReportFailure, drop: ReportFailure): ReportFailure {
+  const others = [...new Set([...(keep.otherTokens ?? []), drop.token, ...(drop.otherTokens ?? [])])].filter((t) => t !== keep.token);
+  return others.length > 0 ? { ...keep, otherTokens: others } : keep;
+}
+
 /** Shards ran side by side: executions add up, the duration is the longest, failures are deduplicated
  *  by kind, architecture and actors (keeping the one of least depth). */
 export function mergeReports(reports: readonly Report[]): Report {
@@ -78,7 +88,7 @@ export function mergeReports(reports: readonly Report[]): Report {
     for (const f of r.failures) {
       const k = failureKey(f.kind, f.arch, f.actors);
       const old = byKey.get(k);
-      if (!old || f.depth < old.depth) byKey.set(k, f);
+      byKey.set(k, !old ? f : f.depth < old.depth ? withOthers(f, old) : withOthers(old, f));
     }
   }
   const executions = reports.reduce((a, r) => a + r.executions, 0);
@@ -93,5 +103,6 @@ export function mergeReports(reports: readonly Report[]): Report {
     durationMs,
     failures: [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, f]) => f),
     internalErrors: [...errors.values()],
+    ...(reports.some((r) => r.workerDeaths) ? { workerDeaths: reports.reduce((a, r) => a + (r.workerDeaths ?? 0), 0) } : {}),
   };
 }

@@ -22,6 +22,7 @@ export type WorkerMessage =
   | { readonly t: 'progress'; readonly executions: number }
   | { readonly t: 'found'; readonly found: Found; readonly executions: number }
   | { readonly t: 'failure'; readonly failure: Failure }
+  | { readonly t: 'duplicate'; readonly foundKey: string; readonly key: string }
   | { readonly t: 'internal'; readonly error: InternalError }
   | { readonly t: 'done'; readonly executions: number; readonly complete: boolean | undefined };
 
@@ -41,6 +42,7 @@ function run(job: WorkerJob): void {
     onProgress: (p) => { executions = p.executions; post({ t: 'progress', executions }); },
     onFound: (found) => post({ t: 'found', found, executions }),
     onFailure: (failure) => post({ t: 'failure', failure }),
+    onDuplicate: (foundKey, key) => post({ t: 'duplicate', foundKey, key }),
     onInternalError: (error) => post({ t: 'internal', error }),
   });
   post({ t: 'done', executions: r.executions, complete: r.complete });
