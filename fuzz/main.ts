@@ -79,7 +79,8 @@ function printFailure(f: Failure, n: number, out: Out): void {
 }
 
 function printInternal(e: InternalError, err: Out): void {
-  err(`mmfuzz: internal error (a bug in mmfuzz, not a race) in ${e.actors.join(', ')} on ${e.arch}: ${e.message}; replay: npm run fuzz -- --replay ${e.token}`);
+  // The message may come from a user's actor: one line, escaped.
+  err(`mmfuzz: internal error (a bug in mmfuzz, not a race) in ${e.actors.join(', ')} on ${e.arch}: ${oneLine(e.message, 200)}${e.token ? `; replay: npm run fuzz -- --replay ${e.token}` : ''}`);
 }
 
 /** npm run fuzz -- merge A.json B.json ... --json OUT.json */

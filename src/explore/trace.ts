@@ -65,9 +65,9 @@ function wrap(text: string, width: number): string[] {
 }
 
 function describeViolation(v: Violation): string[] {
-  const lines = [`${v.kind}: ${v.message}`];
-  lines.push(`  used at step ${v.usedBy.step} by ${v.usedBy.name}: ${v.usedBy.label}`);
-  if (v.changedBy) lines.push(`  changed at step ${v.changedBy.step} by ${v.changedBy.name}: ${v.changedBy.label}`);
+  const lines = [`${v.kind}: ${printable(v.message)}`];
+  lines.push(`  used at step ${v.usedBy.step} by ${v.usedBy.name}: ${printable(v.usedBy.label)}`);
+  if (v.changedBy) lines.push(`  changed at step ${v.changedBy.step} by ${v.changedBy.name}: ${printable(v.changedBy.label)}`);
   return lines;
 }
 
@@ -92,11 +92,11 @@ export function renderTrace({ scenario, schedule, exec }: RenderInput): string {
   for (const s of exec.trace) {
     const c = col.get(s.actor) ?? 0;
     const marked = s.step === vStep && fired;
-    const text = wrap(s.label, width - (marked ? 4 : 0));
+    const text = wrap(printable(s.label), width - (marked ? 4 : 0));
     text.forEach((t, i) => out.push(row(c, i === 0 && marked ? `${t.padEnd(width - 4)} <==` : t, i === 0 ? String(s.step) : '')));
     for (const ev of s.events) {
       const n = note(ev);
-      if (n) for (const t of wrap(`  ${n}`, width)) out.push(row(c, t, ''));
+      if (n) for (const t of wrap(`  ${printable(n)}`, width)) out.push(row(c, t, ''));
     }
   }
   const head = `${scenario.archId}, era ${scenario.sw.era}${scenario.sw.variants.length ? `, variants ${scenario.sw.variants.join(', ')}` : ''}; depth ${depth(schedule)} (${schedule.preemptions.length} preemption${schedule.preemptions.length === 1 ? '' : 's'})`;
