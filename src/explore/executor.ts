@@ -67,7 +67,9 @@ const models = new WeakMap<Scenario, Model>();
 
 function modelFor(scn: Scenario): Model {
   const m = models.get(scn);
-  if (m) {
+  // An actor that replaced what the model was built with (c.m.arch = ...) gets no say in the next
+  // execution: such a model is built afresh. (The tables themselves are frozen.)
+  if (m && m.arch === scn.arch && m.sw === scn.sw && m.archId === scn.archId && m.setup === scn.mm) {
     resetModel(m);
     return m;
   }

@@ -1,6 +1,7 @@
 // Architectures: how a TLB flush reaches other CPUs and how page tables are freed (CATALOG.md).
 
 import { ModelError } from './errors.js';
+import { deepFreeze } from './freeze.js';
 
 /** The built-in architectures. A user module may register more (registerArch), so an architecture id
  *  in general is any string; the built-in ones are still offered by name. */
@@ -24,7 +25,7 @@ export interface Arch {
   readonly description: string;
 }
 
-export const ARCHES: Readonly<Record<BuiltinArchId, Arch>> = {
+export const ARCHES: Readonly<Record<BuiltinArchId, Arch>> = deepFreeze({
   'x86-ipi': {
     id: 'x86-ipi', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: false,
     description: 'x86-64: TLB flush by IPI, waited for; page tables freed right after the flush',
@@ -37,9 +38,9 @@ export const ARCHES: Readonly<Record<BuiltinArchId, Arch>> = {
     id: 'x86-pae', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: true,
     description: 'x86-32 PAE: as x86-ipi, but a 64-bit pmd is two 32-bit halves',
   },
-};
+});
 
-export const ARCH_IDS: readonly BuiltinArchId[] = ['x86-ipi', 'rcu-table-free', 'x86-pae'];
+export const ARCH_IDS: readonly BuiltinArchId[] = Object.freeze(['x86-ipi', 'rcu-table-free', 'x86-pae']);
 
 /** Architectures registered by user modules (--load). */
 const userArches: Arch[] = [];
@@ -59,7 +60,7 @@ export function registerArch(a: Arch, origin: string): void {
   if (bad) throw new ModelError('bad-argument', bad, []);
   if (userArches.includes(a)) return;
   if (archOf(a.id)) throw new ModelError('bad-argument', `architecture '${a.id}' is already defined (${ARCH_IDS.some((x) => x === a.id) ? 'by mmfuzz' : `before ${origin}`})`, []);
-  userArches.push(a);
+  userArches.push(deepFreeze(a));
   userArches.sort((x, y) => (x.id < y.id ? -1 : 1));
 }
 
@@ -77,5 +78,5 @@ export function allArchIds(): readonly ArchId[] {
  *  hypercall, while tables are still freed at once (before 9e52fc2b50de). */
 export function paravirtGuest(a: Arch): Arch {
   if (a.flush !== 'ipi') return a;
-  return { ...a, flush: 'hypercall', description: `${a.description}; paravirt guest: flush by hypercall, no IPI` };
+  return Object.freeze({ ...a, flush: 'hypercall', description: `${a.description}; paravirt guest: flush by hypercall, no IPI` });
 }
