@@ -5,10 +5,8 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { execute } from '../src/explore/executor.js';
-import { follow } from '../src/explore/schedule.js';
-import { decodeToken } from '../src/explore/token.js';
-import { buildScenario } from '../src/mm/scenario.js';
+import { runReplays, type ReplayOptions } from './replays.js';
+import type { Stuck } from './watchdog.js';
 import { folderProblem, inputProblem, makeFolder } from './files.js';
 
 export interface CorpusEntry {
@@ -124,23 +122,27 @@ export interface CorpusReplay {
   readonly fixed: readonly CorpusEntry[];
   /** Entries whose token this mmfuzz cannot read or build (another version, an unknown actor). */
   readonly unreadable: readonly { readonly entry: CorpusEntry; readonly why: string }[];
+  /** Entries whose replay hung: an actor's step never returned (watchdog.ts). */
+  readonly hung: readonly { readonly entry: CorpusEntry; readonly stuck: Stuck }[];
 }
 
 /** Replay every entry as it was recorded: does it still fail with the same kind? */
-export function replayCorpus(entries: readonly CorpusEntry[]): CorpusReplay {
+export async function replayCorpus(entries: readonly CorpusEntry[], o: Omit<ReplayOptions, 'trace'> = {}): Promise<CorpusReplay> {
   const reproduce: CorpusEntry[] = [];
   const fixed: CorpusEntry[] = [];
   const unreadable: { entry: CorpusEntry; why: string }[] = [];
-  for (const entry of entries) {
-    try {
-      const r = decodeToken(entry.token);
-      const e = execute(buildScenario(r.spec), follow(r.schedule));
-      (e.violation?.kind === entry.kind ? reproduce : fixed).push(entry);
-    } catch (err) {
-      unreadable.push({ entry, why: err instanceof Error ? err.message : String(err) });
-    }
-  }
-  return { reproduce, fixed, unreadable };
+  const hung: { entry: CorpusEntry; stuck: Stuck }[] = [];
+  // In a worker under the watchdog: an entry whose actor never returns from a step is named, and the
+  // rest are replayed.
+  const outcomes = await runReplays(entries.map((e) => e.token), { ...o, trace: false });
+  entries.forEach((entry, i) => {
+    const r = outcomes[i];
+    if (!r) unreadable.push({ entry, why: 'not replayed (interrupted)' });
+    else if (r.t === 'hung') hung.push({ entry, stuck: r.stuck });
+    else if (r.t === 'error') unreadable.push({ entry, why: r.message });
+    else (r.kind === entry.kind ? reproduce : fixed).push(entry);
+  });
+  return { reproduce, fixed, unreadable, hung };
 }
 
 /** The corpus as a campaign writes it: the first write that fails (a read-only folder, no

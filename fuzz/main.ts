@@ -4,10 +4,7 @@
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { execute } from '../src/explore/executor.js';
-import { follow } from '../src/explore/schedule.js';
 import { decodeToken, TokenError } from '../src/explore/token.js';
-import { renderTrace, traceJson } from '../src/explore/trace.js';
 import { allArchIds, archOf } from '../src/mm/arch.js';
 import { allActors, originOf } from '../src/mm/registry.js';
 import { ModelError } from '../src/mm/errors.js';
@@ -22,7 +19,9 @@ import { progressPrinter } from './progress.js';
 import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
 import { checkFolder, checkOutput, readInput } from './files.js';
 import { echo, echoPath, oneLine } from './text.js';
-import { after, realClock } from './timers.js';
+import { runReplays } from './replays.js';
+import { after, realClock, type Clock } from './timers.js';
+import { STEP_DEADLINE_MS, stuckMessage } from './watchdog.js';
 
 type Out = (line: string) => void;
 
@@ -46,8 +45,15 @@ function tokenText(arg: string): string {
   return m[0];
 }
 
-function replay(o: Options, out: Out): number {
-  const r = decodeToken(tokenText(o.replay ?? ''));
+/** What tests inject: the clock the watchdogs run on, and their deadline. */
+export interface Deps {
+  readonly clock?: Clock;
+  readonly stepDeadlineMs?: number;
+}
+
+async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void, deps: Deps): Promise<number> {
+  const token = tokenText(o.replay ?? '');
+  const r = decodeToken(token);
   if (o.json !== undefined) checkOutput('--json', o.json);
   const spec = {
     ...r.spec,
@@ -59,11 +65,24 @@ function replay(o: Options, out: Out): number {
   const missingVariant = (spec.variants ?? []).find((v) => !allVariants().some((x) => x.id === v));
   if (missingVariant) throw new UsageError(`the token needs variant '${echo(missingVariant)}', which is not built in: load the module that defines it with --load FILE`);
   if (!archOf(spec.arch)) throw new UsageError(`the token needs architecture '${echo(spec.arch)}', which is not built in: load the module that defines it with --load FILE`);
-  const scenario = buildScenario(spec);
-  const exec = execute(scenario, follow(r.schedule), { trace: true });
-  out(renderTrace({ scenario, schedule: r.schedule, exec }));
-  if (o.json) writeFileSync(o.json, `${JSON.stringify(traceJson({ scenario, schedule: r.schedule, exec }), null, 2)}\n`);
-  if (exec.violation) return 1;
+  buildScenario(spec); // every name and argument checked here: bad usage, not the worker's to say
+  // Run in a worker under the watchdog: an actor whose step never returns is named, not waited for.
+  const [res] = await runReplays([token], {
+    trace: true, ...deps, onStart: onSigint,
+    ...(o.era !== undefined ? { era: o.era } : {}), ...(o.variants !== undefined ? { variants: o.variants } : {}),
+  });
+  if (!res) return 130; // interrupted
+  if (res.t === 'hung') {
+    err(`mmfuzz: internal error (a bug in mmfuzz or its module, not a race) in ${res.stuck.actor} on ${res.stuck.arch}: ${stuckMessage(res.stuck, deps.stepDeadlineMs ?? STEP_DEADLINE_MS)}`);
+    return 3;
+  }
+  if (res.t === 'error') {
+    if (res.usage) throw new UsageError(res.message);
+    throw new Error(res.message);
+  }
+  out(res.text ?? '');
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(res.json, null, 2)}\n`);
+  if (res.kind !== null) return 1;
   out('');
   out('the failure does not reproduce: this schedule runs clean with these switches');
   return 0;
@@ -106,7 +125,7 @@ function merge(argv: readonly string[], out: Out): number {
   return m.failures.length > 0 ? 1 : 0;
 }
 
-async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void): Promise<number> {
+async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void, deps: Deps): Promise<number> {
   const variants = o.variants ?? [];
   const era = resolveEra(o.era, variants);
   const pool = o.actors ? [...new Set(o.actors)].map((n) => findActor(n)) : allActors();
@@ -124,8 +143,9 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const { entries, skipped } = scanCorpus(corpus);
   for (const k of skipped) err(`mmfuzz: corpus ${corpus}: skipped ${k.file}: it ${k.why}`);
   if (entries.length > 0) {
-    const r = replayCorpus(entries);
-    say(`corpus ${corpus}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${r.reproduce.length} still fail, ${r.fixed.length} fixed now${r.unreadable.length ? `, ${r.unreadable.length} unreadable` : ''}`);
+    const r = await replayCorpus(entries, deps);
+    say(`corpus ${corpus}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}: ${r.reproduce.length} still fail, ${r.fixed.length} fixed now${r.unreadable.length ? `, ${r.unreadable.length} unreadable` : ''}${r.hung.length ? `, ${r.hung.length} hang` : ''}`);
+    for (const h of r.hung) err(`mmfuzz: internal error (a bug in mmfuzz or its module, not a race): corpus entry ${echo(h.entry.key, 60)}: ${stuckMessage(h.stuck, deps.stepDeadlineMs ?? STEP_DEADLINE_MS)}`);
     for (const e of r.fixed) say(`  fixed now: ${echo(e.key, 120)}`);
     for (const u of r.unreadable) say(`  unreadable: ${echo(u.entry.key, 80)}: ${oneLine(u.why, 100)}`);
   }
@@ -157,8 +177,9 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       onProgress: (p) => progress.update({ executions: p.executions, failures: p.failures, elapsedMs: p.elapsedMs, timeLeftMs: null, ...(p.pending !== undefined ? { pending: p.pending } : {}) }),
     });
   } else {
-    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, load: loadedModules() }, {
-      now, onFailure, onInternalError, onDuplicate,
+    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, load: loadedModules(),
+      ...(deps.stepDeadlineMs !== undefined ? { stepDeadlineMs: deps.stepDeadlineMs } : {}) }, {
+      now: deps.clock?.now ?? now, ...(deps.clock ? { setTimer: deps.clock.setTimer } : {}), onFailure, onInternalError, onDuplicate,
       onFound: (f) => store.record({ version: 1, key: f.key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: false }),
       onProgress: (executions, failures) => {
         const elapsedMs = now() - t0;
@@ -221,15 +242,15 @@ export function campaignVerdict(r: { readonly executions: number; readonly failu
   return { code, lines };
 }
 
-export async function main(argv: readonly string[], out: Out, err: Out, onSigint: (stop: () => void) => void = () => {}): Promise<number> {
+export async function main(argv: readonly string[], out: Out, err: Out, onSigint: (stop: () => void) => void = () => {}, deps: Deps = {}): Promise<number> {
   try {
     if (argv[0] === 'merge') return merge(argv.slice(1), out);
     await loadModules(loadArgs(argv));
     const o = parseOptions(argv);
     if (o.help) { out(HELP); return 0; }
     if (o.list) { listAll(out); return 0; }
-    if (o.replay !== undefined) return replay(o, out);
-    return await campaign(o, out, err, onSigint);
+    if (o.replay !== undefined) return await replay(o, out, err, onSigint, deps);
+    return await campaign(o, out, err, onSigint, deps);
   } catch (e) {
     // Bad input is one line of at most 200 characters; an echoed value is cut and escaped.
     if (e instanceof UsageError || e instanceof ModelError || e instanceof TokenError) {

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { splitmix32 } from '../src/explore/schedulers.js';
 import { failureKey, type CampaignConfig, type Failure, type Found, type InternalError } from './campaign.js';
 import { after, realClock, type Clock } from './timers.js';
+import { newHeartbeat, STEP_DEADLINE_MS, stuckMessage, watchdog } from './watchdog.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
 export interface Shard {
@@ -23,6 +24,8 @@ export interface PoolConfig extends Omit<CampaignConfig, 'pool'> {
   readonly shard: Shard;
   /** Test hook: the worker in this slot and generation crashes after a number of stop checks. */
   readonly crash?: (slot: number, generation: number) => number | undefined;
+  /** A step that has not returned after this long never will (default STEP_DEADLINE_MS). */
+  readonly stepDeadlineMs?: number;
 }
 
 export interface PoolHooks {
@@ -83,6 +86,10 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
   const t0 = hooks.now();
   const stop = new Int32Array(stopFlag);
   const limit = pLimit(cfg.workers);
+  const clock: Clock = { now: hooks.now, setTimer: hooks.setTimer ?? realClock.setTimer };
+  const deadlineMs = cfg.stepDeadlineMs ?? STEP_DEADLINE_MS;
+  /** Actors whose step never returned: replaced workers run without them. */
+  const hung = new Set<string>();
   const live = new Set<Worker>();
   const counts: number[] = [];
   const best = new Map<string, Kept>();
@@ -97,13 +104,27 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
     const runs = runsFor(slot);
     const crashAfter = cfg.crash?.(slot, generation);
     // Only plain data crosses to the worker (structured clone): not the pool's own settings.
-    const { crash: _crash, workers: _workers, shard: _shard, ...campaign } = cfg;
+    const { crash: _crash, workers: _workers, shard: _shard, stepDeadlineMs: _deadline, ...campaign } = cfg;
+    const heartbeat = newHeartbeat();
     const job: WorkerJob = {
-      ...campaign, seed: workerSeed(cfg.seed, cfg.shard, slot, generation), timeMs, runs: runs === null ? null : Math.max(1, runs - doneBefore),
-      stop: stopFlag, ...(crashAfter !== undefined ? { crashAfter } : {}),
+      ...campaign, actors: cfg.actors.filter((a) => !hung.has(a)),
+      seed: workerSeed(cfg.seed, cfg.shard, slot, generation), timeMs, runs: runs === null ? null : Math.max(1, runs - doneBefore),
+      stop: stopFlag, heartbeat, ...(crashAfter !== undefined ? { crashAfter } : {}),
     };
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: job });
     live.add(w);
+    // A step that never returns holds the worker: the watchdog ends it and names the actor, which
+    // the replacement runs without.
+    let stuck = false;
+    const unwatch = watchdog(heartbeat, clock, deadlineMs, (s) => {
+      stuck = true;
+      const actor = s.actor.replace(/#\d+$/, '');
+      hung.add(actor);
+      const e: InternalError = { message: `${stuckMessage(s, deadlineMs)} (left out of the rest of the campaign)`, actors: [actor], arch: s.arch, token: '' };
+      internal.push(e);
+      hooks.onInternalError?.(e);
+      void w.terminate();
+    });
     let finished = false;
     let mine = 0;
     w.on('message', (m: WorkerMessage) => {
@@ -125,12 +146,16 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
     const end = (why: string | null) => {
       if (ended) return;
       ended = true;
+      unwatch();
       live.delete(w);
       if (finished || why === null) return resolve();
-      deaths++;
-      hooks.onWorkerDied?.(slot, generation, why);
+      if (!stuck) {
+        deaths++;
+        hooks.onWorkerDied?.(slot, generation, why);
+      }
       const timeLeft = cfg.timeMs === null || hooks.now() - t0 < cfg.timeMs;
-      if (generation + 1 < MAX_GENERATIONS && timeLeft && Atomics.load(stop, 0) === 0) {
+      const actorsLeft = cfg.actors.some((a) => !hung.has(a));
+      if (generation + 1 < MAX_GENERATIONS && timeLeft && actorsLeft && Atomics.load(stop, 0) === 0) {
         resolve(runSlot(slot, generation + 1, counts[slot] ?? doneBefore));
       } else {
         resolve();
@@ -141,7 +166,6 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
   });
 
   // The deadline is the pool's, not each worker's: a worker's clock starts only once it has loaded.
-  const clock: Clock = { now: hooks.now, setTimer: hooks.setTimer ?? realClock.setTimer };
   const cancelDeadline = cfg.timeMs === null ? () => {} : after(clock, cfg.timeMs, () => Atomics.store(stop, 0, 1));
   const done = Promise.all(Array.from({ length: cfg.workers }, (_, slot) => limit(() => runSlot(slot, 0, 0)))).then(() => {
     cancelDeadline();
