@@ -77,6 +77,9 @@ export interface Failure {
   readonly foundAtMs: number;
   /** Milliseconds of searching (not counting the shrinking of earlier failures) when it was seen. */
   readonly foundAtSearchMs: number;
+  /** Other tokens printed for the same failure (another worker's, before this one was kept): each
+   *  replays it too, and is kept in the corpus and the report so that every printed token is found. */
+  readonly otherTokens?: readonly string[];
 }
 
 /** A failure the moment it is seen, before shrinking: enough to replay it if the campaign dies. */
@@ -118,6 +121,9 @@ export interface Hooks {
   readonly onFailure?: (f: Failure) => void;
   readonly onProgress?: (p: Progress) => void;
   readonly onFound?: (f: Found) => void;
+  /** A failure seen under `foundKey` shrank to `key`, which was found before: nothing new, but the
+   *  unshrunk entry saved under `foundKey` can go. */
+  readonly onDuplicate?: (foundKey: string, key: string) => void;
   readonly onInternalError?: (e: InternalError) => void;
   /** Asked between executions: end the campaign now (bench: the failure it waited for is in). */
   readonly stop?: () => boolean;
@@ -169,7 +175,10 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     shrinkingMs += s.ms;
     const actors = s.spec.actors.map((a) => a.actor);
     const key = failureKey(v.kind, arch, actors);
-    if (key !== early && seen.has(key)) return;
+    if (key !== early && seen.has(key)) {
+      hooks.onDuplicate?.(early, key);
+      return;
+    }
     seen.add(key);
     const scenario = buildScenario(s.spec, cfg.pool);
     const traced = execute(scenario, follow(s.schedule), { trace: true });

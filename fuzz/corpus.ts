@@ -2,13 +2,12 @@
 // again once it is shrunk), so that a crash, Ctrl-C or kill loses none. A new campaign replays the
 // corpus first and says which entries are fixed now.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { execute } from '../src/explore/executor.js';
-import { follow } from '../src/explore/schedule.js';
-import { decodeToken } from '../src/explore/token.js';
-import { buildScenario } from '../src/mm/scenario.js';
+import { runReplays, type ReplayOptions } from './replays.js';
+import type { Stuck } from './watchdog.js';
+import { folderProblem, inputProblem, makeFolder } from './files.js';
 
 export interface CorpusEntry {
   readonly version: 1;
@@ -25,6 +24,8 @@ export interface CorpusEntry {
   readonly known?: string | null;
   readonly minimal?: boolean;
   readonly trace?: string;
+  /** Other tokens printed for the same failure (see Failure.otherTokens). */
+  readonly otherTokens?: readonly string[];
 }
 
 /** Outside the source tree: $XDG_CACHE_HOME/mmfuzz/corpus, or ~/.cache/mmfuzz/corpus. */
@@ -40,7 +41,7 @@ let tmpCount = 0;
 
 /** Write an entry atomically: a temporary file in the same folder, then rename(2) over the name. */
 export function writeEntry(dir: string, e: CorpusEntry): string {
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   const file = entryFile(dir, e.key);
   const tmp = `${file}.tmp-${process.pid}-${tmpCount++}`;
   writeFileSync(tmp, `${JSON.stringify(e, null, 2)}\n`);
@@ -68,16 +69,52 @@ export function dropUnshrunk(dir: string, key: string): void {
   }
 }
 
-export function readCorpus(dir: string): CorpusEntry[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => {
-    try {
-      const e = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<CorpusEntry>;
-      return e.version === 1 && typeof e.token === 'string' && typeof e.key === 'string' ? [e as CorpusEntry] : [];
-    } catch {
-      return [];
+/** A file in the corpus folder that is not an entry, and why. */
+export interface Skipped {
+  readonly file: string;
+  readonly why: string;
+}
+
+/** The entries in a corpus folder, and the .json files that are not entries (with why). Only regular
+ *  files of at most 1 MiB are read: a FIFO would block, a huge file would never end. */
+export function scanCorpus(dir: string): { entries: CorpusEntry[]; skipped: Skipped[] } {
+  const entries: CorpusEntry[] = [];
+  const skipped: Skipped[] = [];
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return { entries, skipped };
+  }
+  if (!st.isDirectory()) return { entries, skipped: [{ file: dir, why: 'is not a folder' }] };
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    return { entries, skipped: [{ file: dir, why: `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` }] };
+  }
+  for (const f of names.filter((n) => n.endsWith('.json')).sort()) {
+    const path = join(dir, f);
+    const bad = inputProblem(path);
+    if (bad) {
+      skipped.push({ file: f, why: bad });
+      continue;
     }
-  });
+    let e: Partial<CorpusEntry>;
+    try {
+      e = JSON.parse(readFileSync(path, 'utf8')) as Partial<CorpusEntry>;
+    } catch (err) {
+      skipped.push({ file: f, why: err instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${String(err)})` });
+      continue;
+    }
+    if (e?.version === 1 && typeof e.token === 'string' && typeof e.key === 'string' && typeof e.kind === 'string') entries.push(e as CorpusEntry);
+    else skipped.push({ file: f, why: 'is not a corpus entry (version 1, with key, kind and token)' });
+  }
+  return { entries, skipped };
+}
+
+export function readCorpus(dir: string): CorpusEntry[] {
+  return scanCorpus(dir).entries;
 }
 
 export interface CorpusReplay {
@@ -85,21 +122,58 @@ export interface CorpusReplay {
   readonly fixed: readonly CorpusEntry[];
   /** Entries whose token this mmfuzz cannot read or build (another version, an unknown actor). */
   readonly unreadable: readonly { readonly entry: CorpusEntry; readonly why: string }[];
+  /** Entries whose replay hung: an actor's step never returned (watchdog.ts). */
+  readonly hung: readonly { readonly entry: CorpusEntry; readonly stuck: Stuck }[];
 }
 
 /** Replay every entry as it was recorded: does it still fail with the same kind? */
-export function replayCorpus(entries: readonly CorpusEntry[]): CorpusReplay {
+export async function replayCorpus(entries: readonly CorpusEntry[], o: Omit<ReplayOptions, 'trace'> = {}): Promise<CorpusReplay> {
   const reproduce: CorpusEntry[] = [];
   const fixed: CorpusEntry[] = [];
   const unreadable: { entry: CorpusEntry; why: string }[] = [];
-  for (const entry of entries) {
+  const hung: { entry: CorpusEntry; stuck: Stuck }[] = [];
+  // In a worker under the watchdog: an entry whose actor never returns from a step is named, and the
+  // rest are replayed.
+  const outcomes = await runReplays(entries.map((e) => e.token), { ...o, trace: false });
+  entries.forEach((entry, i) => {
+    const r = outcomes[i];
+    if (!r) unreadable.push({ entry, why: 'not replayed (interrupted)' });
+    else if (r.t === 'hung') hung.push({ entry, stuck: r.stuck });
+    else if (r.t === 'error') unreadable.push({ entry, why: r.message });
+    else (r.kind === entry.kind ? reproduce : fixed).push(entry);
+  });
+  return { reproduce, fixed, unreadable, hung };
+}
+
+/** The corpus as a campaign writes it: the first write that fails (a read-only folder, no
+ *  permission, HOME not writable) is reported once through `warn`, and the campaign goes on without
+ *  it; its failures are still printed with their tokens and kept in the report. */
+export interface CorpusStore {
+  readonly dir: string;
+  /** False once a write has failed (or the folder was found unwritable up front). */
+  readonly writable: () => boolean;
+  readonly write: (e: CorpusEntry) => void;
+  readonly record: (e: CorpusEntry) => void;
+  readonly dropUnshrunk: (key: string) => void;
+}
+
+export function corpusStore(dir: string, warn: (why: string) => void, problem: string | null = folderProblem(dir)): CorpusStore {
+  let broken = problem;
+  if (broken) warn(broken);
+  const guard = (f: () => void) => {
+    if (broken) return;
     try {
-      const r = decodeToken(entry.token);
-      const e = execute(buildScenario(r.spec), follow(r.schedule));
-      (e.violation?.kind === entry.kind ? reproduce : fixed).push(entry);
-    } catch (err) {
-      unreadable.push({ entry, why: err instanceof Error ? err.message : String(err) });
+      f();
+    } catch (e) {
+      broken = (e as NodeJS.ErrnoException | null)?.code ?? (e instanceof Error ? e.message : String(e));
+      warn(broken);
     }
-  }
-  return { reproduce, fixed, unreadable };
+  };
+  return {
+    dir,
+    writable: () => broken === null,
+    write: (e) => guard(() => { writeEntry(dir, e); }),
+    record: (e) => guard(() => { recordEntry(dir, e); }),
+    dropUnshrunk: (key) => guard(() => dropUnshrunk(dir, key)),
+  };
 }

@@ -5,7 +5,6 @@
 // it does not exist, it throws when imported, it exports none of these, a definition lacks a field or
 // takes a name that is taken.
 
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ModelError } from '../src/mm/errors.js';
@@ -15,8 +14,10 @@ import { registerActor } from '../src/mm/registry.js';
 import { registerVariant, type UserVariantDef } from '../src/mm/switches.js';
 import { registerWorld } from '../src/mm/world/registry.js';
 import type { World } from '../src/mm/world/types.js';
+import { inputProblem } from './files.js';
 import { UsageError } from './options.js';
 import { resolveMmfuzzFromAnywhere } from './resolve.js';
+import { echo, echoPath } from './text.js';
 
 const loaded = new Set<string>();
 const worldFiles = new Map<string, string>();
@@ -37,19 +38,26 @@ export function loadArgs(argv: readonly string[]): string[] {
   return files;
 }
 
+/** Every module loaded in this process, in order: workers load them all, since the actors,
+ *  variants and architectures a campaign may use are those of every loaded module. */
+export function loadedModules(): readonly string[] {
+  return [...loaded];
+}
+
 export async function loadModules(files: readonly string[]): Promise<void> {
   if (files.length > 0) resolveMmfuzzFromAnywhere();
   for (const file of files) {
     if (loaded.has(file)) continue;
     if (/\.m?tsx?$/.test(file)) {
-      throw new UsageError(`--load ${file}: a TypeScript module must be built to JavaScript first (npx tsc); tsx does not reach worker threads on Node 20`);
+      throw new UsageError(`--load '${echoPath(file)}': a TypeScript module must be built to JavaScript first (npx tsc)`);
     }
-    if (!existsSync(file)) throw new UsageError(`--load ${file}: no such file`);
+    const bad = inputProblem(file, null);
+    if (bad) throw new UsageError(`--load '${echoPath(file)}': ${bad}`);
     let mod: Record<string, unknown>;
     try {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (e) {
-      throw new UsageError(`--load ${file}: the module failed to load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      throw new UsageError(`--load '${echoPath(file)}': the module failed to load: ${echo(e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e), 100)}`);
     }
     const field = (name: string): unknown[] => {
       const v = mod[name] ?? (mod['default'] as Record<string, unknown> | undefined)?.[name];
@@ -57,7 +65,7 @@ export async function loadModules(files: readonly string[]): Promise<void> {
     };
     const [actors, variants, arches, worlds] = [field('actors'), field('variants'), field('arches'), field('worlds')];
     if (actors.length + variants.length + arches.length + worlds.length === 0) {
-      throw new UsageError(`--load ${file}: the module exports no actors, variants, arches or worlds (export const actors = [ ... ])`);
+      throw new UsageError(`--load '${echoPath(file)}': the module exports no actors, variants, arches or worlds (export const actors = [ ... ])`);
     }
     try {
       // Switches and architectures first: the module's actors may be run with them.
@@ -69,7 +77,7 @@ export async function loadModules(files: readonly string[]): Promise<void> {
       }
       for (const def of actors) registerActor(def as ActorDef, file);
     } catch (e) {
-      throw new UsageError(`--load ${file}: ${e instanceof ModelError ? e.message : String(e)}`);
+      throw new UsageError(`--load '${echoPath(file)}': ${e instanceof ModelError ? e.message : String(e)}`);
     }
     loaded.add(file);
   }

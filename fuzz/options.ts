@@ -10,6 +10,7 @@ import type { ActorCall } from '../src/mm/scenario.js';
 import { allVariants, ERA_IDS, type EraId, type VariantId } from '../src/mm/switches.js';
 import { allWorlds } from '../src/mm/world/registry.js';
 import type { SearchSettings } from './campaign.js';
+import { echo } from './text.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -38,6 +39,8 @@ export interface Options extends SearchSettings {
   readonly corpus: string | undefined;
   /** User modules (absolute paths), loaded before the options are checked. */
   readonly load: readonly string[];
+  /** Lines to print once every option has been checked (a value that was lowered). */
+  readonly notes: readonly string[];
 }
 
 const FLAGS = ['arch', 'era', 'variant', 'actors', 'world', 'enumerate-choices', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus', 'load'] as const;
@@ -46,40 +49,63 @@ const BOOLEAN: readonly Flag[] = ['list', 'help', 'quiet'];
 /** Flags that stand alone, or take a value only as --flag=VALUE. */
 const OPTIONAL_VALUE: readonly Flag[] = ['enumerate-choices'];
 
-/** "30s", "10m", "8h", "500ms" → milliseconds. */
+/** What each option takes, for "needs a value". */
+const TAKES: Readonly<Record<Flag, string>> = {
+  arch: 'x86-ipi, rcu-table-free, x86-pae (comma-separated) or all', era: 'v5.8, v5.10, v6.2 or v6.6',
+  variant: 'V1..V9 or an id, comma-separated, or none', actors: "actor calls, comma-separated: name or 'name(arg=N,mm=M)' (see --list)",
+  world: 'world names, comma-separated (see --list)', 'enumerate-choices': 'nothing, or =K: at most K choices away from 0',
+  list: '', help: '', quiet: '', strategy: 'random, pct or exhaustive', depth: 'a whole number from 1 to 10',
+  preemptions: 'a whole number from 0 to 6', time: 'a duration such as 30s, 10m or 8h', runs: 'a whole number of executions',
+  seed: 'a whole number', 'shrink-time': 'a duration such as 30s or 2m', json: 'a file to write', replay: 'a token (mmfz1:...) or a file',
+  workers: 'a whole number of worker threads', shard: 'I/N, e.g. 0/8', corpus: 'a folder', load: 'module files, comma-separated',
+};
+
+/** The longest duration accepted: a year. Longer timers are scheduled in chunks (see timers.ts). */
+export const MAX_DURATION_MS = 8760 * 3_600_000;
+/** The most workers worth starting: four per core, and never more than 64. */
+export const maxWorkers = (cores: number): number => Math.max(1, Math.min(64, 4 * cores));
+
+/** "30s", "10m", "8h", "500ms" → milliseconds, from 1 ms to a year. */
 export function parseDuration(flag: string, v: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(v);
-  if (!m) throw new UsageError(`--${flag} '${v}': accepted are a whole number with ms, s, m or h (e.g. 30s, 10m, 8h)`);
+  const m = /^(\d{1,13})(ms|s|m|h)$/.exec(v);
+  if (!m) throw new UsageError(`--${flag} '${echo(v)}': accepted are a whole number with ms, s, m or h (e.g. 30s, 10m, 8h)`);
   const n = Number(m[1]);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  if (n <= 0) throw new UsageError(`--${flag} '${v}': must be more than zero`);
+  if (n <= 0) throw new UsageError(`--${flag} '${echo(v)}': must be more than zero (e.g. 30s, 10m, 8h)`);
+  if (n * unit > MAX_DURATION_MS) throw new UsageError(`--${flag} '${echo(v)}': at most 8760h (a year) is accepted`);
   return n * unit;
 }
 
-function parseInt10(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new UsageError(`--${flag} '${v}': accepted are whole numbers from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`);
+function parseInt10(flag: string, v: string, min: number, max: number): number {
+  if (!/^\d{1,16}$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new UsageError(`--${flag} '${echo(v)}': accepted are whole numbers from ${min} to ${max}`);
   }
   return Number(v);
 }
 
-function list<T extends string>(flag: string, v: string, accepted: readonly T[], alias?: (x: string) => T | undefined): T[] {
+/** A comma-separated list of names, each exactly one of `accepted` (no stray spaces, no empty one). */
+function list<T extends string>(flag: string, v: string, accepted: readonly T[], says: string, alias?: (x: string) => T | undefined): T[] {
   const out: T[] = [];
-  for (const raw of v.split(',')) {
-    const x = raw.trim();
+  for (const x of v.split(',')) {
     const hit = accepted.find((a) => a === x) ?? alias?.(x);
-    if (!hit) throw new UsageError(`--${flag} '${x}': accepted are ${accepted.join(', ')}`);
+    if (!hit) throw new UsageError(`--${flag} '${echo(x)}': accepted are ${says}`);
     if (!out.includes(hit)) out.push(hit);
   }
   return out;
 }
 
-/** "I/N": this machine runs shard I of N (0 <= I < N). */
+/** Names for an error: all of them when they fit, else a few and where to see the rest. */
+function names(all: readonly string[], more: string): string {
+  const text = all.join(', ');
+  return text.length <= 90 ? text : `${all.slice(0, 3).join(', ')}, ... (${more})`;
+}
+
+/** "I/N": this machine runs shard I of N (0 <= I < N <= 65536). */
 export function parseShard(v: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(v);
+  const m = /^(\d{1,6})\/(\d{1,6})$/.exec(v);
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
-  if (!m || count < 1 || index >= count) throw new UsageError(`--shard '${v}': accepted is I/N with 0 <= I < N (e.g. 0/8)`);
+  if (!m || count < 1 || count > 65536 || index >= count) throw new UsageError(`--shard '${echo(v)}': accepted is I/N with 0 <= I < N <= 65536 (e.g. 0/8)`);
   return { index, count };
 }
 
@@ -147,10 +173,11 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
   const given = new Map<Flag, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}': options start with -- (see --help)`);
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${echo(a)}': options start with -- (see --help)`);
     const eq = a.indexOf('=');
     const name = (eq > 0 ? a.slice(2, eq) : a.slice(2)) as Flag;
-    if (!FLAGS.includes(name)) throw new UsageError(`unknown option '--${name}': accepted are ${FLAGS.map((f) => `--${f}`).join(', ')}`);
+    if (!FLAGS.includes(name)) throw new UsageError(`unknown option '--${echo(name)}': accepted are the options --help lists`);
+    if (given.has(name)) throw new UsageError(`--${name} is given twice: give it once${BOOLEAN.includes(name) ? '' : ', with a comma-separated list where it takes one'}`);
     if (BOOLEAN.includes(name)) {
       if (eq > 0) throw new UsageError(`--${name} takes no value`);
       given.set(name, '');
@@ -162,33 +189,37 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     }
     const next = argv[i + 1];
     const value = eq > 0 ? a.slice(eq + 1) : next !== undefined && !next.startsWith('--') ? argv[++i] : undefined;
-    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value: ${TAKES[name]}`);
     given.set(name, value);
   }
   const get = (f: Flag) => given.get(f);
   const arch = get('arch') ?? 'all';
   const archIds = allArchIds();
-  const archs = arch === 'all' ? [...archIds] : list('arch', arch, archIds);
+  const archs = arch === 'all' ? [...archIds] : list('arch', arch, archIds, `${names(archIds, 'see --list')} or all`);
   const eraText = get('era');
-  const era = eraText === undefined ? undefined : list('era', eraText, ERA_IDS)[0];
-  if (eraText?.includes(',')) throw new UsageError(`--era '${eraText}': give one era, one of ${ERA_IDS.join(', ')}`);
+  if (eraText?.includes(',')) throw new UsageError(`--era '${echo(eraText)}': give one era, one of ${ERA_IDS.join(', ')}`);
+  const era = eraText === undefined ? undefined : list('era', eraText, ERA_IDS, ERA_IDS.join(', '))[0];
   const variantText = get('variant');
   const known = allVariants();
   const ids = known.map((v) => v.id);
   const variants = variantText === undefined ? undefined
     : variantText === 'none' ? []
-    : list('variant', variantText, ids, (x) => known.find((v) => v.tag.toLowerCase() === x.toLowerCase())?.id);
+    : list('variant', variantText, ids, 'V1..V9, the ids --list shows, or none', (x) => known.find((v) => v.tag.toLowerCase() === x.toLowerCase())?.id);
   const worldNames = allWorlds().map((w) => w.name);
-  const worlds = list('world', get('world') ?? 'default', worldNames);
+  const worlds = list('world', get('world') ?? 'default', worldNames, names(worldNames, 'see --list'));
   const mms = Math.min(...worlds.map((n) => allWorlds().find((w) => w.name === n)?.mms.length ?? 1));
   const actorText = get('actors');
   const actors = actorText === undefined ? undefined : parseActorCalls(actorText, allActors(), { mms, worlds });
   const choicesText = get('enumerate-choices');
   const strategyText = get('strategy') ?? 'random';
-  const strategy = list('strategy', strategyText, ['random', 'pct', 'exhaustive'] as const)[0]!;
+  const strategy = list('strategy', strategyText, ['random', 'pct', 'exhaustive'] as const, 'random, pct, exhaustive')[0]!;
+  if (strategyText.includes(',')) throw new UsageError(`--strategy '${echo(strategyText)}': give one, one of random, pct, exhaustive`);
   if (choicesText !== undefined && strategy !== 'exhaustive') throw new UsageError('--enumerate-choices is for --strategy exhaustive (random and pct draw data choices already)');
   const time = get('time');
   const runs = get('runs');
+  const asked = parseInt10('workers', get('workers') ?? String(cores), 1, 100_000);
+  const workers = Math.min(asked, maxWorkers(cores));
+  const notes = workers < asked ? [`mmfuzz: --workers ${asked} is more than this machine can use (${cores} core${cores === 1 ? '' : 's'}): running ${workers}`] : [];
   const o: Options = {
     archs, era, variants,
     actors,
@@ -200,16 +231,17 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     depth: parseInt10('depth', get('depth') ?? '3', 1, 10),
     preemptions: parseInt10('preemptions', get('preemptions') ?? '2', 0, 6),
     timeMs: time !== undefined ? parseDuration('time', time) : runs !== undefined ? null : 30_000,
-    runs: runs !== undefined ? parseInt10('runs', runs, 1) : null,
+    runs: runs !== undefined ? parseInt10('runs', runs, 1, 1e12) : null,
     seed: parseInt10('seed', get('seed') ?? '1', 0, 0xffffffff),
     shrinkMs: parseDuration('shrink-time', get('shrink-time') ?? '30s'),
     json: get('json'),
     replay: get('replay'),
     quiet: given.has('quiet'),
-    workers: parseInt10('workers', get('workers') ?? String(cores), 1, 256),
+    workers,
     shard: parseShard(get('shard') ?? '0/1'),
     corpus: get('corpus'),
     load: (get('load') ?? '').split(',').filter(Boolean).map((f) => resolve(f)),
+    notes,
   };
   return o;
 }
@@ -234,11 +266,11 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
                       returns, which address the hardware walker touches, the PAE load order), with at most K
                       choices away from 0 per schedule (default: any number); this multiplies the space
                       searched by the values of every choice point
-  --time T            30s, 10m, 8h (default 30s; none if only --runs is given)
+  --time T            30s, 10m, 8h, at most 8760h (default 30s; none if only --runs is given)
   --runs N            stop after N executions
   --seed N            the campaign's seed (default 1): same seed and options, same campaign
   --shrink-time T     time budget for shrinking each failure (default 30s)
-  --workers N         worker threads (default: the number of cores)
+  --workers N         worker threads (default: the number of cores; at most 4 per core, and 64)
   --shard I/N         run shard I of N: N machines run disjoint seed streams
   --corpus DIR        where each distinct failure is saved as it is found (default ~/.cache/mmfuzz/corpus);
                       a campaign replays it first and says which entries are fixed now
@@ -248,4 +280,5 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
   --list              list actors, variants, eras, architectures and worlds
   --quiet             print only the summary
 
+Each option is given once; a list takes commas (--arch x86-ipi,x86-pae).
 Exit status: 0 clean, 1 a failure was found, 2 bad usage, 3 an internal error (a bug in mmfuzz).`;

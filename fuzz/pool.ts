@@ -7,6 +7,8 @@ import pLimit from 'p-limit';
 import { Worker } from 'node:worker_threads';
 import { splitmix32 } from '../src/explore/schedulers.js';
 import { failureKey, type CampaignConfig, type Failure, type Found, type InternalError } from './campaign.js';
+import { after, realClock, type Clock } from './timers.js';
+import { newHeartbeat, STEP_DEADLINE_MS, stuckMessage, watchdog } from './watchdog.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
 export interface Shard {
@@ -22,12 +24,20 @@ export interface PoolConfig extends Omit<CampaignConfig, 'pool'> {
   readonly shard: Shard;
   /** Test hook: the worker in this slot and generation crashes after a number of stop checks. */
   readonly crash?: (slot: number, generation: number) => number | undefined;
+  /** A step that has not returned after this long never will (default STEP_DEADLINE_MS). */
+  readonly stepDeadlineMs?: number;
 }
 
 export interface PoolHooks {
   readonly now: () => number;
+  /** Timers on the same clock as `now` (tests inject both); by default setTimeout. */
+  readonly setTimer?: Clock['setTimer'];
   readonly onFound?: (f: Found) => void;
+  /** A distinct failure, shrunk; again (with the earlier tokens in otherTokens) when a lower slot
+   *  finds the same one. */
   readonly onFailure?: (f: Failure) => void;
+  /** A failure first seen under `foundKey` turned out to be `key`, which is already kept. */
+  readonly onDuplicate?: (foundKey: string, key: string) => void;
   readonly onInternalError?: (e: InternalError) => void;
   readonly onProgress?: (executions: number, failures: number) => void;
   readonly onWorkerDied?: (slot: number, generation: number, why: string) => void;
@@ -44,6 +54,25 @@ export interface PoolResult {
 
 const MAX_GENERATIONS = 3;
 
+export interface Kept {
+  readonly failure: Failure;
+  readonly rank: readonly [number, number];
+}
+
+/** Keep, for each distinct failure, the one of the lowest (slot, run), so that the same seed gives
+ *  the same report. Returns the failure to announce when `f` is kept (carrying the tokens announced
+ *  before it for the same failure, so that each printed token stays findable), or null when an
+ *  earlier-ranked one is kept already. */
+export function keepBest(best: Map<string, Kept>, f: Failure, rank: readonly [number, number]): Failure | null {
+  const key = failureKey(f.kind, f.arch, f.actors);
+  const old = best.get(key);
+  if (old && (old.rank[0] < rank[0] || (old.rank[0] === rank[0] && old.rank[1] <= rank[1]))) return null;
+  const others = old ? [...(old.failure.otherTokens ?? []), old.failure.token].filter((t) => t !== f.token) : [];
+  const kept: Failure = others.length > 0 ? { ...f, otherTokens: others } : f;
+  best.set(key, { failure: kept, rank });
+  return kept;
+}
+
 /** The seed of one worker's stream: a function of the campaign seed, the shard, the slot and the
  *  generation (a replaced worker gets a fresh stream). */
 export function workerSeed(seed: number, shard: Shard, slot: number, generation: number): number {
@@ -57,9 +86,13 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
   const t0 = hooks.now();
   const stop = new Int32Array(stopFlag);
   const limit = pLimit(cfg.workers);
+  const clock: Clock = { now: hooks.now, setTimer: hooks.setTimer ?? realClock.setTimer };
+  const deadlineMs = cfg.stepDeadlineMs ?? STEP_DEADLINE_MS;
+  /** Actors whose step never returned: replaced workers run without them. */
+  const hung = new Set<string>();
   const live = new Set<Worker>();
   const counts: number[] = [];
-  const best = new Map<string, { failure: Failure; rank: [number, number] }>();
+  const best = new Map<string, Kept>();
   const internal: InternalError[] = [];
   let deaths = 0;
   const total = () => counts.reduce((a, b) => a + b, 0);
@@ -71,13 +104,27 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
     const runs = runsFor(slot);
     const crashAfter = cfg.crash?.(slot, generation);
     // Only plain data crosses to the worker (structured clone): not the pool's own settings.
-    const { crash: _crash, workers: _workers, shard: _shard, ...campaign } = cfg;
+    const { crash: _crash, workers: _workers, shard: _shard, stepDeadlineMs: _deadline, ...campaign } = cfg;
+    const heartbeat = newHeartbeat();
     const job: WorkerJob = {
-      ...campaign, seed: workerSeed(cfg.seed, cfg.shard, slot, generation), timeMs, runs: runs === null ? null : Math.max(1, runs - doneBefore),
-      stop: stopFlag, ...(crashAfter !== undefined ? { crashAfter } : {}),
+      ...campaign, actors: cfg.actors.filter((a) => !hung.has(a)),
+      seed: workerSeed(cfg.seed, cfg.shard, slot, generation), timeMs, runs: runs === null ? null : Math.max(1, runs - doneBefore),
+      stop: stopFlag, heartbeat, ...(crashAfter !== undefined ? { crashAfter } : {}),
     };
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: job });
     live.add(w);
+    // A step that never returns holds the worker: the watchdog ends it and names the actor, which
+    // the replacement runs without.
+    let stuck = false;
+    const unwatch = watchdog(heartbeat, clock, deadlineMs, (s) => {
+      stuck = true;
+      const actor = s.actor.replace(/#\d+$/, '');
+      hung.add(actor);
+      const e: InternalError = { message: `${stuckMessage(s, deadlineMs)} (left out of the rest of the campaign)`, actors: [actor], arch: s.arch, token: '' };
+      internal.push(e);
+      hooks.onInternalError?.(e);
+      void w.terminate();
+    });
     let finished = false;
     let mine = 0;
     w.on('message', (m: WorkerMessage) => {
@@ -86,15 +133,12 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
         case 'found': hooks.onFound?.(m.found); break;
         case 'internal': internal.push(m.error); hooks.onInternalError?.(m.error); break;
         case 'failure': {
-          const key = failureKey(m.failure.kind, m.failure.arch, m.failure.actors);
-          const rank: [number, number] = [slot, doneBefore + m.failure.foundAfter];
-          const old = best.get(key);
-          if (!old || rank[0] < old.rank[0] || (rank[0] === old.rank[0] && rank[1] < old.rank[1])) {
-            best.set(key, { failure: m.failure, rank });
-            hooks.onFailure?.(m.failure);
-          }
+          const kept = keepBest(best, m.failure, [slot, doneBefore + m.failure.foundAfter]);
+          if (kept) hooks.onFailure?.(kept);
+          else hooks.onDuplicate?.(m.failure.foundKey, failureKey(m.failure.kind, m.failure.arch, m.failure.actors));
           break;
         }
+        case 'duplicate': hooks.onDuplicate?.(m.foundKey, m.key); break;
         case 'done': finished = true; counts[slot] = doneBefore + m.executions; break;
       }
     });
@@ -102,12 +146,16 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
     const end = (why: string | null) => {
       if (ended) return;
       ended = true;
+      unwatch();
       live.delete(w);
       if (finished || why === null) return resolve();
-      deaths++;
-      hooks.onWorkerDied?.(slot, generation, why);
+      if (!stuck) {
+        deaths++;
+        hooks.onWorkerDied?.(slot, generation, why);
+      }
       const timeLeft = cfg.timeMs === null || hooks.now() - t0 < cfg.timeMs;
-      if (generation + 1 < MAX_GENERATIONS && timeLeft && Atomics.load(stop, 0) === 0) {
+      const actorsLeft = cfg.actors.some((a) => !hung.has(a));
+      if (generation + 1 < MAX_GENERATIONS && timeLeft && actorsLeft && Atomics.load(stop, 0) === 0) {
         resolve(runSlot(slot, generation + 1, counts[slot] ?? doneBefore));
       } else {
         resolve();
@@ -118,9 +166,9 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
   });
 
   // The deadline is the pool's, not each worker's: a worker's clock starts only once it has loaded.
-  const deadline = cfg.timeMs === null ? null : setTimeout(() => Atomics.store(stop, 0, 1), cfg.timeMs);
+  const cancelDeadline = cfg.timeMs === null ? () => {} : after(clock, cfg.timeMs, () => Atomics.store(stop, 0, 1));
   const done = Promise.all(Array.from({ length: cfg.workers }, (_, slot) => limit(() => runSlot(slot, 0, 0)))).then(() => {
-    if (deadline) clearTimeout(deadline);
+    cancelDeadline();
   }).then(() => ({
     executions: total(),
     durationMs: hooks.now() - t0,

@@ -6,7 +6,7 @@ import { UsageError } from './options.js';
 
 /** What a report keeps of a failure (the campaign's timings stay out). */
 export type ReportFailure = Pick<Failure, 'kind' | 'actors' | 'arch' | 'era' | 'variants' | 'depth' | 'known' | 'needsVariants' | 'minimal' | 'token' | 'trace'>
-  & { readonly traceJson?: Failure['traceJson']; readonly world?: string };
+  & { readonly traceJson?: Failure['traceJson']; readonly world?: string; readonly otherTokens?: readonly string[] };
 
 export interface Report {
   readonly version: 1;
@@ -16,18 +16,47 @@ export interface Report {
   readonly durationMs: number;
   readonly failures: readonly ReportFailure[];
   readonly internalErrors: readonly InternalError[];
+  /** Workers that died (and were replaced, or not): a campaign with any is not clean. */
+  readonly workerDeaths?: number;
 }
 
 export function reportFailure(f: Failure): ReportFailure {
   return {
     kind: f.kind, actors: f.actors, arch: f.arch, era: f.era, variants: f.variants, world: f.world, depth: f.depth, known: f.known,
     needsVariants: f.needsVariants, minimal: f.minimal, token: f.token, trace: f.trace, traceJson: f.traceJson,
+    ...(f.otherTokens?.length ? { otherTokens: f.otherTokens } : {}),
   };
 }
 
-function isReport(x: unknown): x is Report {
-  const r = x as Partial<Report> | null;
-  return !!r && r.version === 1 && typeof r.executions === 'number' && typeof r.durationMs === 'number' && Array.isArray(r.failures);
+const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((y) => typeof y === 'string');
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** What is wrong with a failure of a report, or null. */
+function failureProblem(x: unknown): string | null {
+  if (!isRecord(x)) return 'is not an object';
+  for (const k of ['kind', 'arch', 'era', 'token', 'trace'] as const) if (typeof x[k] !== 'string') return `lacks '${k}'`;
+  if (!isStrings(x['actors'])) return "lacks 'actors'";
+  if (!isStrings(x['variants'])) return "lacks 'variants'";
+  if (!isCount(x['depth'])) return "lacks 'depth'";
+  return null;
+}
+
+/** What is wrong with a parsed report, or null. */
+function reportProblem(x: unknown): string | null {
+  if (!isRecord(x) || x['version'] !== 1) return 'is not an mmfuzz report (version 1)';
+  for (const k of ['executions', 'durationMs'] as const) if (!isCount(x[k])) return `is not an mmfuzz report: it lacks '${k}'`;
+  if (x['execsPerSec'] !== undefined && !isCount(x['execsPerSec'])) return "is not an mmfuzz report: 'execsPerSec' is not a number";
+  if (!Array.isArray(x['failures'])) return "is not an mmfuzz report: it lacks 'failures'";
+  for (const [i, f] of x['failures'].entries()) {
+    const bad = failureProblem(f);
+    if (bad) return `is not an mmfuzz report: failures[${i}] ${bad}`;
+  }
+  const errors = x['internalErrors'];
+  if (errors !== undefined && !(Array.isArray(errors) && errors.every((e) => isRecord(e) && typeof e['message'] === 'string' && typeof e['arch'] === 'string' && typeof e['token'] === 'string' && isStrings(e['actors'])))) {
+    return "is not an mmfuzz report: 'internalErrors' is malformed";
+  }
+  return null;
 }
 
 /** Parse a report file's text; a file that is not a version-1 report is a usage error. */
@@ -36,10 +65,19 @@ export function parseReport(name: string, text: string): Report {
   try {
     x = JSON.parse(text);
   } catch {
-    throw new UsageError(`merge: ${name} is not JSON`);
+    throw new UsageError(`merge: '${name}' is not JSON`);
   }
-  if (!isReport(x)) throw new UsageError(`merge: ${name} is not an mmfuzz report (version 1)`);
-  return { ...x, internalErrors: x.internalErrors ?? [] };
+  const bad = reportProblem(x);
+  if (bad) throw new UsageError(`merge: '${name}' ${bad}`);
+  const r = x as Report;
+  return { ...r, options: isRecord(r.options) ? r.options : {}, execsPerSec: r.execsPerSec ?? 0, internalErrors: r.internalErrors ?? [] };
+}
+
+/** `keep`, carrying the tokens of `drop` (the same failure from another shard), so that a token
+ *  printed on any machine is still in the merged report. */
+function withOthers(keep: ReportFailure, drop: ReportFailure): ReportFailure {
+  const others = [...new Set([...(keep.otherTokens ?? []), drop.token, ...(drop.otherTokens ?? [])])].filter((t) => t !== keep.token);
+  return others.length > 0 ? { ...keep, otherTokens: others } : keep;
 }
 
 /** Shards ran side by side: executions add up, the duration is the longest, failures are deduplicated
@@ -50,7 +88,7 @@ export function mergeReports(reports: readonly Report[]): Report {
     for (const f of r.failures) {
       const k = failureKey(f.kind, f.arch, f.actors);
       const old = byKey.get(k);
-      if (!old || f.depth < old.depth) byKey.set(k, f);
+      byKey.set(k, !old ? f : f.depth < old.depth ? withOthers(f, old) : withOthers(old, f));
     }
   }
   const executions = reports.reduce((a, r) => a + r.executions, 0);
@@ -65,5 +103,6 @@ export function mergeReports(reports: readonly Report[]): Report {
     durationMs,
     failures: [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, f]) => f),
     internalErrors: [...errors.values()],
+    ...(reports.some((r) => r.workerDeaths) ? { workerDeaths: reports.reduce((a, r) => a + (r.workerDeaths ?? 0), 0) } : {}),
   };
 }

@@ -4,6 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { watchExecutions } from '../src/explore/executor.js';
 import { findActor } from '../src/mm/scenario.js';
 import { runCampaign, type CampaignConfig, type Failure, type Found, type InternalError } from './campaign.js';
 import { loadModules } from './load.js';
@@ -16,12 +17,15 @@ export interface WorkerJob extends Omit<CampaignConfig, 'pool'> {
   readonly stop: SharedArrayBuffer;
   /** Test hook: fail as if the worker crashed after this many stop checks. */
   readonly crashAfter?: number;
+  /** The executor's heartbeat, which the pool's watchdog reads (watchdog.ts). */
+  readonly heartbeat?: SharedArrayBuffer;
 }
 
 export type WorkerMessage =
   | { readonly t: 'progress'; readonly executions: number }
   | { readonly t: 'found'; readonly found: Found; readonly executions: number }
   | { readonly t: 'failure'; readonly failure: Failure }
+  | { readonly t: 'duplicate'; readonly foundKey: string; readonly key: string }
   | { readonly t: 'internal'; readonly error: InternalError }
   | { readonly t: 'done'; readonly executions: number; readonly complete: boolean | undefined };
 
@@ -41,11 +45,14 @@ function run(job: WorkerJob): void {
     onProgress: (p) => { executions = p.executions; post({ t: 'progress', executions }); },
     onFound: (found) => post({ t: 'found', found, executions }),
     onFailure: (failure) => post({ t: 'failure', failure }),
+    onDuplicate: (foundKey, key) => post({ t: 'duplicate', foundKey, key }),
     onInternalError: (error) => post({ t: 'internal', error }),
   });
+  watchExecutions(null);
   post({ t: 'done', executions: r.executions, complete: r.complete });
 }
 
 const job = workerData as WorkerJob;
 await loadModules(job.load ?? []);
+watchExecutions(job.heartbeat ?? null);
 run(job);

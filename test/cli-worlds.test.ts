@@ -153,6 +153,6 @@ for (const [what, text, why] of BAD_WORLDS) {
     const r = await cli('--load', file, '--list');
     t.is(r.code, 2, r.out);
     t.is(r.err.split('\n').length, 1);
-    t.regex(r.err, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${why.source}`));
+    t.regex(r.err, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'?: ${why.source}`));
   });
 }

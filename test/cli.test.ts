@@ -27,7 +27,7 @@ const V1 = encodeToken({
 const BAD: readonly [string[], RegExp][] = [
   [['--arch', 'sparc'], /--arch 'sparc': accepted are x86-ipi, rcu-table-free, x86-pae/],
   [['--era', 'v4.4'], /--era 'v4.4': accepted are v5.8, v5.10, v6.2, v6.6/],
-  [['--variant', 'V10'], /--variant 'V10': accepted are retract-no-exit-test,/],
+  [['--variant', 'V10'], /--variant 'V10': accepted are V1..V9, the ids --list shows, or none/],
   [['--actors', 'zap_everything'], /--actors 'zap_everything': accepted are collapse_file,/],
   [['--strategy', 'dfs'], /--strategy 'dfs': accepted are random, pct, exhaustive/],
   [['--time', '30'], /--time '30': accepted are a whole number with ms, s, m or h/],
@@ -115,4 +115,32 @@ test('exhaustive search reports its count and whether it covered the bound', asy
   const r = await cli('--strategy', 'exhaustive', '--actors', 'gup_fast,munmap', '--preemptions', '1', '--arch', 'x86-ipi', '--quiet');
   t.is(r.code, 0, r.out + r.err);
   t.regex(r.out, /\d+ executions .*every schedule within the bound was run/);
+});
+
+test('--workers above four per core (or 64) is lowered, with one line that says so', async (t) => {
+  const { parseOptions } = await import('../fuzz/options.js');
+  const o = parseOptions(['--workers', '256'], 2);
+  t.is(o.workers, 8);
+  t.deepEqual(o.notes, ['mmfuzz: --workers 256 is more than this machine can use (2 cores): running 8']);
+  t.is(parseOptions(['--workers', '100'], 32).workers, 64, 'never more than 64');
+  t.deepEqual(parseOptions(['--workers', '3'], 2).notes, []);
+  const r = await cli('--workers', '100000', '--runs', '200', '--arch', 'x86-ipi', '--quiet');
+  t.is(r.code, 0, r.err);
+  t.regex(r.err, /^mmfuzz: --workers 100000 is more than this machine can use \(\d+ cores?\): running \d+$/m);
+});
+
+test('a value with a stray space, a repeated option and a huge number are refused', async (t) => {
+  for (const [argv, why] of [
+    [['--era', 'v6.6 '], /--era 'v6\.6 ': accepted are v5\.8, v5\.10, v6\.2, v6\.6/],
+    [['--era', 'v6.6', '--era', 'v6.2'], /--era is given twice: give it once/],
+    [['--shard', '0/99999999999999999999'], /--shard '0\/99999999999999999999': accepted is I\/N with 0 <= I < N <= 65536/],
+    [['--time', '99999999999999999999h'], /--time '99999999999999999999h': accepted are a whole number with ms, s, m or h/],
+    [['--time', '9000h'], /--time '9000h': at most 8760h \(a year\) is accepted/],
+    [['--arch', 'x86-ipi\n=== failure 1: forged'], /--arch 'x86-ipi\\n=== failure 1: forged': accepted are/],
+  ] as const) {
+    const r = await cli(...argv);
+    t.is(r.code, 2, argv.join(' '));
+    t.regex(r.err, why);
+    t.is(r.err.split('\n').length, 1);
+  }
 });

@@ -15,7 +15,7 @@ function startCampaign(corpus: string) {
   // The pool is V2's actors: this is about interrupting, not about how soon a seed finds V2 among
   // every actor (each new actor changes the seed's stream).
   const actors = 'gup_fast,collapse_file,collapse_pte_mapped_thp,collapse_huge_page,munmap,fault';
-  const child = spawn(process.execPath, [mainJs, '--variant', 'V2', '--arch', 'rcu-table-free', '--actors', actors, '--time', '60s', '--workers', '2', '--corpus', corpus, '--seed', '9'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [mainJs, '--variant', 'V2', '--arch', 'rcu-table-free', '--actors', actors, '--time', '120s', '--workers', '2', '--corpus', corpus, '--seed', '9'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr.on('data', () => {});
@@ -24,11 +24,11 @@ function startCampaign(corpus: string) {
 }
 
 async function firstEntry(dir: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 1200; i++) {
     if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json'))) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error('no failure saved within 15 s');
+  throw new Error('no failure saved within 60 s');
 }
 
 test('Ctrl-C stops the campaign, prints the summary, and keeps every failure', async (t) => {

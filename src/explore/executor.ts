@@ -51,6 +51,37 @@ export interface ExecOptions {
   readonly maxSteps?: number;
 }
 
+/** A heartbeat for a watchdog in another thread (shared memory): a step that never returns (an actor
+ *  that loops without yielding) leaves the count still, and says whose step it is. Layout, in
+ *  Int32s: [0] steps begun, [1] the scenario index of the actor stepping, [2] the byte length of the
+ *  text that follows at byte HEARTBEAT_TEXT (the architecture and the actors' names, a line each),
+ *  [3] 1 while a step runs. */
+export const HEARTBEAT_TEXT = 16;
+export const HEARTBEAT_BYTES = HEARTBEAT_TEXT + 1024;
+
+let beat: { readonly ints: Int32Array; readonly text: Uint8Array; scn: Scenario | null } | null = null;
+
+/** Every execution in this thread from now on beats into `buffer` (null: none). */
+export function watchExecutions(buffer: SharedArrayBuffer | null): void {
+  if (beat) Atomics.store(beat.ints, 3, 0);
+  beat = buffer ? { ints: new Int32Array(buffer, 0, 4), text: new Uint8Array(buffer, HEARTBEAT_TEXT), scn: null } : null;
+}
+
+/** What a heartbeat says: the steps begun, and whose step is running. */
+export function readHeartbeat(buffer: SharedArrayBuffer): { readonly steps: number; readonly inStep: boolean; readonly actor: string; readonly arch: string } {
+  const ints = new Int32Array(buffer, 0, 4);
+  const len = Math.min(Atomics.load(ints, 2), HEARTBEAT_BYTES - HEARTBEAT_TEXT);
+  const [arch = '', ...names] = new TextDecoder().decode(new Uint8Array(buffer, HEARTBEAT_TEXT, len).slice()).split('\n');
+  return { steps: Atomics.load(ints, 0), inStep: Atomics.load(ints, 3) === 1, actor: names[Atomics.load(ints, 1)] ?? '?', arch };
+}
+
+function beatScenario(scn: Scenario): void {
+  if (!beat || beat.scn === scn) return;
+  beat.scn = scn;
+  const { written } = new TextEncoder().encodeInto([scn.archId, ...scn.actors.map((a) => a.name)].join('\n'), beat.text);
+  Atomics.store(beat.ints, 2, written);
+}
+
 interface Runner {
   readonly id: number;
   readonly gen: Generator<Yield, void, undefined>;
@@ -67,7 +98,9 @@ const models = new WeakMap<Scenario, Model>();
 
 function modelFor(scn: Scenario): Model {
   const m = models.get(scn);
-  if (m) {
+  // An actor that replaced what the model was built with (c.m.arch = ...) gets no say in the next
+  // execution: such a model is built afresh. (The tables themselves are frozen.)
+  if (m && m.arch === scn.arch && m.sw === scn.sw && m.archId === scn.archId && m.setup === scn.mms) {
     resetModel(m);
     return m;
   }
@@ -79,6 +112,7 @@ function modelFor(scn: Scenario): Model {
 export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {}): Execution {
   const maxSteps = opts.maxSteps ?? 5000;
   const keepEvents = opts.trace === true;
+  beatScenario(scn);
   const calls = scn.actors;
   const m = modelFor(scn);
   m.tracing = keepEvents;
@@ -136,7 +170,13 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     if (!r) throw new Error('executor: scheduler picked no actor');
     r.until = null;
     m.step = steps;
+    if (beat) {
+      Atomics.store(beat.ints, 1, r.id);
+      Atomics.add(beat.ints, 0, 1);
+      Atomics.store(beat.ints, 3, 1);
+    }
     const res = r.gen.next();
+    if (beat) Atomics.store(beat.ints, 3, 0);
     let label: string;
     if (res.done) {
       r.done = true;

@@ -98,6 +98,7 @@ export function decodeToken(token: string): Replay {
   } catch {
     throw new TokenError('replay token is malformed: its payload is not valid');
   }
+  if (typeof wire !== 'object' || wire === null || Array.isArray(wire)) throw new TokenError('replay token is malformed: its payload is not a record');
   const w = wire as Partial<Wire>;
   const ok = typeof w.a === 'string' && typeof w.e === 'string' && Array.isArray(w.v) && w.v.every((x) => typeof x === 'string')
     && (w.w === undefined || (typeof w.w === 'string' && w.w !== ''))

@@ -34,6 +34,20 @@ export function formatCall(call: ActorCall): string {
   return parts.length ? `${call.actor}(${parts.join(',')})` : call.actor;
 }
 
+/** Text from an actor (a label, a message) made safe to print: control characters, terminal escape
+ *  sequences, line and paragraph separators and bidirectional overrides are shown escaped (\n,
+ *  \x1b, \u202e), so that a label stays on its line and cannot forge one ("=== failure") or move
+ *  the cursor. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** The values that matter in one event, or null for an event the label already says. */
 export function note(ev: MmEvent): string | null {
   switch (ev.e) {
@@ -74,9 +88,9 @@ function wrap(text: string, width: number): string[] {
 }
 
 function describeViolation(v: Violation): string[] {
-  const lines = [`${v.kind}: ${v.message}`];
-  lines.push(`  used at step ${v.usedBy.step} by ${v.usedBy.name}: ${v.usedBy.label}`);
-  if (v.changedBy) lines.push(`  changed at step ${v.changedBy.step} by ${v.changedBy.name}: ${v.changedBy.label}`);
+  const lines = [`${v.kind}: ${printable(v.message)}`];
+  lines.push(`  used at step ${v.usedBy.step} by ${v.usedBy.name}: ${printable(v.usedBy.label)}`);
+  if (v.changedBy) lines.push(`  changed at step ${v.changedBy.step} by ${v.changedBy.name}: ${printable(v.changedBy.label)}`);
   return lines;
 }
 
@@ -101,11 +115,11 @@ export function renderTrace({ scenario, schedule, exec }: RenderInput): string {
   for (const s of exec.trace) {
     const c = col.get(s.actor) ?? 0;
     const marked = s.step === vStep && fired;
-    const text = wrap(s.label, width - (marked ? 4 : 0));
+    const text = wrap(printable(s.label), width - (marked ? 4 : 0));
     text.forEach((t, i) => out.push(row(c, i === 0 && marked ? `${t.padEnd(width - 4)} <==` : t, i === 0 ? String(s.step) : '')));
     for (const ev of s.events) {
       const n = note(ev);
-      if (n) for (const t of wrap(`  ${n}`, width)) out.push(row(c, t, ''));
+      if (n) for (const t of wrap(`  ${printable(n)}`, width)) out.push(row(c, t, ''));
     }
   }
   const head = `${scenario.archId}, era ${scenario.sw.era}${scenario.sw.variants.length ? `, variants ${scenario.sw.variants.join(', ')}` : ''}${scenario.world.name === 'default' ? '' : `, world ${scenario.world.name}`}; depth ${depth(schedule)} (${schedule.preemptions.length} preemption${schedule.preemptions.length === 1 ? '' : 's'})`;

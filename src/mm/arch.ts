@@ -2,6 +2,7 @@
 
 import { ModelError } from './errors.js';
 import { HPAGE_PMD_NR, PMD_BITS as B, PMD_NONE, pmdDecode, pmdHi, pmdLo, type PmdEntry, type PmdOps } from './entries.js';
+import { deepFreeze } from './freeze.js';
 
 /** The built-in architectures. A user module may register more (registerArch), so an architecture id
  *  in general is any string; the built-in ones are still offered by name. */
@@ -88,7 +89,7 @@ export const ARM64_PMD_OPS: PmdOps = {
   },
 };
 
-export const ARCHES: Readonly<Record<BuiltinArchId, Arch>> = {
+export const ARCHES: Readonly<Record<BuiltinArchId, Arch>> = deepFreeze({
   'x86-ipi': {
     id: 'x86-ipi', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: false, flushCeiling: 33, ...x86PmdOps(false),
     description: 'x86-64: TLB flush by IPI, waited for; page tables freed right after the flush',
@@ -101,9 +102,9 @@ export const ARCHES: Readonly<Record<BuiltinArchId, Arch>> = {
     id: 'x86-pae', flush: 'ipi', tableFree: 'after-flush', syncOneIpi: false, pae: true, flushCeiling: 33, ...x86PmdOps(true),
     description: 'x86-32 PAE: as x86-ipi, but a 64-bit pmd is two 32-bit halves',
   },
-};
+});
 
-export const ARCH_IDS: readonly BuiltinArchId[] = ['x86-ipi', 'rcu-table-free', 'x86-pae'];
+export const ARCH_IDS: readonly BuiltinArchId[] = Object.freeze(['x86-ipi', 'rcu-table-free', 'x86-pae']);
 
 /** Architectures registered by user modules (--load), completed, with the definition each came from. */
 const userArches: Arch[] = [];
@@ -178,7 +179,7 @@ export function registerArch(a: ArchDef, origin: string): void {
   const badOps = checkPmdOps(a.id, arch);
   if (badOps) throw new ModelError('bad-argument', badOps, []);
   userDefs.push(a);
-  userArches.push(arch);
+  userArches.push(deepFreeze(arch));
   userArches.sort((x, y) => (x.id < y.id ? -1 : 1));
 }
 
@@ -196,5 +197,5 @@ export function allArchIds(): readonly ArchId[] {
  *  hypercall, while tables are still freed at once (before 9e52fc2b50de). */
 export function paravirtGuest(a: Arch): Arch {
   if (a.flush !== 'ipi') return a;
-  return { ...a, flush: 'hypercall', description: `${a.description}; paravirt guest: flush by hypercall, no IPI` };
+  return Object.freeze({ ...a, flush: 'hypercall', description: `${a.description}; paravirt guest: flush by hypercall, no IPI` });
 }

@@ -4,6 +4,7 @@
 import type { ActorDef } from './actor.js';
 import { ACTORS } from './actors/index.js';
 import { ModelError } from './errors.js';
+import { deepFreeze } from './freeze.js';
 
 interface Registered {
   readonly def: ActorDef;
@@ -40,7 +41,7 @@ export function registerActor(def: ActorDef, origin: string): void {
   if (user.some((u) => u.def === def)) return;
   const clash = ACTORS.find((a) => a.name === def.name) ? 'mmfuzz' : user.find((u) => u.def.name === def.name)?.origin;
   if (clash) throw new ModelError('bad-argument', `actor '${def.name}' is already defined (by ${clash})`, []);
-  user.push({ def, origin });
+  user.push({ def: deepFreeze(def), origin });
   user.sort((a, b) => (a.def.name < b.def.name ? -1 : 1));
 }
 

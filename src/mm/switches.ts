@@ -4,10 +4,11 @@
 // variant switch adds one bug on top of an era. Actors ask `has(sw, bug)` and `sw.era`.
 
 import { ModelError, unknownName } from './errors.js';
+import { deepFreeze } from './freeze.js';
 import type { ArchId } from './arch.js';
 
 export type EraId = 'v5.8' | 'v5.10' | 'v6.2' | 'v6.6';
-export const ERA_IDS: readonly EraId[] = ['v5.8', 'v5.10', 'v6.2', 'v6.6'];
+export const ERA_IDS: readonly EraId[] = Object.freeze(['v5.8', 'v5.10', 'v6.2', 'v6.6']);
 
 /** The catalog's variants. A user module may register more (registerVariant), so a variant id in
  *  general is any string; the built-in ones are still offered by name. */
@@ -39,7 +40,7 @@ export interface Variant {
 
 const ALL_ERAS = ERA_IDS;
 
-export const VARIANTS: readonly Variant[] = [
+export const VARIANTS: readonly Variant[] = deepFreeze([
   { id: 'retract-no-exit-test', tag: 'V1', fix: '18e77600f7a1 khugepaged: retract_page_tables() remember to test exit',
     home: 'v5.10', eras: ['v5.8', 'v5.10', 'v6.2'], arches: ['x86-ipi', 'rcu-table-free', 'x86-pae'],
     summary: 'retract_page_tables() takes mmap_write_trylock on an mm whose exit_mmap is zapping unlocked' },
@@ -67,9 +68,9 @@ export const VARIANTS: readonly Variant[] = [
   { id: 'coredump-unlocked', tag: 'V9', fix: '7f3bfab52cab mm/gup: take mmap_lock in get_dump_page() (and 59ea6d06cfa9)',
     home: 'v5.10', eras: ['v5.8', 'v5.10'], arches: ['x86-ipi', 'rcu-table-free', 'x86-pae'],
     summary: 'the core dump walks without mmap_lock and collapse_huge_page does not test mmget_still_valid()' },
-];
+]);
 
-export const VARIANT_IDS: readonly VariantId[] = VARIANTS.map((v) => v.id);
+export const VARIANT_IDS: readonly VariantId[] = Object.freeze(VARIANTS.map((v) => v.id));
 
 /** Variant switches registered by user modules (--load), by id: a switch that the module's own actors
  *  test with has(). It applies to every era unless it says otherwise. */
@@ -88,12 +89,14 @@ export function registerVariant(def: UserVariantDef, origin: string): void {
   if (!Array.isArray(eras) || eras.length === 0 || !eras.every((e) => ERA_IDS.includes(e))) {
     throw new ModelError('bad-argument', `variant '${def.id}' has bad 'eras': accepted are ${ERA_IDS.join(', ')}`, ERA_IDS);
   }
+  const caseOnly = allVariants().find((v) => v.id !== def.id && (v.id.toLowerCase() === def.id || v.tag.toLowerCase() === def.id));
+  if (caseOnly) throw new ModelError('bad-argument', `variant '${def.id}' differs from ${caseOnly.tag === caseOnly.id ? '' : `${caseOnly.tag} `}'${caseOnly.id}' only by case: choose another id`, []);
   const old = allVariants().find((v) => v.id === def.id);
   if (old) {
     if (old.summary === def.summary && old.fix === `(user switch from ${origin})`) return;
     throw new ModelError('bad-argument', `variant '${def.id}' is already defined (by ${old.fix.startsWith('(user') ? old.fix.slice(18, -1) : 'mmfuzz'})`, []);
   }
-  userVariants.push({ id: def.id, tag: def.id, fix: `(user switch from ${origin})`, home: eras[eras.length - 1] ?? 'v6.6', eras, arches: [], summary: def.summary });
+  userVariants.push(deepFreeze({ id: def.id, tag: def.id, fix: `(user switch from ${origin})`, home: eras[eras.length - 1] ?? 'v6.6', eras: [...eras], arches: [], summary: def.summary }));
   userVariants.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
@@ -109,7 +112,7 @@ export interface Era {
   readonly bugs: readonly VariantId[];
 }
 
-export const ERAS: Readonly<Record<EraId, Era>> = {
+export const ERAS: Readonly<Record<EraId, Era>> = deepFreeze({
   'v5.8': { id: 'v5.8', bugs: ['retract-no-exit-test', 'khugepaged-no-ipi-sync', 'gup-fast-no-pmd-recheck', 'retract-wrong-locks'],
     summary: 'core dump without mmap_lock, guarded by mmget_still_valid(); retract by mmap_write_trylock without exit test' },
   'v5.10': { id: 'v5.10', bugs: ['khugepaged-no-ipi-sync', 'gup-fast-no-pmd-recheck', 'retract-wrong-locks'],
@@ -118,7 +121,7 @@ export const ERAS: Readonly<Record<EraId, Era>> = {
     summary: 'the 2022 fixes (V2, V3, V6); exit_mmap takes mmap_lock' },
   'v6.6': { id: 'v6.6', bugs: [],
     summary: "Hugh Dickins' 2023 regime: pte_offset_map() may fail; retract without mmap_lock, pte_free_defer()" },
-};
+});
 
 /** What the actors consult: the era and the bugs in force (the era's own plus the switched-on ones). */
 export interface Switches {
@@ -146,7 +149,7 @@ export function parseEra(name: string): EraId {
 /** A variant by catalog id ("retract-no-exit-test") or tag ("V1"). */
 export function parseVariant(name: string): Variant {
   const all = allVariants();
-  const v = all.find((x) => x.id === name || x.tag.toLowerCase() === name.toLowerCase());
+  const v = all.find((x) => x.id === name) ?? all.find((x) => x.tag.toLowerCase() === name.toLowerCase());
   if (!v) throw unknownName('unknown-variant', 'variant', name, all.map((x) => x.id));
   return v;
 }

@@ -1,6 +1,7 @@
 // The built-in actors, sorted by name. Each file names the kernel functions and releases it follows.
 
 import type { ActorDef } from '../actor.js';
+import { deepFreeze } from '../freeze.js';
 import { collapse_file } from './collapse_file.js';
 import { collapse_huge_page } from './collapse_huge_page.js';
 import { collapse_pte_mapped_thp } from './collapse_pte_mapped_thp.js';
@@ -23,7 +24,7 @@ import { unmap_mapping_range } from './unmap_mapping_range.js';
 export { rcu_callbacks };
 
 /** Actors a scenario can name (the RCU callback runner is added to every scenario by itself). */
-export const ACTORS: readonly ActorDef[] = [
+export const ACTORS: readonly ActorDef[] = deepFreeze([
   collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, gup_fast,
   gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
-].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
