@@ -49,7 +49,11 @@ export {
   mmu_notifier_release, newSecondaryMmu, smmu_install, smmu_zap_range, type MmuNotifier, type MmuNotifierRange, type MmuNotifyEvent,
 } from './mm/mmu_notifier.js';
 export { guest_access, hva_to_pfn, kvm_create_vm, kvm_page_fault, kvmNotifier, mmu_notifier_retry, type Kvm } from './mm/actors/kvm.js';
-export { alloc_page, freeFrame, get_page, get_page_unless_zero, lock_page, put_page, trylock_page, unlock_page } from './mm/frames.js';
+export { alloc_page, copy_user_highpage, freeFrame, get_page, get_page_unless_zero, lock_page, page_ref_sub, put_page, trylock_page, unlock_page } from './mm/frames.js';
+// Reverse-map accounting, the mm's counters, and per-execution state for actor modules.
+export { page_add_rmap, page_remove_rmap, set_page_dirty } from './mm/rmap.js';
+export { add_mm_counter, mm_dec_nr_pmds, mm_dec_nr_ptes, mm_dec_nr_puds, mm_inc_nr_pmds, mm_inc_nr_ptes, mm_inc_nr_puds } from './mm/counters.js';
+export { actorState } from './mm/actor_state.js';
 export { BUG_ON, assert_unmapped } from './mm/bug.js';
 // Kernel helpers shared by the built-in actors, as each era has them.
 export { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from './mm/walk.js';

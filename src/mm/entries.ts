@@ -173,9 +173,20 @@ function decodeKind(lo: number, pfn: number): PmdEntry | null {
  *  back the same halves: a walker sees exactly the bits the kernel would. */
 export function pmdDecode(lo: number, hi: number): PmdEntry {
   if (lo === 0 && hi === 0) return PMD_NONE;
+  // Entries are immutable values, and a run decodes the same few over and over: decode each once.
+  // (Only halves as stores make them: non-negative and small, so that the key is exact.)
+  const cacheable = lo >= 0 && lo < 0x8000_0000 && hi >= 0 && hi < 0x10_0000 && Number.isInteger(lo) && Number.isInteger(hi);
+  const k = hi * 0x8000_0000 + lo;
+  const hit = cacheable ? decoded.get(k) : undefined;
+  if (hit) return hit;
   const e = decodeKind(lo, hi * PFN_LO_SCALE + ((lo >>> PFN_SHIFT) & PFN_LO_MASK));
-  return e !== null && pmdLo(e) === lo && pmdHi(e) === hi ? e : { t: 'bad', lo, hi };
+  const v: PmdEntry = Object.freeze(e !== null && pmdLo(e) === lo && pmdHi(e) === hi ? e : { t: 'bad', lo, hi });
+  if (!cacheable) return v;
+  if (decoded.size >= 4096) decoded.clear();
+  decoded.set(k, v);
+  return v;
 }
+const decoded = new Map<number, PmdEntry>();
 
 /** pmd_val(): the 64-bit value, as one JS number (exact below 2^53). */
 export function pmdVal(lo: number, hi: number): number {

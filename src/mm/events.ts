@@ -36,7 +36,7 @@ export type MmEvent =
   | { readonly e: 'alloc'; readonly pfn: number; readonly kind: FrameKind }
   /** A pmd table was allocated: its entries are zero from now on (always recorded, for the oracle's
    *  history of what each pmd held). */
-  | { readonly e: 'table-zeroed'; readonly pfn: number }
+  | { readonly e: 'table-zeroed'; readonly pfn: number; readonly kind: 'pmd-table' | 'pte-table' }
   | { readonly e: 'free'; readonly pfn: number; readonly kind: FrameKind; readonly how: FreeHow }
   /** A reference taken on a data page. `speculative` is get_page_unless_zero (fails on 0). */
   | { readonly e: 'ref-get'; readonly pfn: number; readonly frameKind: FrameKind; readonly ok: boolean; readonly speculative: boolean }

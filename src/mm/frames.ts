@@ -5,11 +5,16 @@ import { PTE_NONE } from './entries.js';
 import { refGetSuspect, type FreeHow } from './events.js';
 import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { NOBODY } from './types.js';
-import type { FrameKind, Model } from './types.js';
+import type { Frame, FrameKind, Model } from './types.js';
 
 /** The name of a frame's split lock, by what the frame is: pmd_lock() for a pmd table. */
 export function ptlName(kind: FrameKind, pfn: number): string {
   return kind === 'pmd-table' ? `pmd_lock(${pfn})` : `ptl(${pfn})`;
+}
+
+/** The frame's ptl named for what it now is (the names are made once, with the frame). */
+function nameLock(f: Frame, kind: FrameKind): void {
+  f.ptl.name = kind === 'pmd-table' ? f.ptlPmd : f.ptlFree;
 }
 
 export function allocFrame(m: Model, kind: FrameKind): number {
@@ -24,13 +29,13 @@ export function allocFrame(m: Model, kind: FrameKind): number {
     f.refcount = 1;
     f.refStep = m.step;
     f.gen++;
-    f.ptl.name = ptlName(kind, f.pfn);
+    nameLock(f, kind);
     // Page tables come zeroed (__GFP_ZERO in pte_alloc_one and pmd_alloc_one).
     f.ptes.fill(PTE_NONE);
     f.lo.fill(0);
     f.hi.fill(0);
     f.deposited.fill(0);
-    if (kind === 'pmd-table') m.events.push({ e: 'table-zeroed', pfn: f.pfn });
+    if (kind === 'pmd-table' || kind === 'pte-table') m.events.push({ e: 'table-zeroed', pfn: f.pfn, kind });
     else if (m.tracing) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
     return f.pfn;
   }

@@ -90,7 +90,7 @@ export function pmd_off(c: Ctx, addr: number, mm: Mm = c.mm, via: 'sw' | 'hw' = 
  *  it just allocated it): a missing table is a model bug, not a race. */
 export function pmd_off_present(c: Ctx, addr: number, mm: Mm = c.mm): PmdPtr {
   const p = pmd_off(c, addr, mm);
-  if (!p) throw new Error(`model: no pmd table for address ${addr} in mm ${mm.id} (allocate it with __pmd_alloc)`);
+  if (!p) throw new Error(`model: no pmd table for address ${addr} in mm ${mm.id} (allocate it with pmd_alloc)`);
   return p;
 }
 

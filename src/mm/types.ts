@@ -73,8 +73,9 @@ export interface Frame {
   /** The model's own bookkeeping: contents were written through a pointer since the last reset (a
    *  stray write to a never-allocated frame must not survive into the next execution). */
   written: boolean;
-  /** The ptl's name while the frame is free. */
+  /** The ptl's name while the frame is free (or a pte table), and while it is a pmd table. */
   readonly ptlFree: string;
+  readonly ptlPmd: string;
 }
 
 export interface Vma {

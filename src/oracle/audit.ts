@@ -4,7 +4,7 @@
 
 import { TASK_PAGES, pmdDecode, type Level } from '../mm/entries.js';
 import { countTables } from '../mm/world/build.js';
-import type { Model } from '../mm/types.js';
+import type { Model, RwSem } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
 
 export interface EndState {
@@ -30,17 +30,19 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
   if (held) return { kind: 'lock-held-at-exit', pfn: null, what: held, usedBy: at, changedBy: null, message: held };
 
   // Count the references the structures hold, and compare with refcounts.
-  const refs = m.frames.map(() => 0);
-  const maps = m.frames.map(() => 0);
-  const tableLinked = m.frames.map(() => false);
+  const refs = new Int32Array(m.frames.length);
+  const maps = new Int32Array(m.frames.length);
+  const tableLinked = new Uint8Array(m.frames.length);
+  const visit = (pfn: number, as: 'table' | 'page') => {
+    if (as === 'table') tableLinked[pfn] = 1;
+    else {
+      refs[pfn]! += 1;
+      maps[pfn]! += 1;
+    }
+  };
   for (const mm of m.mms) {
-    const n = countTables(m, mm.pgd, (pfn, as) => {
-      if (as === 'table') tableLinked[pfn] = true;
-      else {
-        refs[pfn]! += 1;
-        maps[pfn]! += 1;
-      }
-    });
+    const n = countTables(m, mm.pgd, visit);
+    if (mm.rss === n.rss && mm.nr_ptes === n.ptes && mm.nr_pmds === n.pmds && mm.nr_puds === n.puds) continue;
     const counters = [['rss', mm.rss, n.rss], ['nr_ptes', mm.nr_ptes, n.ptes], ['nr_pmds', mm.nr_pmds, n.pmds], ['nr_puds', mm.nr_puds, n.puds]] as const;
     for (const [counter, value, expected] of counters) {
       if (value === expected) continue;
@@ -89,15 +91,22 @@ function heldByFinished(m: Model, s: EndState): string | null {
   const done = (id: number) => id >= 0 && s.finished[id] === true;
   const who = (id: number) => s.names[id] ?? `actor ${id}`;
   for (const f of m.frames) {
-    if (done(f.ptl.owner)) return `${who(f.ptl.owner)} ended holding ${f.ptl.name}`;
-    if (done(f.pg_locked)) return `${who(f.pg_locked)} ended holding the page lock of ${f.pfn}`;
+    if (f.ptl.owner >= 0 && done(f.ptl.owner)) return `${who(f.ptl.owner)} ended holding ${f.ptl.name}`;
+    if (f.pg_locked >= 0 && done(f.pg_locked)) return `${who(f.pg_locked)} ended holding the page lock of ${f.pfn}`;
   }
-  for (const mm of m.mms) if (done(mm.page_table_lock.owner)) return `${who(mm.page_table_lock.owner)} ended holding ${mm.page_table_lock.name}`;
-  const sems = [...m.mms.flatMap((mm) => [mm.mmap_lock, mm.anon_vma_lock]), ...m.files.map((f) => f.i_mmap_rwsem)];
-  for (const sem of sems) {
-    if (done(sem.writer)) return `${who(sem.writer)} ended holding ${sem.name} for write`;
-    const r = sem.readers.find(done);
-    if (r !== undefined) return `${who(r)} ended holding ${sem.name} for read`;
+  const sem = (x: RwSem): string | null => {
+    if (done(x.writer)) return `${who(x.writer)} ended holding ${x.name} for write`;
+    for (const r of x.readers) if (done(r)) return `${who(r)} ended holding ${x.name} for read`;
+    return null;
+  };
+  for (const mm of m.mms) {
+    if (done(mm.page_table_lock.owner)) return `${who(mm.page_table_lock.owner)} ended holding ${mm.page_table_lock.name}`;
+    const held = sem(mm.mmap_lock) ?? sem(mm.anon_vma_lock);
+    if (held) return held;
+  }
+  for (const f of m.files) {
+    const held = sem(f.i_mmap_rwsem);
+    if (held) return held;
   }
   for (const cpu of m.cpus) {
     if (!done(cpu.actor)) continue;

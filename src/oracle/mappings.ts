@@ -1,80 +1,137 @@
 // What each address of each mm mapped, and when: the history the oracle needs to judge what GUP
 // returns ("was this page mapped at this address at some instant while GUP ran?"). Built from the
-// pmd and pte stores (both always recorded) and the world's tables; a pte table's entries count for
-// the address its pmd links it at, and stop counting when the pmd lets go of it.
+// world's tables and the pmd and pte stores (both always recorded); a pte table's entries count for
+// the address its pmd links it at, and stop counting when the pmd lets go of it. Most executions
+// pin nothing, so the stores are only kept, and the history is built at the first question.
 
-import { PMD_PAGES, PTRS_PER_PMD, pmdDecode, type PmdEntry, type PteEntry } from '../mm/entries.js';
+import { PMD_PAGES, PTRS_PER_PMD, type PmdEntry, type PteEntry } from '../mm/entries.js';
 import type { Model } from '../mm/types.js';
+import type { World } from '../mm/world/types.js';
 
 interface Interval { readonly pfn: number; readonly from: number; to: number }
 
 export interface Mappings {
   pmdStore(mm: number, slot: number, old: PmdEntry, now: PmdEntry, step: number): void;
   pteStore(table: number, idx: number, old: PteEntry, now: PteEntry, step: number): void;
+  /** A pte table was allocated: its entries are none from here on. */
+  zeroed(table: number, step: number): void;
   /** Did `addr` of `mm` map `pfn` (its head page, for a huge one) at some instant of [since, now]? */
   mapped(mm: number, addr: number, pfn: number, since: number): boolean;
 }
 
-export function mappings(m: Model): Mappings {
-  const hist = new Map<string, Interval[]>();
-  /** Where each linked pte table is: (mm, slot). */
-  const linkedAt = new Map<number, { readonly mm: number; readonly slot: number }>();
-  const key = (mm: number, addr: number) => `${mm}:${addr}`;
+type Store =
+  | { readonly level: 'pmd'; readonly mm: number; readonly slot: number; readonly old: PmdEntry; readonly now: PmdEntry; readonly step: number }
+  | { readonly level: 'pte'; readonly table: number; readonly idx: number; readonly old: PteEntry; readonly now: PteEntry; readonly step: number }
+  | { readonly level: 'zeroed'; readonly table: number; readonly step: number };
 
-  const open = (mm: number, addr: number, pfn: number, step: number) => {
-    let h = hist.get(key(mm, addr));
-    if (!h) hist.set(key(mm, addr), (h = []));
-    h.push({ pfn, from: step, to: Infinity });
-  };
-  const close = (mm: number, addr: number, step: number) => {
-    const h = hist.get(key(mm, addr));
-    const last = h?.[h.length - 1];
-    if (last && last.to === Infinity) last.to = step;
-  };
-  const linkTable = (mm: number, slot: number, table: number, step: number) => {
-    linkedAt.set(table, { mm, slot });
-    m.frames[table]?.ptes.forEach((e, i) => { if (e.t === 'present') open(mm, slot * PMD_PAGES + i, e.pfn, step); });
-  };
-  const unlinkTable = (mm: number, slot: number, table: number, step: number) => {
-    if (linkedAt.get(table)?.mm === mm && linkedAt.get(table)?.slot === slot) linkedAt.delete(table);
-    for (let i = 0; i < PMD_PAGES; i++) close(mm, slot * PMD_PAGES + i, step);
-  };
+/** A world's links (pmd → pte table) and mappings at the start: computed once per world. */
+interface Start {
+  readonly links: readonly { readonly mm: number; readonly slot: number; readonly table: number }[];
+  readonly huge: readonly { readonly mm: number; readonly slot: number; readonly pfn: number }[];
+}
+const starts = new WeakMap<World, Start>();
 
-  // The world's tables, from each mm's pud tables down.
-  m.mms.forEach((mm) => {
-    const pgd = m.frames[mm.pgd];
-    pgd?.lo.forEach((_, gi) => {
-      const g = pmdDecode(pgd.lo[gi] ?? 0, pgd.hi[gi] ?? 0);
-      const pud = g.t === 'table' ? m.frames[g.pfn] : undefined;
-      pud?.lo.forEach((__, ui) => {
-        const u = pmdDecode(pud.lo[ui] ?? 0, pud.hi[ui] ?? 0);
-        const pmd = u.t === 'table' ? m.frames[u.pfn] : undefined;
-        for (let i = 0; pmd && i < PTRS_PER_PMD; i++) {
+function worldStart(w: World): Start {
+  const cached = starts.get(w);
+  if (cached) return cached;
+  const byPfn = new Map(w.frames.map((f) => [f.pfn, f]));
+  const links: { mm: number; slot: number; table: number }[] = [];
+  const huge: { mm: number; slot: number; pfn: number }[] = [];
+  w.mms.forEach((mm, id) => {
+    (byPfn.get(mm.pgd)?.entries ?? []).forEach((g, gi) => {
+      if (g.t !== 'table') return;
+      (byPfn.get(g.pfn)?.entries ?? []).forEach((u, ui) => {
+        if (u.t !== 'table') return;
+        (byPfn.get(u.pfn)?.entries ?? []).forEach((e, i) => {
           const slot = (gi * PTRS_PER_PMD + ui) * PTRS_PER_PMD + i;
-          const e = pmdDecode(pmd.lo[i] ?? 0, pmd.hi[i] ?? 0);
-          if (e.t === 'table') linkTable(mm.id, slot, e.pfn, -1);
-          else if (e.t === 'huge') for (let a = 0; a < PMD_PAGES; a++) open(mm.id, slot * PMD_PAGES + a, e.pfn, -1);
-        }
+          if (e.t === 'table') links.push({ mm: id, slot, table: e.pfn });
+          else if (e.t === 'huge') huge.push({ mm: id, slot, pfn: e.pfn });
+        });
       });
     });
   });
+  const s = { links, huge };
+  starts.set(w, s);
+  return s;
+}
+
+export function mappings(m: Model): Mappings {
+  const stores: Store[] = [];
+  let built: ((mm: number, addr: number, pfn: number, since: number) => boolean) | null = null;
+
+  /** Replay the world's start and every store so far into per-address intervals. */
+  function build(): (mm: number, addr: number, pfn: number, since: number) => boolean {
+    const hist = new Map<number, Interval[]>();
+    const linkedAt = new Map<number, { readonly mm: number; readonly slot: number }>();
+    const key = (mm: number, addr: number) => mm * 1_000_000 + addr;
+    const open = (mm: number, addr: number, pfn: number, step: number) => {
+      let h = hist.get(key(mm, addr));
+      if (!h) hist.set(key(mm, addr), (h = []));
+      h.push({ pfn, from: step, to: Infinity });
+    };
+    const close = (mm: number, addr: number, step: number) => {
+      const h = hist.get(key(mm, addr));
+      const last = h?.[h.length - 1];
+      if (last && last.to === Infinity) last.to = step;
+    };
+    // The pte table's entries when it is linked: the world's, or (linked later) what the replayed
+    // stores left; a table linked during the run starts empty or was filled before linking.
+    const ptes = new Map<number, PteEntry[]>();
+    const wframes = new Map(m.world.frames.map((f) => [f.pfn, f]));
+    const tableNow = (t: number): PteEntry[] => {
+      let p = ptes.get(t);
+      if (!p) ptes.set(t, (p = [...(wframes.get(t)?.ptes ?? [])]));
+      return p;
+    };
+    const link = (mm: number, slot: number, table: number, step: number) => {
+      linkedAt.set(table, { mm, slot });
+      tableNow(table).forEach((e, i) => { if (e?.t === 'present') open(mm, slot * PMD_PAGES + i, e.pfn, step); });
+    };
+    const unlink = (mm: number, slot: number, table: number, step: number) => {
+      const at = linkedAt.get(table);
+      if (at?.mm === mm && at.slot === slot) linkedAt.delete(table);
+      for (let i = 0; i < PMD_PAGES; i++) close(mm, slot * PMD_PAGES + i, step);
+    };
+    const start = worldStart(m.world);
+    for (const l of start.links) link(l.mm, l.slot, l.table, -1);
+    for (const h of start.huge) for (let a = 0; a < PMD_PAGES; a++) open(h.mm, h.slot * PMD_PAGES + a, h.pfn, -1);
+    for (const s of stores) {
+      if (s.level === 'pmd') {
+        const { mm, slot, old, now, step } = s;
+        if (old.t === 'table') unlink(mm, slot, old.pfn, step);
+        else if (old.t === 'huge' || old.t === 'invalid-huge') for (let a = 0; a < PMD_PAGES; a++) close(mm, slot * PMD_PAGES + a, step);
+        if (now.t === 'table') link(mm, slot, now.pfn, step);
+        else if (now.t === 'huge') for (let a = 0; a < PMD_PAGES; a++) open(mm, slot * PMD_PAGES + a, now.pfn, step);
+      } else if (s.level === 'zeroed') {
+        ptes.set(s.table, []);
+      } else {
+        tableNow(s.table)[s.idx] = s.now;
+        const at = linkedAt.get(s.table);
+        if (!at) continue;
+        const addr = at.slot * PMD_PAGES + s.idx;
+        if (s.old.t === 'present') close(at.mm, addr, s.step);
+        if (s.now.t === 'present') open(at.mm, addr, s.now.pfn, s.step);
+      }
+    }
+    return (mm, addr, pfn, since) => (hist.get(key(mm, addr)) ?? []).some((iv) => iv.pfn === pfn && iv.to >= since);
+  }
 
   return {
     pmdStore(mm, slot, old, now, step) {
-      if (old.t === 'table') unlinkTable(mm, slot, old.pfn, step);
-      else if (old.t === 'huge' || old.t === 'invalid-huge') for (let a = 0; a < PMD_PAGES; a++) close(mm, slot * PMD_PAGES + a, step);
-      if (now.t === 'table') linkTable(mm, slot, now.pfn, step);
-      else if (now.t === 'huge') for (let a = 0; a < PMD_PAGES; a++) open(mm, slot * PMD_PAGES + a, now.pfn, step);
+      stores.push({ level: 'pmd', mm, slot, old, now, step });
+      built = null;
     },
     pteStore(table, idx, old, now, step) {
-      const at = linkedAt.get(table);
-      if (!at) return;
-      const addr = at.slot * PMD_PAGES + idx;
-      if (old.t === 'present') close(at.mm, addr, step);
-      if (now.t === 'present') open(at.mm, addr, now.pfn, step);
+      stores.push({ level: 'pte', table, idx, old, now, step });
+      built = null;
+    },
+    zeroed(table, step) {
+      stores.push({ level: 'zeroed', table, step });
+      built = null;
     },
     mapped(mm, addr, pfn, since) {
-      return (hist.get(key(mm, addr)) ?? []).some((iv) => iv.pfn === pfn && iv.to >= since);
+      built ??= build();
+      return built(mm, addr, pfn, since);
     },
   };
 }

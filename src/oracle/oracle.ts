@@ -53,7 +53,8 @@ export function createOracle(m: Model): Oracle {
       case 'entry-install':
         return checkInstall(ev, ref, lastFree);
       case 'table-zeroed': {
-        hist.zeroed(ev.pfn, ref.step);
+        if (ev.kind === 'pmd-table') hist.zeroed(ev.pfn, ref.step);
+        else maps.zeroed(ev.pfn, ref.step);
         return null;
       }
       case 'pmd-read': {

@@ -2,7 +2,8 @@
 // what was really stored during its read (a torn read on PAE is the value that never was). Keyed by
 // (pmd table frame, entry): a pmd is a place in a table, whichever mm walks to it.
 
-import { PTRS_PER_PMD } from '../mm/entries.js';
+import { PTRS_PER_PMD, pmdHi, pmdLo } from '../mm/entries.js';
+import type { World } from '../mm/world/types.js';
 import type { Model } from '../mm/types.js';
 
 interface Stored { readonly step: number; readonly lo: number; readonly hi: number }
@@ -15,17 +16,31 @@ export interface PmdHistory {
   wasStored(table: number, idx: number, since: number, lo: number, hi: number): boolean;
 }
 
-export function pmdHistory(m: Model): PmdHistory {
-  const hist = new Map<number, Stored[]>();
-  const key = (table: number, idx: number) => table * PTRS_PER_PMD + idx;
-  for (const f of m.frames) {
-    if (f.kind !== 'pmd-table') continue;
-    for (let i = 0; i < PTRS_PER_PMD; i++) hist.set(key(f.pfn, i), [{ step: -1, lo: f.lo[i] ?? 0, hi: f.hi[i] ?? 0 }]);
+/** What each pmd of a world's pmd tables holds at the start, by key: computed once per world. */
+const initial = new WeakMap<World, ReadonlyMap<number, Stored>>();
+function worldPmds(w: World): ReadonlyMap<number, Stored> {
+  let init = initial.get(w);
+  if (!init) {
+    const map = new Map<number, Stored>();
+    for (const f of w.frames) {
+      if (f.kind !== 'pmd-table') continue;
+      (f.entries ?? []).forEach((e, i) => map.set(key(f.pfn, i), { step: -1, lo: pmdLo(e), hi: pmdHi(e) }));
+    }
+    initial.set(w, (init = map));
   }
+  return init;
+}
+
+const key = (table: number, idx: number) => table * PTRS_PER_PMD + idx;
+
+export function pmdHistory(m: Model): PmdHistory {
+  // Built as pmds are touched, from what the world held: an execution pays for the pmds it uses.
+  const start = worldPmds(m.world);
+  const hist = new Map<number, Stored[]>();
   const at = (table: number, idx: number): Stored[] => {
     let h = hist.get(key(table, idx));
     if (!h) {
-      h = [{ step: -1, lo: 0, hi: 0 }];
+      h = [start.get(key(table, idx)) ?? { step: -1, lo: 0, hi: 0 }];
       hist.set(key(table, idx), h);
     }
     return h;

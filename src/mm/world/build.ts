@@ -20,7 +20,8 @@ function frame(pfn: number): Frame {
   return {
     pfn, kind: 'free', refcount: 0, gen: 0,
     ptl: { name: `ptl(${pfn})`, owner: NOBODY },
-    ptlFree: `ptl(${pfn})`,
+    ptlFree: ptlName('pte-table', pfn),
+    ptlPmd: ptlName('pmd-table', pfn),
     written: false,
     ptes: new Array<PteEntry>(PTRS_PER_PTE).fill(PTE_NONE),
     lo: new Array<number>(PTRS_PER_PMD).fill(0),
@@ -95,6 +96,9 @@ function fillEntries(f: Frame, entries: readonly PmdEntry[]): void {
 
 /** Put every mutable field back to the world's initial state, so that an execution can reuse a
  *  model: nothing an earlier execution did (or an actor module stored) survives. */
+/** Each mm's own VMA objects, made from the world once and reset in place. */
+const worldVmas = new WeakMap<Mm, Vma[]>();
+
 export function resetModel(m: Model): void {
   const w = m.world;
   for (const f of m.frames) {
@@ -126,10 +130,10 @@ export function resetModel(m: Model): void {
     f.kind = init.kind;
     f.refcount = init.refcount;
     f.gen = 1;
-    f.ptl.name = ptlName(init.kind, init.pfn);
-    init.ptes?.forEach((pte, i) => { f.ptes[i] = pte; });
+    f.ptl.name = init.kind === 'pmd-table' ? f.ptlPmd : f.ptlFree;
+    if (init.ptes) for (let i = 0; i < init.ptes.length; i++) f.ptes[i] = init.ptes[i]!;
     if (init.entries) fillEntries(f, init.entries);
-    init.deposited?.forEach((d, i) => { f.deposited[i] = d; });
+    if (init.deposited) for (let i = 0; i < init.deposited.length; i++) f.deposited[i] = init.deposited[i]!;
     f.mapping = init.mapping ?? -1;
   }
   // With every table in place, the mapcounts the tables imply.
@@ -149,18 +153,32 @@ export function resetModel(m: Model): void {
     resetSem(mm.mmap_lock);
     resetSem(mm.anon_vma_lock);
     mm.page_table_lock.owner = NOBODY;
-    // VMAs are rebuilt from the world (an execution may have split, moved or added some).
-    mm.vmas.length = 0;
-    wm.vmas.forEach((v, i) => {
-      const vma: Vma = {
+    // The world's VMAs, each reset in place (an execution may have split, moved or added some: those
+    // new objects are dropped here). Made once per model, sorted by start.
+    let own = worldVmas.get(mm);
+    if (!own) {
+      own = wm.vmas.map((v, i): Vma => ({
         id: i, mm: id, start: v.start, end: v.end, kind: v.kind, file: v.file ?? -1, pgoff: v.pgoff ?? v.start,
         shared: v.shared ?? false, anon_vma: v.anon_vma, detached: false, inRmap: true,
-        // VMAs that change: the mm's own anon_vma; per-VMA lock unlocked (vma_lock_alloc()).
         anon_vma_id: id, vm_lock_seq: -1, vm_lock: sem(id === 0 ? `vm_lock(vma${i})` : `vm_lock(mm${id} vma${i})`),
-      };
+      })).sort((a, b) => a.start - b.start);
+      worldVmas.set(mm, own);
+    }
+    mm.vmas.length = 0;
+    for (const vma of own) {
+      const v = wm.vmas[vma.id]!;
+      vma.start = v.start;
+      vma.end = v.end;
+      vma.pgoff = v.pgoff ?? v.start;
+      vma.anon_vma = v.anon_vma;
+      vma.detached = false;
+      vma.inRmap = true;
+      // VMAs that change: the mm's own anon_vma; per-VMA lock unlocked (vma_lock_alloc()).
+      vma.anon_vma_id = id;
+      vma.vm_lock_seq = -1;
+      resetSem(vma.vm_lock);
       mm.vmas.push(vma);
-    });
-    mm.vmas.sort((a, b) => a.start - b.start);
+    }
     // VMAs that change: mm_lock_seq as mm_init() sets it; new VMAs are numbered after the world's.
     mm.mm_lock_seq = 0;
     mm.next_vma_id = wm.vmas.length;
@@ -229,36 +247,34 @@ export interface TableCounts {
  *  and mapped pages, once per link) and counting what rss and the nr_* counters should be. */
 export function countTables(m: Model, pgd: number, visit: (pfn: number, as: 'table' | 'page') => void = () => {}): TableCounts {
   const n: TableCounts = { rss: 0, ptes: 0, pmds: 0, puds: 0 };
-  const entry = (f: Frame, i: number) => ({ lo: f.lo[i] ?? 0, hi: f.hi[i] ?? 0 });
   const g = m.frames[pgd];
   if (!g) return n;
   visit(pgd, 'table');
   for (let i = 0; i < PTRS_PER_PMD; i++) {
-    const pudPfn = tablePfn(entry(g, i));
-    const pud = pudPfn === null ? undefined : m.frames[pudPfn];
+    const ge = pmdDecode(g.lo[i] ?? 0, g.hi[i] ?? 0);
+    const pud = ge.t === 'table' ? m.frames[ge.pfn] : undefined;
     if (!pud) continue;
     visit(pud.pfn, 'table');
     n.puds++;
     for (let j = 0; j < PTRS_PER_PMD; j++) {
-      const pmdPfn = tablePfn(entry(pud, j));
-      const pmd = pmdPfn === null ? undefined : m.frames[pmdPfn];
+      const ue = pmdDecode(pud.lo[j] ?? 0, pud.hi[j] ?? 0);
+      const pmd = ue.t === 'table' ? m.frames[ue.pfn] : undefined;
       if (!pmd) continue;
       visit(pmd.pfn, 'table');
       n.pmds++;
       for (let k = 0; k < PTRS_PER_PMD; k++) {
         const dep = pmd.deposited[k] ?? 0;
         if (dep) { visit(dep, 'table'); n.ptes++; }
-        const { lo, hi } = entry(pmd, k);
-        const huge = hugePfn({ lo, hi });
-        if (huge !== null) { visit(huge, 'page'); n.rss += HPAGE_PMD_NR; continue; }
-        const ptePfn = tablePfn({ lo, hi });
-        const pte = ptePfn === null ? undefined : m.frames[ptePfn];
+        const e = pmdDecode(pmd.lo[k] ?? 0, pmd.hi[k] ?? 0);
+        if (e.t === 'huge' || e.t === 'invalid-huge') { visit(e.pfn, 'page'); n.rss += HPAGE_PMD_NR; continue; }
+        const pte = e.t === 'table' ? m.frames[e.pfn] : undefined;
         if (!pte) continue;
         visit(pte.pfn, 'table');
         n.ptes++;
-        for (const e of pte.ptes) {
-          if (e.t !== 'present') continue;
-          visit(e.pfn, 'page');
+        for (let x = 0; x < pte.ptes.length; x++) {
+          const p = pte.ptes[x]!;
+          if (p.t !== 'present') continue;
+          visit(p.pfn, 'page');
           n.rss++;
         }
       }
@@ -267,11 +283,3 @@ export function countTables(m: Model, pgd: number, visit: (pfn: number, as: 'tab
   return n;
 }
 
-function tablePfn(e: { lo: number; hi: number }): number | null {
-  const d = pmdDecode(e.lo, e.hi);
-  return d.t === 'table' ? d.pfn : null;
-}
-function hugePfn(e: { lo: number; hi: number }): number | null {
-  const d = pmdDecode(e.lo, e.hi);
-  return d.t === 'huge' || d.t === 'invalid-huge' ? d.pfn : null;
-}
