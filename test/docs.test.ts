@@ -20,7 +20,10 @@ function blocks(tag: RegExp): { arg: string; code: string }[] {
 }
 
 async function run(command: string): Promise<{ code: number; out: string }> {
-  const argv = command.replace(/^npm run fuzz -- /, '').split(/\s+/).map((a) => (a.startsWith('examples/') ? join(root, a) : a));
+  // Quotes group an argument (--actors 'kvm(addr=0),munmap'); each examples/ path, also in a comma list
+  // (--load examples/a.mjs,examples/b.mjs), is taken from the checkout.
+  const words = command.replace(/^npm run fuzz -- /, '').match(/'[^']*'|\S+/g) ?? [];
+  const argv = words.map((w) => w.replace(/^'(.*)'$/, '$1').split(',').map((a) => (a.startsWith('examples/') ? join(root, a) : a)).join(','));
   const out: string[] = [];
   const code = await main([...argv, '--corpus', join(scratch, 'corpus')], (l) => out.push(l), () => {});
   return { code, out: out.join('\n') };
@@ -32,14 +35,20 @@ test('every file the doc shows is the file in examples/', (t) => {
   for (const f of files) t.is(f.code, readFileSync(join(root, f.arg), 'utf8').replace(/\n$/, ''), f.arg);
 });
 
-test('every command the doc runs exits as it says, and a trace shown after one is the one it prints', async (t) => {
-  const marked = blocks(/^(run|output)$/);
-  const runs = marked.flatMap((b, i) => (b.arg.startsWith('exit') ? [{ ...b, shown: marked[i + 1]?.arg === '' ? marked[i + 1]?.code : undefined }] : []));
+const marked = blocks(/^(run|output)$/);
+const runs = marked.flatMap((b, i) => (b.arg.startsWith('exit') ? [{ ...b, shown: marked[i + 1]?.arg === '' ? marked[i + 1]?.code : undefined }] : []));
+
+test('the doc runs commands, and shows what some of them print', (t) => {
   t.true(runs.length >= 4 && runs.some((r) => r.shown));
-  for (const r of runs) {
+});
+
+// One test per command, run one at a time (they share the registries that --load fills), so that each
+// has the whole of ava's timeout and a failure names its command.
+for (const r of runs) {
+  test.serial(`the doc's command exits as it says, and prints what it shows: ${r.code.trim().replace(/^npm run fuzz -- /, '')}`, async (t) => {
     const expect = Number(/exit (\d)/.exec(r.arg)?.[1]);
     const res = await run(r.code.trim());
     t.is(res.code, expect, `${r.code}\n${res.out}`);
     if (r.shown) t.true(res.out.includes(r.shown), `the doc's trace is not what\n${r.code}\nprints:\n${res.out}`);
-  }
-});
+  });
+}
