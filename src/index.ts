@@ -76,3 +76,8 @@ export { ACTORS } from './mm/actors/index.js';
 export { buildScenario, findActor, type ActorCall, type Scenario, type ScenarioSpec } from './mm/scenario.js';
 export { execute, type Execution, type Scheduler } from './explore/executor.js';
 export type { Violation, ViolationKind } from './oracle/violations.js';
+// Hugetlb PMD sharing (mm/hugetlb.c, v5.10 and v6.6): shared pmd tables with a share count.
+export {
+  HUGETLB_SHARED_WORLD, huge_pmd_share, huge_pmd_unshare, hugetlb_unshare_pmds, hugetlb_walk, is_vm_hugetlb_page,
+  page_table_shareable, pmd_share_count, want_pmd_share, type UnshareOpts,
+} from './mm/hugetlb.js';

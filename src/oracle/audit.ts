@@ -33,14 +33,20 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
   const refs = m.frames.map(() => 0);
   const maps = m.frames.map(() => 0);
   const tableLinked = m.frames.map(() => false);
+  // Hugetlb PMD sharing: the pud entries that link each pmd table, over every mm; a shared table's
+  // entries are counted once (countTables' `seen`).
+  const pmdLinks = m.frames.map(() => 0);
+  const seen: boolean[] = [];
   for (const mm of m.mms) {
     const n = countTables(m, mm.pgd, (pfn, as) => {
-      if (as === 'table') tableLinked[pfn] = true;
-      else {
+      if (as === 'table') {
+        tableLinked[pfn] = true;
+        if (m.frames[pfn]?.kind === 'pmd-table') pmdLinks[pfn]! += 1;
+      } else {
         refs[pfn]! += 1;
         maps[pfn]! += 1;
       }
-    });
+    }, seen);
     const counters = [['rss', mm.rss, n.rss], ['nr_ptes', mm.nr_ptes, n.ptes], ['nr_pmds', mm.nr_pmds, n.pmds], ['nr_puds', mm.nr_puds, n.puds]] as const;
     for (const [counter, value, expected] of counters) {
       if (value === expected) continue;
@@ -59,6 +65,17 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
       if (!tableLinked[f.pfn]) {
         return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: 0, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
           message: `page table ${f.pfn} (${f.kind}) is allocated but neither linked from its mm's tables nor deposited: leaked` };
+      }
+      // Hugetlb PMD sharing (v5.10–v6.12): a pmd table's refcount is its share count, one per pud
+      // entry that links it (huge_pmd_share() takes one, huge_pmd_unshare() drops one).
+      const links = pmdLinks[f.pfn] ?? 0;
+      if (f.kind === 'pmd-table' && f.refcount !== links) {
+        const shared = `${links} pud entr${links === 1 ? 'y links' : 'ies link'} it`;
+        return f.refcount > links
+          ? { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: links, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
+            message: `pmd table ${f.pfn} has refcount ${f.refcount} but ${shared}: its share count is wrong, and huge_pmd_unshare() would take it for shared and never free it` }
+          : { kind: 'bad-refcount', pfn: f.pfn, refcount: f.refcount, refs: links, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
+            message: `pmd table ${f.pfn} has refcount ${f.refcount} but ${shared}: its share count is too low, so an unshare can free it under another mm` };
       }
       continue;
     }
