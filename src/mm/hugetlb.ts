@@ -19,9 +19,10 @@
 //     mm_dec_nr_pmds(mm); return 1. Called under huge_pte_lock(ptep).
 //   The share count is the table page's refcount.
 // v6.6 (mm/hugetlb.c as in a linux-6.6.y tree):
-//   huge_pmd_share(mm, vma, addr, pud): i_mmap_lock_read(mapping) itself (3a47c54f09c4 "hugetlbfs:
-//     revert use i_mmap_rwsem for more pmd sharing synchronization", v6.1; the caller holds the
-//     hugetlb vma_lock for read instead, 40549ba8f8e0); spte = hugetlb_walk(svma, saddr);
+//   huge_pmd_share(mm, vma, addr, pud): i_mmap_lock_read(mapping) itself ("hugetlbfs: revert use
+//     i_mmap_rwsem for more pmd sharing synchronization", Mike Kravetz's v6.1 series, read as the
+//     posted patch; the caller holds the new hugetlb vma_lock for read instead);
+//     spte = hugetlb_walk(svma, saddr);
 //     get_page(virt_to_page(spte)); spin_lock(&mm->page_table_lock) (the pud lock), pud_populate()
 //     or put_page(), spin_unlock; pmd_alloc(); i_mmap_unlock_read().
 //   huge_pmd_unshare(mm, vma, addr, ptep): i_mmap_assert_write_locked(); hugetlb_vma_assert_locked();
