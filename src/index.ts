@@ -80,3 +80,13 @@ export { ACTORS } from './mm/actors/index.js';
 export { buildScenario, findActor, type ActorCall, type Scenario, type ScenarioSpec } from './mm/scenario.js';
 export { execute, type Execution, type Scheduler } from './explore/executor.js';
 export type { Violation, ViolationKind } from './oracle/violations.js';
+// Hugetlb PMD sharing (mm/hugetlb.c, v5.10 and v6.6): shared pmd tables with a share count.
+export {
+  HUGETLB_SHARED_WORLD, huge_pmd_share, huge_pmd_unshare, hugetlb_unshare_pmds, hugetlb_walk, is_vm_hugetlb_page,
+  page_table_shareable, pmd_share_count, want_pmd_share, type UnshareOpts,
+} from './mm/hugetlb.js';
+// The page cache (mm/filemap.c, v6.6 folio names; the v5.10 page names as aliases).
+export {
+  add_to_page_cache_lru, delete_from_page_cache, filemap_add_folio, filemap_get_entry, filemap_get_folio, filemap_lock_folio,
+  filemap_remove_folio, find_get_entry, find_get_page, find_lock_page, folio_lock, folio_put, folio_trylock, folio_unlock,
+} from './mm/filemap.js';

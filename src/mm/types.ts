@@ -120,6 +120,10 @@ export interface AddressSpace {
   /** Page cache: the compound page backing each PMD-sized range of the file, by huge index
    *  (file page / HPAGE_PMD_NR); 0 if none. */
   readonly hpage: number[];
+  // Hugetlb PMD sharing (hugetlb.ts):
+  /** A hugetlbfs file: its mappings are VM_HUGETLB (is_vm_hugetlb_page()), its pages hugetlb pages,
+   *  counted in no rss, and a pmd table mapping it may be shared between mms (huge_pmd_share()). */
+  readonly hugetlbfs: boolean;
 }
 
 export interface Mm {

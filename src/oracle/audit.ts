@@ -33,16 +33,21 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
   const refs = new Int32Array(m.frames.length);
   const maps = new Int32Array(m.frames.length);
   const tableLinked = new Uint8Array(m.frames.length);
+  // Hugetlb PMD sharing: the pud entries that link each pmd table, over every mm; a shared table's
+  // entries are counted once (countTables' `seen`).
+  const pmdLinks = new Int32Array(m.frames.length);
+  const seen: boolean[] = [];
   const visit = (pfn: number, as: 'table' | 'page') => {
-    if (as === 'table') tableLinked[pfn] = 1;
-    else {
+    if (as === 'table') {
+      tableLinked[pfn] = 1;
+      if (m.frames[pfn]?.kind === 'pmd-table') pmdLinks[pfn]! += 1;
+    } else {
       refs[pfn]! += 1;
       maps[pfn]! += 1;
     }
   };
   for (const mm of m.mms) {
-    const n = countTables(m, mm.pgd, visit);
-    if (mm.rss === n.rss && mm.nr_ptes === n.ptes && mm.nr_pmds === n.pmds && mm.nr_puds === n.puds) continue;
+    const n = countTables(m, mm.pgd, visit, seen);
     const counters = [['rss', mm.rss, n.rss], ['nr_ptes', mm.nr_ptes, n.ptes], ['nr_pmds', mm.nr_pmds, n.pmds], ['nr_puds', mm.nr_puds, n.puds]] as const;
     for (const [counter, value, expected] of counters) {
       if (value === expected) continue;
@@ -61,6 +66,17 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
       if (!tableLinked[f.pfn]) {
         return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: 0, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
           message: `page table ${f.pfn} (${f.kind}) is allocated but neither linked from its mm's tables nor deposited: leaked` };
+      }
+      // Hugetlb PMD sharing (v5.10–v6.12): a pmd table's refcount is its share count, one per pud
+      // entry that links it (huge_pmd_share() takes one, huge_pmd_unshare() drops one).
+      const links = pmdLinks[f.pfn] ?? 0;
+      if (f.kind === 'pmd-table' && f.refcount !== links) {
+        const shared = `${links} pud entr${links === 1 ? 'y links' : 'ies link'} it`;
+        return f.refcount > links
+          ? { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: links, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
+            message: `pmd table ${f.pfn} has refcount ${f.refcount} but ${shared}: its share count is wrong, and huge_pmd_unshare() would take it for shared and never free it` }
+          : { kind: 'bad-refcount', pfn: f.pfn, refcount: f.refcount, refs: links, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
+            message: `pmd table ${f.pfn} has refcount ${f.refcount} but ${shared}: its share count is too low, so an unshare can free it under another mm` };
       }
       continue;
     }

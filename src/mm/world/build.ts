@@ -68,7 +68,7 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, world: Worl
     archId, arch, sw, world, setup,
     frames: Array.from({ length: world.nrFrames }, (_, pfn) => frame(pfn)),
     mms: world.mms.map((_, i) => mm({ world, cpus }, i)),
-    files: world.files.map((f, id) => ({ id, name: f.name, i_mmap_rwsem: sem(world.files.length === 1 ? 'i_mmap_rwsem' : `i_mmap_rwsem(${f.name})`), hpage: [...f.hpage] })),
+    files: world.files.map((f, id) => ({ id, name: f.name, i_mmap_rwsem: sem(world.files.length === 1 ? 'i_mmap_rwsem' : `i_mmap_rwsem(${f.name})`), hpage: [...f.hpage], hugetlbfs: f.hugetlbfs === true })),
     cpus: cpus.map((s, i) => cpu(i, s)),
     rcu: [],
     events: [],
@@ -216,7 +216,9 @@ function initialMapcount(m: Model): readonly number[] {
   let c = mapcounts.get(m.world);
   if (!c) {
     const n = m.frames.map(() => 0);
-    for (const wm of m.world.mms) countTables(m, wm.pgd, (pfn, as) => { if (as === 'page') n[pfn]! += 1; });
+    // A shared pmd table's entries map their pages once, however many mms link it.
+    const seen: boolean[] = [];
+    for (const wm of m.world.mms) countTables(m, wm.pgd, (pfn, as) => { if (as === 'page') n[pfn]! += 1; }, seen);
     c = n;
     mapcounts.set(m.world, c);
   }
@@ -244,8 +246,12 @@ export interface TableCounts {
 }
 
 /** Walk an mm's tree from its pgd, calling `visit` on every frame it links (tables, deposited tables
- *  and mapped pages, once per link) and counting what rss and the nr_* counters should be. */
-export function countTables(m: Model, pgd: number, visit: (pfn: number, as: 'table' | 'page') => void = () => {}): TableCounts {
+ *  and mapped pages, once per link) and counting what rss and the nr_* counters should be.
+ *  Hugetlb PMD sharing: hugetlb pages (of a hugetlbfs file) count in no rss, as the kernel keeps them
+ *  in hugetlb_usage; a shared pmd table counts in nr_pmds of every mm that links it; with `seen`
+ *  (shared by the calls for every mm), the pages and tables under a pmd table are visited for its
+ *  first link only, since its entries exist once. */
+export function countTables(m: Model, pgd: number, visit: (pfn: number, as: 'table' | 'page') => void = () => {}, seen?: boolean[]): TableCounts {
   const n: TableCounts = { rss: 0, ptes: 0, pmds: 0, puds: 0 };
   const g = m.frames[pgd];
   if (!g) return n;
@@ -262,20 +268,23 @@ export function countTables(m: Model, pgd: number, visit: (pfn: number, as: 'tab
       if (!pmd) continue;
       visit(pmd.pfn, 'table');
       n.pmds++;
+      const again = seen?.[pmd.pfn] === true;
+      if (seen) seen[pmd.pfn] = true;
+      const see = again ? () => {} : visit;
       for (let k = 0; k < PTRS_PER_PMD; k++) {
         const dep = pmd.deposited[k] ?? 0;
-        if (dep) { visit(dep, 'table'); n.ptes++; }
+        if (dep) { see(dep, 'table'); n.ptes++; }
         const e = pmdDecode(pmd.lo[k] ?? 0, pmd.hi[k] ?? 0);
-        if (e.t === 'huge' || e.t === 'invalid-huge') { visit(e.pfn, 'page'); n.rss += HPAGE_PMD_NR; continue; }
+        if (e.t === 'huge' || e.t === 'invalid-huge') { see(e.pfn, 'page'); if (!hugetlbPage(m, e.pfn)) n.rss += HPAGE_PMD_NR; continue; }
         const pte = e.t === 'table' ? m.frames[e.pfn] : undefined;
         if (!pte) continue;
-        visit(pte.pfn, 'table');
+        see(pte.pfn, 'table');
         n.ptes++;
         for (let x = 0; x < pte.ptes.length; x++) {
           const p = pte.ptes[x]!;
           if (p.t !== 'present') continue;
-          visit(p.pfn, 'page');
-          n.rss++;
+          see(p.pfn, 'page');
+          if (!hugetlbPage(m, p.pfn)) n.rss++;
         }
       }
     }
@@ -283,3 +292,8 @@ export function countTables(m: Model, pgd: number, visit: (pfn: number, as: 'tab
   return n;
 }
 
+/** A hugetlb page: a huge page in the page cache of a hugetlbfs file (PageHuge()). */
+function hugetlbPage(m: Model, pfn: number): boolean {
+  const f = m.frames[pfn];
+  return f !== undefined && f.kind === 'huge' && f.mapping >= 0 && m.files[f.mapping]?.hugetlbfs === true;
+}

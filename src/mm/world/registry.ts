@@ -6,6 +6,7 @@ import { ModelError, unknownName } from '../errors.js';
 import { PTRS_PER_PMD, PTRS_PER_PTE, TASK_PAGES, type PmdEntry } from '../entries.js';
 import type { World, WorldFrame } from './types.js';
 import { WORLDS } from './worlds.js';
+import { badSharedPmdTable, worldPmdLinks } from '../hugetlb.js';
 
 const user: { readonly world: World; readonly origin: string }[] = [];
 
@@ -63,6 +64,24 @@ export function checkWorld(x: unknown): string | null {
       if (v.kind === 'file' && (!Number.isInteger(v.file) || !w.files[v.file!])) return `${at}: mm ${i} has a file VMA whose 'file' names no file`;
       if (v.kind !== 'file' && v.kind !== 'anon') return `${at}: mm ${i} has a VMA whose kind is not 'anon' or 'file'`;
     }
+  }
+  return badPmdSharing(w as World, at);
+}
+
+/** Hugetlb PMD sharing (hugetlb.ts): a pmd table linked from one pud entry has refcount 1; one linked
+ *  from several (of one mm or of several) is what huge_pmd_share() builds, or the world is refused:
+ *  each link a PUD range that a VM_SHARED VMA of a hugetlbfs file covers whole, all mapping the same
+ *  file pages, the table holding none or huge entries only, its refcount the number of links. */
+function badPmdSharing(w: World, at: string): string | null {
+  for (const [i, file] of w.files.entries()) {
+    if (file.hugetlbfs !== undefined && typeof file.hugetlbfs !== 'boolean') return `${at}: file ${i}'s 'hugetlbfs' must be a boolean`;
+  }
+  for (const [pfn, links] of worldPmdLinks(w)) {
+    const refcount = w.frames.find((f) => f.pfn === pfn)?.refcount;
+    if (links.length === 1 && refcount !== 1) return `${at}: pmd table ${pfn} is linked once but has refcount ${refcount}: a pmd table's refcount is its share count`;
+    if (links.length < 2) continue;
+    const bad = badSharedPmdTable(w, pfn, links);
+    if (bad) return `${at}: ${bad}`;
   }
   return null;
 }

@@ -9,6 +9,8 @@ import type { PmdEntry, PteEntry } from '../entries.js';
 export interface WorldFrame {
   readonly pfn: number;
   readonly kind: 'reserved' | 'data' | 'huge' | 'pte-table' | 'pmd-table' | 'pud-table' | 'pgd';
+  /** For a pmd table, its share count (hugetlb PMD sharing, v5.10–v6.12): the number of pud
+   *  entries that link it, 1 unless it is shared. */
   readonly refcount: number;
   readonly ptes?: readonly PteEntry[];
   readonly entries?: readonly PmdEntry[];
@@ -42,6 +44,9 @@ export interface WorldFile {
   readonly name: string;
   /** The page cache: the huge page backing each PMD-sized range of the file, by huge index (0: none). */
   readonly hpage: readonly number[];
+  /** A hugetlbfs file (hugetlb PMD sharing): a pmd table that maps a PUD range of it with VM_SHARED
+   *  may be linked from the puds of several VMAs (checkWorld() says when); false when absent. */
+  readonly hugetlbfs?: boolean;
 }
 
 export interface World {
