@@ -135,10 +135,13 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const names = o.actors ? [...new Set(o.actors.map((a) => a.actor))] : undefined;
   const pool = names ? names.map((n) => findActor(n)) : allActors();
   const eraPool = pool.filter((a) => !a.eras || a.eras.includes(era));
+  // An actor named with --actors that the era lacks is a mistake to say, not to drop: the campaign
+  // would run without it and read as clean.
+  const missing = names ? pool.find((a) => a.eras && !a.eras.includes(era)) : undefined;
+  if (missing) throw new UsageError(`--actors '${echo(missing.name)}': not modelled in era ${era}; it is in ${missing.eras?.join(', ')}`);
   if (eraPool.length === 0) throw new UsageError(`--actors '${echo(o.actors?.map(formatCall).join(',') ?? '')}': none of them is modelled in era ${era}`);
   // The pool as given, each distinct entry once: its fixed arguments and mm are kept by the campaign.
-  // Calls of actors the era does not have are left out, as the pool leaves them out.
-  const pins = o.actors ? [...new Map(o.actors.filter((a) => eraPool.some((d) => d.name === a.actor)).map((a) => [formatCall(a), a])).values()] : undefined;
+  const pins = o.actors ? [...new Map(o.actors.map((a) => [formatCall(a), a])).values()] : undefined;
   const worldsSaid = o.worlds.length === 1 && o.worlds[0] === 'default' ? '' : `, world${o.worlds.length > 1 ? 's' : ''} ${o.worlds.join(', ')}`;
   if (o.strategy === 'exhaustive' && !o.actors) throw new UsageError('--strategy exhaustive needs a fixed scenario: give it with --actors (e.g. --actors gup_fast,collapse_file)');
   if (o.corpus !== undefined) checkFolder('--corpus', o.corpus);

@@ -156,3 +156,9 @@ for (const [what, text, why] of BAD_WORLDS) {
     t.regex(r.err, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'?: ${why.source}`));
   });
 }
+
+test('an actor named with --actors that the era lacks is bad usage, not dropped (the campaign would read as clean)', async (t) => {
+  const r = await cli('--era', 'v6.6', '--actors', 'kvm(addr=13),collapse_pte_mapped_thp', '--runs', '10');
+  t.is(r.code, 2, r.out + r.err);
+  t.regex(r.err, /^mmfuzz: --actors 'collapse_pte_mapped_thp': not modelled in era v6\.6; it is in v5\.8, v5\.10, v6\.2$/);
+});

@@ -130,7 +130,7 @@ test('a module registers a variant switch and an architecture: --list shows them
 test('the built-in actors stay clean on a registered architecture (v6.6)', async (t) => {
   // Only the built-in ones: this process has loaded the examples' wrong patch too (and, since the
   // workers load every module the process has, that walker would race).
-  const builtIn = (await import('../src/mm/actors/index.js')).ACTORS.map((a) => a.name).join(',');
+  const builtIn = (await import('../src/mm/actors/index.js')).ACTORS.filter((a) => !a.eras || a.eras.includes('v6.6')).map((a) => a.name).join(',');
   const r = await cli('--load', switched, '--arch', 'pae-rcu', '--actors', builtIn, '--runs', '4000', '--quiet');
   t.is(r.code, 0, r.out + r.err);
 });
