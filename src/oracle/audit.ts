@@ -18,7 +18,26 @@ export interface EndState {
   readonly refAt: (s: number) => StepRef | null;
 }
 
-const TABLE_KINDS = new Set(['pte-table', 'pmd-table', 'pud-table', 'pgd']);
+const isTable = (k: string) => k === 'pte-table' || k === 'pmd-table' || k === 'pud-table' || k === 'pgd';
+
+/** The audit's counting arrays, one set per model, zeroed at each use: an execution's end audit
+ *  allocates nothing. */
+interface Scratch { refs: number[]; maps: number[]; tableLinked: number[]; pmdLinks: number[]; seen: boolean[] }
+const scratch = new WeakMap<Model, Scratch>();
+function scratchOf(m: Model): Scratch {
+  const n = m.frames.length;
+  let s = scratch.get(m);
+  if (!s) {
+    s = { refs: new Array<number>(n), maps: new Array<number>(n), tableLinked: new Array<number>(n), pmdLinks: new Array<number>(n), seen: new Array<boolean>(n) };
+    scratch.set(m, s);
+  }
+  s.refs.fill(0);
+  s.maps.fill(0);
+  s.tableLinked.fill(0);
+  s.pmdLinks.fill(0);
+  s.seen.fill(false);
+  return s;
+}
 
 export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: number }[], lastFree: readonly (StepRef | null)[]): Violation | null {
   const at = s.last;
@@ -30,13 +49,9 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
   if (held) return { kind: 'lock-held-at-exit', pfn: null, what: held, usedBy: at, changedBy: null, message: held };
 
   // Count the references the structures hold, and compare with refcounts.
-  const refs = new Int32Array(m.frames.length);
-  const maps = new Int32Array(m.frames.length);
-  const tableLinked = new Uint8Array(m.frames.length);
-  // Hugetlb PMD sharing: the pud entries that link each pmd table, over every mm; a shared table's
-  // entries are counted once (countTables' `seen`).
-  const pmdLinks = new Int32Array(m.frames.length);
-  const seen: boolean[] = [];
+  const { refs, maps, tableLinked, pmdLinks, seen } = scratchOf(m);
+  // Hugetlb PMD sharing: pmdLinks counts the pud entries that link each pmd table, over every mm; a
+  // shared table's entries are counted once (countTables' `seen`).
   const visit = (pfn: number, as: 'table' | 'page') => {
     if (as === 'table') {
       tableLinked[pfn] = 1;
@@ -62,7 +77,7 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
   for (const f of m.frames) {
     if (f.kind === 'reserved') continue;
     const r = refs[f.pfn] ?? 0;
-    if (TABLE_KINDS.has(f.kind)) {
+    if (isTable(f.kind)) {
       if (!tableLinked[f.pfn]) {
         return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: 0, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
           message: `page table ${f.pfn} (${f.kind}) is allocated but neither linked from its mm's tables nor deposited: leaked` };
