@@ -9,7 +9,7 @@ import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { alloc_page, copy_user_highpage, get_page, put_page } from '../src/mm/frames.js';
 import { page_add_rmap, page_remove_rmap, set_page_dirty } from '../src/mm/rmap.js';
-import { spin_lock, spin_unlock } from '../src/mm/locks.js';
+import { down_write, spin_lock, spin_unlock, up_write } from '../src/mm/locks.js';
 import { pmd_load, pmd_lockptr, pmd_populate, pmd_table, pmdRange, pmdp_huge_get_and_clear, pte_lockptr, pte_read, pte_write, ptep_get_and_clear, tableNow, spin_lock_ptl, upperEntry, upperStore } from '../src/mm/pgtable.js';
 import { flush_tlb_range } from '../src/mm/tlbflush.js';
 import { guest_access, kvm_create_vm } from '../src/mm/actors/kvm.js';
@@ -22,6 +22,7 @@ import { pmdAddr } from '../src/mm/entries.js';
 import { VIOLATION_KINDS, type ViolationKind } from '../src/oracle/violations.js';
 import { describe, runScript } from './helpers.js';
 import type { Segment } from '../src/explore/schedulers.js';
+import { __split_vma } from '../src/mm/vma.js';
 
 function wrong(name: string, run: (c: Ctx) => ActorGen, inMm = false): ActorDef {
   return { name, summary: 'a deliberately wrong actor, for the oracle tests', follows: '(none: a test mutation)', inMm, daemon: 'no', params: [], run };
@@ -148,6 +149,13 @@ const BAD: readonly ActorDef[] = [
     put_page(c.m, 4);
     yield step('put_page(4)');
   }, true),
+  // Splits the file VMA at 12 without (or with) mmap_lock for write.
+  ...[false, true].map((locked) => wrong(locked ? 'split_locked' : 'split_unlocked', function* (c) {
+    if (locked) yield* down_write(c, c.mm.mmap_lock);
+    yield* __split_vma(c, c.mm.vmas[1]!, 12, false);
+    if (locked) up_write(c, c.mm.mmap_lock);
+    yield step(`__split_vma(vma 1 at 12)${locked ? ' under mmap_write_lock' : ''}`);
+  }, true)),
   // Counts a mapping of page 3 that no entry holds.
   wrong('phantom_rmap', function* (c) {
     page_add_rmap(c, 3);
@@ -286,6 +294,10 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
   'bad-mapcount': {
     fires: { actors: [{ actor: 'phantom_rmap' }] },
     quiet: { actors: [{ actor: 'fault', args: { addr: 6 } }] },
+  },
+  'vma-change-without-mmap-lock': {
+    fires: { actors: [{ actor: 'split_unlocked' }] },
+    quiet: { actors: [{ actor: 'split_locked' }] },
   },
   'pte-write-without-ptl': {
     fires: { actors: [{ actor: 'pte_write_unlocked' }] },

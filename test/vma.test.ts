@@ -242,7 +242,7 @@ test('a VMA changed without mmap_lock for write is a kernel bug, at every primit
   for (const era of ['v5.8', 'v6.2', 'v6.6']) {
     for (const [name, op] of Object.entries(ops)) {
       const bare = run1(era, function* (c) { yield* op(c); yield step('done'); }).exec;
-      t.is(bare.violation?.kind, 'kernel-bug', `${era} ${name} without mmap_lock: ${describe(bare)}`);
+      t.is(bare.violation?.kind, 'vma-change-without-mmap-lock', `${era} ${name} without mmap_lock: ${describe(bare)}`);
       t.regex(bare.violation?.message ?? '', /mmap_assert_write_locked\(mmap_lock\)/, `${era} ${name}`);
       const read = run1(era, function* (c) {
         yield* down_read(c, c.mm.mmap_lock);
@@ -250,7 +250,7 @@ test('a VMA changed without mmap_lock for write is a kernel bug, at every primit
         up_read(c, c.mm.mmap_lock);
         yield step('done');
       }).exec;
-      t.is(read.violation?.kind, 'kernel-bug', `${era} ${name} under mmap_lock for read: ${describe(read)}`);
+      t.is(read.violation?.kind, 'vma-change-without-mmap-lock', `${era} ${name} under mmap_lock for read: ${describe(read)}`);
       const held = run1(era, function* (c) {
         yield* mmap_write_lock(c, c.mm);
         yield* op(c);
@@ -277,7 +277,7 @@ test('another task holding mmap_lock for write does not make the change legal', 
   ];
   const { exec } = runScript({ arch: 'x86-ipi', era: 'v6.2', actors: [{ actor: 'holder' }, { actor: 'changer' }] },
     [{ actor: 'holder', until: 'holding mmap_lock' }, { actor: 'changer' }], {}, pool);
-  t.is(exec.violation?.kind, 'kernel-bug', describe(exec));
+  t.is(exec.violation?.kind, 'vma-change-without-mmap-lock', describe(exec));
   t.is(exec.violation?.usedBy.name, 'changer');
 });
 

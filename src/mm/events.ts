@@ -81,6 +81,8 @@ export type MmEvent =
   | { readonly e: 'unlocked-write'; readonly level: 'pte' | 'pmd'; readonly pfn: number; readonly idx: number; readonly lock: string }
   /** A dirty pte of a file page was cleared or replaced: set_page_dirty() must follow. */
   | { readonly e: 'dirty-pte-cleared'; readonly pfn: number; readonly table: number; readonly idx: number }
+  /** A VMA was changed without mmap_lock held for write (mmap_assert_write_locked() fired). */
+  | { readonly e: 'vma-unlocked'; readonly mm: number; readonly where: string; readonly msg: string }
   /** set_page_dirty(): a pte's dirty bit moved to the page. */
   | { readonly e: 'page-dirty'; readonly pfn: number }
   /** BUG_ON() / VM_BUG_ON() in the modelled code. */

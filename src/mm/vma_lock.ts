@@ -43,7 +43,7 @@ export function hasPerVmaLocks(sw: Switches): boolean {
  *  rule (mm/mmap.c) that lockdep did not check at each change, and the model checks it for you. */
 export function mmap_assert_write_locked(c: Ctx, mm: Mm, where: string): void {
   if (mm.mmap_lock.writer !== c.id) {
-    c.m.events.push({ e: 'bug', msg: `mmap_assert_write_locked(${mm.mmap_lock.name}) in ${where}: ${c.name} does not hold it for write` });
+    c.m.events.push({ e: 'vma-unlocked', mm: mm.id, where, msg: `mmap_assert_write_locked(${mm.mmap_lock.name}) in ${where}: ${c.name} does not hold it for write` });
   }
 }
 

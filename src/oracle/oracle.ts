@@ -176,6 +176,8 @@ export function createOracle(m: Model): Oracle {
       case 'page-dirty':
         dirtyClears.delete(ev.pfn);
         return null;
+      case 'vma-unlocked':
+        return { kind: 'vma-change-without-mmap-lock', pfn: null, where: ev.where, usedBy: ref, changedBy: null, message: ev.msg };
       case 'unlocked-write':
         return ev.level === 'pte'
           ? { kind: 'pte-write-without-ptl', pfn: ev.pfn, idx: ev.idx, usedBy: ref, changedBy: null,

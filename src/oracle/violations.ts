@@ -63,6 +63,8 @@ export type Violation =
   | (Base & { readonly kind: 'bad-mapcount'; readonly mapcount: number; readonly maps: number })
   /** GUP returned a page that the address did not map at any instant while GUP ran. */
   | (Base & { readonly kind: 'gup-wrong-page'; readonly addr: number })
+  /** A VMA changed (linked, split, merged, moved, detached) without mmap_lock held for write. */
+  | (Base & { readonly kind: 'vma-change-without-mmap-lock'; readonly where: string })
   /** A pte written without its table's ptl. */
   | (Base & { readonly kind: 'pte-write-without-ptl'; readonly idx: number })
   /** A pmd installed (a table or a huge page) without pmd_lock, and without mmap_lock for write. */
@@ -86,6 +88,6 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
   'stale-secondary-mapping', 'stale-secondary-access', 'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read',
   'valid-mapping-cleared', 'bad-entry-installed', 'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page',
-  'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock',
+  'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'vma-change-without-mmap-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock',
   'lock-held-at-exit',
 ];
