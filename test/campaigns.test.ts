@@ -17,6 +17,7 @@ import type { ViolationKind } from '../src/oracle/violations.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { findActor } from '../src/mm/scenario.js';
 import { step } from '../src/mm/step.js';
+import { fakeClock } from './helpers.js';
 
 const now = () => performance.now();
 const tmp = () => mkdtempSync(join(tmpdir(), 'mmfuzz-camp-'));
@@ -113,22 +114,6 @@ test('a worker that dies is reported and replaced, and the campaign does not han
   t.true(r.executions > 3000, `the replacement ran: ${r.executions} executions`);
 });
 
-/** A clock the test moves by hand, with the timers armed on it. */
-function fakeClock() {
-  const c = {
-    t: 0,
-    timers: [] as { ms: number; fn: () => void }[],
-    now: () => c.t,
-    setTimer: (ms: number, fn: () => void) => {
-      const timer = { ms, fn };
-      c.timers.push(timer);
-      return () => { c.timers = c.timers.filter((x) => x !== timer); };
-    },
-    /** Fire the timers that are armed now (not those they arm). */
-    fire: () => { const due = c.timers; c.timers = []; for (const x of due) x.fn(); },
-  };
-  return c;
-}
 
 test('a deadline past 2^31 ms is armed in chunks and fires only once the clock has passed it', (t) => {
   const c = fakeClock();

@@ -30,3 +30,21 @@ export function stepOf(e: Execution, actor: string, text: string): number {
 export function describe(e: Execution): string {
   return e.violation ? `${e.violation.kind}: ${e.violation.message} (at ${e.violation.usedBy.name}: ${e.violation.usedBy.label})` : e.outcome;
 }
+
+/** A clock a test moves by hand, with the timers armed on it: tests assert behaviour, never wall-clock
+ *  time. `fire()` fires the timers armed now (not those they arm); `tick(ms)` moves the clock on first. */
+export function fakeClock() {
+  const c = {
+    t: 0,
+    timers: [] as { ms: number; fn: () => void }[],
+    now: () => c.t,
+    setTimer: (ms: number, fn: () => void) => {
+      const timer = { ms, fn };
+      c.timers.push(timer);
+      return () => { c.timers = c.timers.filter((x) => x !== timer); };
+    },
+    fire: () => { const due = c.timers; c.timers = []; for (const x of due) x.fn(); },
+    tick: (ms: number) => { c.t += ms; c.fire(); },
+  };
+  return c;
+}

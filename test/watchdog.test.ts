@@ -12,26 +12,12 @@ import { follow } from '../src/explore/schedule.js';
 import { buildScenario } from '../src/mm/scenario.js';
 import { runPool, type PoolConfig } from '../fuzz/pool.js';
 import { newHeartbeat, watchdog } from '../fuzz/watchdog.js';
+import { fakeClock } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-watch-'));
 const spinner = join(dir, 'spinner.mjs');
 writeFileSync(spinner, "export const actors = [{ name: 'spinner', summary: 'loops without yielding', follows: '(test)', inMm: false, daemon: 'no', params: [], *run() { for (;;) {} } }];\n");
 
-function fakeClock() {
-  const c = {
-    t: 0,
-    timers: [] as { ms: number; fn: () => void }[],
-    now: () => c.t,
-    setTimer: (ms: number, fn: () => void) => {
-      const timer = { ms, fn };
-      c.timers.push(timer);
-      return () => { c.timers = c.timers.filter((x) => x !== timer); };
-    },
-    /** Move the clock on by `ms` and fire the timers armed now. */
-    tick: (ms: number) => { c.t += ms; const due = c.timers; c.timers = []; for (const x of due) x.fn(); },
-  };
-  return c;
-}
 
 test('the executor beats: steps begun, and whose step it is', (t) => {
   const hb = newHeartbeat();

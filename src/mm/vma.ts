@@ -30,6 +30,7 @@ import type { Stepper } from './pgtable.js';
 import { step, type ActorGen, type Ctx } from './step.js';
 import { NOBODY, type AddressSpace, type Mm, type Model, type RwSem, type Vma } from './types.js';
 import { hasPerVmaLocks, mmap_assert_write_locked, vma_mark_detached, vma_start_write } from './vma_lock.js';
+import type { WorldVma } from './world/types.js';
 
 /** anon_vma_interval_tree_foreach() over the anon_vma `anonVma` (named by the mm whose
  *  anon_vma_lock is its root's rwsem): every VMA of every mm linked to it that maps page index
@@ -84,17 +85,10 @@ function mmOf(m: Model, vma: Vma): Mm {
   return mm;
 }
 
-/** What a new VMA is made of (vm_area_alloc() and the fields mmap_region() sets). */
-export interface VmaSpec {
-  readonly start: number;
-  readonly end: number;
-  readonly kind: 'anon' | 'file';
-  /** The file's index in Model.files (file VMAs). */
-  readonly file?: number;
-  /** vm_pgoff; for an anon VMA insert_vm_struct() sets it to `start`. */
-  readonly pgoff?: number;
-  readonly shared?: boolean;
-}
+/** What a new VMA is made of (vm_area_alloc() and the fields mmap_region() sets): a world's VMA but
+ *  for anon_vma, which a new VMA does not have yet. For an anon VMA insert_vm_struct() sets vm_pgoff
+ *  to `start`. */
+export type VmaSpec = Omit<WorldVma, 'anon_vma'>;
 
 function vmLock(mm: number, id: number): RwSem {
   return { name: mm === 0 ? `vm_lock(vma${id})` : `vm_lock(mm${mm} vma${id})`, writer: NOBODY, readers: [] };
