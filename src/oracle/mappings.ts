@@ -59,8 +59,10 @@ export function mappings(m: Model): Mappings {
   const stores: Store[] = [];
   let built: ((mm: number, addr: number, pfn: number, since: number) => boolean) | null = null;
 
-  /** Replay the world's start and every store so far into per-address intervals. */
-  function build(): (mm: number, addr: number, pfn: number, since: number) => boolean {
+  /** Replay the world's start, then (each time it is called) the stores not yet replayed, into
+   *  per-address intervals: the stores only ever grow, so replaying them in order once each gives
+   *  the same history as replaying all of them afresh. */
+  function build(): () => (mm: number, addr: number, pfn: number, since: number) => boolean {
     const hist = new Map<number, Interval[]>();
     const linkedAt = new Map<number, { readonly mm: number; readonly slot: number }>();
     const key = (mm: number, addr: number) => mm * 1_000_000 + addr;
@@ -95,7 +97,11 @@ export function mappings(m: Model): Mappings {
     const start = worldStart(m.world);
     for (const l of start.links) link(l.mm, l.slot, l.table, -1);
     for (const h of start.huge) for (let a = 0; a < PMD_PAGES; a++) open(h.mm, h.slot * PMD_PAGES + a, h.pfn, -1);
-    for (const s of stores) {
+    let replayed = 0;
+    const query = (mm: number, addr: number, pfn: number, since: number): boolean => (hist.get(key(mm, addr)) ?? []).some((iv) => iv.pfn === pfn && iv.to >= since);
+    return () => {
+    for (; replayed < stores.length; replayed++) {
+      const s = stores[replayed]!;
       if (s.level === 'pmd') {
         const { mm, slot, old, now, step } = s;
         if (old.t === 'table') unlink(mm, slot, old.pfn, step);
@@ -113,8 +119,10 @@ export function mappings(m: Model): Mappings {
         if (s.now.t === 'present') open(at.mm, addr, s.now.pfn, s.step);
       }
     }
-    return (mm, addr, pfn, since) => (hist.get(key(mm, addr)) ?? []).some((iv) => iv.pfn === pfn && iv.to >= since);
+    return query;
+    };
   }
+  let replay: (() => (mm: number, addr: number, pfn: number, since: number) => boolean) | null = null;
 
   return {
     pmdStore(mm, slot, old, now, step) {
@@ -130,7 +138,7 @@ export function mappings(m: Model): Mappings {
       built = null;
     },
     mapped(mm, addr, pfn, since) {
-      built ??= build();
+      built ??= (replay ??= build())();
       return built(mm, addr, pfn, since);
     },
   };
