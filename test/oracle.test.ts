@@ -156,6 +156,23 @@ const BAD: readonly ActorDef[] = [
     if (locked) up_write(c, c.mm.mmap_lock);
     yield step(`__split_vma(vma 1 at 12)${locked ? ' under mmap_write_lock' : ''}`);
   }, true)),
+  // Maps file page 8's subpage 0 writable at address 12, then (after a CPU wrote) cleans it for
+  // writeback as page_mkclean() does: the pte's dirty bit and PG_dirty cleared, with or without the
+  // TLB flush that must follow.
+  ...[true, false].map((flush) => wrong(flush ? 'mkclean_flush' : 'mkclean_no_flush', function* (c) {
+    const t = tableNow(c.m, 7);
+    yield* spin_lock_ptl(c, t);
+    pte_write(c, t, 0, { t: 'present', pfn: 8, sub: 0, writable: true, dirty: false });
+    spin_unlock(c, pte_lockptr(c.m, t));
+    yield step('make pte 7[0] writable');
+    yield* spin_lock_ptl(c, t);
+    pte_write(c, t, 0, { t: 'present', pfn: 8, sub: 0, writable: true, dirty: false });
+    c.m.frames[8]!.dirty = false;
+    spin_unlock(c, pte_lockptr(c.m, t));
+    yield step('page_mkclean_one(): pte_mkclean(); folio_clear_dirty_for_io()');
+    if (flush) yield* flush_tlb_range(c, 'flush_tlb_page(12)', { mm: 0, start: 12, end: 13 });
+    yield step('writeback done');
+  })),
   // Counts a mapping of page 3 that no entry holds.
   wrong('phantom_rmap', function* (c) {
     page_add_rmap(c, 3);
@@ -332,6 +349,19 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
     quiet: { actors: [{ actor: 'lock_ab' }] },
   },
 };
+
+test('a write through a dirty TLB entry after page_mkclean() without a flush is a lost write; with the flush, clean', (t) => {
+  const lost = run({ actors: [{ actor: 'hw_walker', args: { accesses: 2, write: 1 } }, { actor: 'mkclean_no_flush' }],
+    schedule: [{ actor: 'mkclean_no_flush', until: 'make pte 7[0] writable' }, { actor: 'hw_walker', until: 'user write to 12' }, { actor: 'mkclean_no_flush', until: 'page_mkclean_one' }, { actor: 'hw_walker' }],
+    choices: { 'hw-address': [12, 12] } });
+  t.is(lost.violation?.kind, 'lost-write', describe(lost));
+  t.regex(lost.violation?.message ?? '', /after its pte was cleared or cleaned/);
+  const kept = run({ actors: [{ actor: 'hw_walker', args: { accesses: 2, write: 1 } }, { actor: 'mkclean_flush' }],
+    schedule: [{ actor: 'mkclean_flush', until: 'make pte 7[0] writable' }, { actor: 'hw_walker', until: 'user write to 12' }, { actor: 'mkclean_flush', until: 'flush_tlb_page' }, { actor: 'hw_walker' }],
+    choices: { 'hw-address': [12, 12] } });
+  t.is(kept.violation, null, describe(kept));
+  t.true(kept.trace.some((s) => s.actor === 0 && s.label.startsWith('user write to 12') && s.step > 3), 'the second write happened, through a fresh entry');
+});
 
 test('a dirty file pte cleared without set_page_dirty() is a lost write; with it, clean', (t) => {
   const lost = run({ actors: [{ actor: 'dirty_file_drop' }] });

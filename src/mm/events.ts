@@ -52,6 +52,8 @@ export type MmEvent =
   /** A user access through the TLB; `frameGen`/`frameKind` as at the access. */
   | { readonly e: 'hw-access'; readonly cpu: number; readonly addr: number; readonly pfn: number; readonly gen: number;
       readonly write: boolean; readonly since: number; readonly copiedAt: number;
+      /** A write through a dirty TLB entry that neither the live pte nor PG_dirty records. */
+      readonly unseen?: boolean;
       readonly frameKind: FrameKind; readonly frameGen: number }
   | { readonly e: 'lock'; readonly lock: string; readonly mode: 'spin' | 'read' | 'write' | 'downgrade' }
   | { readonly e: 'unlock'; readonly lock: string; readonly mode: 'spin' | 'read' | 'write' }

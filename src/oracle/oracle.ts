@@ -89,6 +89,10 @@ export function createOracle(m: Model): Oracle {
         fills.set(`pwc:${ev.cpu}:${ev.level}:${ev.index}`, ref);
         return null;
       case 'hw-access': {
+        if (ev.unseen && ev.frameKind !== 'free' && ev.frameGen === ev.gen) {
+          return { kind: 'lost-write', how: 'write-after-clear', pfn: ev.pfn, usedBy: ref, changedBy: null,
+            message: `CPU ${ev.cpu} wrote to address ${ev.addr} through a dirty TLB entry for file page ${ev.pfn} after its pte was cleared or cleaned, and the page is not dirty: nothing will write the data back` };
+        }
         if (!tlbAccessSuspect(ev.gen, ev.frameKind, ev.frameGen, ev.write, ev.since, ev.copiedAt)) return null;
         if (ev.frameKind !== 'free' && ev.frameGen === ev.gen) {
           const copy = copies.find((x) => x.from === ev.pfn && x.by.step >= ev.since);

@@ -58,7 +58,7 @@ export type Violation =
   | (Base & { readonly kind: 'mapping-survives-zap'; readonly addr: number })
   /** A write that is lost: a dirty file pte cleared without set_page_dirty(), or a write through a TLB
    *  entry to a page that was copied (COW, collapse) after the entry was filled. */
-  | (Base & { readonly kind: 'lost-write'; readonly how: 'dirty-bit-dropped' | 'write-after-copy' })
+  | (Base & { readonly kind: 'lost-write'; readonly how: 'dirty-bit-dropped' | 'write-after-copy' | 'write-after-clear' })
   /** At the end: a page's mapcount disagrees with the entries that map it. */
   | (Base & { readonly kind: 'bad-mapcount'; readonly mapcount: number; readonly maps: number })
   /** GUP returned a page that the address did not map at any instant while GUP ran. */

@@ -10,7 +10,8 @@ import { tlbAccessSuspect } from '../events.js';
 import { frameOf } from '../frames.js';
 import { pmd_load, pmd_off, pte_read, tableNow, upperEntry, type TablePtr } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
-import type { PwcEntry, TlbEntry } from '../types.js';
+import type { Frame, PwcEntry, TlbEntry } from '../types.js';
+import type { PteEntry } from '../entries.js';
 
 function cached(c: Ctx, level: PwcEntry['level'], index: number): TablePtr | null {
   const mm = c.mm.id;
@@ -33,18 +34,36 @@ function fillTlb(c: Ctx, t: TlbEntry): TlbEntry {
 
 /** The first write through a clean TLB entry: the CPU sets the dirty bit in the pte (a locked
  *  update of the live entry, x86 and arm64 with hardware DBM alike), if the pte still maps the page. */
-function setDirtyBit(c: Ctx, t: TlbEntry): void {
-  t.dirty = true;
-  const pmd = pmd_off(c, t.addr, c.mm, 'hw');
-  if (!pmd) return;
-  const v = pmd_load(c, pmd, 'hw');
-  if (v.entry.t !== 'table') return;
-  const f = c.m.frames[v.entry.pfn];
-  const e = f?.ptes[pteIndex(t.addr)];
-  if (f && e && e.t === 'present' && e.pfn === t.pfn && !e.dirty) {
-    f.ptes[pteIndex(t.addr)] = { ...e, dirty: true };
-    f.written = true;
+function livePte(c: Ctx, addr: number): { readonly f: Frame; readonly e: PteEntry } | null {
+  const pmd = pmd_off(c, addr, c.mm, 'hw');
+  const v = pmd ? pmd_load(c, pmd, 'hw') : null;
+  const f = v && v.entry.t === 'table' ? c.m.frames[v.entry.pfn] : undefined;
+  const e = f?.ptes[pteIndex(addr)];
+  return f && e ? { f, e } : null;
+}
+
+/** The first write through a clean TLB entry: the CPU sets the dirty bit in the live pte (x86 walks
+ *  the tables again to do it, and so does arm64's hardware DBM). If the pte no longer maps the page
+ *  writably, that walk faults and the write does not happen: false. */
+function setDirtyBit(c: Ctx, t: TlbEntry): boolean {
+  const live = livePte(c, t.addr);
+  if (!live || live.e.t !== 'present' || live.e.pfn !== t.pfn || !live.e.writable) return false;
+  if (!live.e.dirty) {
+    live.f.ptes[pteIndex(t.addr)] = { ...live.e, dirty: true };
+    live.f.written = true;
   }
+  t.dirty = true;
+  return true;
+}
+
+/** A write through a dirty TLB entry needs no walk, so it lands even if the pte was cleared or
+ *  cleaned since. Of a file page whose PG_dirty is clear, that write is lost: nothing will write the
+ *  page back (page_mkclean() without a flush, or a clear that dropped the dirty bit). */
+function writeUnseen(c: Ctx, t: TlbEntry): boolean {
+  const page = c.m.frames[t.pfn];
+  if (!page || page.mapping < 0 || page.dirty) return false;
+  const live = livePte(c, t.addr);
+  return !live || live.e.t !== 'present' || live.e.pfn !== t.pfn || !live.e.dirty;
 }
 
 /** Translate `addr` as the MMU would: the TLB, else the deepest paging-structure cache entry, else a
@@ -105,11 +124,15 @@ export const hw_walker: ActorDef = {
         yield step(`user write to ${addr}: read-only → page fault (not modelled here)`);
         continue;
       }
+      if (t && write && !t.dirty && !setDirtyBit(c, t)) {
+        yield step(`user write to ${addr}: the walk to set the dirty bit finds no writable pte → page fault (not modelled here)`);
+        continue;
+      }
       if (t) {
-        if (write && !t.dirty) setDirtyBit(c, t);
         const f = frameOf(c.m, t.pfn);
-        if (c.m.tracing || tlbAccessSuspect(t.gen, f.kind, f.gen, write, t.since, f.copiedAt)) {
-          c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen, write, since: t.since, copiedAt: f.copiedAt });
+        const unseen = write && writeUnseen(c, t);
+        if (c.m.tracing || unseen || tlbAccessSuspect(t.gen, f.kind, f.gen, write, t.since, f.copiedAt)) {
+          c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen, write, since: t.since, copiedAt: f.copiedAt, unseen });
         }
       }
       const what = write ? 'write' : 'access';
