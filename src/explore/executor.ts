@@ -139,9 +139,6 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     ? { step: s, actor: stepActor[s]!, name: names[stepActor[s]!] ?? '', label: stepLabel[s]! } : null);
   let steps = 0;
   let last = -1;
-  let lastStep = -1;
-  let lastActor = -1;
-  let lastLabel = 'start';
   const runnable: number[] = [];
 
   const finish = (outcome: Outcome, violation: Violation | null): Execution =>
@@ -160,7 +157,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
       const blocked = foreground
         ? runners.filter((r) => !r.done && r.daemon === 'no').map((r) => `${names[r.id]} waits in ${r.waitLabel}`)
         : [];
-      const lastRef: StepRef = { step: lastStep, actor: lastActor, name: names[lastActor] ?? '', label: lastLabel };
+      const lastRef: StepRef = refAt(steps - 1) ?? { step: -1, actor: -1, name: '', label: 'start' };
       const v = oracle.end({ blocked, finished: runners.map((r) => r.done), names, last: lastRef, refAt });
       return finish(v ? 'violation' : 'clean', v);
     }
@@ -193,14 +190,11 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     if (keepEvents) trace.push({ step: steps, actor: r.id, label, events: m.events.slice() });
     stepActor.push(r.id);
     stepLabel.push(label);
-    lastStep = steps;
-    lastActor = r.id;
-    lastLabel = label;
     steps++;
     last = r.id;
     sched.observe?.(r.id, label);
     if (m.events.length === 0) continue;
-    const v = oracle.step({ step: lastStep, actor: r.id, name: names[r.id] ?? '', label }, m.events);
+    const v = oracle.step({ step: steps - 1, actor: r.id, name: names[r.id] ?? '', label }, m.events);
     m.events.length = 0;
     if (v) return finish('violation', v);
   }

@@ -47,10 +47,7 @@ export interface PmdVal {
   readonly since: number;
 }
 
-/** What a table access expects to find, by level. */
-type TableLevel = Level;
-
-function touchTable(c: Ctx, p: TablePtr, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl', level: TableLevel = 'pte') {
+function touchTable(c: Ctx, p: TablePtr, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl', level: Level = 'pte') {
   const f = c.m.frames[p.pfn] ?? frameOf(c.m, 0);
   if (write) f.written = true;
   if (c.m.tracing || tableAccessSuspect(p.pfn, p.gen, f.kind, f.gen, TABLE_KIND[level])) {

@@ -20,7 +20,7 @@ import { mayFailPteMap, pte_unmap } from '../walk.js';
 
 /** gup_huge_pmd(): reference the huge page, then check the pmd did not move. (KVM's hva_to_pfn_fast()
  *  walks with it too.) */
-export function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
+function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
   pmd_use(c, pmd);
   const page = pmd_pfn(pmd.entry);
   const ok = get_page_unless_zero(c, page);
@@ -36,7 +36,7 @@ export function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
 }
 
 /** gup_pte_range() for one pte. */
-export function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Stepper<number | null> {
+function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Stepper<number | null> {
   const m = c.m;
   // v6.6: ptem = ptep = pte_offset_map(&pmd, addr): __pte_offset_map() on the local value, under RCU.
   if (mayFailPteMap(c)) rcu_read_lock(c);
@@ -70,6 +70,17 @@ export function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean
   return got;
 }
 
+/** gup_pgd_range() → gup_p4d_range() → gup_pud_range() → gup_pmd_range(): READ_ONCE() each upper
+ *  entry, giving up on none (pmd_offset_lockless() takes the pmd pointer from the pud value read),
+ *  then the pmd with pmdp_get_lockless(), and the huge page or the pte under it. The page referenced,
+ *  or null. The caller has IRQs off (lockless_pages_from_mm(), get_user_page_fast_only()). */
+export function* gup_pgd_range(c: Ctx, addr: number, write: boolean): Stepper<number | null> {
+  const pmdp = pmd_off(c, addr);
+  const pmd = pmdp ? yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)') : null;
+  if (!pmd || !pmd_present(c.m.arch, pmd.entry)) return null;
+  return pmd_trans_huge(c.m.arch, pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, write);
+}
+
 export const gup_fast: ActorDef = {
   name: 'gup_fast',
   summary: 'get_user_pages_fast() of one page with FOLL_PIN: lockless walk with IRQs off, then write through the pin and unpin',
@@ -90,15 +101,8 @@ export const gup_fast: ActorDef = {
       flags = local_irq_save(c);
       yield step('lockless_pages_from_mm(): local_irq_save(flags)');
     }
-    // gup_pgd_range() → gup_p4d_range() → gup_pud_range(): READ_ONCE() each upper entry, give up on
-    // none; pmd_offset_lockless() takes the pmd pointer from the pud value read.
-    const pmdp = pmd_off(c, addr);
-    const pmd = pmdp ? yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)') : null;
-    let page: number | null = null;
-    if (pmd && pmd_present(c.m.arch, pmd.entry)) {
-      page = pmd_trans_huge(c.m.arch, pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, args['write'] === 1);
-      if (page !== null) m.events.push({ e: 'pin', mm: c.mm.id, addr, pfn: page, since });
-    }
+    const page = yield* gup_pgd_range(c, addr, args['write'] === 1);
+    if (page !== null) m.events.push({ e: 'pin', mm: c.mm.id, addr, pfn: page, since });
     if (irqs) {
       local_irq_restore(c, flags);
       yield step(`lockless_pages_from_mm(): local_irq_restore(flags)${page === null ? ' [no page: fall back to the slow path]' : ''}`);

@@ -25,7 +25,7 @@
 // page in on the slow path (a page the host does not map is left unmapped: the guest retries).
 
 import type { ActorDef } from '../actor.js';
-import { NR_PAGES, pmd_present, pmd_trans_huge } from '../entries.js';
+import { NR_PAGES } from '../entries.js';
 import { smmuAccessSuspect } from '../events.js';
 import { frameOf, put_page } from '../frames.js';
 import { local_irq_restore, local_irq_save } from '../cpu.js';
@@ -34,12 +34,12 @@ import { find_vma } from '../model.js';
 import {
   mmu_notifier_register, newSecondaryMmu, smmu_install, smmu_zap_range, type MmuNotifier, type MmuNotifierRange,
 } from '../mmu_notifier.js';
-import { pmd_off, pmdp_get_lockless, type Stepper } from '../pgtable.js';
+import type { Stepper } from '../pgtable.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast, has } from '../switches.js';
 import { NOBODY, type Mm, type SecondaryMmu, type SpinLock } from '../types.js';
 import { follow_page_mask } from './follow_page.js';
-import { gup_huge_pmd, gup_pte_range } from './gup_fast.js';
+import { gup_pgd_range } from './gup_fast.js';
 
 /** struct kvm, what of it the MMU notifier protocol uses. */
 export interface Kvm {
@@ -139,10 +139,7 @@ function* hva_to_pfn_fast(c: Ctx, hva: number): Stepper<number | null> {
   const irqs = !has(c.m.sw, 'gup-fast-no-irq-disable');
   const flags = irqs ? local_irq_save(c) : false;
   if (irqs) yield step('hva_to_pfn_fast(): get_user_page_fast_only(): local_irq_save(flags)');
-  const pmdp = pmd_off(c, hva);
-  const pmd = pmdp ? yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)') : null;
-  let page: number | null = null;
-  if (pmd && pmd_present(c.m.arch, pmd.entry)) page = pmd_trans_huge(c.m.arch, pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, hva, true);
+  const page = yield* gup_pgd_range(c, hva, true);
   if (irqs) {
     local_irq_restore(c, flags);
     yield step(`hva_to_pfn_fast(): local_irq_restore(flags)${page === null ? ': no page' : ''}`);
