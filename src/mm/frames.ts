@@ -109,7 +109,7 @@ export function page_ref_sub(c: Ctx, pfn: number, n: number): void {
  *  try_to_unmap() (its caller holds the folio lock) with khugepaged, which locks the huge page. */
 export function* lock_page(c: Ctx, pfn: number): ActorGen {
   const f = frameOf(c.m, pfn);
-  yield* blockUntil(`lock_page(${pfn})`, () => f.pg_locked === NOBODY);
+  if (f.pg_locked !== NOBODY) yield* blockUntil(`lock_page(${pfn})`, () => f.pg_locked === NOBODY);
   f.pg_locked = c.id;
   if (c.m.tracing) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
   yield step(`lock_page(${pfn})`);

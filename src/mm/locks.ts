@@ -6,7 +6,7 @@ import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { NOBODY, type RwSem, type SpinLock } from './types.js';
 
 export function* spin_lock(c: Ctx, l: SpinLock): ActorGen {
-  yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  if (l.owner !== NOBODY) yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
   spin_take(c, l);
   yield step(`spin_lock(${l.name})`);
 }
@@ -23,20 +23,27 @@ export function spin_unlock(c: Ctx, l: SpinLock): void {
   if (c.m.tracing) c.m.events.push({ e: 'unlock', lock: l.name, mode: 'spin' });
 }
 
+/** Readers are kept in ascending order (what the trace and lock-held audits print). */
 function addReader(s: RwSem, id: number): void {
-  s.readers.push(id);
-  s.readers.sort((a, b) => a - b);
+  const r = s.readers;
+  let i = r.length;
+  r.push(id);
+  while (i > 0 && r[i - 1]! > id) {
+    r[i] = r[i - 1]!;
+    i--;
+  }
+  r[i] = id;
 }
 
 export function* down_read(c: Ctx, s: RwSem): ActorGen {
-  yield* blockUntil(`down_read(${s.name})`, () => s.writer === NOBODY);
+  if (s.writer !== NOBODY) yield* blockUntil(`down_read(${s.name})`, () => s.writer === NOBODY);
   addReader(s, c.id);
   if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
   yield step(`${s.name === 'mmap_lock' ? 'mmap_read_lock' : `down_read`}(${s.name})`);
 }
 
 export function* down_write(c: Ctx, s: RwSem): ActorGen {
-  yield* blockUntil(`down_write(${s.name})`, () => s.writer === NOBODY && s.readers.length === 0);
+  if (s.writer !== NOBODY || s.readers.length > 0) yield* blockUntil(`down_write(${s.name})`, () => s.writer === NOBODY && s.readers.length === 0);
   s.writer = c.id;
   if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'write' });
   yield step(`${s.name === 'mmap_lock' ? 'mmap_write_lock' : 'down_write'}(${s.name})`);

@@ -47,40 +47,34 @@ export interface PmdVal {
   readonly since: number;
 }
 
-function touchTable(c: Ctx, p: TablePtr, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl', level: Level = 'pte') {
-  const f = c.m.frames[p.pfn] ?? frameOf(c.m, 0);
+function touchTable(c: Ctx, pfn: number, gen: number, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl', level: Level = 'pte') {
+  const f = c.m.frames[pfn] ?? frameOf(c.m, 0);
   if (write) f.written = true;
-  if (c.m.tracing || tableAccessSuspect(p.pfn, p.gen, f.kind, f.gen, TABLE_KIND[level])) {
-    c.m.events.push({ e: 'table-access', pfn: p.pfn, gen: p.gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id, level });
+  if (c.m.tracing || tableAccessSuspect(pfn, gen, f.kind, f.gen, TABLE_KIND[level])) {
+    c.m.events.push({ e: 'table-access', pfn, gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id, level });
   }
   return f;
 }
 
 /** Read an upper-level entry (pgd, pud) of table `p`: one atomic load. */
-function upperLoad(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud', via: 'sw' | 'hw'): PmdEntry {
-  const f = touchTable(c, p, idx, false, via, level);
+function upperLoad(c: Ctx, pfn: number, gen: number, idx: number, level: 'pgd' | 'pud', via: 'sw' | 'hw'): PmdEntry {
+  const f = touchTable(c, pfn, gen, idx, false, via, level);
   return pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0);
-}
-
-/** The next table down from an upper-level entry, or null if the entry is not a table. */
-function childPtr(m: Model, e: PmdEntry): TablePtr | null {
-  if (e.t !== 'table') return null;
-  const f = m.frames[e.pfn];
-  return { pfn: e.pfn, gen: f ? f.gen : -1 };
 }
 
 /** pgd_offset() → p4d → pud_offset() → pmd_offset() for `addr` in `mm`: the pmd pointer, or null
  *  where a pgd or pud entry is none (or huge), as walk_to_pmd() and mm_find_pmd() give up. The upper
  *  entries are read atomically and at once: code that walks this way holds what keeps the upper
- *  tables (mmap_lock, or the rmap lock and the VMA). */
+ *  tables (mmap_lock, or the rmap lock and the VMA). Each table is checked against the generation its
+ *  frame had when the entry above it was read. */
 export function pmd_off(c: Ctx, addr: number, mm: Mm = c.mm, via: 'sw' | 'hw' = 'sw'): PmdPtr | null {
-  const m = c.m;
-  const pud = childPtr(m, upperLoad(c, tableNow(m, mm.pgd), pgdIndex(addr), 'pgd', via));
-  if (!pud) return null;
-  const pmd = childPtr(m, upperLoad(c, pud, pudIndex(addr), 'pud', via));
-  if (!pmd) return null;
+  const frames = c.m.frames;
+  const pgd = upperLoad(c, mm.pgd, frameOf(c.m, mm.pgd).gen, pgdIndex(addr), 'pgd', via);
+  if (pgd.t !== 'table') return null;
+  const pud = upperLoad(c, pgd.pfn, frames[pgd.pfn]?.gen ?? -1, pudIndex(addr), 'pud', via);
+  if (pud.t !== 'table') return null;
   const slot = pmdIndex(addr);
-  return { mm: mm.id, slot, table: pmd.pfn, gen: pmd.gen, idx: pmdTableIndex(slot) };
+  return { mm: mm.id, slot, table: pud.pfn, gen: frames[pud.pfn]?.gen ?? -1, idx: pmdTableIndex(slot) };
 }
 
 /** pmd_off() for code that knows the pmd table is there (it holds mmap_lock over a mapped VMA, or
@@ -117,7 +111,7 @@ function makeVal(c: Ctx, p: PmdPtr, lo: number, hi: number, since: number): PmdV
 /** One half of the pmd, loaded through the pointer (checked against its table). */
 function loadHalf(c: Ctx, p: PmdPtr, high: boolean): number {
   checkPtr(p);
-  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, false, 'sw', 'pmd');
+  const f = touchTable(c, p.table, p.gen, p.idx, false, 'sw', 'pmd');
   return (high ? f.hi[p.idx] : f.lo[p.idx]) ?? 0;
 }
 
@@ -131,7 +125,7 @@ export function pmd_use(c: Ctx, v: PmdVal): void {
 /** One load of the whole pmd: READ_ONCE() on 64-bit, a read under pmd_lock, or the hardware walker. */
 export function pmd_load(c: Ctx, p: PmdPtr, via: 'sw' | 'hw' = 'sw'): PmdVal {
   checkPtr(p);
-  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, false, via, 'pmd');
+  const f = touchTable(c, p.table, p.gen, p.idx, false, via, 'pmd');
   return makeVal(c, p, f.lo[p.idx] ?? 0, f.hi[p.idx] ?? 0, c.m.step);
 }
 
@@ -211,7 +205,7 @@ function checkInstall(c: Ctx, level: Level, table: number, idx: number, now: Pmd
 
 function storePmd(c: Ctx, p: PmdPtr, now: PmdEntry, how: string): PmdEntry {
   checkPtr(p);
-  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, true, 'sw', 'pmd');
+  const f = touchTable(c, p.table, p.gen, p.idx, true, 'sw', 'pmd');
   checkInstall(c, 'pmd', p.table, p.idx, now, how);
   // A pmd is installed under pmd_lock (__pte_alloc, set_pmd_at of a huge pmd), unless mmap_lock for
   // write keeps every other writer out.
@@ -242,7 +236,7 @@ export function* pmd_clear(c: Ctx, p: PmdPtr, label: string): ActorGen {
     yield step(label);
     return;
   }
-  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, true, 'sw', 'pmd');
+  const f = touchTable(c, p.table, p.gen, p.idx, true, 'sw', 'pmd');
   const old = pmdDecode(f.lo[p.idx] ?? 0, f.hi[p.idx] ?? 0);
   f.lo[p.idx] = 0;
   c.m.events.push({ e: 'pmd-store', table: p.table, idx: p.idx, slot: p.slot, mm: p.mm, old, now: pmdDecode(0, f.hi[p.idx] ?? 0), how: 'pmd_clear [low half]' });
@@ -263,7 +257,7 @@ export function pmdp_xchg(c: Ctx, p: PmdPtr, e: PmdEntry): PmdEntry {
 
 /** cmpxchg() on a pmd: stores `e` only if the pmd still equals `expect` (both halves). */
 export function pmdp_cmpxchg(c: Ctx, p: PmdPtr, expect: PmdVal, e: PmdEntry): boolean {
-  const f = touchTable(c, { pfn: p.table, gen: p.gen }, p.idx, false, 'sw', 'pmd');
+  const f = touchTable(c, p.table, p.gen, p.idx, false, 'sw', 'pmd');
   if ((f.lo[p.idx] ?? 0) !== expect.lo || (f.hi[p.idx] ?? 0) !== expect.hi) return false;
   storePmd(c, p, e, 'cmpxchg');
   return true;
@@ -315,12 +309,12 @@ export function tableNow(m: Model, pfn: number): TablePtr {
 
 /** Read a pte through a table pointer: ptep_get() / *pte. */
 export function pte_read(c: Ctx, p: TablePtr, idx: number, via: 'sw' | 'hw' = 'sw'): PteEntry {
-  return touchTable(c, p, idx, false, via).ptes[idx] ?? { t: 'none' };
+  return touchTable(c, p.pfn, p.gen, idx, false, via).ptes[idx] ?? { t: 'none' };
 }
 
 /** set_pte_at() / pte_clear() through a table pointer. Caller holds the table's ptl. */
 export function pte_write(c: Ctx, p: TablePtr, idx: number, now: PteEntry): PteEntry {
-  const f = touchTable(c, p, idx, true, 'sw');
+  const f = touchTable(c, p.pfn, p.gen, idx, true, 'sw');
   checkInstall(c, 'pte', p.pfn, idx, now, 'set_pte_at');
   // set_pte_at() and ptep_get_and_clear() run under the table's ptl (pte_offset_map_lock()).
   if (f.ptl.owner !== c.id) c.m.events.push({ e: 'unlocked-write', level: 'pte', pfn: p.pfn, idx, lock: f.ptl.name });
@@ -349,8 +343,8 @@ export function pte_lockptr(m: Model, p: TablePtr): SpinLock {
 export function* spin_lock_ptl(c: Ctx, p: TablePtr): ActorGen {
   // A pte table's ptl; pmd_lock() for a pmd table's.
   const l = pte_lockptr(c.m, p);
-  yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
-  touchTable(c, p, -1, true, 'ptl');
+  if (l.owner !== NOBODY) yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  touchTable(c, p.pfn, p.gen, -1, true, 'ptl');
   spin_take(c, l);
   yield step(`spin_lock(${l.name})`);
 }
@@ -364,21 +358,21 @@ export function pmd_lockptr(m: Model, p: PmdPtr): SpinLock {
 /** spin_lock(pmd_lockptr(mm, pmd)). */
 export function* pmd_lock(c: Ctx, p: PmdPtr): ActorGen {
   const l = pmd_lockptr(c.m, p);
-  yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
-  touchTable(c, { pfn: p.table, gen: p.gen }, -1, true, 'ptl', 'pmd');
+  if (l.owner !== NOBODY) yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  touchTable(c, p.table, p.gen, -1, true, 'ptl', 'pmd');
   spin_take(c, l);
   yield step(`spin_lock(${l.name})`);
 }
 
 /** The table an upper-level walk reaches, for primitives one level up (pgalloc.ts, free_pgtables). */
 export function upperEntry(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud', via: 'sw' | 'hw' = 'sw'): PmdEntry {
-  return upperLoad(c, p, idx, level, via);
+  return upperLoad(c, p.pfn, p.gen, idx, level, via);
 }
 
 /** Store an upper-level entry (pgd_populate / pud_populate / pud_clear). Caller holds
  *  mm->page_table_lock (or, tearing down, mmap_lock for write). */
 export function upperStore(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud', now: PmdEntry, how: string): PmdEntry {
-  const f = touchTable(c, p, idx, true, 'sw', level);
+  const f = touchTable(c, p.pfn, p.gen, idx, true, 'sw', level);
   checkInstall(c, level, p.pfn, idx, now, how);
   const old = pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0);
   f.lo[idx] = pmdLo(now);

@@ -25,7 +25,8 @@ export function step(label: string): Yield {
   return { kind: 'step', label };
 }
 
-/** Wait, without taking a step, until `cond` holds. */
+/** Wait, without taking a step, until `cond` holds. Hot callers (locks) test the condition first, so
+ *  that an uncontended acquisition makes no generator, closure or label. */
 export function* blockUntil(label: string, cond: () => boolean): ActorGen {
   while (!cond()) yield { kind: 'block', label, until: cond };
 }

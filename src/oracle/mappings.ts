@@ -4,7 +4,7 @@
 // the address its pmd links it at, and stop counting when the pmd lets go of it. Most executions
 // pin nothing, so the stores are only kept, and the history is built at the first question.
 
-import { PMD_PAGES, PTRS_PER_PMD, type PmdEntry, type PteEntry } from '../mm/entries.js';
+import { PMD_PAGES, PTRS_PER_PMD, pgdIndex, pmdDecode, pmdIndex, pmdTableIndex, pteIndex, pudIndex, type PmdEntry, type PteEntry } from '../mm/entries.js';
 import type { Model } from '../mm/types.js';
 import type { World } from '../mm/world/types.js';
 
@@ -28,6 +28,8 @@ type Store =
 interface Start {
   readonly links: readonly { readonly mm: number; readonly slot: number; readonly table: number }[];
   readonly huge: readonly { readonly mm: number; readonly slot: number; readonly pfn: number }[];
+  /** The world's frames by pfn. */
+  readonly byPfn: ReadonlyMap<number, World['frames'][number]>;
 }
 const starts = new WeakMap<World, Start>();
 
@@ -50,9 +52,29 @@ function worldStart(w: World): Start {
       });
     });
   });
-  const s = { links, huge };
+  const s = { links, huge, byPfn };
   starts.set(w, s);
   return s;
+}
+
+/** Does `addr` of `mm` map `pfn` now (the tables as the step left them)? Now is an instant of any
+ *  [since, now], so a yes needs no history: the common case, a pin of a page still mapped. */
+function mappedNow(m: Model, mm: number, addr: number, pfn: number): boolean {
+  const upper = (table: number, idx: number): PmdEntry | null => {
+    const f = m.frames[table];
+    return f ? pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0) : null;
+  };
+  const pgd = m.mms[mm]?.pgd;
+  if (pgd === undefined) return false;
+  const g = upper(pgd, pgdIndex(addr));
+  if (g?.t !== 'table') return false;
+  const u = upper(g.pfn, pudIndex(addr));
+  if (u?.t !== 'table') return false;
+  const e = upper(u.pfn, pmdTableIndex(pmdIndex(addr)));
+  if (e?.t === 'huge') return e.pfn === pfn;
+  if (e?.t !== 'table') return false;
+  const pte = m.frames[e.pfn]?.ptes[pteIndex(addr)];
+  return pte?.t === 'present' && pte.pfn === pfn;
 }
 
 export function mappings(m: Model): Mappings {
@@ -78,11 +100,11 @@ export function mappings(m: Model): Mappings {
     };
     // The pte table's entries when it is linked: the world's, or (linked later) what the replayed
     // stores left; a table linked during the run starts empty or was filled before linking.
+    const start = worldStart(m.world);
     const ptes = new Map<number, PteEntry[]>();
-    const wframes = new Map(m.world.frames.map((f) => [f.pfn, f]));
     const tableNow = (t: number): PteEntry[] => {
       let p = ptes.get(t);
-      if (!p) ptes.set(t, (p = [...(wframes.get(t)?.ptes ?? [])]));
+      if (!p) ptes.set(t, (p = [...(start.byPfn.get(t)?.ptes ?? [])]));
       return p;
     };
     const link = (mm: number, slot: number, table: number, step: number) => {
@@ -94,7 +116,6 @@ export function mappings(m: Model): Mappings {
       if (at?.mm === mm && at.slot === slot) linkedAt.delete(table);
       for (let i = 0; i < PMD_PAGES; i++) close(mm, slot * PMD_PAGES + i, step);
     };
-    const start = worldStart(m.world);
     for (const l of start.links) link(l.mm, l.slot, l.table, -1);
     for (const h of start.huge) for (let a = 0; a < PMD_PAGES; a++) open(h.mm, h.slot * PMD_PAGES + a, h.pfn, -1);
     let replayed = 0;
@@ -138,6 +159,7 @@ export function mappings(m: Model): Mappings {
       built = null;
     },
     mapped(mm, addr, pfn, since) {
+      if (mappedNow(m, mm, addr, pfn)) return true;
       built ??= (replay ??= build())();
       return built(mm, addr, pfn, since);
     },

@@ -29,11 +29,21 @@ export interface Oracle {
 const TABLE_NAME: Record<Level, string> = { pgd: 'a pgd', pud: 'a pud table', pmd: 'a pmd table', pte: 'a pte table' };
 const ZERO_FROM: Record<Level, string> = { pgd: 'a none mm->pgd', pud: 'p4d_pgtable() of a none p4d', pmd: 'pud_pgtable() of a none pud', pte: 'pmd_page() of a none pmd' };
 
+/** The TLB and paging-structure-cache fills, keyed by number (no string built per fill): a TLB entry
+ *  by (cpu, mm, addr), a cached table entry by (cpu, level, index). Addresses are page numbers of a
+ *  48-bit space (< 2^36), indices below 2^40. */
+const PWC_LEVEL = { pgd: 0, pud: 1, pmd: 2 } as const;
+const tlbKey = (cpu: number, mm: number, addr: number) => (cpu * 16 + mm) * 2 ** 36 + addr;
+const pwcKey = (cpu: number, level: 'pgd' | 'pud' | 'pmd', index: number) => (cpu * 4 + PWC_LEVEL[level]) * 2 ** 40 + index;
+
 export function createOracle(m: Model): Oracle {
+  // Fresh each execution: it holds the execution's young StepRefs, and an array kept from one
+  // execution to the next would make the collector copy them (write barrier, promotion).
   const lastFree: (StepRef | null)[] = m.frames.map(() => null);
   const hist = pmdHistory(m);
   const maps = mappings(m);
-  const fills = new Map<string, StepRef>();
+  const tlbFills = new Map<number, StepRef>();
+  const pwcFills = new Map<number, StepRef>();
   const pins: Pin[] = [];
   const copies: Copy[] = [];
   /** File pages whose dirty pte was cleared, by the step, until set_page_dirty() takes the bit. */
@@ -83,10 +93,10 @@ export function createOracle(m: Model): Oracle {
           message: `${what} frame ${ev.pfn}, a ${ev.frameKind} page, as if it were ${TABLE_NAME[ev.level]}` };
       }
       case 'tlb-fill':
-        fills.set(`tlb:${ev.cpu}:${ev.mm}:${ev.addr}`, ref);
+        tlbFills.set(tlbKey(ev.cpu, ev.mm, ev.addr), ref);
         return null;
       case 'pwc-fill':
-        fills.set(`pwc:${ev.cpu}:${ev.level}:${ev.index}`, ref);
+        pwcFills.set(pwcKey(ev.cpu, ev.level, ev.index), ref);
         return null;
       case 'hw-access': {
         if (ev.unseen && ev.frameKind !== 'free' && ev.frameGen === ev.gen) {
@@ -104,20 +114,20 @@ export function createOracle(m: Model): Oracle {
       }
       case 'free': {
         for (const cpu of m.cpus) {
-          const t = cpu.tlb.find((x) => x.pfn === ev.pfn);
-          if (t) {
-            return { kind: 'stale-tlb', pfn: ev.pfn, cpu: cpu.id, cache: 'tlb', usedBy: fills.get(`tlb:${cpu.id}:${t.mm}:${t.addr}`) ?? ref, changedBy: ref,
+          for (const t of cpu.tlb) {
+            if (t.pfn !== ev.pfn) continue;
+            return { kind: 'stale-tlb', pfn: ev.pfn, cpu: cpu.id, cache: 'tlb', usedBy: tlbFills.get(tlbKey(cpu.id, t.mm, t.addr)) ?? ref, changedBy: ref,
               message: `frame ${ev.pfn} freed while CPU ${cpu.id}'s TLB still maps address ${t.addr}${m.mms.length > 1 ? ` of mm ${t.mm}` : ''} to it` };
           }
-          const p = cpu.pwc.find((x) => x.pfn === ev.pfn);
-          if (p) {
-            return { kind: 'stale-tlb', pfn: ev.pfn, cpu: cpu.id, cache: 'pwc', usedBy: fills.get(`pwc:${cpu.id}:${p.level}:${p.index}`) ?? ref, changedBy: ref,
+          for (const p of cpu.pwc) {
+            if (p.pfn !== ev.pfn) continue;
+            return { kind: 'stale-tlb', pfn: ev.pfn, cpu: cpu.id, cache: 'pwc', usedBy: pwcFills.get(pwcKey(cpu.id, p.level, p.index)) ?? ref, changedBy: ref,
               message: `table ${ev.pfn} freed while CPU ${cpu.id}'s paging-structure cache still points ${p.level}[${p.index}] at it` };
           }
         }
         const stale = smmu.free(ref, ev.pfn);
         if (stale) return stale;
-        const pin = pins.find((p) => p.pfn === ev.pfn);
+        const pin = pins.length === 0 ? undefined : pins.find((p) => p.pfn === ev.pfn);
         if (pin) {
           return { kind: 'freed-while-pinned', pfn: ev.pfn, addr: pin.addr, usedBy: pin.by, changedBy: ref,
             message: `page ${ev.pfn} freed while a GUP pin on it (address ${pin.addr}) is outstanding` };
@@ -197,14 +207,14 @@ export function createOracle(m: Model): Oracle {
 
   return {
     step(ref, events) {
-      for (const ev of events) {
-        const v = check(ref, ev);
+      for (let i = 0; i < events.length; i++) {
+        const v = check(ref, events[i]!);
         if (v) return v;
       }
       return null;
     },
     end(s) {
-      for (const [pfn, by] of [...dirtyClears].sort((a, b) => a[0] - b[0])) {
+      if (dirtyClears.size > 0) for (const [pfn, by] of [...dirtyClears].sort((a, b) => a[0] - b[0])) {
         return { kind: 'lost-write', how: 'dirty-bit-dropped', pfn, usedBy: by, changedBy: null,
           message: `a dirty pte of file page ${pfn} was cleared and the dirty bit never reached the page (no set_page_dirty()): the write is lost` };
       }

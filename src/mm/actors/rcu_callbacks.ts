@@ -16,7 +16,7 @@ export const rcu_callbacks: ActorDef = {
     const m = c.m;
     const ready = () => m.rcu.some((cb) => cb.waiting === 0);
     for (;;) {
-      yield* blockUntil('rcu: waiting for a grace period to end', ready);
+      if (!ready()) yield* blockUntil('rcu: waiting for a grace period to end', ready);
       const i = m.rcu.findIndex((cb) => cb.waiting === 0);
       const cb = m.rcu.splice(i, 1)[0];
       if (!cb) continue;

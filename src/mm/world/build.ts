@@ -84,7 +84,13 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, world: Worl
 
 function resetSem(s: RwSem): void {
   s.writer = NOBODY;
-  s.readers.length = 0;
+  // (Setting an array's length is a runtime call: skip it when there is nothing to drop.)
+  if (s.readers.length > 0) s.readers.length = 0;
+}
+
+/** Empty an array kept in the model, without the runtime call when it is empty already. */
+function empty(a: unknown[]): void {
+  if (a.length > 0) a.length = 0;
 }
 
 function fillEntries(f: Frame, entries: readonly PmdEntry[]): void {
@@ -139,13 +145,15 @@ export function resetModel(m: Model): void {
   // With every table in place, the mapcounts the tables imply.
   const mc = initialMapcount(m);
   for (const init of w.frames) m.frames[init.pfn]!.mapcount = mc[init.pfn] ?? 0;
-  m.files.forEach((file, i) => {
+  for (let i = 0; i < m.files.length; i++) {
+    const file = m.files[i]!;
     resetSem(file.i_mmap_rwsem);
     const hp = w.files[i]!.hpage;
-    file.hpage.length = 0;
-    file.hpage.push(...hp);
-  });
-  m.mms.forEach((mm, id) => {
+    empty(file.hpage);
+    for (const h of hp) file.hpage.push(h);
+  }
+  for (let id = 0; id < m.mms.length; id++) {
+    const mm = m.mms[id]!;
     const wm = w.mms[id]!;
     const setup = m.setup[id] ?? { mmUsers: 1, khugepagedScanning: false };
     mm.mm_users = setup.mmUsers;
@@ -164,7 +172,7 @@ export function resetModel(m: Model): void {
       })).sort((a, b) => a.start - b.start);
       worldVmas.set(mm, own);
     }
-    mm.vmas.length = 0;
+    empty(mm.vmas);
     for (const vma of own) {
       const v = wm.vmas[vma.id]!;
       vma.start = v.start;
@@ -190,24 +198,24 @@ export function resetModel(m: Model): void {
     mm.changedAt.rss = mm.changedAt.nr_ptes = mm.changedAt.nr_pmds = mm.changedAt.nr_puds = -1;
     mm.exiting = false;
     mm.core_state = false;
-    m.cpus.forEach((c, i) => { mm.cpumask[i] = c.mm === id; });
-    mm.notifier_subscriptions.length = 0;
-  });
+    for (let i = 0; i < m.cpus.length; i++) mm.cpumask[i] = m.cpus[i]!.mm === id;
+    empty(mm.notifier_subscriptions);
+  }
   for (const c of m.cpus) {
     c.lazy = c.lazyAtStart;
     c.irqsOff = false;
     c.rcuDepth = 0;
-    c.tlb.length = 0;
-    c.pwc.length = 0;
-    c.pendingIpi.length = 0;
+    empty(c.tlb);
+    empty(c.pwc);
+    empty(c.pendingIpi);
   }
-  m.rcu.length = 0;
-  m.events.length = 0;
+  empty(m.rcu);
+  empty(m.events);
   m.choose = () => 0;
   m.step = 0;
   m.tracing = false;
-  m.actorState.clear();
-  m.smmus.length = 0;
+  if (m.actorState.size > 0) m.actorState.clear();
+  empty(m.smmus);
 }
 
 /** Each frame's mapcount at the start: the entries of every mm's tables that map it. */
