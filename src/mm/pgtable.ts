@@ -77,6 +77,13 @@ export function pmd_off(c: Ctx, addr: number, mm: Mm = c.mm, via: 'sw' | 'hw' = 
   return { mm: mm.id, slot, table: pud.pfn, gen: frames[pud.pfn]?.gen ?? -1, idx: pmdTableIndex(slot) };
 }
 
+/** pmd_offset(pud, addr): the pointer to `addr`'s pmd in the pmd table a walk of `mm` already holds
+ *  (`table`, as the pud entry gave it): no pgd or pud is read again. */
+export function pmd_offset(mm: Mm, table: TablePtr, addr: number): PmdPtr {
+  const slot = pmdIndex(addr);
+  return { mm: mm.id, slot, table: table.pfn, gen: table.gen, idx: pmdTableIndex(slot) };
+}
+
 /** pmd_off() for code that knows the pmd table is there (it holds mmap_lock over a mapped VMA, or
  *  it just allocated it): a missing table is a model bug, not a race. */
 export function pmd_off_present(c: Ctx, addr: number, mm: Mm = c.mm): PmdPtr {

@@ -6,7 +6,7 @@
 import { HPAGE_PMD_NR, PGDIR_PAGES, PMD_PAGES, PUD_PAGES, pgdIndex, pmd_none, pmd_trans_huge, pmdAddr, pteIndex, pudIndex } from './entries.js';
 import { down_write, spin_unlock, up_write } from './locks.js';
 import {
-  pgtable_trans_huge_withdraw, pmd_clear, pmd_clear_bad, pmd_lock, pmd_lockptr, pmd_off, pmd_read, pmdEntryAt,
+  pgtable_trans_huge_withdraw, pmd_clear, pmd_clear_bad, pmd_lock, pmd_lockptr, pmd_off, pmd_offset, pmd_read, pmdEntryAt,
   pmdp_huge_get_and_clear, pte_read, ptep_get_and_clear, tableNow, upperEntry, upperStore, type PmdPtr, type Stepper, type TablePtr,
 } from './pgtable.js';
 import { page_remove_rmap, set_page_dirty } from './rmap.js';
@@ -135,9 +135,11 @@ function mayFreeTable(start: number, end: number, floor: number, ceiling: number
  *  can need it, pud_clear() and pmd_free_tlb() the pmd table itself. */
 function* free_pmd_range(c: Ctx, tlb: MmuGather, pud: TablePtr, pudIdx: number, addr: number, end: number, floor: number, ceiling: number): ActorGen {
   const mm = tlb.mm;
+  const pu = upperEntry(c, pud, pudIdx, 'pud');
+  if (pu.t !== 'table') return;
+  const table = { pfn: pu.pfn, gen: c.m.frames[pu.pfn]?.gen ?? -1 };
   for (let a = addr; a < end; a = pmdAddr(Math.floor(a / PMD_PAGES) + 1)) {
-    const pmd = pmd_off(c, a, mm);
-    if (!pmd) return;
+    const pmd = pmd_offset(mm, table, a);
     const v = yield* pmd_read(c, pmd, `free_pmd_range(): pmd_none_or_clear_bad(pmd ${pmd.slot})`);
     if (pmd_none(c.m.arch, v.entry)) continue;
     if (v.entry.t !== 'table') {

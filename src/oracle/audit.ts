@@ -2,7 +2,7 @@
 // reference and each table link explained by the tables, the page cache and the pins), every mm's
 // counters must match its tables, no actor may be stuck or have ended holding something.
 
-import { TASK_PAGES, pmdDecode, type Level } from '../mm/entries.js';
+import { pgdIndex, pmdDecode, pmdIndex, pmdTableIndex, pteIndex, pudIndex, type PmdEntry } from '../mm/entries.js';
 import { countTables } from '../mm/world/build.js';
 import type { Model, RwSem } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
@@ -147,32 +147,28 @@ function heldByFinished(m: Model, s: EndState): string | null {
   return null;
 }
 
-/** The first address in [start, end) that `pgd`'s tables still map, or null. */
-export function firstMapped(m: Model, pgd: number, start: number, end: number): number | null {
-  let found: number | null = null;
-  walkMapped(m, pgd, (addr) => {
-    if (found === null && addr >= start && addr < end) found = addr;
-  });
-  return found;
+/** The pmd entry that maps `addr` in the tables under `pgd` now, or null where a pgd or pud entry is
+ *  not a table: a read of the state, no event. */
+export function pmdEntryOf(m: Model, pgd: number, addr: number): PmdEntry | null {
+  const upper = (table: number, idx: number): PmdEntry | null => {
+    const f = m.frames[table];
+    return f ? pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0) : null;
+  };
+  const g = upper(pgd, pgdIndex(addr));
+  if (g?.t !== 'table') return null;
+  const u = upper(g.pfn, pudIndex(addr));
+  if (u?.t !== 'table') return null;
+  return upper(u.pfn, pmdTableIndex(pmdIndex(addr)));
 }
 
-/** Every mapped address of an mm's tables, in address order. */
-function walkMapped(m: Model, pgd: number, f: (addr: number) => void): void {
-  const table = (pfn: number, lvl: Level, base: number, span: number) => {
-    const fr = m.frames[pfn];
-    if (!fr) return;
-    if (lvl === 'pte') {
-      fr.ptes.forEach((e, i) => { if (e.t === 'present') f(base + i); });
-      return;
-    }
-    const next: Level = lvl === 'pgd' ? 'pud' : lvl === 'pud' ? 'pmd' : 'pte';
-    const sub = span / fr.lo.length;
-    for (let i = 0; i < fr.lo.length; i++) {
-      const e = pmdDecode(fr.lo[i] ?? 0, fr.hi[i] ?? 0);
-      if (e.t === 'table') table(e.pfn, next, base + i * sub, sub);
-      else if (lvl === 'pmd' && (e.t === 'huge' || e.t === 'invalid-huge')) for (let a = 0; a < sub; a++) f(base + i * sub + a);
-    }
-  };
-  table(pgd, 'pgd', 0, TASK_PAGES);
+/** The first address of [start, end) that the tables under `pgd` map (a present pte, or a huge pmd
+ *  whether or not it is being split), or null. */
+export function firstMapped(m: Model, pgd: number, start: number, end: number): number | null {
+  for (let a = start; a < end; a++) {
+    const e = pmdEntryOf(m, pgd, a);
+    if (e?.t === 'huge' || e?.t === 'invalid-huge') return a;
+    if (e?.t === 'table' && m.frames[e.pfn]?.ptes[pteIndex(a)]?.t === 'present') return a;
+  }
+  return null;
 }
 

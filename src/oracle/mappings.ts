@@ -4,7 +4,8 @@
 // the address its pmd links it at, and stop counting when the pmd lets go of it. Most executions
 // pin nothing, so the stores are only kept, and the history is built at the first question.
 
-import { PMD_PAGES, PTRS_PER_PMD, pgdIndex, pmdDecode, pmdIndex, pmdTableIndex, pteIndex, pudIndex, type PmdEntry, type PteEntry } from '../mm/entries.js';
+import { PMD_PAGES, PTRS_PER_PMD, pteIndex, type PmdEntry, type PteEntry } from '../mm/entries.js';
+import { pmdEntryOf } from './audit.js';
 import type { Model } from '../mm/types.js';
 import type { World } from '../mm/world/types.js';
 
@@ -60,17 +61,8 @@ function worldStart(w: World): Start {
 /** Does `addr` of `mm` map `pfn` now (the tables as the step left them)? Now is an instant of any
  *  [since, now], so a yes needs no history: the common case, a pin of a page still mapped. */
 function mappedNow(m: Model, mm: number, addr: number, pfn: number): boolean {
-  const upper = (table: number, idx: number): PmdEntry | null => {
-    const f = m.frames[table];
-    return f ? pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0) : null;
-  };
   const pgd = m.mms[mm]?.pgd;
-  if (pgd === undefined) return false;
-  const g = upper(pgd, pgdIndex(addr));
-  if (g?.t !== 'table') return false;
-  const u = upper(g.pfn, pudIndex(addr));
-  if (u?.t !== 'table') return false;
-  const e = upper(u.pfn, pmdTableIndex(pmdIndex(addr)));
+  const e = pgd === undefined ? null : pmdEntryOf(m, pgd, addr);
   if (e?.t === 'huge') return e.pfn === pfn;
   if (e?.t !== 'table') return false;
   const pte = m.frames[e.pfn]?.ptes[pteIndex(addr)];
