@@ -2,7 +2,7 @@
 // reference and each table link explained by the tables, the page cache and the pins), every mm's
 // counters must match its tables, no actor may be stuck or have ended holding something.
 
-import { pgdIndex, pmdDecode, pmdIndex, pmdTableIndex, pteIndex, pudIndex, type PmdEntry } from '../mm/entries.js';
+import { PGDIR_PAGES, PMD_PAGES, PUD_PAGES, pgdIndex, pmdDecode, pmdIndex, pmdTableIndex, pteIndex, pudIndex, type PmdEntry } from '../mm/entries.js';
 import { countTables } from '../mm/world/build.js';
 import type { Model, RwSem } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
@@ -150,24 +150,36 @@ function heldByFinished(m: Model, s: EndState): string | null {
 /** The pmd entry that maps `addr` in the tables under `pgd` now, or null where a pgd or pud entry is
  *  not a table: a read of the state, no event. */
 export function pmdEntryOf(m: Model, pgd: number, addr: number): PmdEntry | null {
-  const upper = (table: number, idx: number): PmdEntry | null => {
-    const f = m.frames[table];
-    return f ? pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0) : null;
-  };
-  const g = upper(pgd, pgdIndex(addr));
+  const g = upperAt(m, pgd, pgdIndex(addr));
   if (g?.t !== 'table') return null;
-  const u = upper(g.pfn, pudIndex(addr));
+  const u = upperAt(m, g.pfn, pudIndex(addr));
   if (u?.t !== 'table') return null;
-  return upper(u.pfn, pmdTableIndex(pmdIndex(addr)));
+  return upperAt(m, u.pfn, pmdTableIndex(pmdIndex(addr)));
+}
+
+/** Entry `idx` of an upper-level or pmd table, or null for a frame the model lacks. */
+function upperAt(m: Model, table: number, idx: number): PmdEntry | null {
+  const f = m.frames[table];
+  return f ? pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0) : null;
 }
 
 /** The first address of [start, end) that the tables under `pgd` map (a present pte, or a huge pmd
- *  whether or not it is being split), or null. */
+ *  whether or not it is being split), or null. Skips what a none pgd, pud or pmd entry covers. */
 export function firstMapped(m: Model, pgd: number, start: number, end: number): number | null {
-  for (let a = start; a < end; a++) {
-    const e = pmdEntryOf(m, pgd, a);
+  const up = (a: number, span: number) => (Math.floor(a / span) + 1) * span;
+  for (let a = start; a < end;) {
+    const g = upperAt(m, pgd, pgdIndex(a));
+    if (g?.t !== 'table') { a = up(a, PGDIR_PAGES); continue; }
+    const u = upperAt(m, g.pfn, pudIndex(a));
+    if (u?.t !== 'table') { a = up(a, PUD_PAGES); continue; }
+    const e = upperAt(m, u.pfn, pmdTableIndex(pmdIndex(a)));
     if (e?.t === 'huge' || e?.t === 'invalid-huge') return a;
-    if (e?.t === 'table' && m.frames[e.pfn]?.ptes[pteIndex(a)]?.t === 'present') return a;
+    const next = Math.min(end, up(a, PMD_PAGES));
+    if (e?.t === 'table') {
+      const ptes = m.frames[e.pfn]?.ptes;
+      for (; a < next; a++) if (ptes?.[pteIndex(a)]?.t === 'present') return a;
+    }
+    a = next;
   }
   return null;
 }
