@@ -90,7 +90,7 @@ test('GUP-fast on the old address while mremap moves its ptes and frees the old 
   }
 });
 
-// 6fa1066fc5d0 "mm: fix move_normal_pmd/retract_page_tables race" (v6.12): move_page_tables() reads
+// 6fa1066fc5d0 "mm/mremap: fix move_normal_pmd/retract_page_tables race" (v6.12): move_page_tables() reads
 // *old_pmd and decides NORMAL_PMD before take_rmap_locks(); v6.6's retract_page_tables() (no
 // mmap_lock) clears that pmd in between; move_normal_pmd() reads none under the pmd lock and
 // pmd_populate()s the new pmd with page 0.

@@ -19,7 +19,7 @@
 //         the deposited table follows when the pmd locks differ (pmd_move_must_withdraw(), anon),
 //         set_pmd_at(), flush_pmd_tlb_range() if it was present.
 //
-// The race of 6fa1066fc5d0 "mm: fix move_normal_pmd/retract_page_tables race" (Jann Horn, v6.12):
+// The race of 6fa1066fc5d0 "mm/mremap: fix move_normal_pmd/retract_page_tables race" (Jann Horn, v6.12):
 // move_page_tables() decides NORMAL_PMD from *old_pmd read before any rmap lock is taken; since v6.6
 // retract_page_tables() holds only i_mmap_rwsem (read), the pmd lock and the ptl (1d65b771bc08), so
 // it can clear that pmd between the read and take_rmap_locks(). move_normal_pmd() then takes
@@ -59,7 +59,7 @@ import { __pte_alloc } from './actors/fault.js';
 export const MREMAP_TEST_SWITCHES: readonly UserVariantDef[] = [
   { id: 'mremap-no-flush', summary: 'move_ptes(), move_normal_pmd() and move_normal_pud() skip flush_tlb_range() of the old range (a mutation)' },
   { id: 'mremap-no-ptl', summary: 'move_ptes() takes neither pte table lock (a mutation)' },
-  { id: 'move-pmd-recheck', summary: 'backport 6fa1066fc5d0 "mm: fix move_normal_pmd/retract_page_tables race" (v6.12): move_normal_pmd() re-checks the pmd under its locks', eras: ['v6.6'] },
+  { id: 'move-pmd-recheck', summary: 'backport 6fa1066fc5d0 "mm/mremap: fix move_normal_pmd/retract_page_tables race" (v6.12): move_normal_pmd() re-checks the pmd under its locks', eras: ['v6.6'] },
 ];
 
 /** CONFIG_HAVE_MOVE_PMD (see the header). */
