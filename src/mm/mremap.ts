@@ -4,8 +4,9 @@
 //   v5.10 mm/mremap.c (Rtoax/linux-5.10.13): get_old_pmd(), alloc_new_pmd(), take_rmap_locks(),
 //         move_ptes() (void; pte_offset_map_lock, pte_offset_map + pte_lockptr), move_normal_pmd()
 //         (CONFIG_HAVE_MOVE_PMD, 2c91bd4a4e2e v5.0: set_pmd_at(), flush under both locks),
-//         move_page_tables() (rmap locks only if need_rmap_locks). v5.8 has the same code but for
-//         WARN_ON where v5.9 has WARN_ON_ONCE (f81fdd0c4ab7).
+//         move_page_tables() (rmap locks only if need_rmap_locks). v5.8 is modelled as v5.10 (not
+//         read in a 5.8 tree: the changes between, such as the WARN_ON_ONCE of f81fdd0c4ab7, do not
+//         touch the locking).
 //   v6.6 mm/mremap.c (a 6.5–6.11 tree, before 6fa1066fc5d0): get_old_pud(), alloc_new_pud(),
 //         move_normal_pud() (c49dd3401802 v5.11), move_pgt_entry() with need_rmap_locks forced true
 //         for NORMAL_PMD and NORMAL_PUD (97113eb39fa7 v5.14 "mm/mremap: hold the rmap lock in write
@@ -14,7 +15,9 @@
 //         and `goto again`, and `if (pmd_none(*old_pmd)) continue;` before pte_alloc()
 //         (a5be621ee292 v6.5 "mm/mremap: retry if either pte_offset_map_*lock() fails").
 //   v6.2 is v6.6 without a5be621ee292: void move_ptes(), and after split_huge_pmd()
-//         `if (pmd_trans_unstable(old_pmd)) continue;`.
+//         `if (pmd_trans_unstable(old_pmd)) continue;` (the 5.14–6.4 shape, seen in a copy found by
+//         the code search, not in a pinned 6.2 tree). The series of 97113eb39fa7 and 0881ace292b6
+//         is from the -mm merge mail (v5.14).
 //   mm/huge_memory.c move_huge_pmd() (v5.10, v6.6): __pmd_trans_huge_lock(), pmdp_huge_get_and_clear(),
 //         the deposited table follows when the pmd locks differ (pmd_move_must_withdraw(), anon),
 //         set_pmd_at(), flush_pmd_tlb_range() if it was present.
