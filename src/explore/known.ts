@@ -36,6 +36,15 @@ export const KNOWN_RACES: readonly KnownRace[] = [
     // A table collapse_huge_page() deposited after the flush is freed later by zap_deposited_table().
     actors: ['lazy_tlb', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp', 'hw_walker', 'exit_mmap', 'munmap', 'madvise_dontneed'],
     kinds: ['stale-tlb', 'table-use-after-free', 'table-reused'] },
+  // move_normal_pmd() took no rmap lock before 97113eb39fa7 (v5.14): an rmap walker (i_mmap_rwsem
+  // read, no mmap_lock) read *pmd = T, mremap moved T to the new pmd, and the walker's
+  // pte_offset_map()/pte_lockptr() read *pmd again: none, physical page 0 as a page table.
+  // CONFIG_HAVE_MOVE_PMD: x86 only at these eras in the model.
+  { id: 'mremap-pmd-no-rmap-lock', eras: ['v5.8', 'v5.10'], arches: ['x86-ipi', 'x86-pae'], actors: ['mremap', 'try_to_unmap', 'unmap_mapping_range'], kinds: TABLE_UAF },
+  // move_page_tables() chose NORMAL_PMD from a *old_pmd read before take_rmap_locks(); v6.6's
+  // lockless retract_page_tables() cleared that pmd in between, and move_normal_pmd() populated the
+  // new pmd with pmd_pgtable(none): physical page 0 as a page table (6fa1066fc5d0, v6.12).
+  { id: 'mremap-retract-race', eras: ['v6.6'], arches: ALL, actors: ['mremap', 'collapse_file'], kinds: ['bad-entry-installed', ...TABLE_UAF] },
 ];
 
 export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind): string | null {

@@ -13,7 +13,7 @@ import { mm_inc_nr_pmds, mm_inc_nr_puds } from './counters.js';
 
 /** __pud_alloc(): pud_alloc_one(), then p4d_populate() under page_table_lock (p4d folded: the pgd
  *  entry). */
-function* __pud_alloc(c: Ctx, mm: Mm, addr: number): Stepper<void> {
+export function* __pud_alloc(c: Ctx, mm: Mm, addr: number): Stepper<void> {
   const table = alloc_page(c, 'pud-table');
   yield step(`__pud_alloc(): pud_alloc_one() → ${table}`);
   yield* spin_lock(c, mm.page_table_lock);

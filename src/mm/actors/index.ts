@@ -15,6 +15,7 @@ import { kvm } from './kvm.js';
 import { lazy_tlb } from './lazy_tlb.js';
 import { madvise_dontneed } from './madvise_dontneed.js';
 import { mincore } from './mincore.js';
+import { mremap } from './mremap.js';
 import { munmap } from './munmap.js';
 import { rcu_callbacks } from './rcu_callbacks.js';
 import { thp_fault } from './thp_fault.js';
@@ -26,5 +27,5 @@ export { rcu_callbacks };
 /** Actors a scenario can name (the RCU callback runner is added to every scenario by itself). */
 export const ACTORS: readonly ActorDef[] = deepFreeze([
   collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, gup_fast,
-  gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
+  gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, mremap, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));

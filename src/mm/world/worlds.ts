@@ -98,4 +98,44 @@ export const TWO_PMD_TABLES_WORLD: World = {
   }],
 };
 
-export const WORLDS: readonly World[] = [DEFAULT_WORLD, SHARED_FILE_WORLD, TWO_PMD_TABLES_WORLD];
+/** Room to mremap into, for move_normal_pmd(), move_ptes() and move_normal_pud() (mm/mremap.ts):
+ *   [0,4)   anon VMA 0  slot 0: pte table 2, pages 3, 4 at 0, 1
+ *   [4,8)   free        slot 1 none: the pmd-aligned target of VMA 0 (move_normal_pmd()), or an
+ *                       unaligned one (5, 6: move_ptes()), within reach of madvise_dontneed(slot=1)
+ *   [8,16)  file VMA 1  as in default: slot 2 the empty table 5 that retract_page_tables() takes
+ *                       (huge page 6 in the page cache), slot 3 the pte-mapped THP 8 (table 7)
+ *   [16,32) free        pud entry 1 none: a target for VMA 1 (a new pmd table), or, pud-aligned,
+ *                       for the whole of VMA 2 (move_normal_pud(), v6.2+)
+ *   [32,48) anon VMA 2  pmd table 10; slot 8: pte table 11, page 12 at 32 */
+export const MREMAP_WORLD: World = {
+  name: 'mremap',
+  summary: 'one mm with free room: anon VMA [0,4), file VMA [8,16) as in default, anon VMA [32,48) under its own pmd table; targets at [4,8) and [16,32)',
+  nrFrames: 34,
+  frames: [
+    { pfn: 0, kind: 'reserved', refcount: 1 },
+    { pfn: 1, kind: 'pmd-table', refcount: 1, entries: [{ t: 'table', pfn: 2 }, { t: 'none' }, { t: 'table', pfn: 5 }, { t: 'table', pfn: 7 }] },
+    { pfn: 2, kind: 'pte-table', refcount: 1, ptes: [rw(3), rw(4)] },
+    { pfn: 3, kind: 'data', refcount: 1 },
+    { pfn: 4, kind: 'data', refcount: 1 },
+    { pfn: 5, kind: 'pte-table', refcount: 1 },
+    { pfn: 6, kind: 'huge', refcount: 1, mapping: 0 },
+    { pfn: 7, kind: 'pte-table', refcount: 1, ptes: subpages(8) },
+    { pfn: 8, kind: 'huge', refcount: 5, mapping: 0 },
+    { pfn: 10, kind: 'pmd-table', refcount: 1, entries: [{ t: 'table', pfn: 11 }] },
+    { pfn: 11, kind: 'pte-table', refcount: 1, ptes: [rw(12)] },
+    { pfn: 12, kind: 'data', refcount: 1 },
+    { pfn: 32, kind: 'pgd', refcount: 1, entries: [{ t: 'table', pfn: 33 }] },
+    { pfn: 33, kind: 'pud-table', refcount: 1, entries: [{ t: 'table', pfn: 1 }, { t: 'none' }, { t: 'table', pfn: 10 }] },
+  ],
+  files: [{ name: 'file', hpage: [0, 0, 6, 8] }],
+  mms: [{
+    pgd: 32,
+    vmas: [
+      { start: 0, end: 4, kind: 'anon', anon_vma: true },
+      { start: 8, end: 16, kind: 'file', file: 0, pgoff: 8, anon_vma: false },
+      { start: 32, end: 48, kind: 'anon', anon_vma: true },
+    ],
+  }],
+};
+
+export const WORLDS: readonly World[] = [DEFAULT_WORLD, SHARED_FILE_WORLD, TWO_PMD_TABLES_WORLD, MREMAP_WORLD];
