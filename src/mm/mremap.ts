@@ -324,6 +324,8 @@ export function get_extent(size: number, oldAddr: number, oldEnd: number, newAdd
 export function* move_page_tables(c: Ctx, vma: Vma, oldAddr: number, newVma: Vma, newAddr: number, len: number, needRmapLocks: boolean): Stepper<number> {
   const m = c.m;
   const mm = m.mms[vma.mm]!;
+  // alloc_new_pud/pmd(new_vma->vm_mm, ...): the same mm for mremap().
+  const newMm = m.mms[newVma.mm]!;
   const oldEnd = oldAddr + len;
   const range = mmu_notifier_range_init('MMU_NOTIFY_UNMAP', mm, oldAddr, oldEnd);
   yield* mmu_notifier_invalidate_range_start(c, range);
@@ -333,14 +335,14 @@ export function* move_page_tables(c: Ctx, vma: Vma, oldAddr: number, newVma: Vma
       extent = get_extent(PUD_PAGES, oldAddr, oldEnd, newAddr);
       const oldPud = get_old_pud(c, mm, oldAddr);
       if (!oldPud) continue;
-      const newPud = yield* alloc_new_pud(c, mm, newAddr);
+      const newPud = yield* alloc_new_pud(c, newMm, newAddr);
       // No huge puds in the model (pud_trans_huge() is false). 97113eb39fa7: rmap locks always.
       if (extent === PUD_PAGES && (yield* move_pgt_entry(c, 'NORMAL_PUD', vma, oldAddr, oldPud, newPud, true))) continue;
     }
     extent = get_extent(PMD_PAGES, oldAddr, oldEnd, newAddr);
     const oldPmd = yield* get_old_pmd(c, mm, oldAddr);
     if (!oldPmd) continue;
-    const newPmd = yield* alloc_new_pmd(c, mm, newAddr);
+    const newPmd = yield* alloc_new_pmd(c, newMm, newAddr);
     for (;;) {                                                   // again:
       const v = yield* pmd_read(c, oldPmd, 'move_page_tables(): is_swap_pmd(*old_pmd) || pmd_trans_huge(*old_pmd) || pmd_devmap(*old_pmd)');
       if (isHugeOrSwap(c, v.entry)) {
@@ -366,6 +368,5 @@ export function* move_page_tables(c: Ctx, vma: Vma, oldAddr: number, newVma: Vma
     }
   }
   yield* mmu_notifier_invalidate_range_end(c, range);
-  void newVma;
   return len;
 }
