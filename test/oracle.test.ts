@@ -313,9 +313,9 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
   // shares the pinned page; v6.2's write_protect_seq makes GUP-fast drop the pin (57efa1fe5957).
   'pinned-page-cow-shared': {
     fires: { era: 'v5.10', world: 'fork', actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'fork' }],
-      schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'fork', until: 'page_maybe_dma_pinned' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'fork' }] },
+      schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'fork', until: 'not pinned' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'fork' }] },
     quiet: { era: 'v6.2', world: 'fork', actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'fork' }],
-      schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'fork', until: 'page_try_dup_anon_rmap' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'fork' }] },
+      schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'fork', until: 'not pinned' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'fork' }] },
   },
   'bad-mapcount': {
     fires: { actors: [{ actor: 'phantom_rmap' }] },

@@ -36,6 +36,12 @@ export const KNOWN_RACES: readonly KnownRace[] = [
     // A table collapse_huge_page() deposited after the flush is freed later by zap_deposited_table().
     actors: ['lazy_tlb', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp', 'hw_walker', 'exit_mmap', 'munmap', 'madvise_dontneed'],
     kinds: ['stale-tlb', 'table-use-after-free', 'table-reused'] },
+  // fork() shared a GUP-pinned anon page with the child (copy_one_pte() write-protects it with no
+  // regard to pins) until 70e806e4e645 (v5.9) copied maybe-pinned pages for the child at once.
+  { id: 'fork-shares-pinned-page', eras: ['v5.8'], arches: ALL, actors: ['fork', 'gup_fast', 'gup_slow'], kinds: ['pinned-page-cow-shared'] },
+  // v5.10: GUP-fast pins between copy_present_page()'s page_maybe_dma_pinned() and the
+  // write-protect; fixed by 57efa1fe5957 (v5.11, write_protect_seq).
+  { id: 'fork-gup-fast-cow-race', eras: ['v5.10'], arches: ALL, actors: ['fork', 'gup_fast'], kinds: ['pinned-page-cow-shared'] },
 ];
 
 export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind): string | null {

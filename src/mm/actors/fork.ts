@@ -65,6 +65,8 @@ export interface ForkOptions {
   readonly flush: boolean;
   /** v6.6's vma_start_write() of each parent VMA (fb49c455323f). */
   readonly lockVmas: boolean;
+  /** mmap_write_lock_killable(oldmm) (and its unlock). */
+  readonly lockParent: boolean;
 }
 
 /** The era copies a maybe-pinned page for the child at once (70e806e4e645, v5.9). */
@@ -135,8 +137,8 @@ function* copy_present_pte(c: Ctx, k: Copy, sptr: TablePtr, dptr: TablePtr, addr
   if (era !== 'v5.8') {
     // The pinned check and the write-protect are two moments: GUP-fast may pin between them.
     yield step(era === 'v5.10'
-      ? `copy_present_pte(): vm_normal_page() → ${page}; copy_present_page(): !page_maybe_dma_pinned(); get_page(); page_dup_rmap()`
-      : `copy_present_pte(): get_page(${page}); page_try_dup_anon_rmap(): not maybe pinned`);
+      ? `copy_present_pte(): vm_normal_page() → ${page}; copy_present_page(): !page_maybe_dma_pinned(): not pinned; get_page(); page_dup_rmap()`
+      : `copy_present_pte(): get_page(${page}); page_try_dup_anon_rmap(): not pinned`);
   }
   let child: PteEntry = pte;
   if (cow && pte.writable) {
@@ -335,7 +337,7 @@ export function makeFork(name: string, opts: ForkOptions): ActorDef {
         yield step('dup_mm(): allocate_mm() → NULL (the world has no empty mm for the child): -ENOMEM');
         return;
       }
-      yield* mmap_write_lock(c, oldmm);
+      if (opts.lockParent) yield* mmap_write_lock(c, oldmm);
       // flush_cache_dup_mm() does nothing on these architectures; no uprobes.
       yield* down_write(c, mm.mmap_lock);
       for (const mpnt of oldmm.vmas.filter((v) => !v.detached)) {
@@ -357,10 +359,10 @@ export function makeFork(name: string, opts: ForkOptions): ActorDef {
       }
       mmap_write_unlock(c, mm);
       if (opts.flush) yield* flush_tlb_mm(c, oldmm, 'dup_mmap(): mmap_write_unlock(mm); flush_tlb_mm(oldmm)');
-      mmap_write_unlock(c, oldmm);
-      yield step(`dup_mmap(): ${opts.flush ? '' : 'mmap_write_unlock(mm); '}mmap_write_unlock(oldmm)`);
+      if (opts.lockParent) mmap_write_unlock(c, oldmm);
+      yield step(`dup_mmap(): ${opts.flush ? '' : 'mmap_write_unlock(mm); '}${opts.lockParent ? 'mmap_write_unlock(oldmm)' : 'done'}`);
     },
   };
 }
 
-export const fork: ActorDef = makeFork('fork', { flush: true, lockVmas: true });
+export const fork: ActorDef = makeFork('fork', { flush: true, lockVmas: true, lockParent: true });
