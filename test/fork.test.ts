@@ -178,6 +178,16 @@ test('a pin held across fork: v5.8 shares the pinned page (known, fixed by 70e80
   }
 });
 
+test('v5.10+: the pin dropped while fork preallocates: the page is shared after all and the unused prealloc page is freed (no leak)', (t) => {
+  for (const era of ['v5.10', 'v6.2', 'v6.6']) {
+    const r = script(era, [...GUP_FORK, { actor: 'look' }],
+      [{ actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'fork', until: 'page_copy_prealloc' }, { actor: 'gup_fast' }, { actor: 'fork' }, { actor: 'look' }]);
+    t.is(r.exec.outcome, 'clean', `${era}: ${describe(r.exec)}`);
+    t.true(stepOf(r.exec, 'gup_fast', 'unpin_user_page') < stepOf(r.exec, 'fork', 'set_pte_at(child addr 0)'), era);
+    t.deepEqual(seen?.ptes, ['3 ro', '4 ro', '3 ro', '4 ro'], era);
+  }
+});
+
 test('fork vs khugepaged: the parent mmap_lock orders them; without it fork walks the table collapse_huge_page replaced', (t) => {
   // collapse first: fork copies the huge pmd (copy_huge_pmd(), both pmds write-protected).
   const first = script('v6.6', [{ actor: 'collapse_huge_page', args: { slot: 0 } }, { actor: 'fork' }, { actor: 'look' }],

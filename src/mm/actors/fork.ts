@@ -164,10 +164,16 @@ function* copy_present_pte(c: Ctx, k: Copy, sptr: TablePtr, dptr: TablePtr, addr
  *  under both; on -EAGAIN, both dropped, page_copy_prealloc(), and again from that pte. */
 function* copy_pte_range(c: Ctx, k: Copy, dstPmd: PmdPtr, srcPmd: PmdPtr, start: number, end: number): ActorGen {
   let addr = start;
+  // out: if (unlikely(prealloc)) put_page(prealloc);
+  const out = () => {
+    if (k.prealloc !== 0) put_page(c.m, k.prealloc);
+    k.prealloc = 0;
+  };
   for (;;) {
     if (pmd_none(c.m.arch, pmdEntryAt(c.m, dstPmd))) yield* __pte_alloc(c, dstPmd);
     const dptr = yield* pte_offset_map_lock(c, dstPmd);
     if (!dptr) {
+      out();
       yield step('copy_pte_range(): pte_alloc_map_lock() failed: -ENOMEM');
       return;
     }
@@ -176,6 +182,7 @@ function* copy_pte_range(c: Ctx, k: Copy, dstPmd: PmdPtr, srcPmd: PmdPtr, start:
       const map = yield* pte_offset_map_rcu(c, srcPmd);
       if (!map) {
         pte_unmap_unlock(c, dptr);
+        out();
         yield step('copy_pte_range(): pte_offset_map_nolock(src_pmd) failed: pte_unmap_unlock(dst_pte); nothing to copy');
         return;
       }
@@ -198,6 +205,8 @@ function* copy_pte_range(c: Ctx, k: Copy, dstPmd: PmdPtr, srcPmd: PmdPtr, start:
         again = true;
         break;
       }
+      // A prealloc page not consumed (the pin went meanwhile) is not kept for another address.
+      out();
     }
     spin_unlock(c, pte_lockptr(c.m, sptr));
     pte_unmap(c);
@@ -206,7 +215,10 @@ function* copy_pte_range(c: Ctx, k: Copy, dstPmd: PmdPtr, srcPmd: PmdPtr, start:
     k.rss = 0;
     pte_unmap_unlock(c, dptr);
     yield step(`copy_pte_range(): spin_unlock(src_ptl); pte_unmap(); add_mm_rss_vec(dst_mm, +${rss}); pte_unmap_unlock(dst_pte)`);
-    if (!again) return;
+    if (!again) {
+      out();
+      return;
+    }
     k.prealloc = alloc_page(c, 'data');
     yield step(`copy_pte_range(): page_copy_prealloc() → ${k.prealloc}; goto again`);
   }
@@ -297,10 +309,6 @@ function* copy_page_range(c: Ctx, dst: Vma, src: Vma, dstMm: Mm, srcMm: Mm): Act
       }
       yield* copy_pte_range(c, k, dstPmd, srcPmd, addr, next);
     }
-  }
-  if (k.prealloc !== 0) {
-    put_page(c.m, k.prealloc);
-    yield step('copy_pte_range(): put_page(prealloc)');
   }
   if (cow) {
     if (hasWriteProtectSeq(c)) {
