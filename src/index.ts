@@ -18,7 +18,7 @@ export {
 } from './mm/entries.js';
 // Worlds: the initial state as data, the shipped ones, and registering one's own.
 export type { World, WorldFile, WorldFrame, WorldMm, WorldVma } from './mm/world/types.js';
-export { DEFAULT_WORLD, SHARED_FILE_WORLD, TWO_PMD_TABLES_WORLD, MREMAP_WORLD, WORLDS } from './mm/world/worlds.js';
+export { DEFAULT_WORLD, FORK_WORLD, SHARED_FILE_WORLD, TWO_PMD_TABLES_WORLD, MREMAP_WORLD, WORLDS } from './mm/world/worlds.js';
 export { MREMAP_TEST_SWITCHES, move_page_tables, move_ptes, move_normal_pmd, move_normal_pud, move_huge_pmd } from './mm/mremap.js';
 export { allWorlds, checkWorld, registerWorld, worldOf } from './mm/world/registry.js';
 export { buildModel, resetModel, countTables, type CpuSpec } from './mm/world/build.js';

@@ -43,7 +43,7 @@ export const actors = [{
 `);
 
 const BAD: readonly [string[], RegExp][] = [
-  [['--world', 'shared-file,nowhere'], /^mmfuzz: --world 'nowhere': accepted are default, shared-file, two-pmd-tables, mremap$/],
+  [['--world', 'shared-file,nowhere'], /^mmfuzz: --world 'nowhere': accepted are default, shared-file, two-pmd-tables, mremap, fork$/],
   [['--actors', 'munmap(vma=1'], /--actors 'munmap\(vma=1': unbalanced parentheses: accepted is NAME or NAME\(ARG=N,\.\.\.\)/],
   [['--actors', 'munmap)('], /unbalanced parentheses/],
   [['--actors', 'munmap(vma)'], /--actors 'munmap\(vma\)': malformed argument 'vma': accepted are vma=0\.\.1, mm=0\.\.0 \(ARG=N, whole numbers\)/],

@@ -218,10 +218,11 @@ interface Case {
   readonly era?: string;
   readonly arch?: string;
   readonly variants?: readonly string[];
+  readonly world?: string;
 }
 
 function run(c: Case) {
-  const spec: ScenarioSpec = { arch: c.arch ?? 'x86-ipi', era: c.era ?? 'v6.6', variants: c.variants ?? [], actors: c.actors };
+  const spec: ScenarioSpec = { arch: c.arch ?? 'x86-ipi', era: c.era ?? 'v6.6', variants: c.variants ?? [], actors: c.actors, ...(c.world ? { world: c.world } : {}) };
   return runScript(spec, c.schedule ?? [], c.choices ?? {}, POOL).exec;
 }
 
@@ -307,6 +308,14 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
     // gup_slow of address 0 while munmap takes it away: what it returns was mapped while it ran.
     quiet: { actors: [{ actor: 'gup_slow', args: { addr: 0 } }, { actor: 'madvise_dontneed', args: { slot: 0 } }],
       schedule: [{ actor: 'gup_slow', until: 'follow_page_pte' }, { actor: 'madvise_dontneed' }, { actor: 'gup_slow' }] },
+  },
+  // GUP-fast pins page 3 between fork's page_maybe_dma_pinned() check and its write-protect: v5.10
+  // shares the pinned page; v6.2's write_protect_seq makes GUP-fast drop the pin (57efa1fe5957).
+  'pinned-page-cow-shared': {
+    fires: { era: 'v5.10', world: 'fork', actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'fork' }],
+      schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'fork', until: 'not pinned' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'fork' }] },
+    quiet: { era: 'v6.2', world: 'fork', actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'fork' }],
+      schedule: [{ actor: 'gup_fast', until: 'ptep_get_lockless' }, { actor: 'fork', until: 'not pinned' }, { actor: 'gup_fast', until: 'local_irq_restore' }, { actor: 'fork' }] },
   },
   'bad-mapcount': {
     fires: { actors: [{ actor: 'phantom_rmap' }] },

@@ -45,6 +45,12 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // lockless retract_page_tables() cleared that pmd in between, and move_normal_pmd() populated the
   // new pmd with pmd_pgtable(none): physical page 0 as a page table (6fa1066fc5d0, v6.12).
   { id: 'mremap-retract-race', eras: ['v6.6'], arches: ALL, actors: ['mremap', 'collapse_file'], kinds: ['bad-entry-installed', ...TABLE_UAF] },
+  // fork() shared a GUP-pinned anon page with the child (copy_one_pte() write-protects it with no
+  // regard to pins) until 70e806e4e645 (v5.9) copied maybe-pinned pages for the child at once.
+  { id: 'fork-shares-pinned-page', eras: ['v5.8'], arches: ALL, actors: ['fork', 'gup_fast', 'gup_slow'], kinds: ['pinned-page-cow-shared'] },
+  // v5.10: GUP-fast pins between copy_present_page()'s page_maybe_dma_pinned() and the
+  // write-protect; fixed by 57efa1fe5957 (v5.11, write_protect_seq).
+  { id: 'fork-gup-fast-cow-race', eras: ['v5.10'], arches: ALL, actors: ['fork', 'gup_fast'], kinds: ['pinned-page-cow-shared'] },
 ];
 
 export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind): string | null {

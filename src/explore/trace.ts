@@ -63,6 +63,7 @@ export function note(ev: MmEvent): string | null {
     case 'pin': return `GUP returns page ${ev.pfn} for address ${ev.addr}`;
     case 'unpin': return `unpin page ${ev.pfn}`;
     case 'copy': return `copy page ${ev.from} → ${ev.to}`;
+    case 'cow-share': return `page ${ev.pfn} COW-shared with mm ${ev.child}`;
     case 'ref-get': return ev.ok ? null : `page ${ev.pfn} has refcount 0: no reference`;
     case 'mm-users': return `mm_users = ${ev.now}`;
     case 'trylock-failed': return `${ev.lock} is taken`;

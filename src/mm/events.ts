@@ -44,6 +44,9 @@ export type MmEvent =
   /** A GUP returned `pfn` for `addr`; it started at step `since`. */
   | { readonly e: 'pin'; readonly mm: number; readonly addr: number; readonly pfn: number; readonly since: number }
   | { readonly e: 'unpin'; readonly addr: number; readonly pfn: number }
+  /** fork (copy_present_pte(), copy_huge_pmd()) write-protected the anon page `pfn` at `addr` of the
+   *  parent `mm` and mapped it into the child `child` too: COW-shared from now on. */
+  | { readonly e: 'cow-share'; readonly mm: number; readonly child: number; readonly addr: number; readonly pfn: number }
   /** khugepaged copied `from` into the huge page `to`, to replace its mapping at `addr`. */
   | { readonly e: 'copy'; readonly addr: number; readonly from: number; readonly to: number }
   | { readonly e: 'tlb-fill'; readonly cpu: number; readonly mm: number; readonly addr: number; readonly pfn: number }

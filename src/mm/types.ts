@@ -161,6 +161,9 @@ export interface Mm {
   /** mm->mm_lock_seq (v6.4+): vma_end_write_all() bumps it at mmap_write_unlock() and
    *  mmap_write_downgrade(), which ends every VMA write lock taken under that mmap_lock. */
   mm_lock_seq: number;
+  /** mm->write_protect_seq (v5.11+, 57efa1fe5957): copy_page_range() makes it odd while fork
+   *  write-protects the parent's ptes; GUP-fast with FOLL_PIN gives up if it is odd or moved. */
+  write_protect_seq: number;
   /** The id the next VMA made in this mm gets (vm_area_alloc, vm_area_dup): ids are never reused
    *  within an execution. */
   next_vma_id: number;

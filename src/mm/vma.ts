@@ -106,11 +106,21 @@ export function vm_area_alloc(mm: Mm, spec: VmaSpec): Vma {
 }
 
 /** vm_area_dup() (kernel/fork.c): a copy of `vma` that is in no tree and no rmap yet (its
- *  anon_vma_chain is empty until anon_vma_clone()), with a fresh per-VMA lock. */
-export function vm_area_dup(m: Model, vma: Vma): Vma {
-  const mm = mmOf(m, vma);
+ *  anon_vma_chain is empty until anon_vma_clone()), with a fresh per-VMA lock. `into`: the mm it
+ *  will belong to, when that is not `vma`'s (dup_mmap()'s tmp->vm_mm = mm). */
+export function vm_area_dup(m: Model, vma: Vma, into: Mm = mmOf(m, vma)): Vma {
+  const mm = into;
   const id = mm.next_vma_id++;
-  return { ...vma, id, detached: false, inRmap: false, vm_lock_seq: -1, vm_lock: vmLock(mm.id, id) };
+  return { ...vma, id, mm: mm.id, detached: false, inRmap: false, vm_lock_seq: -1, vm_lock: vmLock(mm.id, id) };
+}
+
+/** __vma_link_rb() (v5.8–v6.2) / vma_iter_bulk_store() (v6.6), as dup_mmap() links a child's VMA
+ *  into the new mm's tree: no VMA write lock (nobody else can see the new mm) and no i_mmap, which
+ *  dup_mmap() has done before. mmap_lock of `mm` held for write (asserted). Not a step of its own. */
+export function vma_iter_bulk_store(c: Ctx, mm: Mm, vma: Vma): void {
+  mmap_assert_write_locked(c, mm, `vma_iter_bulk_store(vma ${vma.id})`);
+  BUG_ON(c, intersects(mm, vma.start, vma.end, vma) !== undefined, `dup_mmap(): [${vma.start},${vma.end}) overlaps a VMA`);
+  treeStore(mm, vma);
 }
 
 function sortVmas(mm: Mm): void {

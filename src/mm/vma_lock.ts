@@ -27,7 +27,7 @@
 import { rcu_read_lock, rcu_read_unlock } from './cpu.js';
 import { down_write, downgrade_write, up_read, up_write } from './locks.js';
 import type { Stepper } from './pgtable.js';
-import { step, type ActorGen, type Ctx } from './step.js';
+import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { eraAtLeast, type Switches } from './switches.js';
 import { NOBODY, type Mm, type RwSem, type Vma } from './types.js';
 
@@ -136,6 +136,19 @@ export function* vma_start_write(c: Ctx, vma: Vma): ActorGen {
   vma.vm_lock_seq = seq;
   up_write(c, vma.vm_lock);
   yield step(`vma_start_write(vma ${vma.id}): vm_lock_seq = mm_lock_seq (${seq}); up_write(${vma.vm_lock.name})`);
+}
+
+/** vma_start_write() folded into the caller's next step, for actors written before faults under
+ *  the per-VMA lock were modelled (munmap, collapse_huge_page): it waits (no step) while a fault
+ *  holds vm_lock for read, then marks the VMA write-locked. With no such reader it adds no step, so
+ *  their step sequences, and old tokens, stay as they were. Nothing at an era without per-VMA locks. */
+export function* vma_start_write_folded(c: Ctx, vma: Vma): ActorGen {
+  if (!hasPerVmaLocks(c.m.sw)) return;
+  const mm = mmOf(c, vma);
+  mmap_assert_write_locked(c, mm, `vma_start_write(vma ${vma.id})`);
+  if (vma.vm_lock_seq === mm.mm_lock_seq) return;
+  yield* blockUntil(`vma_start_write(vma ${vma.id}): down_write(${vma.vm_lock.name})`, () => vma.vm_lock.writer === NOBODY && vma.vm_lock.readers.length === 0);
+  vma.vm_lock_seq = mm.mm_lock_seq;
 }
 
 /** Is `vma` write-locked now (vm_lock_seq == mm_lock_seq)? False at an era without per-VMA locks. */

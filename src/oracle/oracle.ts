@@ -158,6 +158,12 @@ export function createOracle(m: Model): Oracle {
         pins.push({ addr: ev.addr, pfn: ev.pfn, by: ref });
         return null;
       }
+      case 'cow-share': {
+        const pin = pins.find((p) => p.pfn === ev.pfn);
+        if (!pin || (m.frames[ev.pfn]?.mapping ?? -1) >= 0) return null;
+        return { kind: 'pinned-page-cow-shared', pfn: ev.pfn, addr: ev.addr, usedBy: pin.by, changedBy: ref,
+          message: `fork write-protected anon page ${ev.pfn} (address ${ev.addr}) and shared it with mm ${ev.child} while a GUP pin on it is held: the parent's next write copies it away from the pin, and writes through the pin are lost to the parent` };
+      }
       case 'unpin': {
         const i = pins.findIndex((p) => p.pfn === ev.pfn && p.addr === ev.addr);
         if (i >= 0) pins.splice(i, 1);

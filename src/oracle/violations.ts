@@ -61,6 +61,10 @@ export type Violation =
   | (Base & { readonly kind: 'lost-write'; readonly how: 'dirty-bit-dropped' | 'write-after-copy' | 'write-after-clear' })
   /** At the end: a page's mapcount disagrees with the entries that map it. */
   | (Base & { readonly kind: 'bad-mapcount'; readonly mapcount: number; readonly maps: number })
+  /** fork write-protected an anon page that holds a GUP pin and shared it with the child: the
+   *  parent's next write breaks COW away from the pinned page, so what the device writes through the
+   *  pin the parent never sees ("GUP after fork"; 70e806e4e645, 57efa1fe5957). */
+  | (Base & { readonly kind: 'pinned-page-cow-shared'; readonly addr: number })
   /** GUP returned a page that the address did not map at any instant while GUP ran. */
   | (Base & { readonly kind: 'gup-wrong-page'; readonly addr: number })
   /** A VMA changed (linked, split, merged, moved, detached) without mmap_lock held for write. */
@@ -88,6 +92,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
   'stale-secondary-mapping', 'stale-secondary-access', 'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read',
   'valid-mapping-cleared', 'bad-entry-installed', 'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page',
+  'pinned-page-cow-shared',
   'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'vma-change-without-mmap-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock',
   'lock-held-at-exit',
 ];

@@ -27,6 +27,7 @@ import { mmget_still_valid } from './coredump.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 import { find_pmd, test_exit } from './khugepaged.js';
 import { add_mm_counter } from '../counters.js';
+import { vma_start_write_folded } from '../vma_lock.js';
 
 function revalidate(c: Ctx, slot: number): boolean {
   const vma = find_vma(c.mm, pmdAddr(slot));
@@ -66,6 +67,10 @@ export const collapse_huge_page: ActorDef = {
     }
     // Under mmap_lock for write with the VMA revalidated, the pmd table is there.
     const pmd = pmd_off_present(c, pmdAddr(slot));
+    // v6.6: vma_start_write(vma) before anon_vma_lock_write(): no fault under the VMA lock may
+    // populate the pmd while it is collapsed (folded into the next step; see vma_lock.ts).
+    const vma = find_vma(mm, pmdAddr(slot));
+    if (vma) yield* vma_start_write_folded(c, vma);
     yield* down_write(c, mm.anon_vma_lock);
     // collapse_huge_page() (v5.8–v6.6): mmu_notifier_range_init(MMU_NOTIFY_CLEAR, address,
     // address + HPAGE_PMD_SIZE); mmu_notifier_invalidate_range_start() after anon_vma_lock_write(),

@@ -64,42 +64,54 @@ export const fault: ActorDef = {
   daemon: 'no',
   params: [{ name: 'addr', min: 0, max: NR_PAGES - 1, default: 4, doc: 'faulting address (page index); only anon VMA 0 [0,8) faults in' }],
   *run(c, args) {
-    const m = c.m;
-    const mm = c.mm;
-    const addr = args['addr'] ?? 4;
-    const idx = pteIndex(addr);
-    yield* down_read(c, mm.mmap_lock);
-    const vma = find_vma(mm, addr);
-    const done = (label: string) => mmap_read_unlock_step(c, label);
-    if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
-    const pmd = yield* pmd_alloc(c, addr);
-    const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
-    if (pmd_trans_huge(c.m.arch, orig.entry)) return yield* done('huge pmd: already mapped');
-    const mapped = yield* pte_already_mapped(c, pmd, idx);
-    if (mapped !== false) return yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
-    // do_anonymous_page(): pte_alloc()
-    const p = yield* pmd_read(c, pmd, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
-    if (pmd_none(c.m.arch, p.entry)) yield* __pte_alloc(c, pmd);
-    if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* done('pmd_trans_unstable()');
-    const page = alloc_page(c, 'data');
-    yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);
-    const ptr = yield* pte_offset_map_lock(c, pmd);
-    if (!ptr) {
-      put_page(m, page);
-      return yield* done('do_anonymous_page(): pte_offset_map_lock() failed: release');
-    }
-    if (pte_read(c, ptr, idx).t !== 'none') {
-      pte_unmap_unlock(c, ptr);
-      put_page(m, page);
-      yield step('do_anonymous_page(): !pte_none(*vmf->pte): pte_unmap_unlock(); put_page()');
-      return yield* done('fault done');
-    }
-    add_mm_counter(c, mm, 1);
-    page_add_rmap(c, page);
-    pte_write(c, ptr, idx, { t: 'present', pfn: page, sub: 0, writable: true, dirty: true });
-    yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);
-    pte_unmap_unlock(c, ptr);
-    yield step('do_anonymous_page(): pte_unmap_unlock()');
-    yield* done('fault done');
+    yield* fault_mmap_locked(c, args['addr'] ?? 4);
   },
 };
+
+/** The fault under mmap_lock for read: the whole of `fault`, and the per-VMA lock fault's
+ *  fallback (lock_mm_and_find_vma(), v6.6). */
+export function* fault_mmap_locked(c: Ctx, addr: number): ActorGen {
+  const mm = c.mm;
+  yield* down_read(c, mm.mmap_lock);
+  const vma = find_vma(mm, addr);
+  const done = (label: string) => mmap_read_unlock_step(c, label);
+  if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
+  yield* handle_mm_fault_anon(c, addr, done);
+}
+
+/** handle_mm_fault() of an anon VMA from __handle_mm_fault() on, with its lock held (mmap_lock or,
+ *  v6.6, the VMA's); `done(label)` drops that lock as the last step. */
+export function* handle_mm_fault_anon(c: Ctx, addr: number, done: (label: string) => ActorGen): ActorGen {
+  const m = c.m;
+  const mm = c.mm;
+  const idx = pteIndex(addr);
+  const pmd = yield* pmd_alloc(c, addr);
+  const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
+  if (pmd_trans_huge(c.m.arch, orig.entry)) return yield* done('huge pmd: already mapped');
+  const mapped = yield* pte_already_mapped(c, pmd, idx);
+  if (mapped !== false) return yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
+  // do_anonymous_page(): pte_alloc()
+  const p = yield* pmd_read(c, pmd, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
+  if (pmd_none(c.m.arch, p.entry)) yield* __pte_alloc(c, pmd);
+  if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* done('pmd_trans_unstable()');
+  const page = alloc_page(c, 'data');
+  yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);
+  const ptr = yield* pte_offset_map_lock(c, pmd);
+  if (!ptr) {
+    put_page(m, page);
+    return yield* done('do_anonymous_page(): pte_offset_map_lock() failed: release');
+  }
+  if (pte_read(c, ptr, idx).t !== 'none') {
+    pte_unmap_unlock(c, ptr);
+    put_page(m, page);
+    yield step('do_anonymous_page(): !pte_none(*vmf->pte): pte_unmap_unlock(); put_page()');
+    return yield* done('fault done');
+  }
+  add_mm_counter(c, mm, 1);
+  page_add_rmap(c, page);
+  pte_write(c, ptr, idx, { t: 'present', pfn: page, sub: 0, writable: true, dirty: true });
+  yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);
+  pte_unmap_unlock(c, ptr);
+  yield step('do_anonymous_page(): pte_unmap_unlock()');
+  yield* done('fault done');
+}

@@ -7,6 +7,11 @@
 // speculative reference (try_grab_folio, which fails on a zero refcount), the pmd (70cbc3cc78a9, v6.0)
 // and the pte are read again and the reference dropped if either moved.
 // v6.6: gup_pte_range()'s pte_offset_map() takes rcu_read_lock() and may fail.
+// v5.11+ (57efa1fe5957 "mm/gup: prevent gup_fast from racing with COW during fork"; v6.2, v6.6
+// here): FOLL_PIN reads mm->write_protect_seq before the walk and gives up if it is odd, and drops
+// what it pinned if it moved by the end (read_seqcount_retry()): fork (fork.ts) may have
+// write-protected the page and shared it with the child meanwhile. Both are folded into the steps
+// that disable and restore IRQs, which stay as they were when no fork runs.
 // Switches: V3 gup-fast-no-pmd-recheck, V7 gup-fast-no-irq-disable, V4 (PAE: a plain pmd read).
 
 import type { ActorDef } from '../actor.js';
@@ -15,7 +20,7 @@ import { get_page_unless_zero, put_page } from '../frames.js';
 import { local_irq_restore, local_irq_save, rcu_read_lock } from '../cpu.js';
 import { pmd_load, pmd_off, pmd_table, pmd_use, pmdp_get_lockless, pte_read, type PmdVal, type Stepper } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
-import { has } from '../switches.js';
+import { eraAtLeast, has } from '../switches.js';
 import { mayFailPteMap, pte_unmap } from '../walk.js';
 
 /** gup_huge_pmd(): reference the huge page, then check the pmd did not move. (KVM's hva_to_pfn_fast()
@@ -96,18 +101,33 @@ export const gup_fast: ActorDef = {
     const addr = args['addr'] ?? 0;
     const since = m.step;
     const irqs = !has(m.sw, 'gup-fast-no-irq-disable');
+    // v5.11+ (57efa1fe5957), FOLL_PIN: seq = raw_read_seqcount(&mm->write_protect_seq), read in the
+    // step that disables IRQs; odd means fork is write-protecting the parent's ptes: give up.
+    const wpSeq = eraAtLeast(m.sw, 'v6.2');
+    const seq = c.mm.write_protect_seq;
+    if (wpSeq && (seq & 1) === 1) {
+      yield step('lockless_pages_from_mm(): raw_read_seqcount(&mm->write_protect_seq) is odd (fork is copying): fall back to the slow path');
+      return;
+    }
     let flags = false;
     if (irqs) {
       flags = local_irq_save(c);
       yield step('lockless_pages_from_mm(): local_irq_save(flags)');
     }
-    const page = yield* gup_pgd_range(c, addr, args['write'] === 1);
+    let page = yield* gup_pgd_range(c, addr, args['write'] === 1);
+    // read_seqcount_retry() after local_irq_restore(), in the same step: a fork began meanwhile.
+    const retry = wpSeq && page !== null && c.mm.write_protect_seq !== seq;
+    if (page !== null && retry) {
+      put_page(m, page);
+      page = null;
+    }
     if (page !== null) m.events.push({ e: 'pin', mm: c.mm.id, addr, pfn: page, since });
+    const retried = retry ? '; read_seqcount_retry(&mm->write_protect_seq): unpin_user_pages_lockless(); fall back to the slow path' : '';
     if (irqs) {
       local_irq_restore(c, flags);
-      yield step(`lockless_pages_from_mm(): local_irq_restore(flags)${page === null ? ' [no page: fall back to the slow path]' : ''}`);
+      yield step(`lockless_pages_from_mm(): local_irq_restore(flags)${retried || (page === null ? ' [no page: fall back to the slow path]' : '')}`);
     } else if (page === null) {
-      yield step('gup_pmd_range(): gave up: fall back to the slow path');
+      yield step(retried ? `lockless_pages_from_mm()${retried}` : 'gup_pmd_range(): gave up: fall back to the slow path');
     }
     if (page === null) return;
     yield step(`caller: DMA into pinned page ${page}`);

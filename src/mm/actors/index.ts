@@ -8,6 +8,8 @@ import { collapse_pte_mapped_thp } from './collapse_pte_mapped_thp.js';
 import { coredump } from './coredump.js';
 import { exit_mmap_actor } from './exit_mmap.js';
 import { fault } from './fault.js';
+import { fault_vma_lock } from './fault_vma_lock.js';
+import { fork } from './fork.js';
 import { gup_fast } from './gup_fast.js';
 import { gup_slow } from './gup_slow.js';
 import { hw_walker } from './hw_walker.js';
@@ -26,6 +28,6 @@ export { rcu_callbacks };
 
 /** Actors a scenario can name (the RCU callback runner is added to every scenario by itself). */
 export const ACTORS: readonly ActorDef[] = deepFreeze([
-  collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, gup_fast,
+  collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, fault_vma_lock, fork, gup_fast,
   gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, mremap, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));

@@ -4,7 +4,8 @@
 // tlb_gather_mmu, unmap_vmas, free_pgtables, tlb_finish_mmu; mmap_read_unlock.
 
 import type { ActorDef } from '../actor.js';
-import { down_write, downgrade_write, up_read, up_write } from '../locks.js';
+import { down_write, up_read, up_write } from '../locks.js';
+import { mmap_write_downgrade, vma_start_write_folded } from '../vma_lock.js';
 import { step } from '../step.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import { free_pgtables, pgtablesBounds, unmap_vmas } from '../zap.js';
@@ -25,8 +26,10 @@ export const munmap: ActorDef = {
       yield step('__do_munmap(): no VMA: mmap_write_unlock(mm)');
       return;
     }
+    // v6.6: vma_start_write() in do_vmi_align_munmap()'s loop waits out faults under the VMA lock.
+    yield* vma_start_write_folded(c, vma);
     vma.detached = true;
-    downgrade_write(c, mm.mmap_lock);
+    mmap_write_downgrade(c, mm);
     yield step('__do_munmap(): detach_vmas_to_be_unmapped(); mmap_write_downgrade(mm)');
     const tlb = tlb_gather_mmu(mm, false);
     yield* unmap_vmas(c, tlb, [vma]);

@@ -52,7 +52,7 @@ function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
     changedAt: { rss: -1, nr_ptes: -1, nr_pmds: -1, nr_puds: -1 },
     exiting: false, core_state: false, khugepaged_scanning: false,
     cpumask: m.cpus.map((c) => c.mm === id),
-    mm_lock_seq: 0, next_vma_id: 0,
+    mm_lock_seq: 0, next_vma_id: 0, write_protect_seq: 0,
     notifier_subscriptions: [],
   };
 }
@@ -189,6 +189,7 @@ export function resetModel(m: Model): void {
     }
     // VMAs that change: mm_lock_seq as mm_init() sets it; new VMAs are numbered after the world's.
     mm.mm_lock_seq = 0;
+    mm.write_protect_seq = 0;
     mm.next_vma_id = wm.vmas.length;
     const counts = initialCounts(m)[id]!;
     mm.rss = counts.rss;

@@ -138,4 +138,15 @@ export const MREMAP_WORLD: World = {
   }],
 };
 
-export const WORLDS: readonly World[] = [DEFAULT_WORLD, SHARED_FILE_WORLD, TWO_PMD_TABLES_WORLD, MREMAP_WORLD];
+/** The default layout for mm 0 (the parent), and mm 1 with no VMA and an empty pgd (34): the child
+ *  that fork's dup_mmap() fills, allocating its tables from the free frames 9..31 and 35..47. */
+export const FORK_WORLD: World = {
+  name: 'fork',
+  summary: 'the default layout, and an empty mm 1 for fork() to copy it into (dup_mmap, copy_page_range)',
+  nrFrames: 48,
+  frames: [...DEFAULT_WORLD.frames, { pfn: 34, kind: 'pgd', refcount: 1 }],
+  files: DEFAULT_WORLD.files,
+  mms: [DEFAULT_WORLD.mms[0]!, { pgd: 34, vmas: [] }],
+};
+
+export const WORLDS: readonly World[] = [DEFAULT_WORLD, SHARED_FILE_WORLD, TWO_PMD_TABLES_WORLD, MREMAP_WORLD, FORK_WORLD];
