@@ -11,6 +11,7 @@ import { pmd_alloc } from '../pgalloc.js';
 import { find_vma } from '../model.js';
 import { pgtable_trans_huge_deposit, pmd_lock, pmd_lockptr, pmd_read, pmdEntryAt, set_pmd_at } from '../pgtable.js';
 import { step } from '../step.js';
+import { PROT_WRITE, vma_prot } from '../mprotect.js';
 import { pte_free } from '../tlbflush.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
 
@@ -47,7 +48,8 @@ export const thp_fault: ActorDef = {
     }
     pgtable_trans_huge_deposit(m, pmd, pgtable);
     page_add_rmap(c, page);
-    set_pmd_at(c, pmd, { t: 'huge', pfn: page });
+    // entry = maybe_pmd_mkwrite(pmd_mkdirty(mk_huge_pmd(page, vma->vm_page_prot)), vma)
+    set_pmd_at(c, pmd, { t: 'huge', pfn: page, dirty: true, ...((vma_prot(vma) & PROT_WRITE) !== 0 ? { writable: true } : {}) });
     add_mm_counter(c, mm, HPAGE_PMD_NR);
     mm_inc_nr_ptes(c, mm);
     yield step(`__do_huge_pmd_anonymous_page(): pgtable_trans_huge_deposit(); set_pmd_at(huge ${page}); mm_inc_nr_ptes()`);
