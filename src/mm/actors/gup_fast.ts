@@ -20,7 +20,11 @@ import { mayFailPteMap, pte_unmap } from '../walk.js';
 
 /** gup_huge_pmd(): reference the huge page, then check the pmd did not move. (KVM's hva_to_pfn_fast()
  *  walks with it too.) */
-function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
+function* gup_huge_pmd(c: Ctx, pmd: PmdVal, write: boolean): Stepper<number | null> {
+  // if (!pmd_access_permitted(orig, flags & FOLL_WRITE)) return 0: present to the hardware (x86
+  // _PAGE_PRESENT, arm64 PTE_VALID: not an invalidated or protnone pmd), and writable for a write.
+  const e = pmd.entry;
+  if (e.t !== 'huge' || e.protnone || (write && !e.writable)) return null;
   pmd_use(c, pmd);
   const page = pmd_pfn(pmd.entry);
   const ok = get_page_unless_zero(c, page);
@@ -80,7 +84,7 @@ export function* gup_pgd_range(c: Ctx, addr: number, write: boolean): Stepper<nu
   if (!pmd || !pmd_present(c.m.arch, pmd.entry)) return null;
   // "NUMA hinting faults need to be handled in the GUP slowpath": if (pmd_protnone(pmd)) return 0.
   if (pmd_trans_huge(c.m.arch, pmd.entry) && pmd_protnone(pmd.entry)) return null;
-  return pmd_trans_huge(c.m.arch, pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, write);
+  return pmd_trans_huge(c.m.arch, pmd.entry) ? yield* gup_huge_pmd(c, pmd, write) : yield* gup_pte_range(c, pmd, addr, write);
 }
 
 export const gup_fast: ActorDef = {
