@@ -8,14 +8,17 @@
 //                tables prot_numa" (v5.7): pmd_none_or_clear_bad_unless_trans_huge(), one atomic read.
 //   4a18419f71cd "mm/mprotect: use mmu_gather" (v6.0): the flush goes from flush_tlb_range() after
 //                the walk ("if (pages)") to tlb_flush_pte_range()/tlb_flush_pmd_range() gathered per
-//                entry that pte_needs_flush()/huge_pmd_needs_flush(), flushed by tlb_end_vma() and
-//                tlb_finish_mmu(); change_huge_pmd() uses pmdp_invalidate_ad() (x86: no flush of its
-//                own, 4f831457d6 series "x86/mm: introduce pmdp_invalidate_ad()").
-//   64fe24a3e05e "mm/mprotect: try avoiding write faults for exclusive anonymous pages when changing
-//                protection" (v6.0): MM_CP_TRY_CHANGE_WRITABLE, can_change_pte_writable().
-//   670ddd8cdcbd "mm/mprotect: delete pmd_none_or_clear_bad_unless_trans_huge()" and 0d940a9b270b
-//                (v6.5): change_pmd_range() tests pmd_none(*pmd) and reads pmdp_get_lockless();
-//                change_pte_range()'s pte_offset_map_lock() may fail (-EAGAIN: "goto again").
+//                entry that needs it (x86's pte_needs_flush()/huge_pmd_needs_flush(), same series),
+//                flushed by tlb_end_vma() and tlb_finish_mmu().
+//   4f83145721f3 "mm: avoid unnecessary flush on change_huge_pmd()" (v6.0): pmdp_invalidate_ad(),
+//                which on x86 does not flush (the CPU sets A/D only on a present entry).
+//   David Hildenbrand's "mm/mprotect: try avoiding write faults for exclusive anonymous pages when
+//                changing protection" (v6.0): MM_CP_TRY_CHANGE_WRITABLE, can_change_pte_writable().
+//   Hugh Dickins' v6.5 series (0d940a9b270b and "mm/mprotect: delete
+//                pmd_none_or_clear_bad_unless_trans_huge()"): change_pmd_range() tests pmd_none(*pmd)
+//                and reads pmdp_get_lockless(); change_pte_range()'s pte_offset_map_lock() may fail
+//                (-EAGAIN: "goto again"). Read in today's mm/mprotect.c, where the mmu_notifier range
+//                has since moved up to change_pud_range(); at v6.6 it is still in change_pmd_range().
 //   the savedwrite removal ("mm/autonuma: use can_change_(pte|pmd)_writable() to replace
 //                savedwrite", v6.3): until v6.2 prot_numa keeps the write bit in the protnone entry
 //                (pte_mk_savedwrite() is pte_mkwrite() on x86) and the hinting fault restores it; at
@@ -120,7 +123,7 @@ function pmd_change(c: Ctx, vma: Vma, old: Extract<PmdEntry, { t: 'huge' }>, cp:
   return { ...rest, ...(writable ? { writable: true } : {}), ...(protnone ? { protnone: true } : {}) };
 }
 
-/** x86's pte_needs_flush() (c9fe66560bf2, v6.0): a flush only where the old entry could be in a TLB
+/** x86's pte_needs_flush() (v6.0, with 4a18419f71cd): a flush only where the old entry could be in a TLB
  *  (present to the hardware) and the new one takes something away (present, write, or the frame).
  *  Other architectures' is always true. */
 function pte_needs_flush(m: Model, old: PteEntry, now: PteEntry): boolean {
@@ -234,11 +237,13 @@ function* change_huge_pmd(c: Ctx, tlb: MmuGather | null, vma: Vma, pmd: PmdPtr, 
     return 1;
   }
   // "In case prot_numa, we are under mmap_read_lock(mm). It's critical to not clear pmd
-  // intermittently to avoid race with MADV_DONTNEED" (ced108037c2a): invalidate, never clear.
+  // intermittently to avoid race with MADV_DONTNEED" (fixed in 2017, before our eras): invalidate,
+  // never clear.
   let old: PmdEntry;
   if (eraAtLeast(m.sw, 'v6.2') && m.archId.startsWith('x86')) {
-    // x86 pmdp_invalidate_ad(): pmdp_establish(pmd_mkinvalid()), no flush ("once an invalid PTE is
-    // established, the PTE's access and dirty bits cannot be updated").
+    // x86 pmdp_invalidate_ad() (4f83145721f3): pmdp_establish(pmd_mkinvalid()), no flush ("once an
+    // invalid PTE is established, the PTE's access and dirty bits cannot be updated"). Elsewhere the
+    // generic one is pmdp_invalidate(), which flushes.
     old = pmdp_xchg(c, pmd, pmd_mkinvalid(m.arch, cur));
     yield step('change_huge_pmd(): oldpmd = pmdp_invalidate_ad()');
   } else {

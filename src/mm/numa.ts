@@ -10,8 +10,8 @@
 //               then numa_migrate_prep()/migrate_misplaced_page() with the ptl dropped.
 //               do_huge_pmd_numa_page(): pmd_lock, pmd_same(), trylock_page() to serialise THP
 //               migration ("put_and_wait_on_page_locked" and retry if it fails), clear_pmdnuma.
-//   v5.13+      c5b5a3dd2c1f "mm: thp: refactor NUMA fault handling" and 2b7403035459 "mm: memory:
-//               ... do not modify page table before migration" (Yang Shi): the entry is restored
+//   v5.13+      c5b5a3dd2c1f "mm: thp: refactor NUMA fault handling" and, for ptes, Yang Shi's
+//               companion patch in the same series: the entry is restored
 //               only if the page is not migrated (out_map), after pte_same()/pmd_same() under the
 //               lock; no page lock on the pmd path.
 //   v6.5+       handle_pte_fault() maps the pte with pte_offset_map_nolock() under RCU (0d940a9b270b);
