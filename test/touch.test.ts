@@ -87,3 +87,12 @@ test('the oracle: a stale writable entry may still be read after mprotect(PROT_R
   t.is(writes.violation?.kind, 'stale-tlb-protection', describe(writes));
   t.regex(writes.violation?.message ?? '', /after mprotect\(PROT_READ\) of \[0, 8\) returned/);
 });
+
+test('after mprotect(PROT_READ) the anonymous faults that map writable pages give up on access_error()', (t) => {
+  const small = run('v6.6', [{ actor: 'mprotect', args: { vma: 0, prot: 1 } }, { actor: 'fault', args: { addr: 4 } }], [{ actor: 'mprotect' }, { actor: 'fault' }]);
+  t.is(small.violation, null, describe(small));
+  t.is(labels(small, 'fault').at(-1), 'access_error(): no VM_WRITE: bad_area: mmap_read_unlock(mm)');
+  const huge = run('v5.10', [{ actor: 'mprotect', args: { vma: 0, prot: 1 } }, { actor: 'thp_fault', args: { slot: 1 } }], [{ actor: 'mprotect' }, { actor: 'thp_fault' }]);
+  t.is(huge.violation, null, describe(huge));
+  t.is(labels(huge, 'thp_fault').at(-1), 'access_error(): no VM_WRITE: bad_area: mmap_read_unlock(mm)');
+});

@@ -30,6 +30,8 @@ export const thp_fault: ActorDef = {
     const done = (label: string) => mmap_read_unlock_step(c, label);
     const vma = find_vma(mm, pmdAddr(slot));
     if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
+    // access_error(): a write fault (it maps the page dirty) needs VM_WRITE.
+    if ((vma_prot(vma) & PROT_WRITE) === 0) return yield* done('access_error(): no VM_WRITE: bad_area');
     const pmd = yield* pmd_alloc(c, pmdAddr(slot));
     const v = yield* pmd_read(c, pmd, '__handle_mm_fault(): pmd_none(*vmf.pmd) && hugepage_vma_check()');
     if (!pmd_none(c.m.arch, v.entry)) return yield* done('pmd not none: handle_pte_fault() (not modelled)');
