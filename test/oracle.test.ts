@@ -23,6 +23,7 @@ import { VIOLATION_KINDS, type ViolationKind } from '../src/oracle/violations.js
 import { describe, runScript } from './helpers.js';
 import type { Segment } from '../src/explore/schedulers.js';
 import { __split_vma } from '../src/mm/vma.js';
+import { makeMprotect } from '../src/mm/actors/mprotect.js';
 
 function wrong(name: string, run: (c: Ctx) => ActorGen, inMm = false): ActorDef {
   return { name, summary: 'a deliberately wrong actor, for the oracle tests', follows: '(none: a test mutation)', inMm, daemon: 'no', params: [], run };
@@ -209,7 +210,9 @@ const BAD: readonly ActorDef[] = [
     yield step('pud_populate(pud 1, page 3)');
   }),
 ];
-const POOL = [...ACTORS, ...BAD];
+const POOL = [...ACTORS, ...BAD,
+  // mprotect() that returns without flushing the TLB.
+  makeMprotect('mprotect_no_flush', { noFlush: true })];
 
 interface Case {
   readonly actors: readonly ActorCall[];
@@ -253,6 +256,14 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
     fires: { actors: [{ actor: 'put_mapped_page' }, { actor: 'hw_walker', args: { accesses: 1 } }],
       schedule: [{ actor: 'put_mapped_page', until: 'put_page(3)' }, { actor: 'hw_walker' }], choices: { 'hw-address': [0] } },
     quiet: { actors: [{ actor: 'hw_walker', args: { accesses: 3 } }], choices: { 'hw-address': [0, 1, 8] } },
+  },
+  'stale-tlb-protection': {
+    // The thread writes address 0 (a writable TLB entry) → mprotect(PROT_READ) returns without a
+    // flush → the thread writes through the old entry; with the flush it faults (SIGSEGV).
+    fires: { actors: [{ actor: 'touch', args: { addr: 0, write: 1, accesses: 2 } }, { actor: 'mprotect_no_flush', args: { vma: 0, prot: 1 } }],
+      schedule: [{ actor: 'touch', until: 'user write to 0 → frame 3' }, { actor: 'mprotect_no_flush' }, { actor: 'touch' }] },
+    quiet: { actors: [{ actor: 'touch', args: { addr: 0, write: 1, accesses: 2 } }, { actor: 'mprotect', args: { vma: 0, prot: 1 } }],
+      schedule: [{ actor: 'touch', until: 'user write to 0 → frame 3' }, { actor: 'mprotect' }, { actor: 'touch' }] },
   },
   'stale-secondary-mapping': {
     // KVM maps address 0 (page 3); a zap without notifier frees the page under its spte.

@@ -91,7 +91,14 @@ export type MmEvent =
   /** set_page_dirty(): a pte's dirty bit moved to the page. */
   | { readonly e: 'page-dirty'; readonly pfn: number }
   /** BUG_ON() / VM_BUG_ON() in the modelled code. */
-  | { readonly e: 'bug'; readonly msg: string };
+  | { readonly e: 'bug'; readonly msg: string }
+  /** mprotect() of [start, end) returned: from now on no CPU may access the range beyond `prot`
+   *  (PROT_READ | PROT_WRITE bits) through a TLB entry filled before (mprotect.ts). */
+  | { readonly e: 'prot-done'; readonly mm: number; readonly start: number; readonly end: number; readonly prot: number }
+  /** A user thread (touch) accessed `addr` through its TLB entry for `pfn`, filled at step `since`
+   *  (always recorded: the oracle judges it against the mprotect() calls that returned since). */
+  | { readonly e: 'user-access'; readonly cpu: number; readonly mm: number; readonly addr: number; readonly pfn: number;
+      readonly write: boolean; readonly since: number };
 
 // Most table accesses are sound; the oracle only judges the others. So that campaigns do not
 // allocate an event for every pte read, the model records a sound access only when tracing. These

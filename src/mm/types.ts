@@ -109,6 +109,9 @@ export interface Vma {
   vm_lock_seq: number;
   /** vma->vm_lock->lock (v6.4+): the per-VMA rwsem that vma_start_read() trylocks for read. */
   readonly vm_lock: RwSem;
+  /** vm_flags' VM_READ | VM_WRITE as PROT_READ | PROT_WRITE bits (mprotect.ts), changed by
+   *  mprotect_fixup() under mmap_lock for write; absent: both, as every world VMA is mapped. */
+  vm_prot?: number | undefined;
 }
 
 /** A file: its i_mmap_rwsem and its page cache. Its i_mmap tree is every VMA of every mm with

@@ -9,6 +9,7 @@ import { checkInstall } from './install.js';
 import { pmdHistory } from './pmd-history.js';
 import { mappings } from './mappings.js';
 import { secondaryChecks } from './secondary.js';
+import { protectionChecks } from './protection.js';
 import { refGetSuspect, tableAccessSuspect, tlbAccessSuspect, type MmEvent } from '../mm/events.js';
 import type { Model } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
@@ -49,6 +50,7 @@ export function createOracle(m: Model): Oracle {
   /** File pages whose dirty pte was cleared, by the step, until set_page_dirty() takes the bit. */
   const dirtyClears = new Map<number, StepRef>();
   const smmu = secondaryChecks(m);
+  const prot = protectionChecks();
 
   function check(ref: StepRef, ev: MmEvent): Violation | null {
     switch (ev.e) {
@@ -204,6 +206,11 @@ export function createOracle(m: Model): Oracle {
             message: `pte ${ev.idx} of table ${ev.pfn} written without ${ev.lock} held` }
           : { kind: 'pmd-install-without-pmd-lock', pfn: ev.pfn, idx: ev.idx, usedBy: ref, changedBy: null,
             message: `pmd ${ev.idx} of table ${ev.pfn} installed without ${ev.lock} (or mmap_lock for write) held` };
+      case 'prot-done':
+        prot.done(ref, ev);
+        return null;
+      case 'user-access':
+        return prot.access(ref, ev);
       case 'bug':
         return { kind: 'kernel-bug', pfn: null, usedBy: ref, changedBy: null, message: ev.msg };
       default:

@@ -32,6 +32,10 @@ export type Violation =
   | (Base & { readonly kind: 'stale-tlb'; readonly cpu: number; readonly cache: 'tlb' | 'pwc' })
   /** A user access went through a TLB entry to a freed or reused frame. */
   | (Base & { readonly kind: 'stale-tlb-access'; readonly cpu: number; readonly addr: number })
+  /** A user access that an mprotect() which had already returned forbids (a write after PROT_READ,
+   *  any access after PROT_NONE), through a TLB entry filled before that mprotect() returned: its
+   *  flush missed the entry. `changedBy` is the mprotect()'s return. */
+  | (Base & { readonly kind: 'stale-tlb-protection'; readonly cpu: number; readonly addr: number })
   /** A secondary MMU (a KVM spte) still maps a frame being freed, or an address whose pmd was changed
    *  under it, or (at the end) an address the primary tables no longer map to that frame: an
    *  invalidation it needed never reached it (no mmu_notifier_invalidate_range_start()). `usedBy` is the
@@ -89,7 +93,7 @@ export type Violation =
 export type ViolationKind = Violation['kind'];
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
-  'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access',
+  'table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'stale-tlb', 'stale-tlb-access', 'stale-tlb-protection',
   'stale-secondary-mapping', 'stale-secondary-access', 'ref-on-freed-frame', 'freed-while-pinned', 'stale-pin', 'torn-pmd-read',
   'valid-mapping-cleared', 'bad-entry-installed', 'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page',
   'pinned-page-cow-shared',

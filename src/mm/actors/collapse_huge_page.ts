@@ -28,6 +28,7 @@ import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
 import { find_pmd, test_exit } from './khugepaged.js';
 import { add_mm_counter } from '../counters.js';
 import { vma_start_write_folded } from '../vma_lock.js';
+import { PROT_WRITE, vma_prot } from '../mprotect.js';
 
 function revalidate(c: Ctx, slot: number): boolean {
   const vma = find_vma(c.mm, pmdAddr(slot));
@@ -145,7 +146,9 @@ export const collapse_huge_page: ActorDef = {
     if (!pmd_none(c.m.arch, pmdEntryAt(m, pmd))) m.events.push({ e: 'bug', msg: 'collapse_huge_page(): BUG_ON(!pmd_none(*pmd))' });
     pgtable_trans_huge_deposit(m, pmd, _pmd.pfn);
     page_add_rmap(c, hpage);
-    set_pmd_at(c, pmd, { t: 'huge', pfn: hpage });
+    // _pmd = maybe_pmd_mkwrite(mk_huge_pmd(hpage, vma->vm_page_prot), vma)
+    // (The VMA found under mmap_lock for write above; still there.)
+    set_pmd_at(c, pmd, { t: 'huge', pfn: hpage, ...(vma && (vma_prot(vma) & PROT_WRITE) !== 0 ? { writable: true } : {}) });
     yield step(`collapse_huge_page(): pgtable_trans_huge_deposit(${_pmd.pfn}); set_pmd_at(huge ${hpage})`);
     spin_unlock(c, pml);
     up_write(c, mm.mmap_lock);

@@ -17,6 +17,7 @@ import { step, type ActorGen, type Ctx } from '../step.js';
 import { pte_free } from '../tlbflush.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
+import { PROT_WRITE, vma_prot } from '../mprotect.js';
 
 /** __pte_alloc(): allocate a table, and hook it in under pmd_lock unless someone beat us to it. */
 export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
@@ -76,6 +77,9 @@ export function* fault_mmap_locked(c: Ctx, addr: number): ActorGen {
   const vma = find_vma(mm, addr);
   const done = (label: string) => mmap_read_unlock_step(c, label);
   if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
+  // access_error(): the fault maps a writable page, a write fault; after mprotect() without
+  // PROT_WRITE it is SIGSEGV.
+  if ((vma_prot(vma) & PROT_WRITE) === 0) return yield* done('access_error(): no VM_WRITE: bad_area');
   yield* handle_mm_fault_anon(c, addr, done);
 }
 

@@ -18,6 +18,7 @@
 // signal checks. A file VMA ends as `fault` ends it (bad_area: file faults are not modelled).
 
 import type { ActorDef } from '../actor.js';
+import { PROT_WRITE, vma_prot } from '../mprotect.js';
 import { rcu_read_lock, rcu_read_unlock } from '../cpu.js';
 import { NR_PAGES } from '../entries.js';
 import type { Stepper } from '../pgtable.js';
@@ -60,8 +61,13 @@ export function makeFaultVmaLock(name: string, opts: FaultVmaLockOptions): Actor
           yield step(`${label}: ${opts.vmaLock ? `vma_end_read(vma ${vma.id})` : 'no VMA lock to drop'} [VMA_LOCK_SUCCESS]`);
         };
         if (vma.kind !== 'anon') return yield* done('bad_area');
-        yield* handle_mm_fault_anon(c, addr, done);
-        return;
+        // access_error(): vma_end_read(), and goto lock_mmap, where the mmap_lock path says SIGSEGV.
+        if ((vma_prot(vma) & PROT_WRITE) === 0) {
+          if (opts.vmaLock) vma_end_read(c, vma);
+        } else {
+          yield* handle_mm_fault_anon(c, addr, done);
+          return;
+        }
       }
       // lock_mmap: lock_mm_and_find_vma(), then the fault under mmap_lock for read.
       yield* fault_mmap_locked(c, addr);

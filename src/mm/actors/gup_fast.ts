@@ -15,7 +15,7 @@
 // Switches: V3 gup-fast-no-pmd-recheck, V7 gup-fast-no-irq-disable, V4 (PAE: a plain pmd read).
 
 import type { ActorDef } from '../actor.js';
-import { NR_PAGES, pmd_present, pmd_pfn, pmd_trans_huge, pteIndex, pteSame } from '../entries.js';
+import { NR_PAGES, pmd_present, pmd_pfn, pmd_protnone, pmd_trans_huge, pteIndex, pteSame } from '../entries.js';
 import { get_page_unless_zero, put_page } from '../frames.js';
 import { local_irq_restore, local_irq_save, rcu_read_lock } from '../cpu.js';
 import { pmd_load, pmd_off, pmd_table, pmd_use, pmdp_get_lockless, pte_read, type PmdVal, type Stepper } from '../pgtable.js';
@@ -25,7 +25,11 @@ import { mayFailPteMap, pte_unmap } from '../walk.js';
 
 /** gup_huge_pmd(): reference the huge page, then check the pmd did not move. (KVM's hva_to_pfn_fast()
  *  walks with it too.) */
-function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
+function* gup_huge_pmd(c: Ctx, pmd: PmdVal, write: boolean): Stepper<number | null> {
+  // if (!pmd_access_permitted(orig, flags & FOLL_WRITE)) return 0: present to the hardware (x86
+  // _PAGE_PRESENT, arm64 PTE_VALID: not an invalidated or protnone pmd), and writable for a write.
+  const e = pmd.entry;
+  if (e.t !== 'huge' || e.protnone || (write && !e.writable)) return null;
   pmd_use(c, pmd);
   const page = pmd_pfn(pmd.entry);
   const ok = get_page_unless_zero(c, page);
@@ -49,7 +53,7 @@ function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Step
   const pte = pte_read(c, ptr, pteIndex(addr));
   yield step(`gup_pte_range(): pte = ptep_get_lockless(ptep) [table ${ptr.pfn}]`);
   let got: number | null = null;
-  if (pte.t === 'present' && (!write || pte.writable)) {
+  if (pte.t === 'present' && !pte.protnone && (!write || pte.writable)) {   // pte_protnone(): leave NUMA hinting to the slow path
     const ok = get_page_unless_zero(c, pte.pfn);
     yield step(`gup_pte_range(): folio = try_grab_folio(${pte.pfn})${ok ? '' : ' failed'}`);
     if (ok) {
@@ -83,7 +87,9 @@ export function* gup_pgd_range(c: Ctx, addr: number, write: boolean): Stepper<nu
   const pmdp = pmd_off(c, addr);
   const pmd = pmdp ? yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)') : null;
   if (!pmd || !pmd_present(c.m.arch, pmd.entry)) return null;
-  return pmd_trans_huge(c.m.arch, pmd.entry) ? yield* gup_huge_pmd(c, pmd) : yield* gup_pte_range(c, pmd, addr, write);
+  // "NUMA hinting faults need to be handled in the GUP slowpath": if (pmd_protnone(pmd)) return 0.
+  if (pmd_trans_huge(c.m.arch, pmd.entry) && pmd_protnone(pmd.entry)) return null;
+  return pmd_trans_huge(c.m.arch, pmd.entry) ? yield* gup_huge_pmd(c, pmd, write) : yield* gup_pte_range(c, pmd, addr, write);
 }
 
 export const gup_fast: ActorDef = {

@@ -45,7 +45,7 @@ function livePte(c: Ctx, addr: number): { readonly f: Frame; readonly e: PteEntr
 /** The first write through a clean TLB entry: the CPU sets the dirty bit in the live pte (x86 walks
  *  the tables again to do it, and so does arm64's hardware DBM). If the pte no longer maps the page
  *  writably, that walk faults and the write does not happen: false. */
-function setDirtyBit(c: Ctx, t: TlbEntry): boolean {
+export function setDirtyBit(c: Ctx, t: TlbEntry): boolean {
   const live = livePte(c, t.addr);
   if (!live || live.e.t !== 'present' || live.e.pfn !== t.pfn || !live.e.writable) return false;
   if (!live.e.dirty) {
@@ -59,7 +59,7 @@ function setDirtyBit(c: Ctx, t: TlbEntry): boolean {
 /** A write through a dirty TLB entry needs no walk, so it lands even if the pte was cleared or
  *  cleaned since. Of a file page whose PG_dirty is clear, that write is lost: nothing will write the
  *  page back (page_mkclean() without a flush, or a clear that dropped the dirty bit). */
-function writeUnseen(c: Ctx, t: TlbEntry): boolean {
+export function writeUnseen(c: Ctx, t: TlbEntry): boolean {
   const page = c.m.frames[t.pfn];
   if (!page || page.mapping < 0 || page.dirty) return false;
   const live = livePte(c, t.addr);
@@ -94,7 +94,7 @@ export function translate(c: Ctx, addr: number, leaf = true): TlbEntry | null {
       pmdTable = fillPwc(c, 'pud', Math.floor(addr / PUD_PAGES), u.pfn);
     }
     const v = pmd_load(c, { mm: c.mm.id, slot, table: pmdTable.pfn, gen: pmdTable.gen, idx: slot % PTRS_PER_PMD }, 'hw');
-    if (pmd_hw_huge(v.entry)) return fill(pmd_pfn(v.entry), v.gen, true, true);
+    if (pmd_hw_huge(v.entry)) return fill(pmd_pfn(v.entry), v.gen, v.entry.writable === true, true);
     if (v.entry.t !== 'table') return null;
     pte = fillPwc(c, 'pmd', slot, v.entry.pfn);
   }

@@ -19,8 +19,11 @@ import { madvise_dontneed } from './madvise_dontneed.js';
 import { mincore } from './mincore.js';
 import { mremap } from './mremap.js';
 import { munmap } from './munmap.js';
+import { mprotect } from './mprotect.js';
 import { rcu_callbacks } from './rcu_callbacks.js';
+import { task_numa_work } from './task_numa_work.js';
 import { thp_fault } from './thp_fault.js';
+import { touch } from './touch.js';
 import { try_to_unmap } from './try_to_unmap.js';
 import { unmap_mapping_range } from './unmap_mapping_range.js';
 
@@ -30,4 +33,5 @@ export { rcu_callbacks };
 export const ACTORS: readonly ActorDef[] = deepFreeze([
   collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, fault_vma_lock, fork, gup_fast,
   gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, mremap, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
+  mprotect, task_numa_work, touch,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));

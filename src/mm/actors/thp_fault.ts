@@ -11,6 +11,7 @@ import { pmd_alloc } from '../pgalloc.js';
 import { find_vma } from '../model.js';
 import { pgtable_trans_huge_deposit, pmd_lock, pmd_lockptr, pmd_read, pmdEntryAt, set_pmd_at } from '../pgtable.js';
 import { step } from '../step.js';
+import { PROT_WRITE, vma_prot } from '../mprotect.js';
 import { pte_free } from '../tlbflush.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
 
@@ -29,6 +30,8 @@ export const thp_fault: ActorDef = {
     const done = (label: string) => mmap_read_unlock_step(c, label);
     const vma = find_vma(mm, pmdAddr(slot));
     if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
+    // access_error(): a write fault (it maps the page dirty) needs VM_WRITE.
+    if ((vma_prot(vma) & PROT_WRITE) === 0) return yield* done('access_error(): no VM_WRITE: bad_area');
     const pmd = yield* pmd_alloc(c, pmdAddr(slot));
     const v = yield* pmd_read(c, pmd, '__handle_mm_fault(): pmd_none(*vmf.pmd) && hugepage_vma_check()');
     if (!pmd_none(c.m.arch, v.entry)) return yield* done('pmd not none: handle_pte_fault() (not modelled)');
@@ -47,7 +50,8 @@ export const thp_fault: ActorDef = {
     }
     pgtable_trans_huge_deposit(m, pmd, pgtable);
     page_add_rmap(c, page);
-    set_pmd_at(c, pmd, { t: 'huge', pfn: page });
+    // entry = maybe_pmd_mkwrite(pmd_mkdirty(mk_huge_pmd(page, vma->vm_page_prot)), vma)
+    set_pmd_at(c, pmd, { t: 'huge', pfn: page, dirty: true, ...((vma_prot(vma) & PROT_WRITE) !== 0 ? { writable: true } : {}) });
     add_mm_counter(c, mm, HPAGE_PMD_NR);
     mm_inc_nr_ptes(c, mm);
     yield step(`__do_huge_pmd_anonymous_page(): pgtable_trans_huge_deposit(); set_pmd_at(huge ${page}); mm_inc_nr_ptes()`);

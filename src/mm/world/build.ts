@@ -185,6 +185,7 @@ export function resetModel(m: Model): void {
       vma.anon_vma_id = id;
       vma.vm_lock_seq = -1;
       resetSem(vma.vm_lock);
+      vma.vm_prot = undefined;
       mm.vmas.push(vma);
     }
     // VMAs that change: mm_lock_seq as mm_init() sets it; new VMAs are numbered after the world's.
