@@ -31,6 +31,7 @@ nav{margin-top:6px;display:flex;gap:6px;align-items:center;flex-wrap:wrap}
 button{font:inherit;padding:2px 8px;cursor:pointer}#pos{min-width:11em;text-align:center}
 main{display:flex;gap:10px;padding:8px 10px;align-items:flex-start}
 #trace{flex:1 1 60%;overflow:auto}#state{flex:1 1 40%;position:sticky;top:84px;max-height:calc(100vh - 96px);overflow:auto}
+select{font:inherit;max-width:36em}
 table.trace{border-collapse:collapse;width:100%}
 .trace th{text-align:left;border-bottom:2px solid #888;padding:2px 6px;background:#fff;position:sticky;top:0}
 .trace td{vertical-align:top;padding:1px 6px;border-bottom:1px solid #eee;white-space:pre-wrap;cursor:pointer}
@@ -60,6 +61,12 @@ function marks(p) {
   const v = p.trace.violation, steps = p.trace.steps, last = steps.length ? steps[steps.length - 1].step : -1;
   return { used: v ? v.usedBy.step : null, fired: v && v.usedBy.step === last ? v.usedBy.step : null, changed: p.view.changedStep };
 }
+function fit() {
+  // The state stays in view below the header, whatever its height.
+  const h = document.querySelector('header').offsetHeight, state = document.getElementById('state');
+  state.style.top = (h + 8) + 'px'; state.style.maxHeight = 'calc(100vh - ' + (h + 16) + 'px)';
+}
+window.addEventListener('resize', fit);
 function load() {
   const p = cur(), t = p.trace, m = marks(p);
   document.getElementById('title').textContent = p.title;
@@ -100,6 +107,7 @@ function load() {
     : 'no violation (' + t.outcome + ')';
   document.getElementById('to-used').disabled = m.used === null;
   document.getElementById('to-changed').disabled = m.changed === null;
+  fit();
   go(-1);
 }
 function lines(snap) {

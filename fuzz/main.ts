@@ -147,26 +147,33 @@ function printInternal(e: InternalError, err: Out): void {
   err(`mmfuzz: internal error (a bug in mmfuzz, not a race) in ${e.actors.join(', ')} on ${e.arch}: ${oneLine(e.message, 200)}${e.token ? `; replay: npm run fuzz -- --replay ${e.token}` : ''}`);
 }
 
-/** npm run fuzz -- merge A.json B.json ... --json OUT.json */
+/** npm run fuzz -- merge A.json B.json ... --json OUT.json [--junit OUT.xml] */
 function merge(argv: readonly string[], out: Out): number {
   const files: string[] = [];
-  let json: string | undefined;
+  const given: { json?: string; junit?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--json' || a.startsWith('--json=')) {
-      if (json !== undefined) throw new UsageError('merge: --json is given twice: give it once');
-      json = a.includes('=') ? a.slice(7) : argv[++i];
-      if (json === undefined || json === '' || json.startsWith('--')) throw new UsageError('merge: --json needs a value: the file to write the merged report to');
-    } else if (a.startsWith('-')) throw new UsageError(`merge: unknown option '${echo(a)}': accepted is --json OUT.json`);
+    const flag = (['json', 'junit'] as const).find((f) => a === `--${f}` || a.startsWith(`--${f}=`));
+    if (flag) {
+      if (given[flag] !== undefined) throw new UsageError(`merge: --${flag} is given twice: give it once`);
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined || v === '' || v.startsWith('--')) throw new UsageError(`merge: --${flag} needs a value: the file to write the merged ${flag === 'json' ? 'report' : 'JUnit report'} to`);
+      given[flag] = v;
+    } else if (a.startsWith('-')) throw new UsageError(`merge: unknown option '${echo(a)}': accepted are --json OUT.json and --junit OUT.xml`);
     else files.push(a);
   }
+  const json = given.json;
   if (files.length === 0) throw new UsageError('merge: give the reports to merge: merge A.json B.json ... --json OUT.json');
   if (!json) throw new UsageError('merge: give --json OUT.json for the merged report');
   checkOutput('merge: --json', json);
+  if (given.junit !== undefined) checkOutput('merge: --junit', given.junit);
   const reports = files.map((f) => parseReport(echoPath(f), readInput('merge: report', f)));
   const m = mergeReports(reports);
   writeFileSync(json, `${JSON.stringify(m, null, 2)}\n`);
-  out(`merged ${files.length} report(s): ${m.executions} executions, ${m.failures.length} distinct failure(s) → ${json}`);
+  if (given.junit !== undefined) {
+    writeFileSync(given.junit, junitXml({ name: 'mmfuzz merged', executions: m.executions, durationMs: m.durationMs, races: m.races ?? [], internalErrors: m.internalErrors, workerDeaths: m.workerDeaths ?? 0 }));
+  }
+  out(`merged ${files.length} report(s): ${m.executions} executions, ${m.failures.length} distinct failure(s) in ${m.races?.length ?? 0} race(s) → ${json}${given.junit !== undefined ? `, ${given.junit}` : ''}`);
   return m.failures.length > 0 ? 1 : 0;
 }
 

@@ -129,7 +129,7 @@ export interface RaceGroup<F extends Groupable> {
   readonly race: Race;
   readonly kinds: readonly string[];
   readonly archs: readonly string[];
-  /** Each distinct set of actors it was seen with, `a vs b`. */
+  /** Each distinct set of actors it was seen with, `a vs b` (in name order: a set, not who raced whom). */
   readonly actors: readonly string[];
   /** The failure whose trace is the shortest (then the least deep, then the first token). */
   readonly shortest: F;
@@ -155,7 +155,7 @@ export function groupRaces<F extends Groupable>(failures: readonly F[]): RaceGro
       race: shortest.race,
       kinds: uniq(fs.map((f) => f.kind)),
       archs: uniq(fs.map((f) => f.arch)),
-      actors: uniq(fs.map((f) => [...f.actors].map(baseName).join(' vs '))),
+      actors: uniq(fs.map((f) => [...f.actors].map(baseName).sort().join(' vs '))),
       shortest,
       failures: fs,
       firstAfter: minOf(fs.map((f) => f.seenAfter)),

@@ -47,7 +47,7 @@ test('one race seen as several kinds on several architectures is one group, with
   const uaf = g.find((r) => r.race.changed?.line === 'pte_free(N)');
   t.deepEqual(uaf?.kinds, ['table-reused', 'table-use-after-free']);
   t.deepEqual(uaf?.archs, ['rcu-table-free', 'x86-ipi', 'x86-pae']);
-  t.deepEqual(uaf?.actors, ['exit_mmap vs collapse_file']);
+  t.deepEqual(uaf?.actors, ['collapse_file vs exit_mmap']);
   t.is(uaf?.shortest.arch, 'x86-pae', 'the shortest trace (12 steps)');
   t.is(uaf?.firstAfter, 120);
   t.is(uaf?.race.title, 'spin_lock(ptl(N)) in exit_mmap vs pte_free(N) in collapse_file');
