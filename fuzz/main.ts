@@ -133,18 +133,35 @@ async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => voi
   return 0;
 }
 
+let said: string | undefined;
+
+/** The command a printed replay line gives: `npm run fuzz --` in mmfuzz's own checkout (its script
+ *  builds first), `npx mmfuzz` in a project that installed it. */
+function command(): string {
+  if (said === undefined) {
+    let name: unknown;
+    try {
+      name = (JSON.parse(readFileSync('package.json', 'utf8')) as { name?: unknown }).name;
+    } catch {
+      name = undefined;
+    }
+    said = name === 'mmfuzz' ? 'npm run fuzz --' : 'npx mmfuzz';
+  }
+  return said;
+}
+
 function printFailure(f: Failure, n: number, out: Out): void {
   const why = f.known ? ` (known race: ${f.known}, see docs/known-races.md)` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
   out('');
   out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}`);
   out(f.trace);
   out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
-  out(`replay: npm run fuzz -- --replay ${f.token}`);
+  out(`replay: ${command()} --replay ${f.token}`);
 }
 
 function printInternal(e: InternalError, err: Out): void {
   // The message may come from a user's actor: one line, escaped.
-  err(`mmfuzz: internal error (a bug in mmfuzz, not a race) in ${e.actors.join(', ')} on ${e.arch}: ${oneLine(e.message, 200)}${e.token ? `; replay: npm run fuzz -- --replay ${e.token}` : ''}`);
+  err(`mmfuzz: internal error (a bug in mmfuzz, not a race) in ${e.actors.join(', ')} on ${e.arch}: ${oneLine(e.message, 200)}${e.token ? `; replay: ${command()} --replay ${e.token}` : ''}`);
 }
 
 /** npm run fuzz -- merge A.json B.json ... --json OUT.json [--junit OUT.xml] */
@@ -292,7 +309,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     out(`    its shortest trace, ${f.steps} steps:`);
     printFailure(f, announced.get(f.token) ?? ++shown, out);
     for (const g of r.failures) {
-      if (g !== f) out(`    also ${g.kind} on ${g.arch} (${g.actors.join(' vs ')}): npm run fuzz -- --replay ${g.token}`);
+      if (g !== f) out(`    also ${g.kind} on ${g.arch} (${g.actors.join(' vs ')}): ${command()} --replay ${g.token}`);
       if (g.otherTokens?.length) out(`    (${g.otherTokens.length} other token(s) printed for ${g.kind} on ${g.arch} replay it too: they are in the corpus entry and the report)`);
     }
   });

@@ -111,6 +111,13 @@ test('a real v5.8 campaign: failures of several kinds and architectures reported
   const xml = readFileSync(junit, 'utf8');
   t.is((xml.match(/<testcase /g) ?? []).length, races.length + 1);
   t.is((xml.match(/<skipped message="known race: retract-no-exit-test/g) ?? []).length, races.length);
+  // merge (of shards) keeps the races, and writes the JUnit report the nightly publishes.
+  const merged = await cli(['merge', json, '--json', join(dir, 'm.json'), '--junit', join(dir, 'm.xml')]);
+  t.is(merged.code, 1, merged.err);
+  t.regex(merged.out, new RegExp(`${rep.failures.length} distinct failure\\(s\\) in ${races.length} race\\(s\\)`));
+  const m = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as Report;
+  t.deepEqual(m.races?.map((x) => [x.key, x.failures.length]), races.map((x) => [x.key, x.failures.length]));
+  t.is((readFileSync(join(dir, 'm.xml'), 'utf8').match(/<testcase /g) ?? []).length, races.length + 1);
 });
 
 test('--stop-on-failure ends the campaign at the first failure, which is shrunk and reported with the executions it took', async (t) => {
