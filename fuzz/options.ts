@@ -74,7 +74,7 @@ export const OPTION_TABLE = {
   load: { type: 'string', takes: 'module files, comma-separated', arg: 'FILE[,FILE]', help: 'load user modules (built JavaScript) that export actors: see docs/writing-actors.md' },
   json: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a JSON report, one entry per race in `races` (with --replay: the trace as JSON)' },
   junit: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a JUnit XML report: one test case per race, with its trace and token' },
-  html: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a page to step through the trace, with the model state at each step\n(with --replay; in a campaign, the first race found)' },
+  html: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a page to step through the trace, with the model state at each step\n(with --replay, of that failure; after a campaign, of each race\'s shortest one)' },
   replay: { type: 'string', takes: 'a token (mmfz1:...) or a file', arg: 'TOKEN|FILE', help: 'replay a failure; exit 1 if it reproduces, 0 if not' },
   list: { type: 'boolean', takes: '', arg: '', help: 'list actors, variants, eras, architectures and worlds' },
   quiet: { type: 'boolean', takes: '', arg: '', help: 'print only the summary' },
