@@ -17,6 +17,7 @@ import type { ArchId } from '../src/mm/arch.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { buildScenario, findActor, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { parseWorld } from '../src/mm/world/registry.js';
+import { raceOf, type Race } from './races.js';
 import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
 import type { ViolationKind } from '../src/oracle/violations.js';
 export type Strategy = 'random' | 'pct' | 'exhaustive';
@@ -80,6 +81,13 @@ export interface Failure {
   /** Other tokens printed for the same failure (another worker's, before this one was kept): each
    *  replays it too, and is kept in the corpus and the report so that every printed token is found. */
   readonly otherTokens?: readonly string[];
+  /** The race it shows (races.ts): what groups failures in the summary, the corpus and the report. */
+  readonly race: Race;
+  /** Steps in its shrunk trace. */
+  readonly steps: number;
+  /** Executions and milliseconds into the whole campaign (all workers) when it was first seen. */
+  readonly seenAfter: number;
+  readonly seenAtMs: number;
 }
 
 /** A failure the moment it is seen, before shrinking: enough to replay it if the campaign dies. */
@@ -89,6 +97,8 @@ export interface Found {
   readonly arch: ArchId;
   readonly actors: readonly string[];
   readonly token: string;
+  /** Executions this campaign (or worker) had run when it was seen. */
+  readonly after?: number;
 }
 
 /** An exception inside an actor or the model: a bug in mmfuzz, not a race. */
@@ -169,7 +179,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     if (seen.has(early)) return;
     seen.add(early);
     const foundAtMs = hooks.now() - t0;
-    hooks.onFound?.({ key: early, kind: v.kind, arch, actors: spec.actors.map((a) => a.actor), token: encodeToken({ spec, schedule }) });
+    hooks.onFound?.({ key: early, kind: v.kind, arch, actors: spec.actors.map((a) => a.actor), token: encodeToken({ spec, schedule }), after: executions });
     const foundAtSearchMs = foundAtMs - shrinkingMs;
     const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.now, pool: cfg.pool, pinned });
     shrinkingMs += s.ms;
@@ -184,14 +194,16 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const traced = execute(scenario, follow(s.schedule), { trace: true });
     const needsVariants = cfg.variants.length > 0
       && execute(buildScenario({ ...s.spec, variants: [] }, cfg.pool), follow(s.schedule)).violation?.kind !== v.kind;
+    const known = needsVariants ? null : knownRace(scenario.sw.era, arch, actors, v.kind);
     const f: Failure = {
       kind: v.kind, actors, arch, era: scenario.sw.era, variants: scenario.sw.variants, world: scenario.world.name,
       depth: depth(s.schedule), token: encodeToken(s),
       trace: renderTrace({ scenario, schedule: s.schedule, exec: traced }),
       traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
-      known: needsVariants ? null : knownRace(scenario.sw.era, arch, actors, v.kind),
+      known,
       needsVariants,
       minimal: s.minimal, shrinkMs: Math.round(s.ms), foundKey: early, foundAfter: executions, foundAtMs, foundAtSearchMs,
+      race: raceOf(traced, traced.violation ?? v, known), steps: traced.trace.length, seenAfter: executions, seenAtMs: foundAtMs,
     };
     failures.push(f);
     hooks.onFailure?.(f);
@@ -219,7 +231,9 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         executions += r.explored;
         if (r.failure) report(spec, r.failure.schedule, r.failure.exec);
         complete &&= r.complete;
+        if (runsUp()) break;
       }
+      if (runsUp()) break;
     }
     return { executions, durationMs: hooks.now() - t0, failures, internalErrors, complete };
   }

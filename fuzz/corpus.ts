@@ -3,8 +3,8 @@
 // corpus first and says which entries are fixed now.
 
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Race } from './races.js';
 import { runReplays, type ReplayOptions } from './replays.js';
 import type { Stuck } from './watchdog.js';
 import { folderProblem, inputProblem, makeFolder } from './files.js';
@@ -26,11 +26,14 @@ export interface CorpusEntry {
   readonly trace?: string;
   /** Other tokens printed for the same failure (see Failure.otherTokens). */
   readonly otherTokens?: readonly string[];
+  /** The race it shows (races.ts): entries of one race share its key. */
+  readonly race?: Race;
 }
 
-/** Outside the source tree: $XDG_CACHE_HOME/mmfuzz/corpus, or ~/.cache/mmfuzz/corpus. */
-export function defaultCorpusDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'mmfuzz', 'corpus');
+/** Where Hypothesis keeps its database: in the project that runs it (.mmfuzz/corpus under the
+ *  current folder), so that each project replays its own failures, not every run's on the machine. */
+export function defaultCorpusDir(cwd: string = process.cwd()): string {
+  return join(cwd, '.mmfuzz', 'corpus');
 }
 
 export function entryFile(dir: string, key: string): string {

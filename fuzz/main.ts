@@ -1,9 +1,11 @@
+#!/usr/bin/env node
 // mmfuzz's command line: npm run fuzz -- [options]. Exit 0 when clean, 1 when a failure was found
 // (or a replay reproduces), 2 for bad usage (an unknown name, a bad value, a malformed token), 3 for
 // an internal error: an exception in an actor or the model, which is a bug in mmfuzz, not a race.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { decodeToken, TokenError } from '../src/explore/token.js';
 import { formatCall } from '../src/explore/trace.js';
 import { allArchIds, archOf } from '../src/mm/arch.js';
@@ -18,7 +20,10 @@ import { HELP, parseOptions, UsageError, type Options } from './options.js';
 import { loadArgs, loadedModules, loadModules, worldOrigin } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
-import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
+import { mergeReports, parseReport, reportFailure, reportRaces, type Report } from './report.js';
+import { renderViewer, type ViewerTrace } from './html.js';
+import { junitXml } from './junit.js';
+import { groupRaces } from './races.js';
 import { checkFolder, checkOutput, readInput } from './files.js';
 import { echo, echoPath, oneLine } from './text.js';
 import { runReplays } from './replays.js';
@@ -48,16 +53,46 @@ function tokenText(arg: string): string {
   return m[0];
 }
 
-/** What tests inject: the clock the watchdogs run on, and their deadline. */
+/** What tests inject: the clock the watchdogs run on, and their deadline; the folder the default
+ *  corpus is under (the current one). */
 export interface Deps {
   readonly clock?: Clock;
   readonly stepDeadlineMs?: number;
+  readonly cwd?: string;
+}
+
+/** mmfuzz's version, from the package.json it ships with (dist/fuzz/main.js → ../../package.json). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+/** --html: the page for these replays (each the shortest failure of a race, or the one replayed). */
+async function writeViewer(file: string, items: readonly { readonly title: string; readonly token: string }[], deps: Deps, o: Partial<Pick<Options, 'era' | 'variants'>>): Promise<string | null> {
+  const outcomes = await runReplays(items.map((i) => i.token), {
+    trace: true, snapshots: true, ...deps,
+    ...(o.era !== undefined ? { era: o.era } : {}), ...(o.variants !== undefined ? { variants: o.variants } : {}),
+  });
+  const pages: ViewerTrace[] = [];
+  outcomes.forEach((r, i) => {
+    const item = items[i];
+    if (r?.t === 'ran' && r.json && r.view && item) pages.push({ title: item.title, token: item.token, trace: r.json, view: r.view });
+  });
+  if (pages.length === 0) return 'no trace could be replayed for it';
+  try {
+    writeFileSync(file, renderViewer(pages));
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? String(e);
+  }
+  return null;
 }
 
 async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void, deps: Deps): Promise<number> {
   const token = tokenText(o.replay ?? '');
   const r = decodeToken(token);
   if (o.json !== undefined) checkOutput('--json', o.json);
+  if (o.html !== undefined) checkOutput('--html', o.html);
+  if (o.junit !== undefined) throw new UsageError('--junit is for a campaign (its races); with --replay, use --json or --html');
   const spec = {
     ...r.spec,
     ...(o.era !== undefined ? { era: o.era } : {}),
@@ -86,10 +121,33 @@ async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => voi
   }
   out(res.text ?? '');
   if (o.json) writeFileSync(o.json, `${JSON.stringify(res.json, null, 2)}\n`);
+  if (o.html) {
+    const v = res.json?.violation;
+    const bad = await writeViewer(o.html, [{ title: v ? `${v.kind}: ${spec.actors.map((a) => a.actor).join(' vs ')} on ${spec.arch}` : `replay on ${spec.arch}`, token }], deps, o);
+    if (bad) err(`mmfuzz: the page could not be written to ${echoPath(o.html)} (${oneLine(bad, 80)})`);
+    else out(`trace viewer written to ${o.html}`);
+  }
   if (res.kind !== null) return 1;
   out('');
   out('the failure does not reproduce: this schedule runs clean with these switches');
   return 0;
+}
+
+let said: string | undefined;
+
+/** The command a printed replay line gives: `npm run fuzz --` in mmfuzz's own checkout (its script
+ *  builds first), `npx mmfuzz` in a project that installed it. */
+function command(): string {
+  if (said === undefined) {
+    let name: unknown;
+    try {
+      name = (JSON.parse(readFileSync('package.json', 'utf8')) as { name?: unknown }).name;
+    } catch {
+      name = undefined;
+    }
+    said = name === 'mmfuzz' ? 'npm run fuzz --' : 'npx mmfuzz';
+  }
+  return said;
 }
 
 function printFailure(f: Failure, n: number, out: Out): void {
@@ -98,34 +156,41 @@ function printFailure(f: Failure, n: number, out: Out): void {
   out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}`);
   out(f.trace);
   out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
-  out(`replay: npm run fuzz -- --replay ${f.token}`);
+  out(`replay: ${command()} --replay ${f.token}`);
 }
 
 function printInternal(e: InternalError, err: Out): void {
   // The message may come from a user's actor: one line, escaped.
-  err(`mmfuzz: internal error (a bug in mmfuzz, not a race) in ${e.actors.join(', ')} on ${e.arch}: ${oneLine(e.message, 200)}${e.token ? `; replay: npm run fuzz -- --replay ${e.token}` : ''}`);
+  err(`mmfuzz: internal error (a bug in mmfuzz, not a race) in ${e.actors.join(', ')} on ${e.arch}: ${oneLine(e.message, 200)}${e.token ? `; replay: ${command()} --replay ${e.token}` : ''}`);
 }
 
-/** npm run fuzz -- merge A.json B.json ... --json OUT.json */
+/** npm run fuzz -- merge A.json B.json ... --json OUT.json [--junit OUT.xml] */
 function merge(argv: readonly string[], out: Out): number {
   const files: string[] = [];
-  let json: string | undefined;
+  const given: { json?: string; junit?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--json' || a.startsWith('--json=')) {
-      if (json !== undefined) throw new UsageError('merge: --json is given twice: give it once');
-      json = a.includes('=') ? a.slice(7) : argv[++i];
-      if (json === undefined || json === '' || json.startsWith('--')) throw new UsageError('merge: --json needs a value: the file to write the merged report to');
-    } else if (a.startsWith('-')) throw new UsageError(`merge: unknown option '${echo(a)}': accepted is --json OUT.json`);
+    const flag = (['json', 'junit'] as const).find((f) => a === `--${f}` || a.startsWith(`--${f}=`));
+    if (flag) {
+      if (given[flag] !== undefined) throw new UsageError(`merge: --${flag} is given twice: give it once`);
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined || v === '' || v.startsWith('--')) throw new UsageError(`merge: --${flag} needs a value: the file to write the merged ${flag === 'json' ? 'report' : 'JUnit report'} to`);
+      given[flag] = v;
+    } else if (a.startsWith('-')) throw new UsageError(`merge: unknown option '${echo(a)}': accepted are --json OUT.json and --junit OUT.xml`);
     else files.push(a);
   }
+  const json = given.json;
   if (files.length === 0) throw new UsageError('merge: give the reports to merge: merge A.json B.json ... --json OUT.json');
   if (!json) throw new UsageError('merge: give --json OUT.json for the merged report');
   checkOutput('merge: --json', json);
+  if (given.junit !== undefined) checkOutput('merge: --junit', given.junit);
   const reports = files.map((f) => parseReport(echoPath(f), readInput('merge: report', f)));
   const m = mergeReports(reports);
   writeFileSync(json, `${JSON.stringify(m, null, 2)}\n`);
-  out(`merged ${files.length} report(s): ${m.executions} executions, ${m.failures.length} distinct failure(s) → ${json}`);
+  if (given.junit !== undefined) {
+    writeFileSync(given.junit, junitXml({ name: 'mmfuzz merged', executions: m.executions, durationMs: m.durationMs, races: m.races ?? [], internalErrors: m.internalErrors, workerDeaths: m.workerDeaths ?? 0 }));
+  }
+  out(`merged ${files.length} report(s): ${m.executions} executions, ${m.failures.length} distinct failure(s) in ${m.races?.length ?? 0} race(s) → ${json}${given.junit !== undefined ? `, ${given.junit}` : ''}`);
   return m.failures.length > 0 ? 1 : 0;
 }
 
@@ -146,7 +211,9 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   if (o.strategy === 'exhaustive' && !o.actors) throw new UsageError('--strategy exhaustive needs a fixed scenario: give it with --actors (e.g. --actors gup_fast,collapse_file)');
   if (o.corpus !== undefined) checkFolder('--corpus', o.corpus);
   if (o.json !== undefined) checkOutput('--json', o.json);
-  const corpus = o.corpus ?? defaultCorpusDir();
+  if (o.junit !== undefined) checkOutput('--junit', o.junit);
+  if (o.html !== undefined) checkOutput('--html', o.html);
+  const corpus = o.corpus ?? defaultCorpusDir(deps.cwd);
   const now = () => performance.now();
   const say = (l: string) => { if (!o.quiet) err(l); };
   // Every option has been checked: from here on nothing is bad usage.
@@ -170,13 +237,24 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     progress.finish();
     err(`mmfuzz: the corpus ${corpus} can't be written (${why}): going on without it; every failure is printed with its token below`);
   });
+  /** The number each failure was printed under as it was found (not with --quiet). */
+  const announced = new Map<string, number>();
+  /** Races in the order their first failure was announced: a failure's race number. */
+  const raceNumbers = new Map<string, number>();
   const onFailure = (f: Failure) => {
     const key = failureKey(f.kind, f.arch, f.actors);
     store.write({ version: 1, key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: true,
       era: f.era, variants: f.variants, depth: f.depth, known: f.known, minimal: f.minimal, trace: f.trace,
-      ...(f.otherTokens?.length ? { otherTokens: f.otherTokens } : {}) });
+      ...(f.otherTokens?.length ? { otherTokens: f.otherTokens } : {}), race: f.race });
     if (f.foundKey !== key) store.dropUnshrunk(f.foundKey);
-    if (!o.quiet) { progress.finish(); printFailure(f, ++shown, out); }
+    const seenRace = raceNumbers.has(f.race.key);
+    if (!seenRace) raceNumbers.set(f.race.key, raceNumbers.size + 1);
+    if (!o.quiet) {
+      progress.finish();
+      announced.set(f.token, ++shown);
+      printFailure(f, shown, out);
+      out(`race ${raceNumbers.get(f.race.key)}${seenRace ? ' (seen before)' : ''}: ${f.race.title}`);
+    }
   };
   // The unshrunk entry of a failure that shrank to one already kept goes: one entry per failure.
   const onDuplicate = (foundKey: string, key: string) => { if (foundKey !== key) store.dropUnshrunk(foundKey); };
@@ -184,21 +262,28 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
 
   let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number };
   if (o.strategy === 'exhaustive') {
-    result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors }, {
+    result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors, ...(o.stopOnFailure ? { stopAfterFailures: 1 } : {}) }, {
       now, onFailure, onInternalError, onDuplicate,
       onProgress: (p) => progress.update({ executions: p.executions, failures: p.failures, elapsedMs: p.elapsedMs, timeLeftMs: null, ...(p.pending !== undefined ? { pending: p.pending } : {}) }),
     });
   } else {
+    let stopRun = () => {};
     const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, ...(pins ? { pins } : {}), load: loadedModules(),
+      ...(o.stopOnFailure ? { stopAfterFailures: 1 } : {}),
       ...(deps.stepDeadlineMs !== undefined ? { stepDeadlineMs: deps.stepDeadlineMs } : {}) }, {
       now: deps.clock?.now ?? now, ...(deps.clock ? { setTimer: deps.clock.setTimer } : {}), onFailure, onInternalError, onDuplicate,
-      onFound: (f) => store.record({ version: 1, key: f.key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: false }),
+      onFound: (f) => {
+        store.record({ version: 1, key: f.key, kind: f.kind, arch: f.arch, actors: f.actors, token: f.token, shrunk: false });
+        // --stop-on-failure: the others stop searching now; the worker that found it still shrinks it.
+        if (o.stopOnFailure) stopRun();
+      },
       onProgress: (executions, failures) => {
         const elapsedMs = now() - t0;
         progress.update({ executions, failures, elapsedMs, timeLeftMs: o.timeMs === null ? null : o.timeMs - elapsedMs });
       },
       onWorkerDied: (slot, gen, why) => { progress.finish(); err(`mmfuzz: worker ${slot} (generation ${gen}) died: ${oneLine(why, 100)}; ${gen + 1 < 3 ? 'replaced' : 'not replaced again'}`); },
     });
+    stopRun = run.stop;
     onSigint(run.stop);
     // --time is honoured within 2 s; shrinking keeps its own budget, and what it had is in the corpus.
     const cancelKill = o.timeMs === null ? () => {} : after(realClock, o.timeMs + o.shrinkMs + 2000, run.kill);
@@ -208,19 +293,26 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   progress.finish();
   const secs = result.durationMs / 1000;
   const rate = Math.round(result.executions / Math.max(0.001, secs));
-  const known = result.failures.filter((f) => f.known).length;
+  const races = groupRaces(result.failures);
+  const knownRaces = races.filter((r) => r.race.known).length;
   out('');
-  out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${known ? `, ${known} of them known races` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}`);
-  if (o.quiet) for (const f of result.failures) printFailure(f, ++shown, out);
-  else {
-    // Printed with their traces as they were found; listed again here, where a long log ends.
-    result.failures.forEach((f, i) => {
-      const why = f.known ? ` (known race: ${f.known})` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
-      out(`  ${i + 1}. ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}, depth ${f.depth}`);
-      out(`     npm run fuzz -- --replay ${f.token}`);
-      if (f.otherTokens?.length) out(`     (${f.otherTokens.length} other token(s) printed for it replay it too: they are in the corpus entry and the report)`);
-    });
-  }
+  out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${races.length ? ` in ${races.length} race(s)` : ''}${knownRaces ? `, ${knownRaces} of them known` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}${o.stopOnFailure && result.failures.length > 0 ? '; stopped at the first failure (--stop-on-failure)' : ''}`);
+  // One block per race (races.ts): what it was seen as, when first, and its shortest trace; every
+  // other failure's token under it, so that none is lost.
+  races.forEach((r, i) => {
+    const f = r.shortest;
+    out('');
+    out(`--- race ${i + 1} of ${races.length}: ${r.race.title}`);
+    out(`    ${r.race.known ? `known race: ${r.race.known} (see docs/known-races.md)` : f.needsVariants ? `needs ${f.variants.join(', ')}` : 'NEW: not a known race'}`);
+    out(`    seen as ${r.kinds.join(', ')} on ${r.archs.join(', ')}; actors ${r.actors.join('; ')}`);
+    if (r.firstAfter !== null && r.firstAtMs !== null) out(`    first seen after ${r.firstAfter} executions, ${(r.firstAtMs / 1000).toFixed(1)} s`);
+    out(`    its shortest trace, ${f.steps} steps:`);
+    printFailure(f, announced.get(f.token) ?? ++shown, out);
+    for (const g of r.failures) {
+      if (g !== f) out(`    also ${g.kind} on ${g.arch} (${g.actors.join(' vs ')}): ${command()} --replay ${g.token}`);
+      if (g.otherTokens?.length) out(`    (${g.otherTokens.length} other token(s) printed for ${g.kind} on ${g.arch} replay it too: they are in the corpus entry and the report)`);
+    }
+  });
   if (result.failures.length > 0) out(store.writable() ? `failures saved in ${corpus}` : `failures not saved: the corpus ${corpus} can't be written; the tokens above replay them`);
   const verdict = campaignVerdict(result);
   for (const l of verdict.lines) err(l);
@@ -231,6 +323,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
       failures: result.failures.map(reportFailure),
+      races: reportRaces(result.failures.map(reportFailure)),
       internalErrors: result.internalErrors,
       ...(result.workerDeaths ? { workerDeaths: result.workerDeaths } : {}),
     };
@@ -239,6 +332,22 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     } catch (e) {
       err(`mmfuzz: the report could not be written to ${echoPath(o.json)} (${(e as NodeJS.ErrnoException).code ?? String(e)}); the summary above is all there is`);
       if (code === 0) code = 3;
+    }
+  }
+  if (o.junit) {
+    try {
+      writeFileSync(o.junit, junitXml({ name: `mmfuzz ${era}`, executions: result.executions, durationMs: result.durationMs, races: reportRaces(result.failures.map(reportFailure)), internalErrors: result.internalErrors, workerDeaths: result.workerDeaths ?? 0 }));
+    } catch (e) {
+      err(`mmfuzz: the JUnit report could not be written to ${echoPath(o.junit)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      if (code === 0) code = 3;
+    }
+  }
+  if (o.html) {
+    if (races.length === 0) out(`no race to show: ${o.html} not written`);
+    else {
+      const bad = await writeViewer(o.html, races.map((r) => ({ title: r.race.title, token: r.shortest.token })), deps, {});
+      if (bad) err(`mmfuzz: the page could not be written to ${echoPath(o.html)} (${oneLine(bad, 80)})`);
+      else out(`trace viewer of ${races.length} race(s) written to ${o.html}`);
     }
   }
   return code;
@@ -260,6 +369,7 @@ export async function main(argv: readonly string[], out: Out, err: Out, onSigint
     if (argv[0] === 'merge') return merge(argv.slice(1), out);
     await loadModules(loadArgs(argv));
     const o = parseOptions(argv);
+    if (o.version) { out(version()); return 0; }
     if (o.help) { out(HELP); return 0; }
     if (o.list) { listAll(out); return 0; }
     if (o.replay !== undefined) return await replay(o, out, err, onSigint, deps);
@@ -276,7 +386,16 @@ export async function main(argv: readonly string[], out: Out, err: Out, onSigint
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Run as a command: `node dist/fuzz/main.js`, or the `mmfuzz` bin (a symlink npm makes to it). */
+const isMain = (() => {
+  try {
+    return process.argv[1] !== undefined && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
+  } catch {
+    return false;
+  }
+})();
+
+if (isMain) {
   // Ctrl-C: the first asks the workers to stop and prints the summary; every failure found so far is
   // already in the corpus. A second one exits at once.
   let interrupted = false;

@@ -3,6 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { allArchIds, type ArchId } from '../src/mm/arch.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { allActors } from '../src/mm/registry.js';
@@ -31,6 +32,13 @@ export interface Options extends SearchSettings {
   readonly list: boolean;
   readonly help: boolean;
   readonly json: string | undefined;
+  /** --junit FILE: a JUnit XML report, one test case per race. */
+  readonly junit: string | undefined;
+  /** --html FILE: a page to step through a trace. */
+  readonly html: string | undefined;
+  /** --stop-on-failure: end the campaign at the first failure. */
+  readonly stopOnFailure: boolean;
+  readonly version: boolean;
   readonly replay: string | undefined;
   readonly quiet: boolean;
   /** Worker threads (default: the machine's cores). */
@@ -43,22 +51,42 @@ export interface Options extends SearchSettings {
   readonly notes: readonly string[];
 }
 
-const FLAGS = ['arch', 'era', 'variant', 'actors', 'world', 'enumerate-choices', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus', 'load'] as const;
-type Flag = (typeof FLAGS)[number];
-const BOOLEAN: readonly Flag[] = ['list', 'help', 'quiet'];
-/** Flags that stand alone, or take a value only as --flag=VALUE. */
-const OPTIONAL_VALUE: readonly Flag[] = ['enumerate-choices'];
+/** Every option, one line each: its kind for util.parseArgs, what its value is (for "needs a value")
+ *  and its line in --help. Adding a flag is adding a line here (and reading it in parseOptions). */
+export const OPTION_TABLE = {
+  arch: { type: 'string', takes: 'x86-ipi, rcu-table-free, x86-pae (comma-separated) or all', arg: 'A[,A]', help: 'x86-ipi, rcu-table-free, x86-pae or all (default all)' },
+  era: { type: 'string', takes: 'v5.8, v5.10, v6.2 or v6.6', arg: 'E', help: "v5.8, v5.10, v6.2 or v6.6 (default: the newest, or the variant's home era)" },
+  variant: { type: 'string', takes: 'V1..V9 or an id, comma-separated, or none', arg: 'V[,V]', help: "put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none" },
+  actors: { type: 'string', takes: "actor calls, comma-separated: name or 'name(arg=N,mm=M)' (see --list)", arg: 'A[,A]', help: 'restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may\nfix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)\n(mm=N: the mm of the world it runs in); a bad one is refused with the accepted range' },
+  world: { type: 'string', takes: 'world names, comma-separated (see --list)', arg: 'W[,W]', help: 'the worlds to run in (default: default); a campaign draws among several' },
+  strategy: { type: 'string', takes: 'random, pct or exhaustive', arg: 'S', help: 'random (default), pct, exhaustive' },
+  depth: { type: 'string', takes: 'a whole number from 1 to 10', arg: 'N', help: 'PCT bug depth (default 3)' },
+  preemptions: { type: 'string', takes: 'a whole number from 0 to 6', arg: 'P', help: 'exhaustive: at most P preemptions (default 2)' },
+  'enumerate-choices': { type: 'string', takes: 'nothing, or =K: at most K choices away from 0', arg: '[=K]', help: 'exhaustive: also try every value of each data choice (which free frame the allocator\nreturns, which address the hardware walker touches, the PAE load order), with at most K\nchoices away from 0 per schedule (default: any number); this multiplies the space\nsearched by the values of every choice point' },
+  time: { type: 'string', takes: 'a duration such as 30s, 10m or 8h', arg: 'T', help: '30s, 10m, 8h, at most 8760h (default 30s; none if only --runs is given)' },
+  runs: { type: 'string', takes: 'a whole number of executions', arg: 'N', help: 'stop after N executions' },
+  seed: { type: 'string', takes: 'a whole number', arg: 'N', help: "the campaign's seed (default 1): same seed and options, same campaign" },
+  'shrink-time': { type: 'string', takes: 'a duration such as 30s or 2m', arg: 'T', help: 'time budget for shrinking each failure (default 30s)' },
+  'stop-on-failure': { type: 'boolean', takes: '', arg: '', help: 'stop the campaign at the first failure (its shrunk trace is printed, as ever)' },
+  workers: { type: 'string', takes: 'a whole number of worker threads', arg: 'N', help: 'worker threads (default: the number of cores; at most 4 per core, and 64)' },
+  shard: { type: 'string', takes: 'I/N, e.g. 0/8', arg: 'I/N', help: 'run shard I of N: N machines run disjoint seed streams' },
+  corpus: { type: 'string', takes: 'a folder', arg: 'DIR', help: 'where each distinct failure is saved as it is found (default .mmfuzz/corpus in the\ncurrent folder: keep .mmfuzz/ out of git); a campaign replays it first and says\nwhich entries are fixed now' },
+  load: { type: 'string', takes: 'module files, comma-separated', arg: 'FILE[,FILE]', help: 'load user modules (built JavaScript) that export actors: see docs/writing-actors.md' },
+  json: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a JSON report, one entry per race in `races` (with --replay: the trace as JSON)' },
+  junit: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a JUnit XML report: one test case per race, with its trace and token' },
+  html: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a page to step through the trace, with the model state at each step\n(with --replay, of that failure; after a campaign, of each race\'s shortest one)' },
+  replay: { type: 'string', takes: 'a token (mmfz1:...) or a file', arg: 'TOKEN|FILE', help: 'replay a failure; exit 1 if it reproduces, 0 if not' },
+  list: { type: 'boolean', takes: '', arg: '', help: 'list actors, variants, eras, architectures and worlds' },
+  quiet: { type: 'boolean', takes: '', arg: '', help: 'print only the summary' },
+  version: { type: 'boolean', takes: '', arg: '', help: "print mmfuzz's version" },
+  help: { type: 'boolean', takes: '', arg: '', help: 'print this help' },
+} as const satisfies Record<string, { readonly type: 'string' | 'boolean'; readonly takes: string; readonly arg: string; readonly help: string }>;
 
-/** What each option takes, for "needs a value". */
-const TAKES: Readonly<Record<Flag, string>> = {
-  arch: 'x86-ipi, rcu-table-free, x86-pae (comma-separated) or all', era: 'v5.8, v5.10, v6.2 or v6.6',
-  variant: 'V1..V9 or an id, comma-separated, or none', actors: "actor calls, comma-separated: name or 'name(arg=N,mm=M)' (see --list)",
-  world: 'world names, comma-separated (see --list)', 'enumerate-choices': 'nothing, or =K: at most K choices away from 0',
-  list: '', help: '', quiet: '', strategy: 'random, pct or exhaustive', depth: 'a whole number from 1 to 10',
-  preemptions: 'a whole number from 0 to 6', time: 'a duration such as 30s, 10m or 8h', runs: 'a whole number of executions',
-  seed: 'a whole number', 'shrink-time': 'a duration such as 30s or 2m', json: 'a file to write', replay: 'a token (mmfz1:...) or a file',
-  workers: 'a whole number of worker threads', shard: 'I/N, e.g. 0/8', corpus: 'a folder', load: 'module files, comma-separated',
-};
+type Flag = keyof typeof OPTION_TABLE;
+const FLAGS = Object.keys(OPTION_TABLE) as Flag[];
+const isFlag = (n: string): n is Flag => Object.hasOwn(OPTION_TABLE, n);
+/** Flags that stand alone, or take a value only as --flag=VALUE (util.parseArgs has no such kind). */
+const OPTIONAL_VALUE: readonly Flag[] = ['enumerate-choices'];
 
 /** The longest duration accepted: a year. Longer timers are scheduled in chunks (see timers.ts). */
 export const MAX_DURATION_MS = 8760 * 3_600_000;
@@ -169,29 +197,60 @@ export function parseActorCalls(text: string, defs: readonly ActorDef[], world: 
   });
 }
 
-export function parseOptions(argv: readonly string[], cores = availableParallelism()): Options {
-  const given = new Map<Flag, string>();
+/** The option named in one of util.parseArgs's errors ('--seed', '-x'), or the whole argument. */
+const named = (message: string): string => /'(-[^']*?)(?: <value>)?'/.exec(message)?.[1] ?? '';
+
+/** The command line through util.parseArgs (strict: an unknown option, a missing value, a value for a
+ *  flag, an argument that is not an option are errors), each given at most once. Each of its errors
+ *  becomes one line that says what is accepted. */
+function parseFlags(argv: readonly string[]): Map<Flag, string> {
+  // Before util.parseArgs: a flag with an optional value stands alone as `--flag=`; a value that
+  // starts with one dash (`--runs -3`) is the flag's, to be judged as a value, as `--runs=-3` would be.
+  const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${echo(a)}': options start with -- (see --help)`);
-    const eq = a.indexOf('=');
-    const name = (eq > 0 ? a.slice(2, eq) : a.slice(2)) as Flag;
-    if (!FLAGS.includes(name)) throw new UsageError(`unknown option '--${echo(name)}': accepted are the options --help lists`);
-    if (given.has(name)) throw new UsageError(`--${name} is given twice: give it once${BOOLEAN.includes(name) ? '' : ', with a comma-separated list where it takes one'}`);
-    if (BOOLEAN.includes(name)) {
-      if (eq > 0) throw new UsageError(`--${name} takes no value`);
-      given.set(name, '');
-      continue;
-    }
-    if (OPTIONAL_VALUE.includes(name)) {
-      given.set(name, eq > 0 ? a.slice(eq + 1) : '');
-      continue;
-    }
+    // util.parseArgs would take the rest as positional arguments, which mmfuzz has none of.
+    if (a === '--') throw new UsageError("unexpected argument '--': options start with -- (see --help)");
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : '';
     const next = argv[i + 1];
-    const value = eq > 0 ? a.slice(eq + 1) : next !== undefined && !next.startsWith('--') ? argv[++i] : undefined;
-    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value: ${TAKES[name]}`);
+    if (isFlag(name) && OPTIONAL_VALUE.includes(name)) args.push(`${a}=`);
+    else if (isFlag(name) && OPTION_TABLE[name].type === 'string' && next !== undefined && /^-[^-]/.test(next)) args.push(`${a}=${argv[++i]}`);
+    else args.push(a);
+  }
+  let tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>;
+  try {
+    const options = Object.fromEntries(FLAGS.map((f) => [f, { type: OPTION_TABLE[f].type, multiple: true }])) as ParseArgsConfig['options'];
+    tokens = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true }).tokens;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const message = e instanceof Error ? e.message : String(e);
+    const opt = named(message);
+    const name = opt.replace(/^--/, '');
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option '${echo(opt)}': accepted are the options --help lists`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      const arg = /^Unexpected argument '([\s\S]*)'\. /.exec(message)?.[1] ?? '';
+      throw new UsageError(`unexpected argument '${echo(arg)}': options start with -- (see --help)`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && isFlag(name)) {
+      if (OPTION_TABLE[name].type === 'boolean') throw new UsageError(`--${name} takes no value`);
+      throw new UsageError(`--${name} needs a value: ${OPTION_TABLE[name].takes}`);
+    }
+    throw new UsageError(`bad command line: ${echo(message, 120)}`);
+  }
+  const given = new Map<Flag, string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || !isFlag(t.name)) continue;
+    const name = t.name;
+    if (given.has(name)) throw new UsageError(`--${name} is given twice: give it once${OPTION_TABLE[name].type === 'boolean' ? '' : ', with a comma-separated list where it takes one'}`);
+    const value = t.value ?? '';
+    if (OPTION_TABLE[name].type === 'string' && value === '' && !OPTIONAL_VALUE.includes(name)) throw new UsageError(`--${name} needs a value: ${OPTION_TABLE[name].takes}`);
     given.set(name, value);
   }
+  return given;
+}
+
+export function parseOptions(argv: readonly string[], cores = availableParallelism()): Options {
+  const given = parseFlags(argv);
   const get = (f: Flag) => given.get(f);
   const arch = get('arch') ?? 'all';
   const archIds = allArchIds();
@@ -235,6 +294,10 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     seed: parseInt10('seed', get('seed') ?? '1', 0, 0xffffffff),
     shrinkMs: parseDuration('shrink-time', get('shrink-time') ?? '30s'),
     json: get('json'),
+    junit: get('junit'),
+    html: get('html'),
+    stopOnFailure: given.has('stop-on-failure'),
+    version: given.has('version'),
     replay: get('replay'),
     quiet: given.has('quiet'),
     workers,
@@ -246,39 +309,21 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
   return o;
 }
 
+/** One option's lines in --help: the flag and its argument, then its help (continued lines indented). */
+function helpLines(f: Flag): string {
+  const o = OPTION_TABLE[f];
+  const head = `  --${f}${o.arg === '' ? '' : o.arg.startsWith('[') ? o.arg : ` ${o.arg}`}`;
+  const [first = '', ...rest] = o.help.split('\n');
+  const lines = head.length < 22 ? [`${head.padEnd(22)}${first}`] : [head, `${' '.repeat(22)}${first}`];
+  return [...lines, ...rest.map((l) => `${' '.repeat(22)}${l}`)].join('\n');
+}
+
 export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
 
-  npm run fuzz -- [options]
-  npm run fuzz -- merge A.json B.json ... --json OUT.json
+  npx mmfuzz [options]          (or, in this repository: npm run fuzz -- [options])
+  npx mmfuzz merge A.json B.json ... --json OUT.json
 
-  --arch A[,A]        x86-ipi, rcu-table-free, x86-pae or all (default all)
-  --era E             v5.8, v5.10, v6.2 or v6.6 (default: the newest, or the variant's home era)
-  --variant V[,V]     put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none
-  --actors A[,A]      restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may
-                      fix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)
-                      (mm=N: the mm of the world it runs in); a bad one is refused with the accepted range
-  --world W[,W]       the worlds to run in (default: default); a campaign draws among several
-  --strategy S        random (default), pct, exhaustive
-  --depth N           PCT bug depth (default 3)
-  --preemptions P     exhaustive: at most P preemptions (default 2)
-  --enumerate-choices[=K]
-                      exhaustive: also try every value of each data choice (which free frame the allocator
-                      returns, which address the hardware walker touches, the PAE load order), with at most K
-                      choices away from 0 per schedule (default: any number); this multiplies the space
-                      searched by the values of every choice point
-  --time T            30s, 10m, 8h, at most 8760h (default 30s; none if only --runs is given)
-  --runs N            stop after N executions
-  --seed N            the campaign's seed (default 1): same seed and options, same campaign
-  --shrink-time T     time budget for shrinking each failure (default 30s)
-  --workers N         worker threads (default: the number of cores; at most 4 per core, and 64)
-  --shard I/N         run shard I of N: N machines run disjoint seed streams
-  --corpus DIR        where each distinct failure is saved as it is found (default ~/.cache/mmfuzz/corpus);
-                      a campaign replays it first and says which entries are fixed now
-  --load FILE[,FILE]  load user modules (built JavaScript) that export actors: see docs/writing-actors.md
-  --json FILE         write a JSON report (with --replay: the trace as JSON)
-  --replay TOKEN|FILE replay a failure; exit 1 if it reproduces, 0 if not
-  --list              list actors, variants, eras, architectures and worlds
-  --quiet             print only the summary
+${FLAGS.map(helpLines).join('\n')}
 
 Each option is given once; a list takes commas (--arch x86-ipi,x86-pae).
 Exit status: 0 clean, 1 a failure was found, 2 bad usage, 3 an internal error (a bug in mmfuzz).`;

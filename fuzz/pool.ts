@@ -127,15 +127,22 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
     });
     let finished = false;
     let mine = 0;
+    /** When each failure this worker found was first seen, across the whole campaign. */
+    const seen = new Map<string, { after: number; ms: number }>();
     w.on('message', (m: WorkerMessage) => {
       switch (m.t) {
         case 'progress': mine = m.executions; counts[slot] = doneBefore + mine; hooks.onProgress?.(total(), best.size); break;
-        case 'found': hooks.onFound?.(m.found); break;
+        case 'found':
+          if (!seen.has(m.found.key)) seen.set(m.found.key, { after: total() - (counts[slot] ?? 0) + doneBefore + (m.found.after ?? m.executions), ms: hooks.now() - t0 });
+          hooks.onFound?.(m.found);
+          break;
         case 'internal': internal.push(m.error); hooks.onInternalError?.(m.error); break;
         case 'failure': {
-          const kept = keepBest(best, m.failure, [slot, doneBefore + m.failure.foundAfter]);
+          const at = seen.get(m.failure.foundKey);
+          const f: Failure = at ? { ...m.failure, seenAfter: at.after, seenAtMs: at.ms } : m.failure;
+          const kept = keepBest(best, f, [slot, doneBefore + m.failure.foundAfter]);
           if (kept) hooks.onFailure?.(kept);
-          else hooks.onDuplicate?.(m.failure.foundKey, failureKey(m.failure.kind, m.failure.arch, m.failure.actors));
+          else hooks.onDuplicate?.(f.foundKey, failureKey(f.kind, f.arch, f.actors));
           break;
         }
         case 'duplicate': hooks.onDuplicate?.(m.foundKey, m.key); break;

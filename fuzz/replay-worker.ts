@@ -8,7 +8,9 @@ import { decodeToken, TokenError } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
 import { ModelError } from '../src/mm/errors.js';
 import { buildScenario } from '../src/mm/scenario.js';
+import { snapshotModel, type ModelSnapshot } from '../src/mm/snapshot.js';
 import { loadModules } from './load.js';
+import { changerOf } from './races.js';
 import { UsageError } from './options.js';
 
 export interface ReplayJob {
@@ -20,10 +22,19 @@ export interface ReplayJob {
   readonly variants?: readonly string[];
   readonly era?: string;
   readonly heartbeat: SharedArrayBuffer;
+  /** With `trace`: a snapshot of the model before the first step and after each step (--html). */
+  readonly snapshots?: boolean;
+}
+
+/** What the viewer needs beyond the JSON trace: the model at each step, and the step that changed
+ *  what the violation used (races.ts). */
+export interface ReplayView {
+  readonly snapshots: readonly ModelSnapshot[];
+  readonly changedStep: number | null;
 }
 
 export type ReplayMessage =
-  | { readonly t: 'ran'; readonly i: number; readonly kind: string | null; readonly text?: string; readonly json?: JsonTrace }
+  | { readonly t: 'ran'; readonly i: number; readonly kind: string | null; readonly text?: string; readonly json?: JsonTrace; readonly view?: ReplayView }
   | { readonly t: 'error'; readonly i: number; readonly message: string; readonly usage: boolean };
 
 const job = workerData as ReplayJob;
@@ -36,10 +47,13 @@ job.tokens.forEach((token, i) => {
     const r = decodeToken(token);
     const spec = { ...r.spec, ...(job.era !== undefined ? { era: job.era } : {}), ...(job.variants !== undefined ? { variants: job.variants } : {}) };
     const scenario = buildScenario(spec);
-    const exec = execute(scenario, follow(r.schedule), { trace: job.trace });
+    const snapshots: ModelSnapshot[] = [];
+    const names = scenario.actors.map((a) => a.name);
+    const exec = execute(scenario, follow(r.schedule), { trace: job.trace, ...(job.snapshots ? { onStep: (m) => { snapshots.push(snapshotModel(m, names)); } } : {}) });
     const kind = exec.violation?.kind ?? null;
+    const view: ReplayView | undefined = job.snapshots ? { snapshots, changedStep: exec.violation ? changerOf(exec, exec.violation)?.step ?? null : null } : undefined;
     port.postMessage(job.trace
-      ? { t: 'ran', i, kind, text: renderTrace({ scenario, schedule: r.schedule, exec }), json: traceJson({ scenario, schedule: r.schedule, exec }) } satisfies ReplayMessage
+      ? { t: 'ran', i, kind, text: renderTrace({ scenario, schedule: r.schedule, exec }), json: traceJson({ scenario, schedule: r.schedule, exec }), ...(view ? { view } : {}) } satisfies ReplayMessage
       : { t: 'ran', i, kind } satisfies ReplayMessage);
   } catch (e) {
     const usage = e instanceof TokenError || e instanceof ModelError || e instanceof UsageError;

@@ -4,17 +4,19 @@
 import { Worker } from 'node:worker_threads';
 import type { JsonTrace } from '../src/explore/trace.js';
 import { loadedModules } from './load.js';
-import type { ReplayJob, ReplayMessage } from './replay-worker.js';
+import type { ReplayJob, ReplayMessage, ReplayView } from './replay-worker.js';
 import { realClock, type Clock } from './timers.js';
 import { newHeartbeat, STEP_DEADLINE_MS, watchdog, type Stuck } from './watchdog.js';
 
 export type ReplayOutcome =
-  | { readonly t: 'ran'; readonly kind: string | null; readonly text?: string; readonly json?: JsonTrace }
+  | { readonly t: 'ran'; readonly kind: string | null; readonly text?: string; readonly json?: JsonTrace; readonly view?: ReplayView }
   | { readonly t: 'error'; readonly message: string; readonly usage: boolean }
   | { readonly t: 'hung'; readonly stuck: Stuck };
 
 export interface ReplayOptions {
   readonly trace: boolean;
+  /** With `trace`: the model at each step, for --html. */
+  readonly snapshots?: boolean;
   readonly variants?: readonly string[];
   readonly era?: string;
   readonly clock?: Clock;
@@ -34,7 +36,7 @@ export async function runReplays(tokens: readonly string[], o: ReplayOptions): P
     const from = outcomes.length;
     const heartbeat = newHeartbeat();
     const job: ReplayJob = {
-      load: loadedModules(), tokens: tokens.slice(from), trace: o.trace, heartbeat,
+      load: loadedModules(), tokens: tokens.slice(from), trace: o.trace, heartbeat, ...(o.snapshots ? { snapshots: true } : {}),
       ...(o.variants !== undefined ? { variants: o.variants } : {}), ...(o.era !== undefined ? { era: o.era } : {}),
     };
     await new Promise<void>((resolve) => {
@@ -45,7 +47,7 @@ export async function runReplays(tokens: readonly string[], o: ReplayOptions): P
         void w.terminate();
       });
       w.on('message', (m: ReplayMessage) => {
-        outcomes.push(m.t === 'ran' ? { t: 'ran', kind: m.kind, ...(m.text !== undefined ? { text: m.text } : {}), ...(m.json !== undefined ? { json: m.json } : {}) }
+        outcomes.push(m.t === 'ran' ? { t: 'ran', kind: m.kind, ...(m.text !== undefined ? { text: m.text } : {}), ...(m.json !== undefined ? { json: m.json } : {}), ...(m.view !== undefined ? { view: m.view } : {}) }
           : { t: 'error', message: m.message, usage: m.usage });
       });
       const end = (why: string | null) => {

@@ -3,10 +3,32 @@
 import type { Failure, InternalError } from './campaign.js';
 import { failureKey } from './campaign.js';
 import { UsageError } from './options.js';
+import { groupRaces, raceFrom, type Race, type RaceSite } from './races.js';
 
-/** What a report keeps of a failure (the campaign's timings stay out). */
+/** What a report keeps of a failure (the campaign's timings stay out, but when it was first seen). */
 export type ReportFailure = Pick<Failure, 'kind' | 'actors' | 'arch' | 'era' | 'variants' | 'depth' | 'known' | 'needsVariants' | 'minimal' | 'token' | 'trace'>
-  & { readonly traceJson?: Failure['traceJson']; readonly world?: string; readonly otherTokens?: readonly string[] };
+  & { readonly traceJson?: Failure['traceJson']; readonly world?: string; readonly otherTokens?: readonly string[];
+    readonly race?: Race; readonly steps?: number; readonly seenAfter?: number; readonly seenAtMs?: number };
+
+/** One race (races.ts) in a report: what it was seen as, when first, and its failures, the one with
+ *  the shortest trace first. */
+export interface ReportRace {
+  readonly title: string;
+  readonly key: string;
+  readonly known: string | null;
+  readonly used: RaceSite;
+  readonly changed: RaceSite | null;
+  readonly kinds: readonly string[];
+  readonly archs: readonly string[];
+  readonly actors: readonly string[];
+  /** Executions and milliseconds into the campaign when its first failure was seen (null: unknown,
+   *  as in reports merged from older versions). */
+  readonly firstFoundExecutions: number | null;
+  readonly firstFoundMs: number | null;
+  /** The token of its shortest failure (failures[0]). */
+  readonly shortest: string;
+  readonly failures: readonly ReportFailure[];
+}
 
 export interface Report {
   readonly version: 1;
@@ -14,7 +36,10 @@ export interface Report {
   readonly executions: number;
   readonly execsPerSec: number;
   readonly durationMs: number;
+  /** Every failure, one per kind, architecture and actors (as version 1 always had). */
   readonly failures: readonly ReportFailure[];
+  /** The same failures grouped by race: one entry per race, with its failures inside. */
+  readonly races?: readonly ReportRace[];
   readonly internalErrors: readonly InternalError[];
   /** Workers that died (and were replaced, or not): a campaign with any is not clean. */
   readonly workerDeaths?: number;
@@ -25,7 +50,29 @@ export function reportFailure(f: Failure): ReportFailure {
     kind: f.kind, actors: f.actors, arch: f.arch, era: f.era, variants: f.variants, world: f.world, depth: f.depth, known: f.known,
     needsVariants: f.needsVariants, minimal: f.minimal, token: f.token, trace: f.trace, traceJson: f.traceJson,
     ...(f.otherTokens?.length ? { otherTokens: f.otherTokens } : {}),
+    race: f.race, steps: f.steps, seenAfter: f.seenAfter, seenAtMs: Math.round(f.seenAtMs),
   };
+}
+
+/** A report failure's race: as recorded, or (a report from before races) read off its JSON trace's
+ *  violation, or at worst its kind, architecture and actors. */
+function raceOfReported(f: ReportFailure): Race {
+  if (f.race) return f.race;
+  const v = f.traceJson?.violation;
+  if (v) return raceFrom(v.usedBy, v.changedBy, v.changedBy !== null, f.known ?? null);
+  return raceFrom({ step: 0, actor: 0, name: f.actors.join(' vs '), label: f.kind }, null, false, f.known ?? null);
+}
+
+/** Failures grouped into races, for the report. */
+export function reportRaces(failures: readonly ReportFailure[]): ReportRace[] {
+  const g = groupRaces(failures.map((f) => ({ ...f, race: raceOfReported(f), steps: f.steps ?? f.traceJson?.steps.length ?? f.trace.split('\n').length, report: f })));
+  return g.map((r) => ({
+    title: r.race.title, key: r.race.key, known: r.race.known, used: r.race.used, changed: r.race.changed,
+    kinds: r.kinds, archs: r.archs, actors: r.actors,
+    firstFoundExecutions: r.firstAfter, firstFoundMs: r.firstAtMs === null ? null : Math.round(r.firstAtMs),
+    shortest: r.shortest.token,
+    failures: [r.shortest.report, ...r.failures.filter((f) => f !== r.shortest).map((f) => f.report)],
+  }));
 }
 
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((y) => typeof y === 'string');
@@ -102,6 +149,7 @@ export function mergeReports(reports: readonly Report[]): Report {
     execsPerSec: reports.reduce((a, r) => a + r.execsPerSec, 0),
     durationMs,
     failures: [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, f]) => f),
+    races: reportRaces([...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, f]) => f)),
     internalErrors: [...errors.values()],
     ...(reports.some((r) => r.workerDeaths) ? { workerDeaths: reports.reduce((a, r) => a + (r.workerDeaths ?? 0), 0) } : {}),
   };

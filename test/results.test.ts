@@ -10,6 +10,7 @@ import type { Failure } from '../fuzz/campaign.js';
 import { readCorpus } from '../fuzz/corpus.js';
 import { campaignVerdict, main } from '../fuzz/main.js';
 import { keepBest, type Kept } from '../fuzz/pool.js';
+import { raceFrom } from '../fuzz/races.js';
 import { mergeReports, type Report, type ReportFailure } from '../fuzz/report.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mmfuzz-res-'));
@@ -39,18 +40,15 @@ test('a corpus that cannot be written: the campaign goes on, says so once, and p
   t.regex(r.out, /failures not saved: the corpus \/sys\/mmfuzz-corpus-test can't be written/);
 });
 
-test('a HOME (cache folder) that cannot be written is the same: said once, and the campaign goes on', async (t) => {
-  const old = process.env['XDG_CACHE_HOME'];
-  process.env['XDG_CACHE_HOME'] = UNWRITABLE;
-  try {
-    const r = await cli(['--runs', '200', '--arch', 'x86-ipi', '--workers', '1', '--quiet']);
-    t.is(r.code, 0, r.err);
-    t.is(r.err.split('\n').filter((l) => l.includes("can't be written")).length, 1, r.err);
-    t.regex(r.out, /^200 executions in /m);
-  } finally {
-    if (old === undefined) delete process.env['XDG_CACHE_HOME'];
-    else process.env['XDG_CACHE_HOME'] = old;
-  }
+test('a current folder whose default corpus (.mmfuzz/corpus) cannot be written is the same: said once, and the campaign goes on', async (t) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['--runs', '200', '--arch', 'x86-ipi', '--workers', '1', '--quiet'], (l) => out.push(l), (l) => err.push(l), () => {}, { cwd: '/sys' });
+  t.is(code, 0, err.join('\n'));
+  const said = err.filter((l) => l.includes("can't be written"));
+  t.is(said.length, 1, err.join('\n'));
+  t.true(said[0]?.startsWith("mmfuzz: the corpus /sys/.mmfuzz/corpus can't be written ("), said[0]);
+  t.regex(out.join('\n'), /^200 executions in /m);
 });
 
 test('corpus files that are not entries are named, with why, and the campaign goes on', async (t) => {
@@ -87,6 +85,7 @@ const failure = (token: string, foundAfter: number): Failure => ({
   kind: 'stale-pin', actors: ['gup_fast', 'collapse_file'], arch: 'rcu-table-free', era: 'v6.2', world: 'default', variants: [], depth: 1, token, trace: '',
   traceJson: { version: 1, arch: '', era: '', world: 'default', variants: [], actors: [], depth: 1, schedule: { preemptions: [], choices: [] }, steps: [], outcome: '', violation: null },
   known: null, needsVariants: false, minimal: true, shrinkMs: 1, foundKey: 'k', foundAfter, foundAtMs: 1, foundAtSearchMs: 1,
+  race: raceFrom({ step: 1, actor: 0, name: 'gup_fast', label: 'gup_pte_range()' }, null, false, null), steps: 2, seenAfter: foundAfter, seenAtMs: 1,
 });
 
 test('a token printed for a failure that a lower worker later replaced stays findable: it is carried as otherTokens', (t) => {

@@ -49,6 +49,9 @@ export interface ExecOptions {
    *  failure is run again with the trace on, which gives the same execution. */
   readonly trace?: boolean;
   readonly maxSteps?: number;
+  /** With `trace`: called with the model as each kept step left it (and once before the first step,
+   *  with -1), for a viewer's snapshots (src/mm/snapshot.ts). Read-only; never called without `trace`. */
+  readonly onStep?: (m: Model, step: number) => void;
 }
 
 /** A heartbeat for a watchdog in another thread (shared memory): a step that never returns (an actor
@@ -140,6 +143,8 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   let steps = 0;
   let last = -1;
   const runnable: number[] = [];
+  const onStep = keepEvents ? opts.onStep : undefined;
+  onStep?.(m, -1);
 
   const finish = (outcome: Outcome, violation: Violation | null): Execution =>
     ({ outcome, violation, steps, trace, names, finished: runners.map((r) => r.done) });
@@ -187,7 +192,10 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     } else {
       label = res.value.label;
     }
-    if (keepEvents) trace.push({ step: steps, actor: r.id, label, events: m.events.slice() });
+    if (keepEvents) {
+      trace.push({ step: steps, actor: r.id, label, events: m.events.slice() });
+      onStep?.(m, steps);
+    }
     stepActor.push(r.id);
     stepLabel.push(label);
     steps++;
