@@ -47,6 +47,15 @@ export function* tlb_remove_table_sync_one(c: Ctx): ActorGen {
   yield* send_ipi_and_wait(c, c.m.cpus, null, 'tlb_remove_table_sync_one()');
 }
 
+/** pmdp_get_lockless_sync() (v6.5+, include/linux/pgtable.h): tlb_remove_table_sync_one() where the pmd
+ *  is read in two halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86 PAE), so that a pmdp_get_lockless() begun
+ *  with IRQs off (pmdp_get_lockless_start() in __pte_offset_map()) has finished before the table can
+ *  be reused; empty elsewhere. Like tlb_remove_table_sync_one(), an IPI only where tables are freed
+ *  by RCU (x86 PAE with PARAVIRT), a no-op on the model's native x86-pae. */
+export function* pmdp_get_lockless_sync(c: Ctx): ActorGen {
+  if (c.m.arch.pae) yield* tlb_remove_table_sync_one(c);
+}
+
 /** pte_free(): free a page table now, whatever the architecture. */
 export function pte_free(m: Model, pfn: number): void {
   freeFrame(m, pfn, 'now');
