@@ -28,3 +28,36 @@ test('gup_pmd_range() pmdp_get_lockless() from v6.2 on PAE: the low half read ag
     t.true(stepOf(exec, 'gup_fast', 'pmdp_get_lockless(pmdp) [pmd 1] [low half again') >= 0, era);
   }
 });
+
+// coredump_wait() → zap_threads(): the other threads of the mm are killed and parked before
+// get_dump_page() runs (5.10.13 fs/coredump.c coredump_wait(), kernel/exit.c exit_mm()).
+const dumpAndUnmap = { actors: [{ actor: 'coredump', args: { addr: 0 } }, { actor: 'munmap', args: { vma: 0 } }] };
+
+test('coredump at v5.8: a thread of the same mm that had not begun munmap() never begins it (it was the false frame-zero-walked)', (t) => {
+  for (const era of ['v5.8', 'v5.10']) {
+    const { exec, reached } = runScript({ arch: 'x86-ipi', era, ...dumpAndUnmap },
+      [{ actor: 'coredump', until: 'follow_pmd_mask' }, { actor: 'munmap' }, { actor: 'coredump' }]);
+    t.true(reached[0]);
+    t.is(exec.outcome, 'clean', `${era}: ${describe(exec)}`);
+    t.false(exec.trace.some((s) => exec.names[s.actor] === 'munmap' && s.label.includes('mmap_write_lock')), `${era}: munmap ran`);
+    t.deepEqual(exec.finished.slice(0, 2), [true, true], `${era}: the zapped thread exits once the dump is done`);
+  }
+});
+
+test('coredump_wait() waits for a thread already in its syscall (GUP-fast with IRQs off) to finish before the dump', (t) => {
+  const { exec } = runScript({ arch: 'x86-ipi', era: 'v5.8', actors: [{ actor: 'coredump', args: { addr: 0 } }, { actor: 'gup_fast', args: { addr: 1 } }] },
+    [{ actor: 'gup_fast', until: 'local_irq_save' }, { actor: 'coredump' }, { actor: 'gup_fast' }]);
+  t.is(exec.outcome, 'clean', describe(exec));
+  const zapped = stepOf(exec, 'coredump', 'zap_threads()');
+  const unpinned = stepOf(exec, 'gup_fast', 'unpin_user_page');
+  const dumped = stepOf(exec, 'coredump', 'get_dump_page()');
+  t.true(zapped >= 0 && unpinned > zapped && dumped > unpinned, `zap ${zapped}, unpin ${unpinned}, dump ${dumped}`);
+});
+
+test('a thread of another mm is not zapped by the dump', (t) => {
+  const { exec } = runScript({ arch: 'x86-ipi', era: 'v5.8', world: 'shared-file', actors: [{ actor: 'coredump', args: { addr: 0 } }, { actor: 'fault', args: { addr: 1 }, mm: 1 }] },
+    [{ actor: 'coredump', until: 'zap_threads()' }, { actor: 'fault' }, { actor: 'coredump' }]);
+  t.is(exec.outcome, 'clean', describe(exec));
+  t.true(stepOf(exec, 'fault', 'down_read(mmap_lock(mm1))') > stepOf(exec, 'coredump', 'zap_threads()'));
+  t.true(stepOf(exec, 'fault', 'mmap_read_unlock') < stepOf(exec, 'coredump', 'get_dump_page()'), 'the other mm\'s fault runs while the dump waits for nobody');
+});
