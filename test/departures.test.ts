@@ -61,3 +61,23 @@ test('a thread of another mm is not zapped by the dump', (t) => {
   t.true(stepOf(exec, 'fault', 'down_read(mmap_lock(mm1))') > stepOf(exec, 'coredump', 'zap_threads()'));
   t.true(stepOf(exec, 'fault', 'mmap_read_unlock') < stepOf(exec, 'coredump', 'get_dump_page()'), 'the other mm\'s fault runs while the dump waits for nobody');
 });
+
+// pte_offset_map_lock() before v6.5 is a macro that reads *pmd twice (5.10.13 include/linux/mm.h):
+// `__ptl = pte_lockptr(mm, pmd)`, then `pte_offset_map(pmd, address)`, then spin_lock(__ptl).
+test('pte_offset_map_lock() before v6.5: the ptl and the pte pointer come from two loads of *pmd', (t) => {
+  for (const era of ['v5.8', 'v5.10', 'v6.2']) {
+    const { exec } = runScript({ arch: 'x86-ipi', era, actors: [{ actor: 'madvise_dontneed', args: { slot: 0 } }] }, []);
+    t.is(exec.outcome, 'clean', `${era}: ${describe(exec)}`);
+    const ptl = stepOf(exec, 'madvise_dontneed', 'pte_offset_map_lock(): __ptl = pte_lockptr(mm, pmd)');
+    const map = stepOf(exec, 'madvise_dontneed', 'pte_offset_map_lock(): pte = pte_offset_map(pmd, address)');
+    const lock = stepOf(exec, 'madvise_dontneed', 'spin_lock(ptl(2))');
+    t.true(ptl >= 0 && map > ptl && lock > map, `${era}: ${ptl} ${map} ${lock}`);
+  }
+  // V1 (v5.10 with retract's exit test taken out): retract frees the table between the two loads, so
+  // the zap maps frame 0 but locks the freed table's ptl (with one load it walked frame 0).
+  const { exec, reached } = runScript({ arch: 'x86-ipi', era: 'v5.10', variants: ['retract-no-exit-test'], actors: [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }] },
+    [{ actor: 'exit_mmap', until: '__ptl = pte_lockptr(mm, pmd) [pmd 2]' }, { actor: 'collapse_file' }, { actor: 'exit_mmap' }]);
+  t.true(reached[0]);
+  t.is(exec.violation?.kind, 'table-use-after-free', describe(exec));
+  t.regex(exec.violation?.message ?? '', /took the ptl of table 5 after it was freed/);
+});

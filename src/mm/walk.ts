@@ -13,6 +13,7 @@ import {
   pmd_clear_bad, pmd_read, pmd_read_atomic, pmd_table, pmdp_get_lockless, pte_lockptr, spin_lock_ptl,
   type PmdPtr, type PmdVal, type Stepper, type TablePtr,
 } from './pgtable.js';
+import type { SpinLock } from './types.js';
 import { step, type Ctx } from './step.js';
 import { eraAtLeast, has } from './switches.js';
 
@@ -72,15 +73,27 @@ export function pte_unmap(c: Ctx): void {
   if (mayFailPteMap(c)) rcu_read_unlock(c);
 }
 
-/** pte_offset_map_lock(). Pre-v6.5: pte_offset_map() and pte_lockptr() read *pmd again (one load in
- *  the model) and the ptl is taken with no re-check. v6.5+: map from a pmd value, lock the ptl that
- *  value names, and re-check the pmd under it; null if the pmd is none or huge. */
+/** A mapped pte table whose ptl was taken from another read of the pmd (pre-v6.5
+ *  pte_offset_map_lock()): pte_unmap_unlock() drops that ptl, as the kernel drops *ptlp. */
+interface LockedPte extends TablePtr {
+  readonly ptl: SpinLock;
+}
+
+/** pte_offset_map_lock(). Pre-v6.5 (5.10.13 include/linux/mm.h, the macro): `__ptl =
+ *  pte_lockptr(mm, pmd)` reads *pmd, `pte_offset_map(pmd, address)` reads it again, then
+ *  spin_lock(__ptl), with no re-check: the lock and the table come from two loads. v6.5+: map from a
+ *  pmd value, lock the ptl that value names, and re-check the pmd under it; null if the pmd is none
+ *  or huge. */
 export function* pte_offset_map_lock(c: Ctx, pmd: PmdPtr): Stepper<TablePtr | null> {
   if (!mayFailPteMap(c)) {
-    const v = yield* pmd_read(c, pmd, 'pte_offset_map_lock(): pte_offset_map(pmd); pte_lockptr(mm, pmd)');
+    const l = yield* pmd_read(c, pmd, 'pte_offset_map_lock(): __ptl = pte_lockptr(mm, pmd)');
+    const locked = pmd_table(c, l);
+    const v = yield* pmd_read(c, pmd, 'pte_offset_map_lock(): pte = pte_offset_map(pmd, address)');
     const ptr = pmd_table(c, v);
-    yield* spin_lock_ptl(c, ptr);
-    return ptr;
+    yield* spin_lock_ptl(c, locked);
+    if (locked.pfn === ptr.pfn && locked.gen === ptr.gen) return ptr;
+    const mixed: LockedPte = { pfn: ptr.pfn, gen: ptr.gen, ptl: pte_lockptr(c.m, locked) };
+    return mixed;
   }
   for (;;) {
     const map = yield* pte_offset_map_rcu(c, pmd);
@@ -94,8 +107,8 @@ export function* pte_offset_map_lock(c: Ctx, pmd: PmdPtr): Stepper<TablePtr | nu
   }
 }
 
-/** pte_unmap_unlock(). */
+/** pte_unmap_unlock(): the ptl pte_offset_map_lock() took. */
 export function pte_unmap_unlock(c: Ctx, ptr: TablePtr): void {
-  spin_unlock(c, pte_lockptr(c.m, ptr));
+  spin_unlock(c, 'ptl' in ptr ? (ptr as LockedPte).ptl : pte_lockptr(c.m, ptr));
   pte_unmap(c);
 }
