@@ -81,3 +81,29 @@ test('pte_offset_map_lock() before v6.5: the ptl and the pte pointer come from t
   t.is(exec.violation?.kind, 'table-use-after-free', describe(exec));
   t.regex(exec.violation?.message ?? '', /took the ptl of table 5 after it was freed/);
 });
+
+// v6.6 __pte_offset_map(): pmdp_get_lockless_start() is local_irq_save() where the pmd is read in two
+// halves (x86 PAE), so retract's flush IPI waits for the read to end.
+test('v6.6 PAE: __pte_offset_map() reads the pmd with IRQs off; retract_page_tables()\'s flush waits for the read', (t) => {
+  const { exec, reached } = runScript({ arch: 'x86-pae', era: 'v6.6', actors: [{ actor: 'mincore', args: { slot: 2 } }, { actor: 'collapse_file' }] },
+    [{ actor: 'mincore', until: '__pte_offset_map' }, { actor: 'collapse_file' }, { actor: 'mincore' }]);
+  t.true(reached[0]);
+  t.is(exec.outcome, 'clean', describe(exec));
+  t.true(stepOf(exec, 'mincore', 'local_irq_save(); pmdval = pmdp_get_lockless(pmd) [pmd 2] [low half]') >= 0);
+  const readEnd = stepOf(exec, 'mincore', '[low half again: same]');
+  t.true(readEnd >= 0 && exec.trace[readEnd]!.events.some((e) => e.e === 'ipi-take'), 'the IPI is taken as the read ends');
+  t.true(stepOf(exec, 'collapse_file', 'spin_unlock(pml)') > readEnd, 'retract goes on only after it');
+});
+
+// v6.2: pmd_none_or_trans_huge_or_clear_bad() reads with pmdp_get_lockless() ("mm: Rename
+// pmd_read_atomic()"); v5.8 and v5.10 with pmd_read_atomic().
+test('pmd_trans_unstable(): pmd_read_atomic() until v6.2, pmdp_get_lockless() at v6.2 (on PAE: low, high, low again)', (t) => {
+  for (const era of ['v5.10', 'v6.2']) {
+    const { exec } = runScript({ arch: 'x86-pae', era, actors: [{ actor: 'madvise_dontneed', args: { slot: 0 } }] }, []);
+    t.is(exec.outcome, 'clean', `${era}: ${describe(exec)}`);
+    const atomic = stepOf(exec, 'madvise_dontneed', 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
+    const lockless = stepOf(exec, 'madvise_dontneed', 'pmd_trans_unstable(): pmdval = pmdp_get_lockless(pmd) [pmd 0] [low half again: same]');
+    t.is(atomic >= 0, era === 'v5.10', era);
+    t.is(lockless >= 0, era === 'v6.2', era);
+  }
+});

@@ -7,7 +7,7 @@
 // under the ptl.
 
 import { pmd_bad, pmd_none, pmd_trans_huge } from './entries.js';
-import { rcu_read_lock, rcu_read_unlock } from './cpu.js';
+import { local_irq_restore, local_irq_save, rcu_read_lock, rcu_read_unlock } from './cpu.js';
 import { spin_unlock } from './locks.js';
 import {
   pmd_clear_bad, pmd_read, pmd_read_atomic, pmd_table, pmdp_get_lockless, pte_lockptr, spin_lock_ptl,
@@ -35,7 +35,12 @@ export function* pmd_trans_unstable(c: Ctx, pmd: PmdPtr): Stepper<boolean> {
     yield step('pmd_none_or_clear_bad(): pmd_clear_bad(pmd)');
     return true;
   }
-  const v = yield* pmd_read_atomic(c, pmd, 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
+  // v6.2: Peter Zijlstra's "mm: Rename pmd_read_atomic()" made it pmdp_get_lockless(), whose PAE form
+  // reads the low half again and retries, where pmd_read_atomic() read the high half only after a
+  // non-none low half.
+  const v = eraAtLeast(c.m.sw, 'v6.2')
+    ? yield* pmdp_get_lockless(c, pmd, 'pmd_trans_unstable(): pmdval = pmdp_get_lockless(pmd)')
+    : yield* pmd_read_atomic(c, pmd, 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
   if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) return true;
   if (pmd_bad(c.m.arch, v.entry)) {
     pmd_clear_bad(c, pmd, v);
@@ -51,10 +56,17 @@ export interface PteMap {
   readonly pmdval: PmdVal;
 }
 
-/** __pte_offset_map() (v6.5+): under rcu_read_lock(); fails on a none, huge or bad pmd. */
+/** __pte_offset_map() (v6.5+, mm/pgtable-generic.c): under rcu_read_lock(); fails on a none, huge or
+ *  bad pmd. */
 export function* pte_offset_map_rcu(c: Ctx, pmd: PmdPtr): Stepper<PteMap | null> {
   rcu_read_lock(c);
-  const v = yield* pmdp_get_lockless(c, pmd, '__pte_offset_map(): rcu_read_lock(); pmdval = pmdp_get_lockless(pmd)');
+  // pmdp_get_lockless_start() / _end() (v6.5+): local_irq_save() around the read where the pmd is read
+  // in two halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86 PAE), so that the flush IPI, or
+  // pmdp_get_lockless_sync() after a pmd is cleared, waits for the read to finish.
+  const irqs = c.m.arch.pae;
+  const flags = irqs ? local_irq_save(c) : false;
+  const end = irqs ? () => local_irq_restore(c, flags) : undefined;
+  const v = yield* pmdp_get_lockless(c, pmd, `__pte_offset_map(): rcu_read_lock(); ${irqs ? 'local_irq_save(); ' : ''}pmdval = pmdp_get_lockless(pmd)`, end);
   if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) {
     rcu_read_unlock(c);
     return null;
