@@ -3,6 +3,9 @@
 
 import test from 'ava';
 import { knownRace } from '../src/explore/known.js';
+import { registerWorld } from '../src/mm/world/registry.js';
+import { DEFAULT_WORLD } from '../src/mm/world/worlds.js';
+import type { World } from '../src/mm/world/types.js';
 import { describe, runScript, stepOf } from './helpers.js';
 
 // Reclaim holds the huge page's lock and i_mmap_rwsem, and has read *pmd; then khugepaged collapses.
@@ -61,4 +64,25 @@ test('v6.6 on rcu-table-free: GUP-fast that read the pmd before the collapse rea
   // The RCU callback frees table 7 only after GUP-fast turned IRQs back on.
   const freed = exec.trace.findIndex((s) => s.label.includes('pte_free_now(7)'));
   t.true(freed > stepOf(exec, 'gup_fast', 'local_irq_restore'), 'freed after the walk');
+});
+
+// A MAP_PRIVATE file VMA that was CoWed elsewhere has an anon_vma (uprobes' breakpoint removal, say).
+const COWED: World = {
+  ...DEFAULT_WORLD, name: 'cowed-file', summary: 'the default layout, its file VMA with an anon_vma',
+  mms: [{ ...DEFAULT_WORLD.mms[0]!, vmas: DEFAULT_WORLD.mms[0]!.vmas.map((v) => (v.kind === 'file' ? { ...v, anon_vma: true } : v)) }],
+};
+registerWorld(COWED, 'collapse-pte-mapped-thp.test');
+
+test('v6.2: a file VMA with an anon_vma is collapsed under anon_vma_lock_write() (ab0c3f1251b4 took 8d3c106e19e8\'s bail out)', (t) => {
+  const { exec } = runScript({ arch: 'x86-ipi', era: 'v6.2', world: 'cowed-file', actors: [{ actor: 'collapse_pte_mapped_thp' }] }, []);
+  t.is(exec.outcome, 'clean', describe(exec));
+  const at = (s: string) => stepOf(exec, 'collapse_pte_mapped_thp', s);
+  t.is(at('nothing to do'), -1);
+  const order = [at('step 3'), at('down_write(anon_vma)'), at('pmdp_huge_get_and_clear'), at('pte_free(7); anon_vma_unlock_write(); i_mmap_unlock_write()')];
+  t.true(order.every((s) => s >= 0), order.join(' '));
+  t.deepEqual([...order].sort((a, b) => a - b), order);
+  // The ≤ v6.0 code (V6 puts it back) neither checks nor locks the anon_vma.
+  const v6 = runScript({ arch: 'x86-ipi', era: 'v6.2', world: 'cowed-file', variants: ['retract-wrong-locks'], actors: [{ actor: 'collapse_pte_mapped_thp' }] }, []).exec;
+  t.is(stepOf(v6, 'collapse_pte_mapped_thp', 'down_write(anon_vma)'), -1);
+  t.true(stepOf(v6, 'collapse_pte_mapped_thp', 'pte_free(7)') >= 0);
 });
