@@ -3,6 +3,10 @@
 
 import test from 'ava';
 import { knownRace } from '../src/explore/known.js';
+import type { PteEntry } from '../src/mm/entries.js';
+import { registerWorld } from '../src/mm/world/registry.js';
+import type { World } from '../src/mm/world/types.js';
+import { DEFAULT_WORLD } from '../src/mm/world/worlds.js';
 import { describe, runScript, stepOf } from './helpers.js';
 
 // gup_pmd_range(): `pmd_t pmd = READ_ONCE(*pmdp)` until v6.2 (5.10.13 mm/gup.c); on PAE two 32-bit
@@ -105,5 +109,30 @@ test('pmd_trans_unstable(): pmd_read_atomic() until v6.2, pmdp_get_lockless() at
     const lockless = stepOf(exec, 'madvise_dontneed', 'pmd_trans_unstable(): pmdval = pmdp_get_lockless(pmd) [pmd 0] [low half again: same]');
     t.is(atomic >= 0, era === 'v5.10', era);
     t.is(lockless >= 0, era === 'v6.2', era);
+  }
+});
+
+// zap_pte_range(): a dirty pte of a file page forces the TLB flush before the ptl is dropped (5.10.13
+// and v6.6 mm/memory.c); from v6.2 the page's rmap goes only after that flush (5df397dec7c4).
+const DIRTY_FILE: World = {
+  ...DEFAULT_WORLD, name: 'dirty-file', summary: 'the default layout, the THP ptes of the file VMA writable and dirty',
+  frames: DEFAULT_WORLD.frames.map((f) => (f.pfn === 7 ? { ...f, ptes: [0, 1, 2, 3].map((i): PteEntry => ({ t: 'present', pfn: 8, sub: i, writable: true, dirty: true })) } : f)),
+};
+registerWorld(DIRTY_FILE, 'departures.test');
+
+test('zap_pte_range(): a dirty file pte forces tlb_flush_mmu_tlbonly() before pte_unmap_unlock(); the rmap after it from v6.2', (t) => {
+  for (const era of ['v5.8', 'v5.10', 'v6.2', 'v6.6']) {
+    const { exec } = runScript({ arch: 'x86-ipi', era, world: 'dirty-file', actors: [{ actor: 'unmap_mapping_range', args: { slot: 3 } }] }, []);
+    t.is(exec.outcome, 'clean', `${era}: ${describe(exec)}`);
+    const at = (s: string) => stepOf(exec, 'unmap_mapping_range', s);
+    const cleared = at('ptep_get_and_clear_full(addr 15) → page 8: set_page_dirty(); force_flush = 1');
+    const flush = at('tlb_flush_mmu_tlbonly()');
+    const unlock = at('zap_pte_range(): pte_unmap_unlock()');
+    t.true(cleared >= 0 && flush > cleared && unlock > flush, `${era}: ${cleared} ${flush} ${unlock}`);
+    const rmaps = at('tlb_flush_rmaps()');
+    if (era === 'v6.2' || era === 'v6.6') t.true(rmaps > flush && rmaps < unlock, era);
+    else t.is(rmaps, -1, era);
+    // Only one flush: tlb_finish_mmu() finds nothing cleared since.
+    t.is(exec.trace.filter((s) => s.label.startsWith('tlb_flush_mmu_tlbonly()')).length, 1, era);
   }
 });
