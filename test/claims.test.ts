@@ -51,7 +51,7 @@ test('claim 2: a hardware walk that cached the retracted table has it flushed be
 });
 
 const gupVsRetract = [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }];
-const gupReadsPmd = [{ actor: 'gup_fast', until: 'pmdp_get_lockless' }, { actor: 'collapse_file' }, { actor: 'gup_fast' }];
+const gupReadsPmd = [{ actor: 'gup_fast', until: 'gup_pmd_range(): pmd =' }, { actor: 'collapse_file' }, { actor: 'gup_fast' }];
 
 test('claim 3: GUP-fast is safe on x86: retract frees the table only after local_irq_restore (v5.10)', (t) => {
   const { exec } = runScript({ arch: 'x86-ipi', era: 'v5.10', actors: gupVsRetract }, gupReadsPmd);

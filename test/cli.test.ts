@@ -21,7 +21,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 
 const V1 = encodeToken({
   spec: { arch: 'x86-ipi', era: 'v5.10', variants: ['retract-no-exit-test'], actors: [{ actor: 'exit_mmap', args: { scanned: 0 } }, { actor: 'collapse_file', args: { slot: 2 } }] },
-  schedule: { preemptions: [{ after: 0, steps: 14, to: 1 }], choices: [] },
+  schedule: { preemptions: [{ after: 0, steps: 15, to: 1 }], choices: [] },
 });
 
 const BAD: readonly [string[], RegExp][] = [

@@ -16,6 +16,7 @@ import { buildScenario } from '../src/mm/scenario.js';
 import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
 import { makeSwitches } from '../src/mm/switches.js';
 import { describe, runScript, stepOf } from './helpers.js';
+import { ACTORS } from '../src/mm/actors/index.js';
 
 function actor(name: string, run: (c: Ctx) => ActorGen, inMm = true): ActorDef {
   return { name, summary: 'test', follows: '(test)', inMm, daemon: 'no', params: [], run };
@@ -158,7 +159,8 @@ test('bad input: unknown names and arguments are typed errors that list what is 
   t.regex(err(() => buildScenario({ arch: 'x86-ipi', actors: [{ actor: 'zap_everything' }] })).message, /unknown actor 'zap_everything': accepted are collapse_file, /);
   t.regex(err(() => buildScenario({ arch: 'x86-ipi', actors: [{ actor: 'gup_fast', args: { addr: 99 } }] })).message, /argument 'addr' = 99: accepted are integers 0..15/);
   t.regex(err(() => buildScenario({ arch: 'x86-ipi', actors: [{ actor: 'gup_fast', args: { size: 1 } }] })).message, /has no argument 'size': accepted are addr, write/);
-  t.is(err(() => buildScenario({ arch: 'x86-ipi', era: 'v6.6', actors: [{ actor: 'collapse_pte_mapped_thp' }] })).kind, 'unknown-actor');
+  const oldOnly: ActorDef = { name: 'old_walker', summary: 's', follows: '(test)', inMm: true, daemon: 'no', eras: ['v6.2'], params: [], *run() { yield step('walk'); } };
+  t.is(err(() => buildScenario({ arch: 'x86-ipi', era: 'v6.6', actors: [{ actor: 'old_walker' }] }, [...ACTORS, oldOnly])).kind, 'unknown-actor');
   const v1 = err(() => makeSwitches('v6.6', ['retract-no-exit-test']));
   t.is(v1.kind, 'variant-not-in-era');
   t.regex(v1.message, /has no code in era v6.6: it applies to v5.8, v5.10, v6.2/);

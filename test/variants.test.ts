@@ -58,7 +58,7 @@ const RACES: readonly Race[] = [
     // its ptl.
     variant: 'retract-wrong-locks', arch: 'x86-ipi',
     actors: [{ actor: 'unmap_mapping_range', args: { slot: 3 } }, { actor: 'collapse_pte_mapped_thp' }],
-    schedule: [{ actor: 'unmap_mapping_range', until: 'pte_offset_map_lock(): pte_offset_map(pmd)' }, { actor: 'collapse_pte_mapped_thp' }, { actor: 'unmap_mapping_range' }],
+    schedule: [{ actor: 'unmap_mapping_range', until: 'pte_offset_map_lock(): pte = pte_offset_map(pmd' }, { actor: 'collapse_pte_mapped_thp' }, { actor: 'unmap_mapping_range' }],
     kind: 'table-use-after-free', usedBy: 'unmap_mapping_range' },
   { // G reads pmd → T (IRQs on) → M frees T, its flush IPI taken at once → G reads T.
     variant: 'gup-fast-no-irq-disable', arch: 'x86-ipi',

@@ -30,6 +30,14 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // the huge page can then outlive the page.
   { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'collapse_pte_mapped_thp', 'gup_fast', 'gup_slow'],
     kinds: [...TABLE_UAF, 'kernel-bug', 'bad-refcount', 'counter-mismatch', 'freed-while-pinned'] },
+  // v5.8's collapse_pte_mapped_thp() took no page lock (find_lock_page() came with 119a5fc16105, v5.9):
+  // reclaim's rmap walk, under the folio lock and i_mmap_rwsem, found its table freed.
+  { id: 'collapse-pte-mapped-thp-no-page-lock', eras: ['v5.8'], arches: ALL, actors: ['try_to_unmap', 'collapse_pte_mapped_thp'], kinds: TABLE_UAF },
+  // gup_pmd_range() read the pmd with READ_ONCE(), two 32-bit loads on PAE, until "mm/gup: Fix the
+  // lockless PMD access" (v6.2) made it pmdp_get_lockless(); KVM's hva_to_pfn_fast() walks the same way.
+  { id: 'gup-fast-pmd-read-once', eras: ['v5.8', 'v5.10'], arches: ['x86-pae'],
+    actors: ['gup_fast', 'kvm', 'fault', 'thp_fault', 'munmap', 'madvise_dontneed', 'exit_mmap', 'unmap_mapping_range', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp'],
+    kinds: TABLE_UAF },
   // x86's flush_tlb_range() skipped lazy TLB CPUs (freed_tables = false) in pmdp_collapse_flush(),
   // which khugepaged follows by freeing the table: a lazy CPU's paging-structure cache keeps it.
   { id: 'lazy-tlb-collapse-flush', eras: ['v5.8', 'v5.10', 'v6.2', 'v6.6'], arches: ['x86-ipi', 'x86-pae'],

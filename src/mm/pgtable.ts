@@ -142,11 +142,12 @@ function pmdLabel(p: PmdPtr): string {
 
 /** A plain `*pmdp` read, one step. On PAE it is two 32-bit loads, each its own step, in an order the
  *  compiler chooses (a schedule choice here): a store between them tears the value (CVE-2012-2373). */
-export function* pmd_read(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
+export function* pmd_read(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
   const m = c.m;
   const label = `${what} [${pmdLabel(p)}]`;
   if (!m.arch.pae) {
     const v = pmd_load(c, p);
+    done?.();
     yield step(label);
     return v;
   }
@@ -156,14 +157,16 @@ export function* pmd_read(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
   yield step(`${label} [${highFirst ? 'high' : 'low'} half]`);
   const second = loadHalf(c, p, !highFirst);
   const v = highFirst ? makeVal(c, p, second, first, since) : makeVal(c, p, first, second, since);
+  done?.();
   yield step(`${label} [${highFirst ? 'low' : 'high'} half]`);
   return v;
 }
 
 /** pmdp_get_lockless(): atomic on 64-bit; on PAE (CONFIG_GUP_GET_PXX_LOW_HIGH) low, high, then
- *  re-read low and retry if it moved. With V4 (pae-torn-pmd-read) it is the plain two-load read. */
-export function* pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
-  if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, p, what);
+ *  re-read low and retry if it moved. With V4 (pae-torn-pmd-read) it is the plain two-load read.
+ *  `done` runs in the step of the last load (pmdp_get_lockless_end() restoring IRQs, say). */
+export function* pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
+  if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, p, what, done);
   const label = `${what} [${pmdLabel(p)}]`;
   for (;;) {
     const since = c.m.step;
@@ -173,6 +176,7 @@ export function* pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string): Stepper<Pmd
     yield step(`${label} [high half]`);
     if (loadHalf(c, p, false) === lo) {
       const v = makeVal(c, p, lo, hi, since);
+      done?.();
       yield step(`${label} [low half again: same]`);
       return v;
     }

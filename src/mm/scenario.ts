@@ -14,6 +14,7 @@ import type { World } from './world/types.js';
 import { parseWorld } from './world/registry.js';
 import { collapse_huge_page } from './actors/collapse_huge_page.js';
 import { collapse_pte_mapped_thp } from './actors/collapse_pte_mapped_thp.js';
+import { coredump, zap_threads_park } from './actors/coredump.js';
 import { makeSwitches, parseEra, type EraId, type Switches, type VariantId, parseVariant } from './switches.js';
 
 export interface ActorCall {
@@ -119,8 +120,14 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = al
       || (a.def === exit_mmap_actor && a.args['scanned'] === 1));
     return { mmUsers: exits ? threads : threads + 1, khugepagedScanning, exits };
   });
-  const withMmput = actors.map((a) => (mms[a.mm]?.exits && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
-    ? { ...a, run: (c: Ctx) => threadThenMmput(a.def.run(c, a.args), c) }
+  // coredump_wait() zaps the other user threads of an mm that dumps (zap_threads_park()). The exiting
+  // thread is left alone: its mmput() cannot be the last while the dumper holds mm_users.
+  const dumps = new Set(actors.filter((a) => a.def === coredump).map((a) => a.mm));
+  const parked = actors.map((a) => (dumps.has(a.mm) && a.def !== coredump && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
+    ? { ...a, run: (c: Ctx) => zap_threads_park(c, a.def.run(c, a.args)) }
+    : a));
+  const withMmput = parked.map((a) => (mms[a.mm]?.exits && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
+    ? { ...a, run: (c: Ctx) => threadThenMmput(a.run(c), c) }
     : a));
   withMmput.push({ def: rcu_callbacks, name: 'rcu', args: {}, mm: 0, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
   return { archId, arch, sw, world, actors: withMmput, mms: mms.map(({ mmUsers, khugepagedScanning }) => ({ mmUsers, khugepagedScanning })) };

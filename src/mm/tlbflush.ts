@@ -47,6 +47,15 @@ export function* tlb_remove_table_sync_one(c: Ctx): ActorGen {
   yield* send_ipi_and_wait(c, c.m.cpus, null, 'tlb_remove_table_sync_one()');
 }
 
+/** pmdp_get_lockless_sync() (v6.5+, include/linux/pgtable.h): tlb_remove_table_sync_one() where the pmd
+ *  is read in two halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86 PAE), so that a pmdp_get_lockless() begun
+ *  with IRQs off (pmdp_get_lockless_start() in __pte_offset_map()) has finished before the table can
+ *  be reused; empty elsewhere. Like tlb_remove_table_sync_one(), an IPI only where tables are freed
+ *  by RCU (x86 PAE with PARAVIRT), a no-op on the model's native x86-pae. */
+export function* pmdp_get_lockless_sync(c: Ctx): ActorGen {
+  if (c.m.arch.pae) yield* tlb_remove_table_sync_one(c);
+}
+
 /** pte_free(): free a page table now, whatever the architecture. */
 export function pte_free(m: Model, pfn: number): void {
   freeFrame(m, pfn, 'now');
@@ -83,6 +92,8 @@ export interface MmuGather {
   /** tlb->freed_tables: a table was freed, so the flush must reach lazy CPUs and walk caches. */
   freed_tables: boolean;
   needFlush: boolean;
+  /** tlb_flush_mmu_tlbonly() ran and reset the range; the gathered pages are not yet freed. */
+  flushedOnly?: boolean;
 }
 
 export function tlb_gather_mmu(mm: Mm, fullmm: boolean): MmuGather {
@@ -116,8 +127,13 @@ export function tlb_remove_table(tlb: MmuGather, pfn: number, addr: number, page
  *  then free the gathered pages and tables. */
 export function* tlb_flush_mmu(c: Ctx, tlb: MmuGather): ActorGen {
   if (!tlb.needFlush) return;
-  const range = tlb.fullmm || tlb.start >= tlb.end ? wholeMm(tlb.mm) : { mm: tlb.mm.id, start: tlb.start, end: tlb.end };
-  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()', range, tlb.freed_tables);
+  // tlb_flush_mmu_tlbonly() flushes only what was cleared since the last flush (nothing, when
+  // zap_pte_range() has just forced one).
+  if (tlb.start < tlb.end || tlb.freed_tables || !tlb.flushedOnly) {
+    const range = tlb.fullmm || tlb.start >= tlb.end ? wholeMm(tlb.mm) : { mm: tlb.mm.id, start: tlb.start, end: tlb.end };
+    yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()', range, tlb.freed_tables);
+  }
+  tlb.flushedOnly = false;
   tlb.needFlush = false;
   tlb.start = Infinity;
   tlb.end = -Infinity;
@@ -138,6 +154,19 @@ export function* tlb_flush_mmu(c: Ctx, tlb: MmuGather): ActorGen {
     for (const pfn of tables) freeFrame(m, pfn, 'after-flush');
     yield step('tlb_flush_mmu_free(): free page tables');
   }
+}
+
+/** tlb_flush_mmu_tlbonly() on its own, as zap_pte_range() forces it before dropping the ptl: flush
+ *  what was gathered (the whole mm for fullmm) and reset the range; the pages stay gathered for
+ *  tlb_flush_mmu() to free. Nothing to do if nothing was cleared since the last flush. */
+export function* tlb_flush_mmu_tlbonly(c: Ctx, tlb: MmuGather): ActorGen {
+  if (!(tlb.start < tlb.end || tlb.freed_tables)) return;
+  const range = tlb.fullmm ? wholeMm(tlb.mm) : { mm: tlb.mm.id, start: tlb.start, end: tlb.end };
+  yield* flush_tlb_range(c, 'tlb_flush_mmu_tlbonly()', range, tlb.freed_tables);
+  tlb.start = Infinity;
+  tlb.end = -Infinity;
+  tlb.freed_tables = false;
+  tlb.flushedOnly = true;
 }
 
 /** tlb_finish_mmu(). */

@@ -7,12 +7,13 @@
 // under the ptl.
 
 import { pmd_bad, pmd_none, pmd_trans_huge } from './entries.js';
-import { rcu_read_lock, rcu_read_unlock } from './cpu.js';
+import { local_irq_restore, local_irq_save, rcu_read_lock, rcu_read_unlock } from './cpu.js';
 import { spin_unlock } from './locks.js';
 import {
   pmd_clear_bad, pmd_read, pmd_read_atomic, pmd_table, pmdp_get_lockless, pte_lockptr, spin_lock_ptl,
   type PmdPtr, type PmdVal, type Stepper, type TablePtr,
 } from './pgtable.js';
+import type { SpinLock } from './types.js';
 import { step, type Ctx } from './step.js';
 import { eraAtLeast, has } from './switches.js';
 
@@ -34,7 +35,12 @@ export function* pmd_trans_unstable(c: Ctx, pmd: PmdPtr): Stepper<boolean> {
     yield step('pmd_none_or_clear_bad(): pmd_clear_bad(pmd)');
     return true;
   }
-  const v = yield* pmd_read_atomic(c, pmd, 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
+  // v6.2: Peter Zijlstra's "mm: Rename pmd_read_atomic()" made it pmdp_get_lockless(), whose PAE form
+  // reads the low half again and retries, where pmd_read_atomic() read the high half only after a
+  // non-none low half.
+  const v = eraAtLeast(c.m.sw, 'v6.2')
+    ? yield* pmdp_get_lockless(c, pmd, 'pmd_trans_unstable(): pmdval = pmdp_get_lockless(pmd)')
+    : yield* pmd_read_atomic(c, pmd, 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
   if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) return true;
   if (pmd_bad(c.m.arch, v.entry)) {
     pmd_clear_bad(c, pmd, v);
@@ -50,10 +56,17 @@ export interface PteMap {
   readonly pmdval: PmdVal;
 }
 
-/** __pte_offset_map() (v6.5+): under rcu_read_lock(); fails on a none, huge or bad pmd. */
+/** __pte_offset_map() (v6.5+, mm/pgtable-generic.c): under rcu_read_lock(); fails on a none, huge or
+ *  bad pmd. */
 export function* pte_offset_map_rcu(c: Ctx, pmd: PmdPtr): Stepper<PteMap | null> {
   rcu_read_lock(c);
-  const v = yield* pmdp_get_lockless(c, pmd, '__pte_offset_map(): rcu_read_lock(); pmdval = pmdp_get_lockless(pmd)');
+  // pmdp_get_lockless_start() / _end() (v6.5+): local_irq_save() around the read where the pmd is read
+  // in two halves (CONFIG_GUP_GET_PXX_LOW_HIGH: x86 PAE), so that the flush IPI, or
+  // pmdp_get_lockless_sync() after a pmd is cleared, waits for the read to finish.
+  const irqs = c.m.arch.pae;
+  const flags = irqs ? local_irq_save(c) : false;
+  const end = irqs ? () => local_irq_restore(c, flags) : undefined;
+  const v = yield* pmdp_get_lockless(c, pmd, `__pte_offset_map(): rcu_read_lock(); ${irqs ? 'local_irq_save(); ' : ''}pmdval = pmdp_get_lockless(pmd)`, end);
   if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) {
     rcu_read_unlock(c);
     return null;
@@ -72,15 +85,27 @@ export function pte_unmap(c: Ctx): void {
   if (mayFailPteMap(c)) rcu_read_unlock(c);
 }
 
-/** pte_offset_map_lock(). Pre-v6.5: pte_offset_map() and pte_lockptr() read *pmd again (one load in
- *  the model) and the ptl is taken with no re-check. v6.5+: map from a pmd value, lock the ptl that
- *  value names, and re-check the pmd under it; null if the pmd is none or huge. */
+/** A mapped pte table whose ptl was taken from another read of the pmd (pre-v6.5
+ *  pte_offset_map_lock()): pte_unmap_unlock() drops that ptl, as the kernel drops *ptlp. */
+interface LockedPte extends TablePtr {
+  readonly ptl: SpinLock;
+}
+
+/** pte_offset_map_lock(). Pre-v6.5 (5.10.13 include/linux/mm.h, the macro): `__ptl =
+ *  pte_lockptr(mm, pmd)` reads *pmd, `pte_offset_map(pmd, address)` reads it again, then
+ *  spin_lock(__ptl), with no re-check: the lock and the table come from two loads. v6.5+: map from a
+ *  pmd value, lock the ptl that value names, and re-check the pmd under it; null if the pmd is none
+ *  or huge. */
 export function* pte_offset_map_lock(c: Ctx, pmd: PmdPtr): Stepper<TablePtr | null> {
   if (!mayFailPteMap(c)) {
-    const v = yield* pmd_read(c, pmd, 'pte_offset_map_lock(): pte_offset_map(pmd); pte_lockptr(mm, pmd)');
+    const l = yield* pmd_read(c, pmd, 'pte_offset_map_lock(): __ptl = pte_lockptr(mm, pmd)');
+    const locked = pmd_table(c, l);
+    const v = yield* pmd_read(c, pmd, 'pte_offset_map_lock(): pte = pte_offset_map(pmd, address)');
     const ptr = pmd_table(c, v);
-    yield* spin_lock_ptl(c, ptr);
-    return ptr;
+    yield* spin_lock_ptl(c, locked);
+    if (locked.pfn === ptr.pfn && locked.gen === ptr.gen) return ptr;
+    const mixed: LockedPte = { pfn: ptr.pfn, gen: ptr.gen, ptl: pte_lockptr(c.m, locked) };
+    return mixed;
   }
   for (;;) {
     const map = yield* pte_offset_map_rcu(c, pmd);
@@ -94,8 +119,8 @@ export function* pte_offset_map_lock(c: Ctx, pmd: PmdPtr): Stepper<TablePtr | nu
   }
 }
 
-/** pte_unmap_unlock(). */
+/** pte_unmap_unlock(): the ptl pte_offset_map_lock() took. */
 export function pte_unmap_unlock(c: Ctx, ptr: TablePtr): void {
-  spin_unlock(c, pte_lockptr(c.m, ptr));
+  spin_unlock(c, 'ptl' in ptr ? (ptr as LockedPte).ptl : pte_lockptr(c.m, ptr));
   pte_unmap(c);
 }

@@ -11,7 +11,8 @@ import {
 } from './pgtable.js';
 import { page_remove_rmap, set_page_dirty } from './rmap.js';
 import { step, type ActorGen, type Ctx } from './step.js';
-import { pte_free, tlb_finish_mmu, tlb_gather_mmu, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
+import { pte_free, tlb_finish_mmu, tlb_flush_mmu, tlb_flush_mmu_tlbonly, tlb_gather_mmu, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
+import { eraAtLeast } from './switches.js';
 import type { Mm, Vma } from './types.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from './walk.js';
@@ -22,19 +23,39 @@ import { add_mm_counter, mm_dec_nr_pmds, mm_dec_nr_ptes, mm_dec_nr_puds } from '
 export function* zap_pte_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, start: number, end: number): Stepper<boolean> {
   const ptr = yield* pte_offset_map_lock(c, pmd);
   if (!ptr) return false;
+  // A dirty pte of a file page: set_page_dirty() and force_flush, so that the TLB is flushed before
+  // the ptl is dropped (5.10.13 and v6.6 mm/memory.c zap_pte_range(): "Do the actual TLB flush
+  // before dropping ptl"), and no CPU writes through a dirty TLB entry after page_mkclean() could
+  // have found the pte. From v6.2 (5df397dec7c4 "mm: delay page_remove_rmap() until after the TLB
+  // has been flushed") the rmap of such a page is dropped only after that flush (tlb_delay_rmap(),
+  // true where pages are batched), by tlb_flush_rmaps().
+  const delayRmap = eraAtLeast(c.m.sw, 'v6.2');
+  let force_flush = false;
+  const delayed: number[] = [];
   for (let a = start; a < end; a++) {
     const pte = pte_read(c, ptr, pteIndex(a));
     if (pte.t !== 'present') continue;
     ptep_get_and_clear(c, ptr, pteIndex(a));
     // A file page's dirty bit goes to the page (anon pages are written to swap whatever it says).
-    if (pte.dirty && vma.kind === 'file') set_page_dirty(c, pte.pfn);
-    page_remove_rmap(c, pte.pfn);
+    const dirtyFile = pte.dirty === true && vma.kind === 'file';
+    if (dirtyFile) {
+      set_page_dirty(c, pte.pfn);
+      force_flush = true;
+    }
+    if (dirtyFile && delayRmap) delayed.push(pte.pfn);
+    else page_remove_rmap(c, pte.pfn);
     tlb_remove_page(tlb, pte.pfn, a);
     add_mm_counter(c, tlb.mm, -1);
-    yield step(`zap_pte_range(): ptep_get_and_clear_full(addr ${a}) → page ${pte.pfn}`);
+    yield step(`zap_pte_range(): ptep_get_and_clear_full(addr ${a}) → page ${pte.pfn}${dirtyFile ? ': set_page_dirty(); force_flush = 1' : ''}`);
+  }
+  if (force_flush) {
+    yield* tlb_flush_mmu_tlbonly(c, tlb);
+    for (const pfn of delayed) page_remove_rmap(c, pfn);
+    if (delayed.length) yield step('zap_pte_range(): tlb_flush_rmaps(): page_remove_rmap()');
   }
   pte_unmap_unlock(c, ptr);
   yield step('zap_pte_range(): pte_unmap_unlock()');
+  if (force_flush) yield* tlb_flush_mmu(c, tlb);
   return true;
 }
 

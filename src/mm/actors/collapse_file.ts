@@ -8,7 +8,8 @@
 //   v6.1–6.4 the same through collapse_and_free_pmd(): no pmd_lock, mmu notifier,
 //            tlb_remove_table_sync_one() (2ba99c5e0881), pte_free.
 //   v6.6     1d65b771bc08: i_mmap_lock_read, no mmap or vma lock; hpage_collapse_test_exit; pmd_lock
-//            and the pte ptl; re-check anon_vma; pmdp_collapse_flush; pte_free_defer() (RCU).
+//            and the pte ptl; re-check anon_vma; pmdp_collapse_flush; pmdp_get_lockless_sync();
+//            pte_free_defer() (RCU).
 // Switches: V1 retract-no-exit-test, V2 khugepaged-no-ipi-sync.
 
 import type { ActorDef } from '../actor.js';
@@ -19,7 +20,7 @@ import { down_read, down_write, down_write_trylock, spin_unlock, up_read, up_wri
 import { pmd_load, pmd_lock, pmd_lockptr, pmd_table, pmdp_collapse_flush, pte_lockptr, spin_lock_ptl } from '../pgtable.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast, has } from '../switches.js';
-import { pte_free, pte_free_defer, tlb_remove_table_sync_one } from '../tlbflush.js';
+import { pmdp_get_lockless_sync, pte_free, pte_free_defer, tlb_remove_table_sync_one } from '../tlbflush.js';
 import type { Mm, Vma } from '../types.js';
 import { find_pmd, test_exit } from './khugepaged.js';
 import { mm_dec_nr_ptes } from '../counters.js';
@@ -99,6 +100,7 @@ function* retract_lockless(c: Ctx, vma: Vma, mm: Mm, addr: number): ActorGen {
   let freed = 0;
   if (!skipped) {
     const _pmd = yield* pmdp_collapse_flush(c, pmd);
+    yield* pmdp_get_lockless_sync(c);
     if (_pmd.t === 'table') freed = _pmd.pfn;
   }
   spin_unlock(c, ptl);

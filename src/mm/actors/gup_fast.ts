@@ -3,7 +3,8 @@
 //
 // IRQs off across the walk (local_irq_save): on an IPI architecture the flush that precedes a table
 // free waits for local_irq_restore; where tables are freed by RCU, IRQs off hold off the grace period.
-// The pmd is read once, atomically (pmdp_get_lockless); !pmd_present gives up at once. After the
+// The pmd is read once: READ_ONCE(*pmdp) before v6.2 (two loads on PAE), pmdp_get_lockless() from
+// v6.2; !pmd_present gives up at once. After the
 // speculative reference (try_grab_folio, which fails on a zero refcount), the pmd (70cbc3cc78a9, v6.0)
 // and the pte are read again and the reference dropped if either moved.
 // v6.6: gup_pte_range()'s pte_offset_map() takes rcu_read_lock() and may fail.
@@ -18,7 +19,7 @@ import type { ActorDef } from '../actor.js';
 import { NR_PAGES, pmd_present, pmd_pfn, pmd_protnone, pmd_trans_huge, pteIndex, pteSame } from '../entries.js';
 import { get_page_unless_zero, put_page } from '../frames.js';
 import { local_irq_restore, local_irq_save, rcu_read_lock } from '../cpu.js';
-import { pmd_load, pmd_off, pmd_table, pmd_use, pmdp_get_lockless, pte_read, type PmdVal, type Stepper } from '../pgtable.js';
+import { pmd_load, pmd_off, pmd_read, pmd_table, pmd_use, pmdp_get_lockless, pte_read, type PmdPtr, type PmdVal, type Stepper } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
 import { eraAtLeast, has } from '../switches.js';
 import { mayFailPteMap, pte_unmap } from '../walk.js';
@@ -79,13 +80,22 @@ function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Step
   return got;
 }
 
+/** gup_pmd_range()'s load of the pmd. Before v6.2 it was `pmd_t pmd = READ_ONCE(*pmdp)` (5.10.13
+ *  mm/gup.c gup_pmd_range()): on x86 PAE a 64-bit READ_ONCE() is two 32-bit loads, and nothing
+ *  re-reads the low half, so a store between them tears the value. Peter Zijlstra's "mm/gup: Fix the
+ *  lockless PMD access" (v6.2) made it pmdp_get_lockless(), which re-reads the low half and retries. */
+function* gup_pmd_read(c: Ctx, pmdp: PmdPtr): Stepper<PmdVal> {
+  if (!eraAtLeast(c.m.sw, 'v6.2')) return yield* pmd_read(c, pmdp, 'gup_pmd_range(): pmd = READ_ONCE(*pmdp)');
+  return yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)');
+}
+
 /** gup_pgd_range() → gup_p4d_range() → gup_pud_range() → gup_pmd_range(): READ_ONCE() each upper
  *  entry, giving up on none (pmd_offset_lockless() takes the pmd pointer from the pud value read),
  *  then the pmd with pmdp_get_lockless(), and the huge page or the pte under it. The page referenced,
  *  or null. The caller has IRQs off (lockless_pages_from_mm(), get_user_page_fast_only()). */
 export function* gup_pgd_range(c: Ctx, addr: number, write: boolean): Stepper<number | null> {
   const pmdp = pmd_off(c, addr);
-  const pmd = pmdp ? yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)') : null;
+  const pmd = pmdp ? yield* gup_pmd_read(c, pmdp) : null;
   if (!pmd || !pmd_present(c.m.arch, pmd.entry)) return null;
   // "NUMA hinting faults need to be handled in the GUP slowpath": if (pmd_protnone(pmd)) return 0.
   if (pmd_trans_huge(c.m.arch, pmd.entry) && pmd_protnone(pmd.entry)) return null;
@@ -95,7 +105,7 @@ export function* gup_pgd_range(c: Ctx, addr: number, write: boolean): Stepper<nu
 export const gup_fast: ActorDef = {
   name: 'gup_fast',
   summary: 'get_user_pages_fast() of one page with FOLL_PIN: lockless walk with IRQs off, then write through the pin and unpin',
-  follows: 'mm/gup.c lockless_pages_from_mm(), gup_pmd_range(), gup_huge_pmd(), gup_pte_range(); v5.8–v6.6 (pmd re-check from 70cbc3cc78a9, v6.0)',
+  follows: 'mm/gup.c lockless_pages_from_mm(), gup_pmd_range(), gup_huge_pmd(), gup_pte_range(); v5.8–v6.6 (pmd re-check from 70cbc3cc78a9, v6.0; pmdp_get_lockless() from v6.2, READ_ONCE() before)',
   inMm: true,
   daemon: 'no',
   params: [
