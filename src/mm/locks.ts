@@ -49,6 +49,18 @@ export function* down_write(c: Ctx, s: RwSem): ActorGen {
   yield step(`${s.name === 'mmap_lock' ? 'mmap_write_lock' : 'down_write'}(${s.name})`);
 }
 
+/** down_read_trylock() (mmap_read_trylock(), the per-VMA lock's vm_lock): the caller yields the
+ *  step. No fairness: it fails only while a writer holds the lock. */
+export function down_read_trylock(c: Ctx, s: RwSem): boolean {
+  if (s.writer !== NOBODY) {
+    if (c.m.tracing) c.m.events.push({ e: 'trylock-failed', lock: s.name });
+    return false;
+  }
+  addReader(s, c.id);
+  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
+  return true;
+}
+
 /** down_write_trylock(): the caller yields the step (its label says what it does on failure). */
 export function down_write_trylock(c: Ctx, s: RwSem): boolean {
   if (s.writer !== NOBODY || s.readers.length > 0) {

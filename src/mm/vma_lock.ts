@@ -25,11 +25,11 @@
 // VMA write lock, which no reader can see between.
 
 import { rcu_read_lock, rcu_read_unlock } from './cpu.js';
-import { down_write, downgrade_write, up_read, up_write } from './locks.js';
+import { down_read_trylock, down_write, downgrade_write, up_read, up_write } from './locks.js';
 import type { Stepper } from './pgtable.js';
 import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { eraAtLeast, type Switches } from './switches.js';
-import { NOBODY, type Mm, type RwSem, type Vma } from './types.js';
+import { NOBODY, type Mm, type Vma } from './types.js';
 
 /** Does the era have per-VMA locks (CONFIG_PER_VMA_LOCK, v6.4+)? In the model: v6.6. */
 export function hasPerVmaLocks(sw: Switches): boolean {
@@ -71,18 +71,6 @@ export function mmap_write_unlock(c: Ctx, mm: Mm): void {
 export function mmap_write_downgrade(c: Ctx, mm: Mm): void {
   if (hasPerVmaLocks(c.m.sw)) vma_end_write_all(c, mm);
   downgrade_write(c, mm.mmap_lock);
-}
-
-/** down_read_trylock() on the per-VMA rwsem (belongs in locks.ts; here until that file has it). */
-function down_read_trylock(c: Ctx, s: RwSem): boolean {
-  if (s.writer !== NOBODY) {
-    if (c.m.tracing) c.m.events.push({ e: 'trylock-failed', lock: s.name });
-    return false;
-  }
-  s.readers.push(c.id);
-  s.readers.sort((a, b) => a - b);
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
-  return true;
 }
 
 function mmOf(c: Ctx, vma: Vma): Mm {

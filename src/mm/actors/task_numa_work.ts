@@ -12,23 +12,10 @@
 
 import type { ActorDef } from '../actor.js';
 import { change_protection, tlb_flush_mmu_tlbonly, vma_is_accessible, vma_prot, PROT_WRITE } from '../mprotect.js';
-import { up_read } from '../locks.js';
-import { step, type Ctx } from '../step.js';
-import { NOBODY, type RwSem } from '../types.js';
+import { down_read_trylock, up_read } from '../locks.js';
+import { step } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { tlb_gather_mmu } from '../tlbflush.js';
-
-/** mmap_read_trylock(): down_read_trylock(). The caller yields the step. */
-function down_read_trylock_read(c: Ctx, s: RwSem): boolean {
-  if (s.writer !== NOBODY) {
-    if (c.m.tracing) c.m.events.push({ e: 'trylock-failed', lock: s.name });
-    return false;
-  }
-  s.readers.push(c.id);
-  s.readers.sort((a, b) => a - b);
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
-  return true;
-}
 
 export const task_numa_work: ActorDef = {
   name: 'task_numa_work',
@@ -39,7 +26,7 @@ export const task_numa_work: ActorDef = {
   params: [{ name: 'vma', min: 0, max: 1, default: 0, doc: 'which VMA of the mm, by index (default world: 0 anon [0,8), 1 file [8,16))' }],
   *run(c, args) {
     const mm = c.mm;
-    if (!down_read_trylock_read(c, mm.mmap_lock)) {
+    if (!down_read_trylock(c, mm.mmap_lock)) {
       yield step('task_numa_work(): !mmap_read_trylock(mm): return');
       return;
     }

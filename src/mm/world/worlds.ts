@@ -112,15 +112,8 @@ export const MREMAP_WORLD: World = {
   summary: 'one mm with free room: anon VMA [0,4), file VMA [8,16) as in default, anon VMA [32,48) under its own pmd table; targets at [4,8) and [16,32)',
   nrFrames: 34,
   frames: [
-    { pfn: 0, kind: 'reserved', refcount: 1 },
-    { pfn: 1, kind: 'pmd-table', refcount: 1, entries: [{ t: 'table', pfn: 2 }, { t: 'none' }, { t: 'table', pfn: 5 }, { t: 'table', pfn: 7 }] },
-    { pfn: 2, kind: 'pte-table', refcount: 1, ptes: [rw(3), rw(4)] },
-    { pfn: 3, kind: 'data', refcount: 1 },
-    { pfn: 4, kind: 'data', refcount: 1 },
-    { pfn: 5, kind: 'pte-table', refcount: 1 },
-    { pfn: 6, kind: 'huge', refcount: 1, mapping: 0 },
-    { pfn: 7, kind: 'pte-table', refcount: 1, ptes: subpages(8) },
-    { pfn: 8, kind: 'huge', refcount: 5, mapping: 0 },
+    // Frames 0..8 as in default.
+    ...DEFAULT_WORLD.frames.filter((f) => f.pfn <= 8),
     { pfn: 10, kind: 'pmd-table', refcount: 1, entries: [{ t: 'table', pfn: 11 }] },
     { pfn: 11, kind: 'pte-table', refcount: 1, ptes: [rw(12)] },
     { pfn: 12, kind: 'data', refcount: 1 },
