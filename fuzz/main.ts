@@ -22,6 +22,7 @@ import { mergeReports, parseReport, reportFailure, type Report } from './report.
 import { checkFolder, checkOutput, readInput } from './files.js';
 import { echo, echoPath, oneLine } from './text.js';
 import { runReplays } from './replays.js';
+import { affectedTable, affectedText, diagramText, replayOf } from './explain.js';
 import { after, realClock, type Clock } from './timers.js';
 import { STEP_DEADLINE_MS, stuckMessage } from './watchdog.js';
 
@@ -84,19 +85,24 @@ async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => voi
     if (res.usage) throw new UsageError(res.message);
     throw new Error(res.message);
   }
-  out(res.text ?? '');
-  if (o.json) writeFileSync(o.json, `${JSON.stringify(res.json, null, 2)}\n`);
+  // --diagram draws the failure instead of the full trace; --affected adds the table after it.
+  const asked = replayOf(token, { era: o.era, variants: o.variants });
+  const diagram = o.diagram && res.kind !== null ? diagramText(asked) : null;
+  out(diagram ?? res.text ?? '');
+  const table = o.affected && res.kind !== null ? affectedTable(asked, o.affectedMs ?? 10_000) : null;
+  if (table) { out(''); out(affectedText(table, o.affectedMs ?? 10_000)); }
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(diagram || table ? { ...res.json, ...(diagram ? { diagram } : {}), ...(table ? { affected: table } : {}) } : res.json, null, 2)}\n`);
   if (res.kind !== null) return 1;
   out('');
   out('the failure does not reproduce: this schedule runs clean with these switches');
   return 0;
 }
 
-function printFailure(f: Failure, n: number, out: Out): void {
+function printFailure(f: Failure, n: number, out: Out, diagram = false): void {
   const why = f.known ? ` (known race: ${f.known}, see docs/known-races.md)` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
   out('');
   out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}`);
-  out(f.trace);
+  out(diagram ? diagramText(replayOf(f.token)) ?? f.trace : f.trace);
   out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
   out(`replay: npm run fuzz -- --replay ${f.token}`);
 }
@@ -176,7 +182,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       era: f.era, variants: f.variants, depth: f.depth, known: f.known, minimal: f.minimal, trace: f.trace,
       ...(f.otherTokens?.length ? { otherTokens: f.otherTokens } : {}) });
     if (f.foundKey !== key) store.dropUnshrunk(f.foundKey);
-    if (!o.quiet) { progress.finish(); printFailure(f, ++shown, out); }
+    if (!o.quiet) { progress.finish(); printFailure(f, ++shown, out, o.diagram); }
   };
   // The unshrunk entry of a failure that shrank to one already kept goes: one entry per failure.
   const onDuplicate = (foundKey: string, key: string) => { if (foundKey !== key) store.dropUnshrunk(foundKey); };
@@ -211,7 +217,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const known = result.failures.filter((f) => f.known).length;
   out('');
   out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${known ? `, ${known} of them known races` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}`);
-  if (o.quiet) for (const f of result.failures) printFailure(f, ++shown, out);
+  if (o.quiet) for (const f of result.failures) printFailure(f, ++shown, out, o.diagram);
   else {
     // Printed with their traces as they were found; listed again here, where a long log ends.
     result.failures.forEach((f, i) => {
@@ -221,6 +227,9 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       if (f.otherTokens?.length) out(`     (${f.otherTokens.length} other token(s) printed for it replay it too: they are in the corpus entry and the report)`);
     });
   }
+  // --affected: which eras and architectures have each race (it costs --affected-time a failure).
+  const tables = o.affected ? result.failures.map((f) => affectedTable(replayOf(f.token), o.affectedMs ?? 10_000)) : null;
+  tables?.forEach((t, i) => { if (t) { out(''); out(`=== failure ${i + 1}, releases and architectures:`); out(affectedText(t, o.affectedMs ?? 10_000)); } });
   if (result.failures.length > 0) out(store.writable() ? `failures saved in ${corpus}` : `failures not saved: the corpus ${corpus} can't be written; the tokens above replay them`);
   const verdict = campaignVerdict(result);
   for (const l of verdict.lines) err(l);
@@ -230,7 +239,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       version: 1,
       options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
-      failures: result.failures.map(reportFailure),
+      failures: result.failures.map((f, i) => ({ ...reportFailure(f), ...(tables?.[i] ? { affected: tables[i] } : {}) })),
       internalErrors: result.internalErrors,
       ...(result.workerDeaths ? { workerDeaths: result.workerDeaths } : {}),
     };

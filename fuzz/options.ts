@@ -41,11 +41,17 @@ export interface Options extends SearchSettings {
   readonly load: readonly string[];
   /** Lines to print once every option has been checked (a value that was lowered). */
   readonly notes: readonly string[];
+  /** --diagram: draw each failure as a commit message would (only the steps that make the race). */
+  readonly diagram?: boolean;
+  /** --affected: search every era and architecture for each failure's race; --affected-time: the
+   *  budget of that table, in ms. */
+  readonly affected?: boolean;
+  readonly affectedMs?: number;
 }
 
-const FLAGS = ['arch', 'era', 'variant', 'actors', 'world', 'enumerate-choices', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus', 'load'] as const;
+const FLAGS = ['arch', 'era', 'variant', 'actors', 'world', 'enumerate-choices', 'list', 'help', 'strategy', 'depth', 'preemptions', 'time', 'runs', 'seed', 'shrink-time', 'json', 'replay', 'quiet', 'workers', 'shard', 'corpus', 'load', 'diagram', 'affected', 'affected-time'] as const;
 type Flag = (typeof FLAGS)[number];
-const BOOLEAN: readonly Flag[] = ['list', 'help', 'quiet'];
+const BOOLEAN: readonly Flag[] = ['list', 'help', 'quiet', 'diagram', 'affected'];
 /** Flags that stand alone, or take a value only as --flag=VALUE. */
 const OPTIONAL_VALUE: readonly Flag[] = ['enumerate-choices'];
 
@@ -58,6 +64,7 @@ const TAKES: Readonly<Record<Flag, string>> = {
   preemptions: 'a whole number from 0 to 6', time: 'a duration such as 30s, 10m or 8h', runs: 'a whole number of executions',
   seed: 'a whole number', 'shrink-time': 'a duration such as 30s or 2m', json: 'a file to write', replay: 'a token (mmfz1:...) or a file',
   workers: 'a whole number of worker threads', shard: 'I/N, e.g. 0/8', corpus: 'a folder', load: 'module files, comma-separated',
+  diagram: '', affected: '', 'affected-time': 'a duration such as 5s or 1m',
 };
 
 /** The longest duration accepted: a year. Longer timers are scheduled in chunks (see timers.ts). */
@@ -242,7 +249,11 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     corpus: get('corpus'),
     load: (get('load') ?? '').split(',').filter(Boolean).map((f) => resolve(f)),
     notes,
+    ...(given.has('diagram') ? { diagram: true } : {}),
+    ...(given.has('affected') ? { affected: true } : {}),
+    ...(given.has('affected') || given.has('affected-time') ? { affectedMs: parseDuration('affected-time', get('affected-time') ?? '10s') } : {}),
   };
+  if (given.has('affected-time') && !given.has('affected')) throw new UsageError('--affected-time is the budget of --affected: give --affected too');
   return o;
 }
 
@@ -277,6 +288,11 @@ export const HELP = `mmfuzz: fuzz the concurrency protocols of Linux page tables
   --load FILE[,FILE]  load user modules (built JavaScript) that export actors: see docs/writing-actors.md
   --json FILE         write a JSON report (with --replay: the trace as JSON)
   --replay TOKEN|FILE replay a failure; exit 1 if it reproduces, 0 if not
+  --diagram           draw each failure as a commit message does: only the steps that make the race,
+                      the others shown as '...' (with --replay, or for each failure of a campaign)
+  --affected          for each failure, search every era and architecture for the same race, with its
+                      variants and without: which releases it affects, and the fix where it is known
+  --affected-time T   the CPU time of each --affected table (default 10s), shared among its searches
   --list              list actors, variants, eras, architectures and worlds
   --quiet             print only the summary
 

@@ -51,20 +51,27 @@ export interface Diagram {
   readonly text: string;
 }
 
+/** `kept`, with hidden steps shown again, earliest first, until they suffice (at worst every step up
+ *  to the violation, which is the trace itself). */
+export function repairKept(scn: Scenario, schedule: Schedule, exec: Execution, kept: readonly number[]): { kept: number[]; restored: number } {
+  let out = [...kept].sort((a, b) => a - b);
+  let restored = 0;
+  const last = out[out.length - 1] ?? exec.trace.length - 1;
+  while (!keptSuffice(scn, schedule, exec, out)) {
+    const hidden = exec.trace.findIndex((_, i) => i <= last && !out.includes(i));
+    if (hidden < 0) break;
+    out = [...out, hidden].sort((a, b) => a - b);
+    restored++;
+  }
+  return { kept: out, restored };
+}
+
 /** The diagram of `exec` (run with the trace on, ending in a violation), checked as the header says. */
 export function diagramOf(scn: Scenario, schedule: Schedule, exec: Execution): Diagram {
   const v = exec.violation;
   if (!v || exec.trace.length === 0) throw new Error('diagramOf: needs an execution with a violation, run with the trace on');
   const slice = sliceRace(exec.trace, v);
-  let kept = [...slice.kept];
-  let restored = 0;
-  const last = kept[kept.length - 1] ?? exec.trace.length - 1;
-  while (!keptSuffice(scn, schedule, exec, kept)) {
-    const hidden = exec.trace.findIndex((_, i) => i <= last && !kept.includes(i));
-    if (hidden < 0) break;
-    kept = [...kept, hidden].sort((a, b) => a - b);
-    restored++;
-  }
+  const { kept, restored } = repairKept(scn, schedule, exec, slice.kept);
   return { slice, kept, restored, text: renderDiagram(scn, exec, kept, slice) };
 }
 
