@@ -18,14 +18,35 @@ import { allActors } from '../mm/registry.js';
 import { buildScenario, type Scenario } from '../mm/scenario.js';
 import { allVariants, ERA_IDS, type EraId } from '../mm/switches.js';
 import type { ViolationKind } from '../oracle/violations.js';
+import type { MmEvent } from '../mm/events.js';
 
 /** A race: its kind, and the racing pair: the line where it goes wrong and the line of another CPU
- *  that changed what it used there, each with its actor (numbers in lines, frame numbers, are not
- *  part of it: another era may allocate another frame). */
+ *  that changed what it used there, each with its actor. Numbers in lines (frame numbers) are not
+ *  part of it: another era may allocate another frame. The changing line is compared by what it did
+ *  to the entries and frames involved (`act`: pte_free() of a pte table, pmdp_huge_get_and_clear() of
+ *  the pmd), not by its whole text: the statements around it move between releases (v5.8's
+ *  retract_page_tables() drops mmap_lock before pte_free(), v5.10's after). */
 export interface RaceId {
   readonly kind: ViolationKind;
   readonly used: { readonly actor: string; readonly line: string };
-  readonly changed: { readonly actor: string; readonly line: string } | null;
+  readonly changed: { readonly actor: string; readonly line: string; readonly act: string } | null;
+}
+
+/** What a step did to the involved objects, in the primitives' words. */
+function actOf(events: readonly MmEvent[], objects: ReadonlySet<string>): string {
+  const acts = new Set<string>();
+  for (const ev of events) {
+    switch (ev.e) {
+      case 'free': case 'alloc': if (objects.has(`l:${ev.pfn}`) || objects.has(`f:${ev.pfn}`)) acts.add(`${ev.e} ${ev.kind}`); break;
+      case 'pmd-store': case 'upper-store': if (objects.has(`e:${ev.table}:${ev.idx}`)) acts.add(ev.how); break;
+      case 'entry-install': if (objects.has(`e:${ev.table}:${ev.idx}`)) acts.add(ev.how); break;
+      case 'pte-store': if (objects.has(`e:${ev.pfn}:${ev.idx}`)) acts.add('set pte'); break;
+      case 'copy': if (objects.has(`f:${ev.from}`) || objects.has(`f:${ev.to}`)) acts.add('copy'); break;
+      case 'ref-get': case 'ref-put': case 'pin': case 'unpin': if (objects.has(`f:${ev.pfn}`)) acts.add(ev.e); break;
+      default: break;
+    }
+  }
+  return [...acts].sort().join(', ');
 }
 
 const baseName = (n: string) => n.replace(/#\d+$/, '');
@@ -41,14 +62,14 @@ export function raceOf(e: Execution): RaceId | null {
   return {
     kind: v.kind,
     used: { actor: baseName(v.usedBy.name), line: lineOf(v.usedBy.label) },
-    changed: changer ? { actor: baseName(e.names[changer.actor] ?? ''), line: lineOf(changer.label) } : null,
+    changed: changer && slice ? { actor: baseName(e.names[changer.actor] ?? ''), line: lineOf(changer.label), act: actOf(changer.events, slice.objects) } : null,
   };
 }
 
 export function sameRace(a: RaceId | null, b: RaceId | null): boolean {
   if (!a || !b) return false;
   return a.kind === b.kind && a.used.actor === b.used.actor && a.used.line === b.used.line
-    && (a.changed?.actor ?? null) === (b.changed?.actor ?? null) && (a.changed?.line ?? null) === (b.changed?.line ?? null);
+    && (a.changed?.actor ?? null) === (b.changed?.actor ?? null) && (a.changed?.act ?? null) === (b.changed?.act ?? null);
 }
 
 export function describeRace(r: RaceId): string {
@@ -60,7 +81,7 @@ export type SearchResult =
   | { readonly t: 'reproduces'; readonly how: 'same-schedule' }
   | { readonly t: 'reproduces'; readonly how: 'exhaustive' | 'sampled'; readonly executions: number; readonly preemptions: number; readonly token: string }
   /** `proven`: every schedule within that many preemptions was run (null: not even 0 was covered). */
-  | { readonly t: 'not-found'; readonly proven: number | null; readonly schedules: number; readonly sampled: number }
+  | { readonly t: 'not-found'; readonly proven: number | null; readonly schedules: number; readonly sampled: number; readonly executions: number }
   | { readonly t: 'cannot-run'; readonly why: string };
 
 export interface AffectedLine {
@@ -164,7 +185,7 @@ export function searchRace(scn: Scenario, schedule: Schedule, race: RaceId, budg
       return { t: 'reproduces', how: 'sampled', executions: used, preemptions: s.preemptions.length, token: token(s) };
     }
   }
-  return { t: 'not-found', proven, schedules, sampled };
+  return { t: 'not-found', proven, schedules, sampled, executions: used };
 }
 
 /** The table for a failure (a replay token's contents): every era and architecture. */
