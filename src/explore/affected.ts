@@ -234,8 +234,8 @@ function says(r: SearchResult): string {
         : `reproduces (found again after ${r.executions} executions, ${r.how}, ${r.preemptions} preemption${r.preemptions === 1 ? '' : 's'})`;
     case 'not-found':
       return r.proven !== null
-        ? `not found: none within ${r.proven} preemption${r.proven === 1 ? '' : 's'} (${r.schedules} schedules), nor in ${r.sampled} samples`
-        : `not found in ${r.sampled} samples (0 preemptions not covered)`;
+        ? `not found in ${r.executions} runs: none within ${r.proven} preemption${r.proven === 1 ? '' : 's'} (${r.schedules} schedules), nor in ${r.sampled} samples`
+        : `not found in ${r.executions} runs (${r.sampled} samples; 0 preemptions not covered)`;
     case 'cannot-run':
       return `cannot run: ${r.why}`;
   }

@@ -130,7 +130,7 @@ export function renderDiagram(scn: Scenario, exec: Execution, kept: readonly num
     lines.forEach((t, j) => out.push(row(c, j === 0 && marked ? `${t.padEnd(width - 4)} <==` : t)));
     for (const ev of s.events) {
       const n = shown(ev, slice.objects) ? note(ev) : null;
-      if (n) for (const t of wrap(`  ${printable(n)}`, width)) out.push(row(c, t));
+      if (n) for (const t of wrap(printable(n), width - 2)) out.push(row(c, `  ${t}`));
     }
   }
   const v = exec.violation;

@@ -145,7 +145,8 @@ export function sliceRace(trace: readonly TraceStep[], v: Violation): Slice {
     if (!actors.has(s.actor) || !touches(i, 'reads') || kept.has(i)) continue;
     const mine = [...acc[i]!.reads].filter((o) => objects.has(o));
     let superseded = false;
-    for (let j = i + 1; j <= vPos && !superseded; j++) {
+    // (The violating step does not count: the read before it shows the value it went wrong on.)
+    for (let j = i + 1; j < vPos && !superseded; j++) {
       const b = acc[j]!;
       if (trace[j]!.actor !== s.actor && mine.some((o) => b.writes.has(o))) break;
       if (trace[j]!.actor === s.actor && mine.every((o) => b.reads.has(o) || b.writes.has(o))) superseded = true;
