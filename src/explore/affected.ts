@@ -122,7 +122,7 @@ export interface AffectedBudget {
 /** Fixes of the known races that are not catalog variants (docs/known-races.md). */
 const KNOWN_FIXES: Readonly<Record<string, string>> = {
   'dump-without-mmget-still-valid': 'bbe98f9cadff khugepaged: khugepaged_test_exit() check mmget_still_valid() (v5.9)',
-  'exit-mmput-window': 'closed by 64591e8605d6 mm: protect free_pgtables with mmap_lock write lock in exit_mmap (v5.17)',
+  'exit-mmput-window': '64591e8605d6 mm: protect free_pgtables with mmap_lock write lock in exit_mmap (v5.17; it closed the window as a side effect)',
   'khugepaged-file-no-mmu-notifier': 'f268f6cf875f mm/khugepaged: invoke MMU notifiers in shmem/file collapse paths (v6.1)',
   'lazy-tlb-collapse-flush': '3ef938c35035 x86/mm: Fix flush_tlb_range() when used for zapping normal PMDs (v6.15)',
 };
@@ -231,27 +231,31 @@ function says(r: SearchResult): string {
   switch (r.t) {
     case 'reproduces':
       return r.how === 'same-schedule' ? 'reproduces (same schedule)'
-        : `reproduces (found again after ${r.executions} executions, ${r.how}, ${r.preemptions} preemption${r.preemptions === 1 ? '' : 's'})`;
+        : `reproduces (${r.how}: after ${r.executions} runs, ${r.preemptions} preemption${r.preemptions === 1 ? '' : 's'})`;
     case 'not-found':
       return r.proven !== null
-        ? `not found in ${r.executions} runs: none within ${r.proven} preemption${r.proven === 1 ? '' : 's'} (${r.schedules} schedules), nor in ${r.sampled} samples`
-        : `not found in ${r.executions} runs (${r.sampled} samples; 0 preemptions not covered)`;
+        ? `not found (${r.executions} runs: none within ${r.proven} preemption${r.proven === 1 ? '' : 's'}, nor in ${r.sampled} samples)`
+        : `not found (${r.executions} runs: ${r.sampled} samples; 0 preemptions not covered)`;
     case 'cannot-run':
       return `cannot run: ${r.why}`;
   }
 }
+
+/** A fix as the table names it: its commit id. */
+const commitOf = (fix: string): string => fix.split(/[ ;]/)[0] ?? fix;
 
 /** The table as text: a line per era and architecture. */
 export function renderAffected(t: AffectedTable): string {
   const tags = t.variants.map((id) => allVariants().find((v) => v.id === id)?.tag ?? id);
   const rows = t.lines.map((l) => {
     const note = l.without.t === 'reproduces'
-      ? l.known ? `known race ${l.known}${l.fix ? `; fix: ${l.fix}` : ''}` : 'NOT a known race'
-      : l.fix ? `fixed there by ${l.fix}` : '';
+      ? l.known ? `known race ${l.known}${l.fix ? `, fixed by ${commitOf(l.fix)}` : ''}` : 'NOT a known race'
+      : l.fix ? `the era has ${l.fix.split('; ').map(commitOf).join(', ')}` : '';
     return [l.era, l.arch, ...(l.with ? [says(l.with)] : []), says(l.without), note];
   });
-  const head = ['era', 'arch', ...(t.variants.length ? [`with ${tags.join(',')}`] : []), t.variants.length ? 'without' : 'as is', 'fix'];
+  const head = ['era', 'arch', ...(t.variants.length ? [`with ${tags.join(',')}`] : []), t.variants.length ? 'without' : 'as is', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: readonly string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return [`affected: ${describeRace(t.race)}`, '', fmt(head), ...rows.map(fmt)].join('\n');
+  const fixes = [...new Set(t.lines.map((l) => l.fix).filter((f): f is string => f !== null).flatMap((f) => f.split('; ')))];
+  return [`affected: ${describeRace(t.race)}`, '', fmt(head), ...rows.map(fmt), ...(fixes.length ? ['', ...fixes.map((f) => `fix ${f}`)] : [])].join('\n');
 }
