@@ -41,10 +41,10 @@ const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.s
 
 /** The table, within `totalMs` for all its searches (each gets an even share of what is left), or null when the
  *  replay ends clean. */
-export function affectedTable(r: Replay, totalMs: number, now: () => number = cpuMs): AffectedTable | null {
+export function affectedTable(r: Replay, totalMs: number, minExecutions = AFFECTED_MIN_EXECUTIONS, now: () => number = cpuMs): AffectedTable | null {
   const scn = buildScenario(r.spec);
   if (!execute(scn, follow(r.schedule)).violation) return null;
-  return affected(r, { executions: AFFECTED_MAX_EXECUTIONS, minExecutions: AFFECTED_MIN_EXECUTIONS, totalMs, now });
+  return affected(r, { executions: AFFECTED_MAX_EXECUTIONS, minExecutions, totalMs, now });
 }
 
 export function affectedText(t: AffectedTable, totalMs: number): string {

@@ -53,6 +53,8 @@ function tokenText(arg: string): string {
 export interface Deps {
   readonly clock?: Clock;
   readonly stepDeadlineMs?: number;
+  /** --affected: the runs each search makes at least (default AFFECTED_MIN_EXECUTIONS). */
+  readonly affectedMinExecutions?: number;
 }
 
 async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void, deps: Deps): Promise<number> {
@@ -89,7 +91,7 @@ async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => voi
   const asked = replayOf(token, { era: o.era, variants: o.variants });
   const diagram = o.diagram && res.kind !== null ? diagramText(asked) : null;
   out(diagram ?? res.text ?? '');
-  const table = o.affected && res.kind !== null ? affectedTable(asked, o.affectedMs ?? 10_000) : null;
+  const table = o.affected && res.kind !== null ? affectedTable(asked, o.affectedMs ?? 10_000, deps.affectedMinExecutions) : null;
   if (table) { out(''); out(affectedText(table, o.affectedMs ?? 10_000)); }
   if (o.json) writeFileSync(o.json, `${JSON.stringify(diagram || table ? { ...res.json, ...(diagram ? { diagram } : {}), ...(table ? { affected: table } : {}) } : res.json, null, 2)}\n`);
   if (res.kind !== null) return 1;
@@ -228,7 +230,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     });
   }
   // --affected: which eras and architectures have each race (it costs --affected-time a failure).
-  const tables = o.affected ? result.failures.map((f) => affectedTable(replayOf(f.token), o.affectedMs ?? 10_000)) : null;
+  const tables = o.affected ? result.failures.map((f) => affectedTable(replayOf(f.token), o.affectedMs ?? 10_000, deps.affectedMinExecutions)) : null;
   tables?.forEach((t, i) => { if (t) { out(''); out(`=== failure ${i + 1}, releases and architectures:`); out(affectedText(t, o.affectedMs ?? 10_000)); } });
   if (result.failures.length > 0) out(store.writable() ? `failures saved in ${corpus}` : `failures not saved: the corpus ${corpus} can't be written; the tokens above replay them`);
   const verdict = campaignVerdict(result);

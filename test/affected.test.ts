@@ -16,12 +16,13 @@ const dir = new URL('../../test/corpus/', import.meta.url);
 const entries: Entry[] = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as Entry);
 const V1 = entries.find((e) => e.tag === 'V1')!;
 
-const SMALL = { executions: 100, maxPreemptions: 1 } as const;
+const SMALL = { executions: 60, maxPreemptions: 1 } as const;
+const TINY = { executions: 30, maxPreemptions: 1 } as const;
 
 for (const e of entries) {
   test(`${e.tag} ${e.variant}: the table matches the variant's eras and the known races`, (t) => {
     const r = decodeToken(e.token);
-    const table = affected(r, SMALL, [r.spec.arch]);
+    const table = affected(r, TINY, [r.spec.arch]);
     const vs = (r.spec.variants ?? []).map((id) => VARIANTS.find((v) => v.id === id)!);
     t.is(table.lines.length, ERA_IDS.length);
     for (const l of table.lines) {
@@ -89,7 +90,9 @@ test('a search stops at its budget: executions, or time on the clock it is given
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  // Each search of --affected runs at least 100 schedules here (300 by default): enough for V1 on
+  // x86-pae at v5.8, whose schedule differs (a pmd read there is two steps) and is found after 41.
+  const code = await main(argv, (l) => out.push(l), (l) => err.push(l), () => {}, { affectedMinExecutions: 100 });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -195,35 +195,36 @@ export function affected(r: Replay, budget: AffectedBudget, arches: readonly str
   const race = raceOf(exec);
   if (!race) throw new Error('affected: the failure does not reproduce with its own switches');
   const variants = scn.sw.variants;
-  const lines: AffectedLine[] = [];
-  let searchesLeft = eras.length * arches.length * (variants.length ? 2 : 1);
+  // First what costs nothing (cannot run there) or one run (the failure's own schedule), so that
+  // the budget is shared among the searches that remain.
+  const cells = eras.flatMap((era) => arches.map((arch) => ({ era, arch })));
+  const columns = variants.length ? [variants, []] : [[]];
+  const results = cells.map(({ era, arch }) => columns.map((vs): SearchResult | (() => SearchResult) => {
+    const why = cannotRun(r, era, vs);
+    if (why) return { t: 'cannot-run', why };
+    const s = buildScenario({ ...r.spec, era, arch, variants: vs });
+    if (sameRace(raceOf(execute(s, follow(r.schedule), { trace: true })), race)) return { t: 'reproduces', how: 'same-schedule' };
+    return () => searchRace(s, r.schedule, race, share(), r.spec);
+  }));
+  let searchesLeft = results.flat().filter((x) => typeof x === 'function').length;
   const t0 = budget.now?.() ?? 0;
   const share = (): AffectedBudget => (budget.totalMs === undefined || !budget.now ? budget
-    : { ...budget, ms: Math.max(0, budget.totalMs - (budget.now() - t0)) / Math.max(1, searchesLeft) });
-  for (const era of eras) {
-    for (const arch of arches) {
-      const run = (vs: readonly string[]): SearchResult => {
-        const why = cannotRun(r, era, vs);
-        const b = share();
-        searchesLeft--;
-        if (why) return { t: 'cannot-run', why };
-        const s = buildScenario({ ...r.spec, era, arch, variants: vs });
-        return searchRace(s, r.schedule, race, b, r.spec);
-      };
-      const withV = variants.length ? run(variants) : null;
-      const without = run([]);
-      let known: string | null = null;
-      let fix: string | null = null;
-      if (without.t === 'reproduces') {
-        const pair = [race.used.actor, ...(race.changed ? [race.changed.actor] : [])].filter((a) => a !== 'rcu');
-        known = knownRace(era, arch, pair, race.kind);
-        fix = known ? fixOf(known) : null;
-      } else if (withV?.t === 'reproduces') {
-        fix = variants.map((id) => allVariants().find((v) => v.id === id)?.fix).filter((f): f is string => !!f).join('; ') || null;
-      }
-      lines.push({ era, arch, with: withV, without, known, fix });
+    : { ...budget, ms: Math.max(0, budget.totalMs - (budget.now() - t0)) / Math.max(1, searchesLeft--) });
+  const lines = cells.map(({ era, arch }, i): AffectedLine => {
+    const [a, b] = results[i]!.map((x) => (typeof x === 'function' ? x() : x));
+    const withV = variants.length ? a! : null;
+    const without = variants.length ? b! : a!;
+    let known: string | null = null;
+    let fix: string | null = null;
+    if (without.t === 'reproduces') {
+      const pair = [race.used.actor, ...(race.changed ? [race.changed.actor] : [])].filter((x) => x !== 'rcu');
+      known = knownRace(era, arch, pair, race.kind);
+      fix = known ? fixOf(known) : null;
+    } else if (withV?.t === 'reproduces') {
+      fix = variants.map((id) => allVariants().find((v) => v.id === id)?.fix).filter((f): f is string => !!f).join('; ') || null;
     }
-  }
+    return { era, arch, with: withV, without, known, fix };
+  });
   return { race, variants, lines };
 }
 
