@@ -27,6 +27,7 @@ import { groupRaces } from './races.js';
 import { checkFolder, checkOutput, readInput } from './files.js';
 import { echo, echoPath, oneLine } from './text.js';
 import { runReplays } from './replays.js';
+import { affectedTable, affectedText, diagramText, replayOf } from './explain.js';
 import { after, realClock, type Clock } from './timers.js';
 import { STEP_DEADLINE_MS, stuckMessage } from './watchdog.js';
 
@@ -59,6 +60,8 @@ export interface Deps {
   readonly clock?: Clock;
   readonly stepDeadlineMs?: number;
   readonly cwd?: string;
+  /** --affected: the runs each search makes at least (default AFFECTED_MIN_EXECUTIONS). */
+  readonly affectedMinExecutions?: number;
 }
 
 /** mmfuzz's version, from the package.json it ships with (dist/fuzz/main.js → ../../package.json). */
@@ -119,8 +122,13 @@ async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => voi
     if (res.usage) throw new UsageError(res.message);
     throw new Error(res.message);
   }
-  out(res.text ?? '');
-  if (o.json) writeFileSync(o.json, `${JSON.stringify(res.json, null, 2)}\n`);
+  // --diagram draws the failure instead of the full trace; --affected adds the table after it.
+  const asked = replayOf(token, { era: o.era, variants: o.variants });
+  const diagram = o.diagram && res.kind !== null ? diagramText(asked) : null;
+  out(diagram ?? res.text ?? '');
+  const table = o.affected && res.kind !== null ? affectedTable(asked, o.affectedMs ?? 10_000, deps.affectedMinExecutions) : null;
+  if (table) { out(''); out(affectedText(table, o.affectedMs ?? 10_000)); }
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(diagram || table ? { ...res.json, ...(diagram ? { diagram } : {}), ...(table ? { affected: table } : {}) } : res.json, null, 2)}\n`);
   if (o.html) {
     const v = res.json?.violation;
     const bad = await writeViewer(o.html, [{ title: v ? `${v.kind}: ${spec.actors.map((a) => a.actor).join(' vs ')} on ${spec.arch}` : `replay on ${spec.arch}`, token }], deps, o);
@@ -150,11 +158,11 @@ function command(): string {
   return said;
 }
 
-function printFailure(f: Failure, n: number, out: Out): void {
+function printFailure(f: Failure, n: number, out: Out, diagram = false): void {
   const why = f.known ? ` (known race: ${f.known}, see docs/known-races.md)` : f.needsVariants ? ` (needs ${f.variants.join(', ')})` : '';
   out('');
   out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}`);
-  out(f.trace);
+  out(diagram ? diagramText(replayOf(f.token)) ?? f.trace : f.trace);
   out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
   out(`replay: ${command()} --replay ${f.token}`);
 }
@@ -252,7 +260,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     if (!o.quiet) {
       progress.finish();
       announced.set(f.token, ++shown);
-      printFailure(f, shown, out);
+      printFailure(f, shown, out, o.diagram);
       out(`race ${raceNumbers.get(f.race.key)}${seenRace ? ' (seen before)' : ''}: ${f.race.title}`);
     }
   };
@@ -307,12 +315,15 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     out(`    seen as ${r.kinds.join(', ')} on ${r.archs.join(', ')}; actors ${r.actors.join('; ')}`);
     if (r.firstAfter !== null && r.firstAtMs !== null) out(`    first seen after ${r.firstAfter} executions, ${(r.firstAtMs / 1000).toFixed(1)} s`);
     out(`    its shortest trace, ${f.steps} steps:`);
-    printFailure(f, announced.get(f.token) ?? ++shown, out);
+    printFailure(f, announced.get(f.token) ?? ++shown, out, o.diagram);
     for (const g of r.failures) {
       if (g !== f) out(`    also ${g.kind} on ${g.arch} (${g.actors.join(' vs ')}): ${command()} --replay ${g.token}`);
       if (g.otherTokens?.length) out(`    (${g.otherTokens.length} other token(s) printed for ${g.kind} on ${g.arch} replay it too: they are in the corpus entry and the report)`);
     }
   });
+  // --affected: which eras and architectures have each race (it costs --affected-time a failure).
+  const tables = o.affected ? result.failures.map((f) => affectedTable(replayOf(f.token), o.affectedMs ?? 10_000, deps.affectedMinExecutions)) : null;
+  tables?.forEach((t, i) => { if (t) { out(''); out(`=== failure ${i + 1}, releases and architectures:`); out(affectedText(t, o.affectedMs ?? 10_000)); } });
   if (result.failures.length > 0) out(store.writable() ? `failures saved in ${corpus}` : `failures not saved: the corpus ${corpus} can't be written; the tokens above replay them`);
   const verdict = campaignVerdict(result);
   for (const l of verdict.lines) err(l);
@@ -322,7 +333,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       version: 1,
       options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
-      failures: result.failures.map(reportFailure),
+      failures: result.failures.map((f, i) => ({ ...reportFailure(f), ...(tables?.[i] ? { affected: tables[i] } : {}) })),
       races: reportRaces(result.failures.map(reportFailure)),
       internalErrors: result.internalErrors,
       ...(result.workerDeaths ? { workerDeaths: result.workerDeaths } : {}),

@@ -49,6 +49,12 @@ export interface Options extends SearchSettings {
   readonly load: readonly string[];
   /** Lines to print once every option has been checked (a value that was lowered). */
   readonly notes: readonly string[];
+  /** --diagram: draw each failure as a commit message would (only the steps that make the race). */
+  readonly diagram?: boolean;
+  /** --affected: search every era and architecture for each failure's race; --affected-time: the
+   *  budget of that table, in ms. */
+  readonly affected?: boolean;
+  readonly affectedMs?: number;
 }
 
 /** Every option, one line each: its kind for util.parseArgs, what its value is (for "needs a value")
@@ -76,6 +82,9 @@ export const OPTION_TABLE = {
   junit: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a JUnit XML report: one test case per race, with its trace and token' },
   html: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a page to step through the trace, with the model state at each step\n(with --replay, of that failure; after a campaign, of each race\'s shortest one)' },
   replay: { type: 'string', takes: 'a token (mmfz1:...) or a file', arg: 'TOKEN|FILE', help: 'replay a failure; exit 1 if it reproduces, 0 if not' },
+  diagram: { type: 'boolean', takes: '', arg: '', help: "draw each failure as a commit message does: only the steps that make the race,\nthe others shown as '...' (with --replay, or for each failure of a campaign)" },
+  affected: { type: 'boolean', takes: '', arg: '', help: 'for each failure, search every era and architecture for the same race, with its\nvariants and without: which releases it affects, and the fix where it is known' },
+  'affected-time': { type: 'string', takes: 'a duration such as 5s or 1m', arg: 'T', help: 'the CPU time of each --affected table (default 10s), shared among its searches' },
   list: { type: 'boolean', takes: '', arg: '', help: 'list actors, variants, eras, architectures and worlds' },
   quiet: { type: 'boolean', takes: '', arg: '', help: 'print only the summary' },
   version: { type: 'boolean', takes: '', arg: '', help: "print mmfuzz's version" },
@@ -305,7 +314,11 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     corpus: get('corpus'),
     load: (get('load') ?? '').split(',').filter(Boolean).map((f) => resolve(f)),
     notes,
+    ...(given.has('diagram') ? { diagram: true } : {}),
+    ...(given.has('affected') ? { affected: true } : {}),
+    ...(given.has('affected') || given.has('affected-time') ? { affectedMs: parseDuration('affected-time', get('affected-time') ?? '10s') } : {}),
   };
+  if (given.has('affected-time') && !given.has('affected')) throw new UsageError('--affected-time is the budget of --affected: give --affected too');
   return o;
 }
 

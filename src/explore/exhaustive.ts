@@ -42,7 +42,7 @@ interface Node {
 
 /** Runs `s`, and records at each decision which other actors could have been run instead, and (when
  *  `enumerate`) at each data choice which other values it could have taken. */
-function probe(scn: Scenario, s: Schedule, enumerate: boolean): { exec: Execution; alternatives: Alternative[]; drawn: number[] } {
+function probe(scn: Scenario, s: Schedule, enumerate: boolean, trace = false): { exec: Execution; alternatives: Alternative[]; drawn: number[] } {
   const inner = follow(s);
   let pos = 0;
   let index = 0;
@@ -74,7 +74,7 @@ function probe(scn: Scenario, s: Schedule, enumerate: boolean): { exec: Executio
       inner.observe?.(actor, label);
     },
   };
-  return { exec: execute(scn, sched), alternatives, drawn };
+  return { exec: execute(scn, sched, trace ? { trace: true } : {}), alternatives, drawn };
 }
 
 export interface ExhaustiveOptions {
@@ -90,6 +90,8 @@ export interface ExhaustiveOptions {
   /** Enumerate data choices too, with at most this many away from 0 per schedule (0, the default:
    *  choices stay as given; Infinity: any number). */
   readonly enumerateChoices?: number;
+  /** Run each schedule with the trace kept, for an `isFailure` that reads it (--affected). */
+  readonly trace?: boolean;
 }
 
 const nonZero = (xs: readonly number[]) => xs.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0);
@@ -104,7 +106,7 @@ export function exhaustive(scn: Scenario, maxPreemptions: number, opts: Exhausti
     const node = stack.pop()!;
     const schedule: Schedule = { preemptions: node.points, choices: trimZeros(node.choices) };
     const moreChoices = enumerateChoices > 0 && nonZero(node.choices) < enumerateChoices;
-    const { exec, alternatives, drawn } = probe(scn, schedule, moreChoices);
+    const { exec, alternatives, drawn } = probe(scn, schedule, moreChoices, opts.trace === true);
     explored++;
     if (isFailure(exec)) return { explored, complete: false, failure: { schedule, exec } };
     // Children: one more deviation, after the last; pushed in reverse so that the earliest runs
