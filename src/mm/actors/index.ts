@@ -8,6 +8,7 @@ import { collapse_pte_mapped_thp } from './collapse_pte_mapped_thp.js';
 import { coredump } from './coredump.js';
 import { exit_mmap_actor } from './exit_mmap.js';
 import { fault } from './fault.js';
+import { file_fault } from './file_fault.js';
 import { gup_fast } from './gup_fast.js';
 import { gup_slow } from './gup_slow.js';
 import { hw_walker } from './hw_walker.js';
@@ -17,7 +18,9 @@ import { madvise_dontneed } from './madvise_dontneed.js';
 import { mincore } from './mincore.js';
 import { munmap } from './munmap.js';
 import { rcu_callbacks } from './rcu_callbacks.js';
+import { shrink_folio_list } from './shrink_folio_list.js';
 import { thp_fault } from './thp_fault.js';
+import { truncate } from './truncate.js';
 import { try_to_unmap } from './try_to_unmap.js';
 import { unmap_mapping_range } from './unmap_mapping_range.js';
 
@@ -27,4 +30,5 @@ export { rcu_callbacks };
 export const ACTORS: readonly ActorDef[] = deepFreeze([
   collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, gup_fast,
   gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
+  file_fault, truncate, shrink_folio_list,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
