@@ -23,6 +23,7 @@ import { VIOLATION_KINDS, type ViolationKind } from '../src/oracle/violations.js
 import { describe, runScript } from './helpers.js';
 import type { Segment } from '../src/explore/schedulers.js';
 import { __split_vma } from '../src/mm/vma.js';
+import { makeFileFault } from '../src/mm/actors/file_fault.js';
 
 function wrong(name: string, run: (c: Ctx) => ActorGen, inMm = false): ActorDef {
   return { name, summary: 'a deliberately wrong actor, for the oracle tests', follows: '(none: a test mutation)', inMm, daemon: 'no', params: [], run };
@@ -209,7 +210,9 @@ const BAD: readonly ActorDef[] = [
     yield step('pud_populate(pud 1, page 3)');
   }),
 ];
-const POOL = [...ACTORS, ...BAD];
+// A file fault with neither of filemap_fault()'s re-checks under the page lock (page->mapping, i_size).
+const NO_RECHECK = makeFileFault({ noMappingRecheck: true, noSizeRecheck: true }, 'file_fault_no_recheck');
+const POOL = [...ACTORS, ...BAD, NO_RECHECK];
 
 interface Case {
   readonly actors: readonly ActorCall[];
@@ -347,6 +350,14 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
   'lock-held-at-exit': {
     fires: { actors: [{ actor: 'return_holding_lock' }] },
     quiet: { actors: [{ actor: 'lock_ab' }] },
+  },
+  // The fault has its reference on page 6 when truncate takes it out of the cache; without the
+  // re-checks it maps it anyway, after truncation is done. With them, it finds it truncated.
+  'truncated-page-mapped': {
+    fires: { actors: [{ actor: 'file_fault_no_recheck', args: { addr: 8 } }, { actor: 'truncate', args: { slot: 2 } }],
+      schedule: [{ actor: 'file_fault_no_recheck', until: 'xas_reload() → 6' }, { actor: 'truncate' }, { actor: 'file_fault_no_recheck' }] },
+    quiet: { actors: [{ actor: 'file_fault', args: { addr: 8 } }, { actor: 'truncate', args: { slot: 2 } }],
+      schedule: [{ actor: 'file_fault', until: 'xas_reload() → 6' }, { actor: 'truncate' }, { actor: 'file_fault' }] },
   },
 };
 

@@ -39,6 +39,8 @@ export function createOracle(m: Model): Oracle {
   /** File pages whose dirty pte was cleared, by the step, until set_page_dirty() takes the bit. */
   const dirtyClears = new Map<number, StepRef>();
   const smmu = secondaryChecks(m);
+  /** The step that last took each page out of a page cache, to name it in truncated-page-mapped. */
+  const lastCacheRemoval = new Map<number, StepRef>();
 
   function check(ref: StepRef, ev: MmEvent): Violation | null {
     switch (ev.e) {
@@ -188,6 +190,13 @@ export function createOracle(m: Model): Oracle {
             message: `pte ${ev.idx} of table ${ev.pfn} written without ${ev.lock} held` }
           : { kind: 'pmd-install-without-pmd-lock', pfn: ev.pfn, idx: ev.idx, usedBy: ref, changedBy: null,
             message: `pmd ${ev.idx} of table ${ev.pfn} installed without ${ev.lock} (or mmap_lock for write) held` };
+      case 'file-rmap':
+        if (ev.inCache) return null;
+        return { kind: 'truncated-page-mapped', pfn: ev.pfn, file: ev.file, usedBy: ref, changedBy: lastCacheRemoval.get(ev.pfn) ?? null,
+          message: `page ${ev.pfn} mapped into a mapping of file ${m.files[ev.file]?.name ?? ev.file} after it left that file's page cache (truncated or punched out)` };
+      case 'cache-remove':
+        lastCacheRemoval.set(ev.pfn, ref);
+        return null;
       case 'bug':
         return { kind: 'kernel-bug', pfn: null, usedBy: ref, changedBy: null, message: ev.msg };
       default:

@@ -47,7 +47,7 @@ import { pmd_alloc } from '../pgalloc.js';
 import { find_vma, linear_page_index } from '../model.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 import { pmd_lock, pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, pte_read, pte_write, ptep_get_and_clear, set_pmd_at, spin_lock_ptl, type PmdPtr, type Stepper, type TablePtr } from '../pgtable.js';
-import { page_add_rmap, page_remove_rmap, set_page_dirty } from '../rmap.js';
+import { page_add_file_rmap, page_add_rmap, page_remove_rmap, set_page_dirty } from '../rmap.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { flush_tlb_page, pte_free } from '../tlbflush.js';
@@ -67,6 +67,10 @@ export interface FileFaultMutations {
   readonly unlockBeforeFinish?: boolean;
   /** wp_page_copy() replaces the pte with set_pte_at() and no ptep_clear_flush(). */
   readonly cowNoFlush?: boolean;
+  /** finish_fault() returns 0, not VM_FAULT_NOPAGE, when a huge pmd appeared (v5.12 to v5.19-rc:
+   *  f9ce0be71d1f, fixed by 3fe2895cfecd "mm: fix page leak with multiple threads mapping the same
+   *  page"): the caller keeps the page's reference. Applies to the v6.2 form of finish_fault(). */
+  readonly devmapReturnsZero?: boolean;
 }
 
 /** i_size of each file, in pages (i_size_read()): the world's page cache span until a truncate
@@ -161,7 +165,7 @@ function* do_set_pmd(c: Ctx, vmf: Vmf, page: number): Stepper<'ok' | 'fallback'>
     return 'fallback';
   }
   add_mm_counter(c, c.mm, HPAGE_PMD_NR);
-  page_add_rmap(c, page);
+  page_add_file_rmap(c, page, vmf.vma.file);
   const w = vmf.write && vmf.vma.shared;
   set_pmd_at(c, vmf.pmd, w ? { t: 'huge', pfn: page, writable: true, dirty: true } : { t: 'huge', pfn: page });
   spin_unlock(c, pml);
@@ -183,14 +187,15 @@ function set_pte_locked(c: Ctx, vmf: Vmf, ptr: TablePtr, page: number, cow: bool
   const idx = pteIndex(vmf.addr);
   if (pte_read(c, ptr, idx).t !== 'none') return 'nopage';
   add_mm_counter(c, c.mm, 1);
-  page_add_rmap(c, page);
+  if (cow) page_add_rmap(c, page);
+  else page_add_file_rmap(c, page, vmf.vma.file);
   pte_write(c, ptr, idx, faultPte(vmf, page, cow));
   return 'ok';
 }
 
 /** finish_fault() of each era: map `page` (locked by the caller), consuming its reference on
  *  success. `cow`: the page is the anon copy of do_cow_fault(). */
-function* finish_fault(c: Ctx, vmf: Vmf, page: number, cow: boolean): Stepper<'ok' | 'nopage'> {
+function* finish_fault(c: Ctx, vmf: Vmf, page: number, cow: boolean, mut: FileFaultMutations): Stepper<'ok' | 'nopage'> {
   const m = c.m;
   const huge = !cow && frameOf(m, page).kind === 'huge';
   const v = yield* pmd_read(c, vmf.pmd, `${eraAtLeast(m.sw, 'v6.2') ? 'finish_fault' : 'alloc_set_pte'}(): pmd_none(*vmf->pmd)`);
@@ -216,9 +221,16 @@ function* finish_fault(c: Ctx, vmf: Vmf, page: number, cow: boolean): Stepper<'o
     }
   }
   if (!mayFailPteMap(c)) {
-    // pmd_devmap_trans_unstable(): a huge pmd (ours or a racing one) → retry.
+    // pmd_devmap_trans_unstable(): a huge pmd (a racing do_set_pmd()) → VM_FAULT_NOPAGE, so that the
+    // caller drops its page (v5.10 pte_alloc_one_map(); v6.2 finish_fault() since 3fe2895cfecd). v6.6
+    // has no such check: pte_offset_map_lock() fails instead.
     if (yield* pmd_trans_unstable(c, vmf.pmd)) {
-      yield step('finish_fault(): pmd_devmap_trans_unstable(): VM_FAULT_NOPAGE');
+      const fn = eraAtLeast(m.sw, 'v6.2') ? 'finish_fault' : 'pte_alloc_one_map';
+      if (mut.devmapReturnsZero && eraAtLeast(m.sw, 'v6.2')) {
+        yield step(`${fn}(): pmd_devmap_trans_unstable(): return 0 (mutation: as v5.12–v5.18)`);
+        return 'ok';
+      }
+      yield step(`${fn}(): pmd_devmap_trans_unstable(): VM_FAULT_NOPAGE`);
       return 'nopage';
     }
   }
@@ -241,7 +253,7 @@ function* do_read_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void
   const page = yield* __do_fault(c, vmf, mut);
   if (typeof page !== 'number') return;
   if (mut.unlockBeforeFinish) folio_unlock(c, page);
-  const r = yield* finish_fault(c, vmf, page, false);
+  const r = yield* finish_fault(c, vmf, page, false, mut);
   if (!mut.unlockBeforeFinish) folio_unlock(c, page);
   if (r !== 'ok') put_page(c.m, page);
   yield step(`do_read_fault(): unlock_page(${page})${r !== 'ok' ? '; put_page()' : ''}`);
@@ -268,7 +280,7 @@ function* do_cow_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void>
   cow_user_page(c, page);
   yield step(`do_cow_fault(): copy_user_highpage(${cow}, ${page}); __SetPageUptodate()`);
   if (mut.unlockBeforeFinish) folio_unlock(c, page);
-  const r = yield* finish_fault(c, vmf, cow, true);
+  const r = yield* finish_fault(c, vmf, cow, true, mut);
   if (!mut.unlockBeforeFinish) folio_unlock(c, page);
   put_page(c.m, page);
   if (r !== 'ok') put_page(c.m, cow);
@@ -302,7 +314,7 @@ function* do_shared_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<vo
     return;
   }
   if (mut.unlockBeforeFinish) folio_unlock(c, page);
-  const r = yield* finish_fault(c, vmf, page, false);
+  const r = yield* finish_fault(c, vmf, page, false, mut);
   if (r !== 'ok') {
     if (!mut.unlockBeforeFinish) folio_unlock(c, page);
     put_page(c.m, page);

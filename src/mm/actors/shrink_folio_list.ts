@@ -199,6 +199,7 @@ export function makeShrinkFolioList(mut: ReclaimMutations = {}, name = 'shrink_f
       const idx = file.hpage.indexOf(hpage);
       if (idx >= 0) file.hpage[idx] = 0;
       f.mapping = -1;
+      m.events.push({ e: 'cache-remove', pfn: hpage, file: file.id });
       folio_unlock(c, hpage);
       yield step(`__remove_mapping(): ${mut.noRefFreeze ? '(mutation: no freeze) ' : `${folio ? 'folio_ref_freeze' : 'page_ref_freeze'}(${hpage}, 2); `}__${folio ? 'filemap_remove_folio' : 'delete_from_page_cache'}(); xa_unlock_irq(); ${folio ? 'folio_unlock' : 'unlock_page'}()`);
       const free = (): void => {

@@ -44,6 +44,8 @@ import { i_size } from './file_fault.js';
 export interface TruncateMutations {
   /** truncate_cleanup_page(): no unmap of a page found mapped under its lock. */
   readonly noUnmapUnderLock?: boolean;
+  /** truncate_pagecache() without its second unmap_mapping_range(even_cows). */
+  readonly noFinalUnmap?: boolean;
 }
 
 /** unmap_mapping_pages(mapping, first, nr, even_cows): zap every VMA in i_mmap that maps file pages
@@ -153,7 +155,7 @@ export function makeTruncate(mut: TruncateMutations = {}, name = 'truncate'): Ac
       yield step(`truncate_setsize(): i_size_write(${first})`);
       yield* unmap_mapping_pages(c, mapping, first, nr, true);
       yield* truncate_inode_pages_range(c, mapping, slot, end, mut);
-      yield* unmap_mapping_pages(c, mapping, first, nr, true);
+      if (!mut.noFinalUnmap) yield* unmap_mapping_pages(c, mapping, first, nr, true);
       // Truncation's promise: nothing maps a page beyond the new size, in any mm.
       for (const mm of m.mms) {
         for (const vma of mm.vmas) {
