@@ -11,18 +11,25 @@ import { knownRace } from '../src/explore/known.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { makeFileFault } from '../src/mm/actors/file_fault.js';
 import { makeTruncate } from '../src/mm/actors/truncate.js';
+import { makeShrinkFolioList } from '../src/mm/actors/shrink_folio_list.js';
 import { buildScenario, type ActorCall } from '../src/mm/scenario.js';
 import { ERA_IDS } from '../src/mm/switches.js';
 import { describe, runScript, stepOf } from './helpers.js';
 
+// The registered actors keep to the pte-mapped THP (page 8); these scripted tests use page 6 too (its
+// premise, collapse_file() holding it locked, is not in play here), so they take the wide forms first.
+const PAGES_6_AND_8: readonly [number, number] = [8, 15];
 const POOL = [
+  makeFileFault({}, 'file_fault', PAGES_6_AND_8),
+  makeTruncate({}, 'truncate', 0),
+  makeShrinkFolioList({}, 'shrink_folio_list', 0),
+  makeFileFault({ unlockBeforeFinish: true }, 'fault_unlocked', PAGES_6_AND_8),
+  makeFileFault({ noMappingRecheck: true }, 'fault_no_mapping_check', PAGES_6_AND_8),
+  makeFileFault({ noSizeRecheck: true }, 'fault_no_size_check', PAGES_6_AND_8),
+  makeFileFault({ noMappingRecheck: true, noSizeRecheck: true }, 'fault_no_checks', PAGES_6_AND_8),
+  makeTruncate({ noUnmapUnderLock: true }, 'truncate_no_relock_unmap', 0),
+  makeTruncate({ noFinalUnmap: true }, 'truncate_no_final_unmap', 0),
   ...ACTORS,
-  makeFileFault({ unlockBeforeFinish: true }, 'fault_unlocked'),
-  makeFileFault({ noMappingRecheck: true }, 'fault_no_mapping_check'),
-  makeFileFault({ noSizeRecheck: true }, 'fault_no_size_check'),
-  makeFileFault({ noMappingRecheck: true, noSizeRecheck: true }, 'fault_no_checks'),
-  makeTruncate({ noUnmapUnderLock: true }, 'truncate_no_relock_unmap'),
-  makeTruncate({ noFinalUnmap: true }, 'truncate_no_final_unmap'),
 ];
 const run = (era: string, actors: ActorCall[], schedule: Parameters<typeof runScript>[1] = [], arch = 'x86-ipi') =>
   runScript({ arch, era, actors }, schedule, {}, POOL);
@@ -135,7 +142,7 @@ test('truncate of a PMD-mapped file THP (do_set_pmd() after retraction): the hug
   t.true(freed(exec, 6));
 });
 
-test('random schedules of truncation against faults, reclaim, GUP and khugepaged at the fixed eras are clean but for known races', (t) => {
+test('random schedules of the registered truncate against faults, reclaim, GUP and khugepaged at the fixed eras are clean but for known races', (t) => {
   const names = ['file_fault', 'truncate', 'shrink_folio_list', 'gup_fast', 'gup_slow', 'hw_walker', 'collapse_file', 'munmap', 'madvise_dontneed'];
   let seed = 5;
   const next = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 8; };
@@ -143,10 +150,11 @@ test('random schedules of truncation against faults, reclaim, GUP and khugepaged
   for (const era of ['v6.2', 'v6.6'] as const) {
     for (const arch of ['x86-ipi', 'rcu-table-free', 'x86-pae']) {
       for (let i = 0; i < 120; i++) {
-        const actors: ActorCall[] = [{ actor: 'truncate', args: { slot: 2 + (next() % 2), punch: next() % 2 } }];
+        const actors: ActorCall[] = [{ actor: 'truncate', args: { slot: 3, punch: next() % 2 } }];
         for (let k = 0; k < 1 + (next() % 3); k++) {
           const name = names[next() % names.length];
           const def = ACTORS.find((a) => a.name === name)!;
+          if (def.eras && !def.eras.includes(era)) continue;
           actors.push({ actor: def.name, args: Object.fromEntries(def.params.map((p) => [p.name, p.min + (next() % (p.max - p.min + 1))])) });
         }
         const e = execute(buildScenario({ arch, era, actors }), fromStreams(Array.from({ length: 120 }, next), Array.from({ length: 12 }, next)));

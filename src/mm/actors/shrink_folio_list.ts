@@ -151,15 +151,16 @@ function* try_to_unmap(c: Ctx, slot: number, hpage: number, mut: ReclaimMutation
   yield step('rmap_walk_file(): i_mmap_unlock_read()');
 }
 
-/** The reclaim actor, with protocol rules changed for tests (none when registered). */
-export function makeShrinkFolioList(mut: ReclaimMutations = {}, name = 'shrink_folio_list'): ActorDef {
+/** The reclaim actor, with protocol rules changed for tests (none when registered), and the lowest
+ *  file range it may be given (3 when registered: see makeTruncate()). */
+export function makeShrinkFolioList(mut: ReclaimMutations = {}, name = 'shrink_folio_list', minSlot = 3): ActorDef {
   return {
     name,
     summary: 'reclaim of a file THP: isolate, lock, try_to_unmap(TTU_BATCH_FLUSH), __remove_mapping() (refcount freeze), free; try_to_unmap_flush() at the end',
     follows: 'mm/vmscan.c shrink_page_list() (≤ v5.x) / shrink_folio_list() (v6.x), __remove_mapping(); mm/rmap.c try_to_unmap_one(), should_defer_flush(), set_tlb_ubc_flush_pending(), try_to_unmap_flush(); v5.8–v6.6',
     inMm: false,
     daemon: 'no',
-    params: [{ name: 'slot', min: 0, max: PTRS_PER_PMD - 1, default: 3, doc: 'the file range (file page / HPAGE_PMD_NR) whose page is reclaimed' }],
+    params: [{ name: 'slot', min: minSlot, max: PTRS_PER_PMD - 1, default: 3, doc: 'the file range (file page / HPAGE_PMD_NR) whose page is reclaimed' }],
     *run(c, args) {
       const m = c.m;
       const slot = args['slot'] ?? 3;

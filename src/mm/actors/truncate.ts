@@ -124,8 +124,10 @@ export function* truncate_inode_pages_range(c: Ctx, mapping: AddressSpace, start
   }
 }
 
-/** The truncate / hole-punch actor, with protocol rules taken out for tests (none when registered). */
-export function makeTruncate(mut: TruncateMutations = {}, name = 'truncate'): ActorDef {
+/** The truncate / hole-punch actor, with protocol rules taken out for tests (none when registered),
+ *  and the lowest file range it may be given: 3 when registered, the pte-mapped THP, since the
+ *  default world's page 6 (range 2) is the one collapse_file() holds locked (see FILE_FAULT_ADDRS). */
+export function makeTruncate(mut: TruncateMutations = {}, name = 'truncate', minSlot = 3): ActorDef {
   return {
     name,
     summary: 'truncate (or punch a hole in) the file from a PMD-sized range on: unmap, delete each page from the page cache under its lock, unmap again; the cache\'s reference goes',
@@ -133,7 +135,7 @@ export function makeTruncate(mut: TruncateMutations = {}, name = 'truncate'): Ac
     inMm: false,
     daemon: 'no',
     params: [
-      { name: 'slot', min: 0, max: PTRS_PER_PMD - 1, default: 3, doc: 'the first file range (file page / HPAGE_PMD_NR) to remove' },
+      { name: 'slot', min: minSlot, max: PTRS_PER_PMD - 1, default: 3, doc: 'the first file range (file page / HPAGE_PMD_NR) to remove' },
       { name: 'punch', min: 0, max: 1, default: 0, doc: '1: punch a hole of that one range (no i_size change, one unmap without even_cows); 0: truncate i_size to it' },
     ],
     *run(c, args) {
