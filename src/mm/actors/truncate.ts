@@ -18,7 +18,10 @@
 //     v6.6 (linux-6.6/mm/truncate.c): the same with folios: find_lock_entries() (folio_trylock),
 //       truncate_cleanup_folio() → unmap_mapping_folio() when folio_mapped();
 //       delete_from_page_cache_batch(); folio_unlock(); then find_get_entries(), folio_lock(),
-//       truncate_inode_folio().
+//       truncate_inode_folio(). Between the two loops v6.6 locks the folio at lstart and at lend
+//       (__filemap_get_folio(FGP_LOCK)) for truncate_inode_partial_folio(), which for a folio wholly
+//       inside the range is truncate_inode_folio(): the same lock and removal as the second loop,
+//       which the model takes for both.
 //   unmap_mapping_pages(): i_mmap_lock_write() up to v5.16, i_mmap_lock_read() after (2c8659951654),
 //     as the unmap_mapping_range actor has it; zap_page_range_single() of each VMA in i_mmap
 //     (unmap_mapping_range_tree()) with zap_details (even_cows).
