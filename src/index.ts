@@ -91,3 +91,11 @@ export {
   add_to_page_cache_lru, delete_from_page_cache, filemap_add_folio, filemap_get_entry, filemap_get_folio, filemap_lock_folio,
   filemap_remove_folio, find_get_entry, find_get_page, find_lock_page, folio_lock, folio_put, folio_trylock, folio_unlock,
 } from './mm/filemap.js';
+// File faults, truncation and reclaim (mm/memory.c, mm/truncate.c, mm/vmscan.c, mm/rmap.c): the
+// actors' factories take protocol rules out for tests; page_add_file_rmap() is what the oracle's
+// truncated-page-mapped check reads.
+export { page_add_file_rmap } from './mm/rmap.js';
+export { type ZapDetails } from './mm/zap.js';
+export { file_fault, i_size, makeFileFault, type FileFaultMutations } from './mm/actors/file_fault.js';
+export { makeTruncate, truncate, truncate_inode_pages_range, unmap_mapping_pages, type TruncateMutations } from './mm/actors/truncate.js';
+export { makeShrinkFolioList, shrink_folio_list, tlb_flush_batched, try_to_unmap_flush, type ReclaimMutations } from './mm/actors/shrink_folio_list.js';

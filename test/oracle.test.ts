@@ -24,6 +24,8 @@ import { describe, runScript } from './helpers.js';
 import type { Segment } from '../src/explore/schedulers.js';
 import { __split_vma } from '../src/mm/vma.js';
 import { makeMprotect } from '../src/mm/actors/mprotect.js';
+import { makeFileFault } from '../src/mm/actors/file_fault.js';
+import { makeTruncate } from '../src/mm/actors/truncate.js';
 
 function wrong(name: string, run: (c: Ctx) => ActorGen, inMm = false): ActorDef {
   return { name, summary: 'a deliberately wrong actor, for the oracle tests', follows: '(none: a test mutation)', inMm, daemon: 'no', params: [], run };
@@ -210,7 +212,11 @@ const BAD: readonly ActorDef[] = [
     yield step('pud_populate(pud 1, page 3)');
   }),
 ];
-const POOL = [...ACTORS, ...BAD,
+// A file fault with neither of filemap_fault()'s re-checks under the page lock (page->mapping, i_size).
+// Both fault page 6, which the registered file_fault leaves to collapse_file() in this world.
+const NO_RECHECK = makeFileFault({ noMappingRecheck: true, noSizeRecheck: true }, 'file_fault_no_recheck', [8, 15]);
+const WIDE_FAULT = makeFileFault({}, 'file_fault_page6', [8, 15]);
+const POOL = [...ACTORS, ...BAD, NO_RECHECK, WIDE_FAULT, makeTruncate({}, 'truncate_page6', 0),
   // mprotect() that returns without flushing the TLB.
   makeMprotect('mprotect_no_flush', { noFlush: true })];
 
@@ -367,6 +373,14 @@ const CHECKS: Readonly<Record<ViolationKind, { fires: Case; quiet: Case }>> = {
   'lock-held-at-exit': {
     fires: { actors: [{ actor: 'return_holding_lock' }] },
     quiet: { actors: [{ actor: 'lock_ab' }] },
+  },
+  // The fault has its reference on page 6 when truncate takes it out of the cache; without the
+  // re-checks it maps it anyway, after truncation is done. With them, it finds it truncated.
+  'truncated-page-mapped': {
+    fires: { actors: [{ actor: 'file_fault_no_recheck', args: { addr: 8 } }, { actor: 'truncate_page6', args: { slot: 2 } }],
+      schedule: [{ actor: 'file_fault_no_recheck', until: 'xas_reload() → 6' }, { actor: 'truncate_page6' }, { actor: 'file_fault_no_recheck' }] },
+    quiet: { actors: [{ actor: 'file_fault_page6', args: { addr: 8 } }, { actor: 'truncate_page6', args: { slot: 2 } }],
+      schedule: [{ actor: 'file_fault_page6', until: 'xas_reload() → 6' }, { actor: 'truncate_page6' }, { actor: 'file_fault_page6' }] },
   },
 };
 

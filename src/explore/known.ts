@@ -28,7 +28,7 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   { id: 'gup-fast-no-pmd-recheck', eras: ['v5.8', 'v5.10'], arches: ['rcu-table-free'], actors: ['gup_fast', 'collapse_huge_page'], kinds: ['stale-pin'] },
   // The references collapse_pte_mapped_thp() drops are dropped again by the racing zap: a GUP pin on
   // the huge page can then outlive the page.
-  { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'collapse_pte_mapped_thp', 'gup_fast', 'gup_slow'],
+  { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'truncate', 'collapse_pte_mapped_thp', 'gup_fast', 'gup_slow'],
     kinds: [...TABLE_UAF, 'kernel-bug', 'bad-refcount', 'counter-mismatch', 'freed-while-pinned'] },
   // v5.8's collapse_pte_mapped_thp() took no page lock (find_lock_page() came with 119a5fc16105, v5.9):
   // reclaim's rmap walk, under the folio lock and i_mmap_rwsem, found its table freed.
@@ -59,6 +59,12 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // v5.10: GUP-fast pins between copy_present_page()'s page_maybe_dma_pinned() and the
   // write-protect; fixed by 57efa1fe5957 (v5.11, write_protect_seq).
   { id: 'fork-gup-fast-cow-race', eras: ['v5.10'], arches: ALL, actors: ['fork', 'gup_fast'], kinds: ['pinned-page-cow-shared'] },
+  // shrink_page_list() / shrink_folio_list() freed a large folio at free_it (destroy_compound_page(),
+  // destroy_large_folio()) before the try_to_unmap_flush() that ends the list, after try_to_unmap()
+  // deferred the flush (TTU_BATCH_FLUSH, x86): a CPU's TLB still maps the freed page. Fixed in v6.9
+  // by bc2ff4cbc329 "mm: free folios in a batch in shrink_folio_list()".
+  { id: 'reclaim-large-folio-before-batched-flush', eras: ['v5.8', 'v5.10', 'v6.2', 'v6.6'], arches: ['x86-ipi', 'x86-pae'],
+    actors: ['shrink_folio_list', 'hw_walker', 'lazy_tlb', 'touch'], kinds: ['stale-tlb', 'stale-tlb-access'] },
 ];
 
 export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind): string | null {

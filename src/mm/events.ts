@@ -88,6 +88,11 @@ export type MmEvent =
   | { readonly e: 'dirty-pte-cleared'; readonly pfn: number; readonly table: number; readonly idx: number }
   /** A VMA was changed without mmap_lock held for write (mmap_assert_write_locked() fired). */
   | { readonly e: 'vma-unlocked'; readonly mm: number; readonly where: string; readonly msg: string }
+  /** page_add_file_rmap(): a file page is being mapped into a VMA of file `file`; `inCache`: it is
+   *  still in that file's page cache (page->mapping is the file). */
+  | { readonly e: 'file-rmap'; readonly pfn: number; readonly file: number; readonly inCache: boolean }
+  /** A page left its file's page cache (page_cache_delete(), __remove_mapping()). */
+  | { readonly e: 'cache-remove'; readonly pfn: number; readonly file: number }
   /** set_page_dirty(): a pte's dirty bit moved to the page. */
   | { readonly e: 'page-dirty'; readonly pfn: number }
   /** BUG_ON() / VM_BUG_ON() in the modelled code. */

@@ -158,6 +158,7 @@ export function* filemap_remove_folio(c: Ctx, pfn: number): ActorGen {
   }
   mapping.hpage[index] = 0;
   f.mapping = -1;
+  m.events.push({ e: 'cache-remove', pfn, file: mapping.id });
   yield step(`${fn}(${pfn}): xa_lock_irq(); page_cache_delete(): xas_store(${index}, NULL); ->mapping = NULL; xa_unlock_irq()`);
   put_page(m, pfn);
   yield step(`${fn}(): ${name(c, 'filemap_free_folio(): folio_put_refs', 'page_cache_free_page(): put_page')}(${pfn})`);

@@ -13,6 +13,14 @@ export function page_add_rmap(c: Ctx, pfn: number): void {
   f.mapStep = c.m.step;
 }
 
+/** page_add_file_rmap() / folio_add_file_rmap_*(): one more mapping of a file page, as a fault maps
+ *  it into a VMA of `file`. The oracle checks the page is still in that file's page cache. */
+export function page_add_file_rmap(c: Ctx, pfn: number, file: number): void {
+  page_add_rmap(c, pfn);
+  const inCache = frameOf(c.m, pfn).mapping === file && (c.m.files[file]?.hpage.includes(pfn) ?? false);
+  c.m.events.push({ e: 'file-rmap', pfn, file, inCache });
+}
+
 /** page_remove_rmap(): one mapping fewer. */
 export function page_remove_rmap(c: Ctx, pfn: number, n = 1): void {
   const f = frameOf(c.m, pfn);

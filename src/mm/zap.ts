@@ -18,9 +18,16 @@ import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start,
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from './walk.js';
 import { add_mm_counter, mm_dec_nr_pmds, mm_dec_nr_ptes, mm_dec_nr_puds } from './counters.js';
 
+/** struct zap_details, as unmap_mapping_pages() passes it: with `even_cows` false (truncation's
+ *  second, per-page unmap) the anon COW copies of a private file mapping are left alone
+ *  (v5.10: details->check_mapping != page_rmapping(page); v5.17+: should_zap_page() → !PageAnon). */
+export interface ZapDetails {
+  readonly even_cows: boolean;
+}
+
 /** zap_pte_range(): clear each present pte under the table's ptl and gather its page. Returns false
  *  when (v6.5+) pte_offset_map_lock() failed, so that zap_pmd_range() looks at the pmd again. */
-export function* zap_pte_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, start: number, end: number): Stepper<boolean> {
+export function* zap_pte_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, start: number, end: number, details?: ZapDetails): Stepper<boolean> {
   const ptr = yield* pte_offset_map_lock(c, pmd);
   if (!ptr) return false;
   // A dirty pte of a file page: set_page_dirty() and force_flush, so that the TLB is flushed before
@@ -35,6 +42,7 @@ export function* zap_pte_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
   for (let a = start; a < end; a++) {
     const pte = pte_read(c, ptr, pteIndex(a));
     if (pte.t !== 'present') continue;
+    if (details && !details.even_cows && (c.m.frames[pte.pfn]?.mapping ?? -1) < 0) continue;
     ptep_get_and_clear(c, ptr, pteIndex(a));
     // A file page's dirty bit goes to the page (anon pages are written to swap whatever it says).
     const dirtyFile = pte.dirty === true && vma.kind === 'file';
@@ -86,7 +94,7 @@ export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr): St
 }
 
 /** zap_pmd_range() for one pmd, over [start, end) within it. */
-export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, start: number, end: number): ActorGen {
+export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, start: number, end: number, details?: ZapDetails): ActorGen {
   for (;;) {
     const v = yield* pmd_read(c, pmd, 'zap_pmd_range(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd)');
     // Zaps in the model cover whole pmds, so a huge pmd is zapped, never split.
@@ -95,12 +103,12 @@ export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
       // "Here there can be other concurrent MADV_DONTNEED or trans huge page faults running, and if
       // the pmd is none or trans huge it can change under us."
       if (yield* pmd_trans_unstable(c, pmd)) return;
-      yield* zap_pte_range(c, tlb, vma, pmd, start, end);
+      yield* zap_pte_range(c, tlb, vma, pmd, start, end, details);
       return;
     }
     const n = yield* pmd_read(c, pmd, 'zap_pmd_range(): pmd_none(*pmd)');
     if (pmd_none(c.m.arch, n.entry)) return;
-    if (yield* zap_pte_range(c, tlb, vma, pmd, start, end)) return;
+    if (yield* zap_pte_range(c, tlb, vma, pmd, start, end, details)) return;
     // addr != next: pmd--, and look at this pmd again.
   }
 }
@@ -127,11 +135,11 @@ export function* unmap_vmas(c: Ctx, tlb: MmuGather, vmas: readonly Vma[], start 
  *  MADV_DONTNEED), for [start, end) within one pmd of `vma`: mmu_notifier_range_init(MMU_NOTIFY_CLEAR),
  *  tlb_gather_mmu(), mmu_notifier_invalidate_range_start(), unmap_single_vma(),
  *  mmu_notifier_invalidate_range_end(), tlb_finish_mmu(). */
-export function* zap_page_range_single(c: Ctx, mm: Mm, vma: Vma, pmd: PmdPtr, start: number, end: number): ActorGen {
+export function* zap_page_range_single(c: Ctx, mm: Mm, vma: Vma, pmd: PmdPtr, start: number, end: number, details?: ZapDetails): ActorGen {
   const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, start, end);
   const tlb = tlb_gather_mmu(mm, false);
   yield* mmu_notifier_invalidate_range_start(c, range);
-  yield* zap_pmd_range(c, tlb, vma, pmd, start, end);
+  yield* zap_pmd_range(c, tlb, vma, pmd, start, end, details);
   yield* mmu_notifier_invalidate_range_end(c, range);
   yield* tlb_finish_mmu(c, tlb);
 }

@@ -51,6 +51,8 @@ export function createOracle(m: Model): Oracle {
   const dirtyClears = new Map<number, StepRef>();
   const smmu = secondaryChecks(m);
   const prot = protectionChecks();
+  /** The step that last took each page out of a page cache, to name it in truncated-page-mapped. */
+  const lastCacheRemoval = new Map<number, StepRef>();
 
   function check(ref: StepRef, ev: MmEvent): Violation | null {
     switch (ev.e) {
@@ -211,6 +213,13 @@ export function createOracle(m: Model): Oracle {
         return null;
       case 'user-access':
         return prot.access(ref, ev);
+      case 'file-rmap':
+        if (ev.inCache) return null;
+        return { kind: 'truncated-page-mapped', pfn: ev.pfn, file: ev.file, usedBy: ref, changedBy: lastCacheRemoval.get(ev.pfn) ?? null,
+          message: `page ${ev.pfn} mapped into a mapping of file ${m.files[ev.file]?.name ?? ev.file} after it left that file's page cache (truncated or punched out)` };
+      case 'cache-remove':
+        lastCacheRemoval.set(ev.pfn, ref);
+        return null;
       case 'bug':
         return { kind: 'kernel-bug', pfn: null, usedBy: ref, changedBy: null, message: ev.msg };
       default:

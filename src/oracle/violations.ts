@@ -77,6 +77,9 @@ export type Violation =
   | (Base & { readonly kind: 'pte-write-without-ptl'; readonly idx: number })
   /** A pmd installed (a table or a huge page) without pmd_lock, and without mmap_lock for write. */
   | (Base & { readonly kind: 'pmd-install-without-pmd-lock'; readonly idx: number })
+  /** A file page was mapped after it left its file's page cache (truncated or punched out): the
+   *  page lock and the page->mapping and i_size re-checks of the fault path are what prevent it. */
+  | (Base & { readonly kind: 'truncated-page-mapped'; readonly file: number })
   /** BUG_ON() in the modelled code. */
   | (Base & { readonly kind: 'kernel-bug' })
   /** At the end: a frame allocated that nothing refers to, or a refcount above its references. */
@@ -98,5 +101,5 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'valid-mapping-cleared', 'bad-entry-installed', 'mapping-survives-zap', 'lost-write', 'bad-mapcount', 'gup-wrong-page',
   'pinned-page-cow-shared',
   'pte-write-without-ptl', 'pmd-install-without-pmd-lock', 'vma-change-without-mmap-lock', 'kernel-bug', 'leak', 'bad-refcount', 'counter-mismatch', 'deadlock',
-  'lock-held-at-exit',
+  'lock-held-at-exit', 'truncated-page-mapped',
 ];

@@ -10,6 +10,7 @@ import { exit_mmap_actor } from './exit_mmap.js';
 import { fault } from './fault.js';
 import { fault_vma_lock } from './fault_vma_lock.js';
 import { fork } from './fork.js';
+import { file_fault } from './file_fault.js';
 import { gup_fast } from './gup_fast.js';
 import { gup_slow } from './gup_slow.js';
 import { hw_walker } from './hw_walker.js';
@@ -21,9 +22,11 @@ import { mremap } from './mremap.js';
 import { munmap } from './munmap.js';
 import { mprotect } from './mprotect.js';
 import { rcu_callbacks } from './rcu_callbacks.js';
+import { shrink_folio_list } from './shrink_folio_list.js';
 import { task_numa_work } from './task_numa_work.js';
 import { thp_fault } from './thp_fault.js';
 import { touch } from './touch.js';
+import { truncate } from './truncate.js';
 import { try_to_unmap } from './try_to_unmap.js';
 import { unmap_mapping_range } from './unmap_mapping_range.js';
 
@@ -31,7 +34,7 @@ export { rcu_callbacks };
 
 /** Actors a scenario can name (the RCU callback runner is added to every scenario by itself). */
 export const ACTORS: readonly ActorDef[] = deepFreeze([
-  collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, fault_vma_lock, fork, gup_fast,
-  gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, mremap, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
-  mprotect, task_numa_work, touch,
+  collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, fault_vma_lock, file_fault, fork,
+  gup_fast, gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, mprotect, mremap, munmap, shrink_folio_list,
+  task_numa_work, thp_fault, touch, truncate, try_to_unmap, unmap_mapping_range,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));

@@ -21,7 +21,7 @@ import { mayFailPteMap, pte_offset_map_rcu, pte_unmap_unlock } from '../walk.js'
 import { add_mm_counter } from '../counters.js';
 
 /** page_vma_mapped_walk() up to map_pte(): the locked table, or null if nothing is mapped there. */
-function* pvmw_map_pte(c: Ctx, slot: PmdPtr): Stepper<TablePtr | null> {
+export function* pvmw_map_pte(c: Ctx, slot: PmdPtr): Stepper<TablePtr | null> {
   const pmde = yield* pmdp_get_lockless(c, slot, 'page_vma_mapped_walk(): pmde = pmdp_get_lockless(pvmw->pmd)');
   if (!pmd_present(c.m.arch, pmde.entry) || pmd_trans_huge(c.m.arch, pmde.entry)) return null;
   if (mayFailPteMap(c)) {
