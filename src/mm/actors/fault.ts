@@ -17,6 +17,7 @@ import { step, type ActorGen, type Ctx } from '../step.js';
 import { pte_free } from '../tlbflush.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
+import { migration_entry_wait, pmd_migration_entry_wait } from '../migrate.js';
 
 /** __pte_alloc(): allocate a table, and hook it in under pmd_lock unless someone beat us to it. */
 export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
@@ -38,7 +39,7 @@ export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
 }
 
 /** handle_pte_fault() before do_anonymous_page(): is the pte already there? */
-function* pte_already_mapped(c: Ctx, pmd: PmdPtr, idx: number): Stepper<boolean | null> {
+function* pte_already_mapped(c: Ctx, pmd: PmdPtr, idx: number): Stepper<boolean | null | 'migration'> {
   const n = yield* pmd_read(c, pmd, 'handle_pte_fault(): pmd_none(*vmf->pmd)');
   if (pmd_none(c.m.arch, n.entry)) return false;
   if (!mayFailPteMap(c)) {
@@ -46,14 +47,14 @@ function* pte_already_mapped(c: Ctx, pmd: PmdPtr, idx: number): Stepper<boolean 
     const v = yield* pmd_read(c, pmd, 'handle_pte_fault(): vmf->pte = pte_offset_map(vmf->pmd, address)');
     const pte = pte_read(c, pmd_table(c, v), idx);
     yield step('handle_pte_fault(): vmf->orig_pte = *vmf->pte');
-    return pte.t === 'present';
+    return pte.t === 'migration' ? 'migration' : pte.t === 'present';
   }
   const map = yield* pte_offset_map_rcu(c, pmd);
   if (!map) return null;
   const pte = pte_read(c, map.ptr, idx);
   pte_unmap(c);
   yield step('handle_pte_fault(): vmf->orig_pte = ptep_get_lockless(vmf->pte); pte_unmap()');
-  return pte.t === 'present';
+  return pte.t === 'migration' ? 'migration' : pte.t === 'present';
 }
 
 export const fault: ActorDef = {
@@ -68,38 +69,53 @@ export const fault: ActorDef = {
     const mm = c.mm;
     const addr = args['addr'] ?? 4;
     const idx = pteIndex(addr);
-    yield* down_read(c, mm.mmap_lock);
-    const vma = find_vma(mm, addr);
-    const done = (label: string) => mmap_read_unlock_step(c, label);
-    if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
-    const pmd = yield* pmd_alloc(c, addr);
-    const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
-    if (pmd_trans_huge(c.m.arch, orig.entry)) return yield* done('huge pmd: already mapped');
-    const mapped = yield* pte_already_mapped(c, pmd, idx);
-    if (mapped !== false) return yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
-    // do_anonymous_page(): pte_alloc()
-    const p = yield* pmd_read(c, pmd, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
-    if (pmd_none(c.m.arch, p.entry)) yield* __pte_alloc(c, pmd);
-    if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* done('pmd_trans_unstable()');
-    const page = alloc_page(c, 'data');
-    yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);
-    const ptr = yield* pte_offset_map_lock(c, pmd);
-    if (!ptr) {
-      put_page(m, page);
-      return yield* done('do_anonymous_page(): pte_offset_map_lock() failed: release');
-    }
-    if (pte_read(c, ptr, idx).t !== 'none') {
+    // A migration entry makes the fault wait and return; the access faults again (the loop).
+    for (;;) {
+      yield* down_read(c, mm.mmap_lock);
+      const vma = find_vma(mm, addr);
+      const done = (label: string) => mmap_read_unlock_step(c, label);
+      if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
+      const pmd = yield* pmd_alloc(c, addr);
+      const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
+      if (orig.entry.t === 'migration') {
+        // is_swap_pmd(orig_pmd): pmd_migration_entry_wait(); return 0, and the access faults again.
+        yield* pmd_migration_entry_wait(c, pmd);
+        yield* done('__handle_mm_fault(): is_pmd_migration_entry(): return 0');
+        continue;
+      }
+      if (pmd_trans_huge(c.m.arch, orig.entry)) return yield* done('huge pmd: already mapped');
+      const mapped = yield* pte_already_mapped(c, pmd, idx);
+      if (mapped === 'migration') {
+        // do_swap_page(): is_migration_entry(entry): migration_entry_wait(); return 0.
+        yield* migration_entry_wait(c, pmd, addr);
+        yield* done('do_swap_page(): migration_entry_wait(): return 0');
+        continue;
+      }
+      if (mapped !== false) return yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
+      // do_anonymous_page(): pte_alloc()
+      const p = yield* pmd_read(c, pmd, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
+      if (pmd_none(c.m.arch, p.entry)) yield* __pte_alloc(c, pmd);
+      if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* done('pmd_trans_unstable()');
+      const page = alloc_page(c, 'data');
+      yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);
+      const ptr = yield* pte_offset_map_lock(c, pmd);
+      if (!ptr) {
+        put_page(m, page);
+        return yield* done('do_anonymous_page(): pte_offset_map_lock() failed: release');
+      }
+      if (pte_read(c, ptr, idx).t !== 'none') {
+        pte_unmap_unlock(c, ptr);
+        put_page(m, page);
+        yield step('do_anonymous_page(): !pte_none(*vmf->pte): pte_unmap_unlock(); put_page()');
+        return yield* done('fault done');
+      }
+      add_mm_counter(c, mm, 1);
+      page_add_rmap(c, page);
+      pte_write(c, ptr, idx, { t: 'present', pfn: page, sub: 0, writable: true, dirty: true });
+      yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);
       pte_unmap_unlock(c, ptr);
-      put_page(m, page);
-      yield step('do_anonymous_page(): !pte_none(*vmf->pte): pte_unmap_unlock(); put_page()');
+      yield step('do_anonymous_page(): pte_unmap_unlock()');
       return yield* done('fault done');
     }
-    add_mm_counter(c, mm, 1);
-    page_add_rmap(c, page);
-    pte_write(c, ptr, idx, { t: 'present', pfn: page, sub: 0, writable: true, dirty: true });
-    yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);
-    pte_unmap_unlock(c, ptr);
-    yield step('do_anonymous_page(): pte_unmap_unlock()');
-    yield* done('fault done');
   },
 };

@@ -10,7 +10,7 @@
 // Switches: V3 gup-fast-no-pmd-recheck, V7 gup-fast-no-irq-disable, V4 (PAE: a plain pmd read).
 
 import type { ActorDef } from '../actor.js';
-import { NR_PAGES, pmd_present, pmd_pfn, pmd_trans_huge, pteIndex, pteSame } from '../entries.js';
+import { NR_PAGES, pmd_hw_huge, pmd_present, pmd_pfn, pmd_trans_huge, pteIndex, pteSame } from '../entries.js';
 import { get_page_unless_zero, put_page } from '../frames.js';
 import { local_irq_restore, local_irq_save, rcu_read_lock } from '../cpu.js';
 import { pmd_load, pmd_off, pmd_table, pmd_use, pmdp_get_lockless, pte_read, type PmdVal, type Stepper } from '../pgtable.js';
@@ -21,6 +21,10 @@ import { mayFailPteMap, pte_unmap } from '../walk.js';
 /** gup_huge_pmd(): reference the huge page, then check the pmd did not move. (KVM's hva_to_pfn_fast()
  *  walks with it too.) */
 function* gup_huge_pmd(c: Ctx, pmd: PmdVal): Stepper<number | null> {
+  // if (!pmd_access_permitted(orig, flags & FOLL_WRITE)) return 0: x86 wants _PAGE_PRESENT, arm64
+  // PTE_VALID, so an invalidated (splitting, migrating) or protnone pmd is refused. (Its write half is
+  // not modelled: the model's THP fault maps no writable bit.)
+  if (!pmd_hw_huge(pmd.entry)) return null;
   pmd_use(c, pmd);
   const page = pmd_pfn(pmd.entry);
   const ok = get_page_unless_zero(c, page);

@@ -14,9 +14,11 @@ import { hw_walker } from './hw_walker.js';
 import { kvm } from './kvm.js';
 import { lazy_tlb } from './lazy_tlb.js';
 import { madvise_dontneed } from './madvise_dontneed.js';
+import { migrate_pages } from './migrate_pages.js';
 import { mincore } from './mincore.js';
 import { munmap } from './munmap.js';
 import { rcu_callbacks } from './rcu_callbacks.js';
+import { split_huge_pmd } from './split_huge_pmd.js';
 import { thp_fault } from './thp_fault.js';
 import { try_to_unmap } from './try_to_unmap.js';
 import { unmap_mapping_range } from './unmap_mapping_range.js';
@@ -26,5 +28,5 @@ export { rcu_callbacks };
 /** Actors a scenario can name (the RCU callback runner is added to every scenario by itself). */
 export const ACTORS: readonly ActorDef[] = deepFreeze([
   collapse_file, collapse_huge_page, collapse_pte_mapped_thp, coredump, exit_mmap_actor, fault, gup_fast,
-  gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, mincore, munmap, thp_fault, try_to_unmap, unmap_mapping_range,
+  gup_slow, hw_walker, kvm, lazy_tlb, madvise_dontneed, migrate_pages, mincore, munmap, split_huge_pmd, thp_fault, try_to_unmap, unmap_mapping_range,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
