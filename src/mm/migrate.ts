@@ -50,6 +50,8 @@ import { NOBODY, type Mm, type Model, type Vma } from './types.js';
 export interface MigrateOpts {
   /** ptep_clear_flush()'s and pmdp_invalidate()'s flush (true unless a test takes it out). */
   readonly flush?: boolean;
+  /** migrate_page_move_mapping()'s page_count() check (true unless a test takes it out). */
+  readonly refcheck?: boolean;
 }
 
 /** What an address maps, read straight from the tables (no walker's access: the migrating kernel
@@ -338,7 +340,7 @@ export function* migrate_page(c: Ctx, mm: Mm, addr: number, opts: MigrateOpts = 
     // move_to_new_page() → migrate_page() → migrate_page_move_mapping(): "Anonymous page without
     // mapping": if (page_count(page) != expected_count) return -EAGAIN; expected is the isolation
     // reference alone.
-    ok = old.refcount === 1;
+    ok = old.refcount === 1 || opts.refcheck === false;
     if (ok) {
       copy_user_highpage(c, page, newpage, base);
       // migrate_page_states(): if (PageDirty(page)) SetPageDirty(newpage).
