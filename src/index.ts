@@ -90,3 +90,10 @@ export {
   add_to_page_cache_lru, delete_from_page_cache, filemap_add_folio, filemap_get_entry, filemap_get_folio, filemap_lock_folio,
   filemap_remove_folio, find_get_entry, find_get_page, find_lock_page, folio_lock, folio_put, folio_trylock, folio_unlock,
 } from './mm/filemap.js';
+// THP split and page migration (mm/huge_memory.c, mm/migrate.c, mm/rmap.c): split_huge_pmd() for a
+// path that changes part of a THP mapping; migration entries, the fault's wait on them, and a whole
+// migration to run from an actor of one's own.
+export { __split_huge_pmd, __split_huge_pmd_locked, split_huge_pmd, type SplitOpts } from './mm/huge_split.js';
+export {
+  migrate_page, migration_entry_wait, pageAt, pmd_migration_entry_wait, remove_migration_ptes, try_to_migrate, type MigrateOpts, type Target,
+} from './mm/migrate.js';
