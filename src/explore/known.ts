@@ -37,7 +37,8 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // which khugepaged follows by freeing the table: a lazy CPU's paging-structure cache keeps it.
   { id: 'lazy-tlb-collapse-flush', eras: ['v5.8', 'v5.10', 'v6.2', 'v6.6'], arches: ['x86-ipi', 'x86-pae'],
     // A table collapse_huge_page() deposited after the flush is freed later by zap_deposited_table().
-    actors: ['lazy_tlb', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp', 'hw_walker', 'exit_mmap', 'munmap', 'madvise_dontneed'],
+    // try_to_unmap: reclaim may have emptied the ptes first; its flush_tlb_page() skips lazy CPUs too.
+    actors: ['lazy_tlb', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp', 'hw_walker', 'exit_mmap', 'munmap', 'madvise_dontneed', 'try_to_unmap'],
     kinds: ['stale-tlb', 'table-use-after-free', 'table-reused'] },
   // __split_huge_pmd_locked() on a THP migration entry raised the subpages' mapcounts and dropped the
   // compound one as if the page were mapped (fixed by ec0abae6dcdf, v5.9), and took HPAGE_PMD_NR - 1
