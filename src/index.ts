@@ -99,3 +99,10 @@ export { type ZapDetails } from './mm/zap.js';
 export { file_fault, i_size, makeFileFault, type FileFaultMutations } from './mm/actors/file_fault.js';
 export { makeTruncate, truncate, truncate_inode_pages_range, unmap_mapping_pages, type TruncateMutations } from './mm/actors/truncate.js';
 export { makeShrinkFolioList, shrink_folio_list, tlb_flush_batched, try_to_unmap_flush, type ReclaimMutations } from './mm/actors/shrink_folio_list.js';
+// THP split and page migration (mm/huge_memory.c, mm/migrate.c, mm/rmap.c): split_huge_pmd() for a
+// path that changes part of a THP mapping; migration entries, the fault's wait on them, and a whole
+// migration to run from an actor of one's own.
+export { __split_huge_pmd, __split_huge_pmd_locked, split_huge_pmd, type SplitOpts } from './mm/huge_split.js';
+export {
+  migrate_page, migration_entry_wait, pageAt, pmd_migration_entry_wait, remove_migration_ptes, try_to_migrate, type MigrateOpts, type Target,
+} from './mm/migrate.js';

@@ -15,6 +15,9 @@ export interface KnownRace {
 }
 
 const ALL: readonly ArchId[] = ['x86-ipi', 'rcu-table-free', 'x86-pae'];
+/** The actors a split of a THP migration entry involves: the split, the migration, and the paths that
+ *  touch the page afterwards (and so are named by an end-audit violation). */
+const SPLIT_VS_MIGRATION: readonly string[] = ['split_huge_pmd', 'migrate_pages', 'thp_fault', 'fault', 'munmap', 'madvise_dontneed', 'exit_mmap', 'gup_fast', 'gup_slow', 'mincore', 'hw_walker'];
 const TABLE_UAF: readonly ViolationKind[] = ['table-use-after-free', 'table-reused', 'frame-zero-walked', 'bogus-table-walked', 'torn-pmd-read'];
 
 export const KNOWN_RACES: readonly KnownRace[] = [
@@ -42,7 +45,8 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // which khugepaged follows by freeing the table: a lazy CPU's paging-structure cache keeps it.
   { id: 'lazy-tlb-collapse-flush', eras: ['v5.8', 'v5.10', 'v6.2', 'v6.6'], arches: ['x86-ipi', 'x86-pae'],
     // A table collapse_huge_page() deposited after the flush is freed later by zap_deposited_table().
-    actors: ['lazy_tlb', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp', 'hw_walker', 'exit_mmap', 'munmap', 'madvise_dontneed'],
+    // try_to_unmap: reclaim may have emptied the ptes first; its flush_tlb_page() skips lazy CPUs too.
+    actors: ['lazy_tlb', 'collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp', 'hw_walker', 'exit_mmap', 'munmap', 'madvise_dontneed', 'try_to_unmap'],
     kinds: ['stale-tlb', 'table-use-after-free', 'table-reused'] },
   // move_normal_pmd() took no rmap lock before 97113eb39fa7 (v5.14): an rmap walker (i_mmap_rwsem
   // read, no mmap_lock) read *pmd = T, mremap moved T to the new pmd, and the walker's
@@ -65,6 +69,17 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // by bc2ff4cbc329 "mm: free folios in a batch in shrink_folio_list()".
   { id: 'reclaim-large-folio-before-batched-flush', eras: ['v5.8', 'v5.10', 'v6.2', 'v6.6'], arches: ['x86-ipi', 'x86-pae'],
     actors: ['shrink_folio_list', 'hw_walker', 'lazy_tlb', 'touch'], kinds: ['stale-tlb', 'stale-tlb-access'] },
+  // __split_huge_pmd_locked() on a THP migration entry raised the subpages' mapcounts and dropped the
+  // compound one as if the page were mapped (fixed by ec0abae6dcdf, v5.9), and took HPAGE_PMD_NR - 1
+  // references that no entry holds (fixed by 9d84604b845c, v5.18). Found at the end audit, by
+  // whichever actor last touched the page.
+  { id: 'split-migration-pmd-mapcount', eras: ['v5.8'], arches: ALL, actors: SPLIT_VS_MIGRATION, kinds: ['bad-mapcount', 'leak', 'kernel-bug'] },
+  { id: 'split-migration-pmd-refcount', eras: ['v5.8', 'v5.10'], arches: ALL, actors: SPLIT_VS_MIGRATION, kinds: ['leak', 'bad-mapcount'] },
+  // __split_huge_pmd_locked() calls pmdp_invalidate() on a migration entry too; arm64's
+  // pmd_mkinvalid() makes it a present, trans-huge entry of a pfn the swap offset's bits give
+  // (fixed by e783331c7720, v6.10).
+  { id: 'split-pmd-invalidate-migration-entry', eras: ['v5.8', 'v5.10', 'v6.2', 'v6.6'], arches: ['rcu-table-free'], actors: SPLIT_VS_MIGRATION,
+    kinds: ['bad-entry-installed', 'gup-wrong-page', 'ref-on-freed-frame', 'bogus-table-walked'] },
 ];
 
 export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind): string | null {

@@ -78,12 +78,14 @@ export type PmdEntry =
 /** A PTE entry. `present`: a page (or subpage `sub` of a compound page) mapped at one address,
  *  protnone included (present to the kernel). `swap`: a swapped-out page, by swap `type` (a swap
  *  device, 0..MAX_SWAPFILES-1) and `offset` (its slot, 0..SWP_OFFSET_MAX). `migration`: a page under
- *  migration (non-present; a fault waits for it), readable or writable once restored. */
+ *  migration (non-present; a fault waits for it), readable or writable once restored; from v6.1
+ *  (2e3468778dbe "mm: Remember young/dirty bit for page migrations") it also keeps the pte's young
+ *  and dirty bits, where the swap offset has room (migration_entry_supports_ad()). */
 export type PteEntry =
   | { readonly t: 'none' }
   | ({ readonly t: 'present'; readonly pfn: number; readonly sub: number; readonly writable: boolean; readonly dirty: boolean } & PteBits)
   | ({ readonly t: 'swap'; readonly type: number; readonly offset: number; readonly exclusive?: boolean } & SwapBits)
-  | ({ readonly t: 'migration'; readonly pfn: number; readonly sub: number; readonly write: boolean } & SwapBits);
+  | ({ readonly t: 'migration'; readonly pfn: number; readonly sub: number; readonly write: boolean; readonly young?: boolean; readonly dirty?: boolean } & SwapBits);
 
 /** The model's swap devices and slots: small, since no actor needs more. */
 export const MAX_SWAPFILES = 4;
@@ -280,7 +282,7 @@ export function pteSame(a: PteEntry, b: PteEntry): boolean {
     case 'none': return true;
     case 'present': { const o = b as typeof a; if (a.pfn !== o.pfn || a.sub !== o.sub || a.writable !== o.writable || a.dirty !== o.dirty) return false; break; }
     case 'swap': { const o = b as typeof a; if (a.type !== o.type || a.offset !== o.offset) return false; break; }
-    case 'migration': { const o = b as typeof a; if (a.pfn !== o.pfn || a.sub !== o.sub || a.write !== o.write) return false; break; }
+    case 'migration': { const o = b as typeof a; if (a.pfn !== o.pfn || a.sub !== o.sub || a.write !== o.write || (a.young === true) !== (o.young === true) || (a.dirty === true) !== (o.dirty === true)) return false; break; }
   }
   return PTE_FLAGS.every((k) => flag(a, k) === flag(b, k));
 }
@@ -312,6 +314,6 @@ export function fmtPte(e: PteEntry): string {
     case 'none': return 'none';
     case 'present': return `${e.pfn}${e.sub ? `+${e.sub}` : ''}${e.writable ? ' rw' : ' ro'}${e.dirty ? ' dirty' : ''}${fmtFlags(e)}`;
     case 'swap': return `swap(${e.type}:${e.offset}${fmtFlags(e)})`;
-    case 'migration': return `migration(${e.pfn}${e.sub ? `+${e.sub}` : ''} ${e.write ? 'write' : 'read'}${fmtFlags(e)})`;
+    case 'migration': return `migration(${e.pfn}${e.sub ? `+${e.sub}` : ''} ${e.write ? 'write' : 'read'}${e.young ? ' young' : ''}${e.dirty ? ' dirty' : ''}${fmtFlags(e)})`;
   }
 }

@@ -6,7 +6,7 @@
 // pte_offset_map() runs under rcu_read_lock(), may fail, and pte_offset_map_lock() re-checks the pmd
 // under the ptl.
 
-import { pmd_bad, pmd_none, pmd_trans_huge } from './entries.js';
+import { pmd_bad, pmd_none, pmd_present, pmd_trans_huge } from './entries.js';
 import { local_irq_restore, local_irq_save, rcu_read_lock, rcu_read_unlock } from './cpu.js';
 import { spin_unlock } from './locks.js';
 import {
@@ -41,7 +41,8 @@ export function* pmd_trans_unstable(c: Ctx, pmd: PmdPtr): Stepper<boolean> {
   const v = eraAtLeast(c.m.sw, 'v6.2')
     ? yield* pmdp_get_lockless(c, pmd, 'pmd_trans_unstable(): pmdval = pmdp_get_lockless(pmd)')
     : yield* pmd_read_atomic(c, pmd, 'pmd_trans_unstable(): pmdval = pmd_read_atomic(pmd)');
-  if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) return true;
+  // "!pmd_present() checks for pmd migration entries" (84c3fc4e9c56, v4.14): not bad, not cleared.
+  if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry) || !pmd_present(c.m.arch, v.entry)) return true;
   if (pmd_bad(c.m.arch, v.entry)) {
     pmd_clear_bad(c, pmd, v);
     yield step('pmd_trans_unstable(): pmd_clear_bad(pmd)');
@@ -67,7 +68,8 @@ export function* pte_offset_map_rcu(c: Ctx, pmd: PmdPtr): Stepper<PteMap | null>
   const flags = irqs ? local_irq_save(c) : false;
   const end = irqs ? () => local_irq_restore(c, flags) : undefined;
   const v = yield* pmdp_get_lockless(c, pmd, `__pte_offset_map(): rcu_read_lock(); ${irqs ? 'local_irq_save(); ' : ''}pmdval = pmdp_get_lockless(pmd)`, end);
-  if (pmd_none(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) {
+  // if (pmd_none(pmdval) || is_pmd_migration_entry(pmdval)) goto nomap;
+  if (pmd_none(c.m.arch, v.entry) || v.entry.t === 'migration' || pmd_trans_huge(c.m.arch, v.entry)) {
     rcu_read_unlock(c);
     return null;
   }

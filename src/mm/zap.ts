@@ -41,6 +41,14 @@ export function* zap_pte_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
   const delayed: number[] = [];
   for (let a = start; a < end; a++) {
     const pte = pte_read(c, ptr, pteIndex(a));
+    if (pte.t === 'migration') {
+      // A migration entry: rss[mm_counter(page)]--; pte_clear_not_present_full(). It holds no
+      // mapcount and no reference; remove_migration_ptes() will find nothing here.
+      ptep_get_and_clear(c, ptr, pteIndex(a));
+      add_mm_counter(c, tlb.mm, -1);
+      yield step(`zap_pte_range(): migration entry at ${a}: rss[mm_counter(page)]--; pte_clear_not_present_full()`);
+      continue;
+    }
     if (pte.t !== 'present') continue;
     if (details && !details.even_cows && (c.m.frames[pte.pfn]?.mapping ?? -1) < 0) continue;
     ptep_get_and_clear(c, ptr, pteIndex(a));
@@ -73,7 +81,9 @@ export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr): St
   const m = c.m;
   const pml = pmd_lockptr(m, pmd);
   yield* pmd_lock(c, pmd);
-  if (!pmd_trans_huge(c.m.arch, pmdEntryAt(m, pmd))) {
+  // __pmd_trans_huge_lock(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd).
+  const cur = pmdEntryAt(m, pmd);
+  if (!pmd_trans_huge(c.m.arch, cur) && cur.t !== 'migration') {
     spin_unlock(c, pml);
     yield step(`zap_huge_pmd(): __pmd_trans_huge_lock() failed: spin_unlock(${pml.name})`);
     return false;
@@ -98,7 +108,8 @@ export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
   for (;;) {
     const v = yield* pmd_read(c, pmd, 'zap_pmd_range(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd)');
     // Zaps in the model cover whole pmds, so a huge pmd is zapped, never split.
-    if (pmd_trans_huge(c.m.arch, v.entry) && (yield* zap_huge_pmd(c, tlb, vma, pmd))) return;
+    // A THP migration entry (is_swap_pmd()) is zapped whole too: its deposited table goes, rss drops.
+    if ((pmd_trans_huge(c.m.arch, v.entry) || v.entry.t === 'migration') && (yield* zap_huge_pmd(c, tlb, vma, pmd))) return;
     if (!mayFailPteMap(c)) {
       // "Here there can be other concurrent MADV_DONTNEED or trans huge page faults running, and if
       // the pmd is none or trans huge it can change under us."

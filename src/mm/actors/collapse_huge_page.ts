@@ -108,6 +108,8 @@ export const collapse_huge_page: ActorDef = {
       const pte = pte_read(c, table, i);
       // is_refcount_suitable(): page_count(page) == total_mapcount(page); anything more is a pin.
       if (pte.t === 'present' && frameOf(m, pte.pfn).refcount !== 1) isolated = false;
+      // A migration entry: !pte_present(pteval): result = SCAN_PTE_NON_PRESENT.
+      if (pte.t === 'migration') isolated = false;
     }
     yield step(`__collapse_huge_page_isolate(): ${isolated ? 'every page has only its mapping reference' : 'a page has an extra reference: give up'}`);
     spin_unlock(c, pte_lockptr(m, table));

@@ -18,6 +18,7 @@ import { pte_free } from '../tlbflush.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
 import { PROT_WRITE, vma_prot } from '../mprotect.js';
+import { migration_entry_wait, pmd_migration_entry_wait } from '../migrate.js';
 
 /** __pte_alloc(): allocate a table, and hook it in under pmd_lock unless someone beat us to it. */
 export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
@@ -39,7 +40,7 @@ export function* __pte_alloc(c: Ctx, pmd: PmdPtr): ActorGen {
 }
 
 /** handle_pte_fault() before do_anonymous_page(): is the pte already there? */
-function* pte_already_mapped(c: Ctx, pmd: PmdPtr, idx: number): Stepper<boolean | null> {
+function* pte_already_mapped(c: Ctx, pmd: PmdPtr, idx: number): Stepper<boolean | null | 'migration'> {
   const n = yield* pmd_read(c, pmd, 'handle_pte_fault(): pmd_none(*vmf->pmd)');
   if (pmd_none(c.m.arch, n.entry)) return false;
   if (!mayFailPteMap(c)) {
@@ -47,14 +48,14 @@ function* pte_already_mapped(c: Ctx, pmd: PmdPtr, idx: number): Stepper<boolean 
     const v = yield* pmd_read(c, pmd, 'handle_pte_fault(): vmf->pte = pte_offset_map(vmf->pmd, address)');
     const pte = pte_read(c, pmd_table(c, v), idx);
     yield step('handle_pte_fault(): vmf->orig_pte = *vmf->pte');
-    return pte.t === 'present';
+    return pte.t === 'migration' ? 'migration' : pte.t === 'present';
   }
   const map = yield* pte_offset_map_rcu(c, pmd);
   if (!map) return null;
   const pte = pte_read(c, map.ptr, idx);
   pte_unmap(c);
   yield step('handle_pte_fault(): vmf->orig_pte = ptep_get_lockless(vmf->pte); pte_unmap()');
-  return pte.t === 'present';
+  return pte.t === 'migration' ? 'migration' : pte.t === 'present';
 }
 
 export const fault: ActorDef = {
@@ -70,46 +71,66 @@ export const fault: ActorDef = {
 };
 
 /** The fault under mmap_lock for read: the whole of `fault`, and the per-VMA lock fault's
- *  fallback (lock_mm_and_find_vma(), v6.6). */
+ *  fallback (lock_mm_and_find_vma(), v6.6). A migration entry makes the fault wait and return 0;
+ *  the access faults again (the loop). */
 export function* fault_mmap_locked(c: Ctx, addr: number): ActorGen {
   const mm = c.mm;
-  yield* down_read(c, mm.mmap_lock);
-  const vma = find_vma(mm, addr);
-  const done = (label: string) => mmap_read_unlock_step(c, label);
-  if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
-  // access_error(): the fault maps a writable page, a write fault; after mprotect() without
-  // PROT_WRITE it is SIGSEGV.
-  if ((vma_prot(vma) & PROT_WRITE) === 0) return yield* done('access_error(): no VM_WRITE: bad_area');
-  yield* handle_mm_fault_anon(c, addr, done);
+  for (;;) {
+    yield* down_read(c, mm.mmap_lock);
+    const vma = find_vma(mm, addr);
+    const done = (label: string) => mmap_read_unlock_step(c, label);
+    if (!vma || vma.kind !== 'anon') return yield* done('bad_area');
+    // access_error(): the fault maps a writable page, a write fault; after mprotect() without
+    // PROT_WRITE it is SIGSEGV.
+    if ((vma_prot(vma) & PROT_WRITE) === 0) return yield* done('access_error(): no VM_WRITE: bad_area');
+    if (yield* handle_mm_fault_anon(c, addr, done)) return;
+  }
 }
 
 /** handle_mm_fault() of an anon VMA from __handle_mm_fault() on, with its lock held (mmap_lock or,
- *  v6.6, the VMA's); `done(label)` drops that lock as the last step. */
-export function* handle_mm_fault_anon(c: Ctx, addr: number, done: (label: string) => ActorGen): ActorGen {
+ *  v6.6, the VMA's); `done(label)` drops that lock as the last step. False where it waited on a
+ *  migration entry and returned 0: the access faults again. */
+export function* handle_mm_fault_anon(c: Ctx, addr: number, done: (label: string) => ActorGen): Stepper<boolean> {
   const m = c.m;
   const mm = c.mm;
   const idx = pteIndex(addr);
+  const finish = function* (label: string): Stepper<boolean> {
+    yield* done(label);
+    return true;
+  };
   const pmd = yield* pmd_alloc(c, addr);
   const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
-  if (pmd_trans_huge(c.m.arch, orig.entry)) return yield* done('huge pmd: already mapped');
+  if (orig.entry.t === 'migration') {
+    // is_swap_pmd(orig_pmd): pmd_migration_entry_wait(); return 0.
+    yield* pmd_migration_entry_wait(c, pmd);
+    yield* done('__handle_mm_fault(): is_pmd_migration_entry(): return 0');
+    return false;
+  }
+  if (pmd_trans_huge(c.m.arch, orig.entry)) return yield* finish('huge pmd: already mapped');
   const mapped = yield* pte_already_mapped(c, pmd, idx);
-  if (mapped !== false) return yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
+  if (mapped === 'migration') {
+    // do_swap_page(): is_migration_entry(entry): migration_entry_wait(); return 0.
+    yield* migration_entry_wait(c, pmd, addr);
+    yield* done('do_swap_page(): migration_entry_wait(): return 0');
+    return false;
+  }
+  if (mapped !== false) return yield* finish(mapped ? 'spurious fault' : 'pmd unstable: retry later');
   // do_anonymous_page(): pte_alloc()
   const p = yield* pmd_read(c, pmd, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
   if (pmd_none(c.m.arch, p.entry)) yield* __pte_alloc(c, pmd);
-  if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* done('pmd_trans_unstable()');
+  if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* finish('pmd_trans_unstable()');
   const page = alloc_page(c, 'data');
   yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);
   const ptr = yield* pte_offset_map_lock(c, pmd);
   if (!ptr) {
     put_page(m, page);
-    return yield* done('do_anonymous_page(): pte_offset_map_lock() failed: release');
+    return yield* finish('do_anonymous_page(): pte_offset_map_lock() failed: release');
   }
   if (pte_read(c, ptr, idx).t !== 'none') {
     pte_unmap_unlock(c, ptr);
     put_page(m, page);
     yield step('do_anonymous_page(): !pte_none(*vmf->pte): pte_unmap_unlock(); put_page()');
-    return yield* done('fault done');
+    return yield* finish('fault done');
   }
   add_mm_counter(c, mm, 1);
   page_add_rmap(c, page);
@@ -117,5 +138,5 @@ export function* handle_mm_fault_anon(c: Ctx, addr: number, done: (label: string
   yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);
   pte_unmap_unlock(c, ptr);
   yield step('do_anonymous_page(): pte_unmap_unlock()');
-  yield* done('fault done');
+  return yield* finish('fault done');
 }

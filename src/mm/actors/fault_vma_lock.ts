@@ -54,23 +54,27 @@ export function makeFaultVmaLock(name: string, opts: FaultVmaLockOptions): Actor
     eras: ['v6.6'],
     *run(c, args) {
       const addr = args['addr'] ?? 4;
-      const vma = opts.vmaLock ? yield* lock_vma_under_rcu(c, c.mm, addr) : yield* find_vma_unlocked(c, c.mm, addr);
-      if (vma) {
-        const done = function* (label: string): ActorGen {
-          if (opts.vmaLock) vma_end_read(c, vma);
-          yield step(`${label}: ${opts.vmaLock ? `vma_end_read(vma ${vma.id})` : 'no VMA lock to drop'} [VMA_LOCK_SUCCESS]`);
-        };
-        if (vma.kind !== 'anon') return yield* done('bad_area');
-        // access_error(): vma_end_read(), and goto lock_mmap, where the mmap_lock path says SIGSEGV.
-        if ((vma_prot(vma) & PROT_WRITE) === 0) {
-          if (opts.vmaLock) vma_end_read(c, vma);
-        } else {
-          yield* handle_mm_fault_anon(c, addr, done);
-          return;
+      // A wait on a migration entry returns 0: the access faults again (the loop).
+      for (;;) {
+        const vma = opts.vmaLock ? yield* lock_vma_under_rcu(c, c.mm, addr) : yield* find_vma_unlocked(c, c.mm, addr);
+        if (vma) {
+          const done = function* (label: string): ActorGen {
+            if (opts.vmaLock) vma_end_read(c, vma);
+            yield step(`${label}: ${opts.vmaLock ? `vma_end_read(vma ${vma.id})` : 'no VMA lock to drop'} [VMA_LOCK_SUCCESS]`);
+          };
+          if (vma.kind !== 'anon') return yield* done('bad_area');
+          // access_error(): vma_end_read(), and goto lock_mmap, where the mmap_lock path says SIGSEGV.
+          if ((vma_prot(vma) & PROT_WRITE) === 0) {
+            if (opts.vmaLock) vma_end_read(c, vma);
+          } else {
+            if (yield* handle_mm_fault_anon(c, addr, done)) return;
+            continue;
+          }
         }
+        // lock_mmap: lock_mm_and_find_vma(), then the fault under mmap_lock for read.
+        yield* fault_mmap_locked(c, addr);
+        return;
       }
-      // lock_mmap: lock_mm_and_find_vma(), then the fault under mmap_lock for read.
-      yield* fault_mmap_locked(c, addr);
     },
   };
 }

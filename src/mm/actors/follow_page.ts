@@ -1,7 +1,7 @@
 // follow_page_mask() → follow_pmd_mask() → follow_page_pte(), as __get_user_pages() uses it for
 // GUP-slow and for get_dump_page(). The caller decides the mmap_lock (that is what V9 is about).
 
-import { pmd_none, pmd_trans_huge, pteIndex } from '../entries.js';
+import { pmd_none, pmd_present, pmd_trans_huge, pteIndex } from '../entries.js';
 import { get_page } from '../frames.js';
 import { spin_unlock } from '../locks.js';
 import { pmd_lock, pmd_lockptr, pmd_off, pmd_read, pmdEntryAt, pte_read, type Stepper } from '../pgtable.js';
@@ -15,6 +15,9 @@ export function* follow_page_mask(c: Ctx, addr: number): Stepper<number | null> 
   if (!pmd) return null;
   const v = yield* pmd_read(c, pmd, 'follow_pmd_mask(): pmdval = READ_ONCE(*pmd)');
   if (pmd_none(c.m.arch, v.entry)) return null;
+  // if (!pmd_present(pmdval)): a THP migration entry; without FOLL_MIGRATION, no_page_table() (the
+  // caller faults, and the fault waits).
+  if (!pmd_present(c.m.arch, v.entry)) return null;
   if (pmd_trans_huge(c.m.arch, v.entry)) {
     const pml = pmd_lockptr(m, pmd);
     yield* pmd_lock(c, pmd);

@@ -29,10 +29,12 @@ export const mincore: ActorDef = {
       const n = yield* pmd_read(c, pmd, 'walk_pmd_range(): pmd_none(*pmd)');
       if (pmd_none(c.m.arch, n.entry)) return yield* done('walk_pmd_range(): pte_hole');
       const h = yield* pmd_read(c, pmd, 'mincore_pte_range(): pmd_trans_huge_lock(): pmd_trans_huge(*pmd)');
-      if (pmd_trans_huge(c.m.arch, h.entry)) {
+      // pmd_trans_huge_lock(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd).
+      if (pmd_trans_huge(c.m.arch, h.entry) || h.entry.t === 'migration') {
         const pml = pmd_lockptr(m, pmd);
         yield* pmd_lock(c, pmd);
-        const huge = pmd_trans_huge(c.m.arch, pmdEntryAt(m, pmd));
+        const now = pmdEntryAt(m, pmd);
+        const huge = pmd_trans_huge(c.m.arch, now) || now.t === 'migration';
         spin_unlock(c, pml);
         yield step(`mincore_pte_range(): ${huge ? 'huge: all present' : 'no longer huge'}; spin_unlock(${pml.name})`);
         if (huge) return yield* done('mincore done');
