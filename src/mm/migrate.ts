@@ -78,10 +78,19 @@ export function pageAt(m: Model, mm: Mm, addr: number): Target | null {
 }
 
 /** The VMAs an rmap walk of an anon page reaches (rmap_walk_anon(): the anon_vma's interval tree),
- *  found under the anon_vma lock: those still linked (free_pgtables() unlinks them first). */
-function anonVmas(m: Model, root: number, addr: number): Vma[] {
-  const out: Vma[] = [];
-  for (const mm of m.mms) for (const v of mm.vmas) if (v.kind === 'anon' && v.anon_vma && v.inRmap && v.anon_vma_id === root && v.start <= addr && addr < v.end) out.push(v);
+ *  found under the anon_vma lock: those still linked (free_pgtables() unlinks them first); each with
+ *  the address the page has there, vma_address(): vm_start + (page->index - vm_pgoff), since an
+ *  mremap()ed VMA maps the page at another address. `index` is the page's index (for an anon VMA
+ *  the world made, its address). */
+function anonVmas(m: Model, root: number, index: number): { readonly vma: Vma; readonly base: number }[] {
+  const out: { vma: Vma; base: number }[] = [];
+  for (const mm of m.mms) {
+    for (const v of mm.vmas) {
+      if (v.kind !== 'anon' || !v.anon_vma || !v.inRmap || v.anon_vma_id !== root) continue;
+      const base = v.start + (index - v.pgoff);
+      if (base >= v.start && base < v.end) out.push({ vma: v, base });
+    }
+  }
   return out;
 }
 
@@ -158,12 +167,12 @@ function* set_pmd_migration_entry(c: Ctx, pmd: PmdPtr, page: number, opts: Migra
 
 /** try_to_migrate() (v5.16+) / try_to_unmap(page, TTU_MIGRATION) (≤ v5.15): rmap_walk_anon() under
  *  the anon_vma lock, try_to_migrate_one() for each VMA. */
-export function* try_to_migrate(c: Ctx, root: number, page: number, base: number, nr: number, opts: MigrateOpts = {}): ActorGen {
+export function* try_to_migrate(c: Ctx, root: number, page: number, index: number, nr: number, opts: MigrateOpts = {}): ActorGen {
   const m = c.m;
   const fn = eraAtLeast(m.sw, 'v6.2') ? 'try_to_migrate_one()' : 'try_to_unmap_one()';
   const sem = m.mms[root]!.anon_vma_lock;
   yield* down_read(c, sem);
-  for (const vma of anonVmas(m, root, base)) {
+  for (const { vma, base } of anonVmas(m, root, index)) {
     const mm = m.mms[vma.mm]!;
     const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, base, Math.min(vma.end, base + nr));
     yield* mmu_notifier_invalidate_range_start(c, range);
@@ -201,12 +210,12 @@ export function* try_to_migrate(c: Ctx, root: number, page: number, base: number
 
 /** remove_migration_ptes(old, new): rmap_walk() under the anon_vma lock; each migration entry of
  *  `old` becomes a mapping of `now` (remove_migration_pte(), remove_migration_pmd()). */
-export function* remove_migration_ptes(c: Ctx, root: number, old: number, now: number, base: number, nr: number): ActorGen {
+export function* remove_migration_ptes(c: Ctx, root: number, old: number, now: number, index: number, nr: number): ActorGen {
   const m = c.m;
   const sem = m.mms[root]!.anon_vma_lock;
   const ad = eraAtLeast(m.sw, 'v6.2');
   yield* down_read(c, sem);
-  for (const vma of anonVmas(m, root, base)) {
+  for (const { vma, base } of anonVmas(m, root, index)) {
     const mm = m.mms[vma.mm]!;
     const f = yield* page_vma_mapped_walk(c, mm, old, base, nr, true);
     if (f?.kind === 'pmd') {
@@ -314,6 +323,8 @@ export function* migrate_page(c: Ctx, mm: Mm, addr: number, opts: MigrateOpts = 
   const nr = t.huge ? HPAGE_PMD_NR : 1;
   const base = t.huge ? addr - (addr % PMD_PAGES) : addr;
   const root = vma.anon_vma_id;
+  // page->index: where the page sits in its anon_vma's space (linear_page_index()).
+  const index = base - vma.start + vma.pgoff;
   // isolate_migratepages_block(): get_page_unless_zero(); isolate_lru_page().
   if (!get_page_unless_zero(c, page)) {
     yield step(`isolate_migratepages_block(): get_page_unless_zero(${page}) failed`);
@@ -334,7 +345,7 @@ export function* migrate_page(c: Ctx, mm: Mm, addr: number, opts: MigrateOpts = 
   yield step(`__unmap_and_move(): trylock_page(${page}); trylock_page(newpage ${newpage})`);
   const old = frameOf(m, page);
   const mapped = old.mapcount > 0;
-  if (mapped) yield* try_to_migrate(c, root, page, base, nr, opts);
+  if (mapped) yield* try_to_migrate(c, root, page, index, nr, opts);
   let ok = false;
   if (old.mapcount === 0) {
     // move_to_new_page() → migrate_page() → migrate_page_move_mapping(): "Anonymous page without
@@ -352,7 +363,7 @@ export function* migrate_page(c: Ctx, mm: Mm, addr: number, opts: MigrateOpts = 
   } else {
     yield step(`__unmap_and_move(): page_mapped(${page}): -EAGAIN`);
   }
-  if (mapped) yield* remove_migration_ptes(c, root, page, ok ? newpage : page, base, nr);
+  if (mapped) yield* remove_migration_ptes(c, root, page, ok ? newpage : page, index, nr);
   unlock_page(c, newpage);
   unlock_page(c, page);
   // On success the isolation reference is the last: "this page will be freed". newpage's
