@@ -35,7 +35,10 @@ export const KNOWN_RACES: readonly KnownRace[] = [
     kinds: [...TABLE_UAF, 'kernel-bug', 'bad-refcount', 'counter-mismatch', 'freed-while-pinned'] },
   // v5.8's collapse_pte_mapped_thp() took no page lock (find_lock_page() came with 119a5fc16105, v5.9):
   // reclaim's rmap walk, under the folio lock and i_mmap_rwsem, found its table freed.
-  { id: 'collapse-pte-mapped-thp-no-page-lock', eras: ['v5.8'], arches: ALL, actors: ['try_to_unmap', 'collapse_pte_mapped_thp'], kinds: TABLE_UAF },
+  // shrink_folio_list() is that reclaim (page_referenced() and try_to_unmap() under the folio lock):
+  // it tears the pmd on PAE, or unmaps a pte the collapse has already removed from the rmap.
+  { id: 'collapse-pte-mapped-thp-no-page-lock', eras: ['v5.8'], arches: ALL, actors: ['try_to_unmap', 'shrink_folio_list', 'collapse_pte_mapped_thp'],
+    kinds: [...TABLE_UAF, 'torn-pmd-read', 'kernel-bug'] },
   // gup_pmd_range() read the pmd with READ_ONCE(), two 32-bit loads on PAE, until "mm/gup: Fix the
   // lockless PMD access" (v6.2) made it pmdp_get_lockless(); KVM's hva_to_pfn_fast() walks the same way.
   { id: 'gup-fast-pmd-read-once', eras: ['v5.8', 'v5.10'], arches: ['x86-pae'],
