@@ -94,10 +94,6 @@ export function* handle_mm_fault_anon(c: Ctx, addr: number, done: (label: string
   const m = c.m;
   const mm = c.mm;
   const idx = pteIndex(addr);
-  const finish = function* (label: string): Stepper<boolean> {
-    yield* done(label);
-    return true;
-  };
   const pmd = yield* pmd_alloc(c, addr);
   const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
   if (orig.entry.t === 'migration') {
@@ -106,7 +102,10 @@ export function* handle_mm_fault_anon(c: Ctx, addr: number, done: (label: string
     yield* done('__handle_mm_fault(): is_pmd_migration_entry(): return 0');
     return false;
   }
-  if (pmd_trans_huge(c.m.arch, orig.entry)) return yield* finish('huge pmd: already mapped');
+  if (pmd_trans_huge(c.m.arch, orig.entry)) {
+    yield* done('huge pmd: already mapped');
+    return true;
+  }
   const mapped = yield* pte_already_mapped(c, pmd, idx);
   if (mapped === 'migration') {
     // do_swap_page(): is_migration_entry(entry): migration_entry_wait(); return 0.
@@ -114,23 +113,31 @@ export function* handle_mm_fault_anon(c: Ctx, addr: number, done: (label: string
     yield* done('do_swap_page(): migration_entry_wait(): return 0');
     return false;
   }
-  if (mapped !== false) return yield* finish(mapped ? 'spurious fault' : 'pmd unstable: retry later');
+  if (mapped !== false) {
+    yield* done(mapped ? 'spurious fault' : 'pmd unstable: retry later');
+    return true;
+  }
   // do_anonymous_page(): pte_alloc()
   const p = yield* pmd_read(c, pmd, 'do_anonymous_page(): pte_alloc(): pmd_none(*pmd)');
   if (pmd_none(c.m.arch, p.entry)) yield* __pte_alloc(c, pmd);
-  if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) return yield* finish('pmd_trans_unstable()');
+  if (!mayFailPteMap(c) && (yield* pmd_trans_unstable(c, pmd))) {
+    yield* done('pmd_trans_unstable()');
+    return true;
+  }
   const page = alloc_page(c, 'data');
   yield step(`do_anonymous_page(): alloc_zeroed_user_highpage_movable() → ${page}`);
   const ptr = yield* pte_offset_map_lock(c, pmd);
   if (!ptr) {
     put_page(m, page);
-    return yield* finish('do_anonymous_page(): pte_offset_map_lock() failed: release');
+    yield* done('do_anonymous_page(): pte_offset_map_lock() failed: release');
+    return true;
   }
   if (pte_read(c, ptr, idx).t !== 'none') {
     pte_unmap_unlock(c, ptr);
     put_page(m, page);
     yield step('do_anonymous_page(): !pte_none(*vmf->pte): pte_unmap_unlock(); put_page()');
-    return yield* finish('fault done');
+    yield* done('fault done');
+    return true;
   }
   add_mm_counter(c, mm, 1);
   page_add_rmap(c, page);
@@ -138,5 +145,6 @@ export function* handle_mm_fault_anon(c: Ctx, addr: number, done: (label: string
   yield step(`do_anonymous_page(): inc_mm_counter(); set_pte_at(addr ${addr} → ${page})`);
   pte_unmap_unlock(c, ptr);
   yield step('do_anonymous_page(): pte_unmap_unlock()');
-  return yield* finish('fault done');
+  yield* done('fault done');
+  return true;
 }
