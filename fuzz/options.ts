@@ -10,6 +10,7 @@ import type { ActorCall } from '../src/mm/scenario.js';
 import { allVariants, ERA_IDS, type EraId, type VariantId } from '../src/mm/switches.js';
 import { allWorlds } from '../src/mm/world/registry.js';
 import type { SearchSettings } from './campaign.js';
+import { STRATEGY_NAMES } from '../src/explore/strategies/index.js';
 import { echo } from './text.js';
 
 export class UsageError extends Error {
@@ -212,7 +213,7 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
   const actors = actorText === undefined ? undefined : parseActorCalls(actorText, allActors(), { mms, worlds });
   const choicesText = get('enumerate-choices');
   const strategyText = get('strategy') ?? 'random';
-  const strategy = list('strategy', strategyText, ['random', 'pct', 'exhaustive'] as const, 'random, pct, exhaustive')[0]!;
+  const strategy = list('strategy', strategyText, STRATEGY_NAMES, STRATEGY_NAMES.join(', '))[0]!;
   if (strategyText.includes(',')) throw new UsageError(`--strategy '${echo(strategyText)}': give one, one of random, pct, exhaustive`);
   if (choicesText !== undefined && strategy !== 'exhaustive') throw new UsageError('--enumerate-choices is for --strategy exhaustive (random and pct draw data choices already)');
   const time = get('time');
