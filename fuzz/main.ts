@@ -12,13 +12,13 @@ import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
 import { allWorlds, worldOf } from '../src/mm/world/registry.js';
-import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
+import { failureKey, resolveEra, runCampaign, type Failure, type Guarantee, type InternalError } from './campaign.js';
 import { corpusStore, defaultCorpusDir, replayCorpus, scanCorpus } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
 import { loadArgs, loadedModules, loadModules, worldOrigin } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
-import { mergeReports, parseReport, reportFailure, type Report } from './report.js';
+import { guaranteeLine, mergeReports, parseReport, reportFailure, type Report } from './report.js';
 import { checkFolder, checkOutput, readInput } from './files.js';
 import { echo, echoPath, oneLine } from './text.js';
 import { runReplays } from './replays.js';
@@ -182,7 +182,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const onDuplicate = (foundKey: string, key: string) => { if (foundKey !== key) store.dropUnshrunk(foundKey); };
   const onInternalError = (e: InternalError) => { progress.finish(); printInternal(e, err); };
 
-  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number };
+  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number; guarantee?: Guarantee | undefined };
   if (o.strategy === 'exhaustive') {
     result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors }, {
       now, onFailure, onInternalError, onDuplicate,
@@ -211,6 +211,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const known = result.failures.filter((f) => f.known).length;
   out('');
   out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${known ? `, ${known} of them known races` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}`);
+  if (result.guarantee) out(guaranteeLine(result.guarantee));
   if (o.quiet) for (const f of result.failures) printFailure(f, ++shown, out);
   else {
     // Printed with their traces as they were found; listed again here, where a long log ends.
@@ -233,6 +234,8 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       failures: result.failures.map(reportFailure),
       internalErrors: result.internalErrors,
       ...(result.workerDeaths ? { workerDeaths: result.workerDeaths } : {}),
+      ...(result.complete !== undefined ? { complete: result.complete, preemptionBound: o.preemptions } : {}),
+      ...(result.guarantee ? { guarantee: result.guarantee } : {}),
     };
     try {
       writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -37,6 +37,26 @@ test('PCT lowers the actor about to take the change-point step, not one that has
   t.is(differs, 50);
 });
 
+test('PCT: a change point right after a lock handoff keeps the releasing actor running', (t) => {
+  // K (1) holds a lock W (0) waits on; K's step 0 releases it, and W, of higher priority, could run.
+  // The schedule "K goes on after the release" is a depth-2 one: one change point, at step 1, lowers
+  // the actor about to take it (W). Lowering the actor that took step 0 (K) instead lowers the wrong
+  // one, and that schedule needs another change point (one more --depth than the report says).
+  // (Where K starts above W it goes on with no change point; the seeds that matter start W above K.)
+  let wAbove = 0;
+  let kGoesOn = 0;
+  for (let seed = 0; seed < 50; seed++) {
+    if (pct(seed, 2, 1, 2).pick([0, 1], -1) !== 0) continue;
+    wAbove++;
+    const s = pct(seed, 2, 2, 2);
+    const first = s.pick([1], -1);
+    s.observe?.(first, 'unlock', []);
+    if (s.pick([0, 1], first) === 1) kGoesOn++;
+  }
+  t.true(wAbove > 10);
+  t.is(kGoesOn, wAbove);
+});
+
 test('PCT draws distinct change points: d − 1 of them preempt d − 1 times', (t) => {
   // One actor always runnable against another: each change point that lands must switch actors.
   for (let seed = 0; seed < 30; seed++) {
