@@ -251,11 +251,14 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     : cfg.pool.filter(inEra).map((def) => ({ def }));
   const scenariosArbitrary = worldActorsArb(worlds, entries);
   let avgSteps = 60;
-  // Per scenario (by its spec): the longest run seen (PCT's k: change points must be able to fall
-  // anywhere in a run, and a scenario's length is its own, not the campaign's average), and the
-  // probability that the strategy's bound leaves a given bug unseen so far.
-  const longest = new Map<string, number>();
+  // Per scenario (by its spec): the mean length of its runs so far (PCT's k: change points must be
+  // able to fall anywhere in a run, and a scenario's length is its own, not the campaign's average;
+  // the mean, not the longest, since one run that spins on a retry loop to the step limit would
+  // spread the change points over thousands of steps), and the probability that the strategy's
+  // bound leaves a given bug unseen so far.
+  const mean = new Map<string, { runs: number; steps: number }>();
   const missed = new Map<string, number>();
+  const meanOf = (key: string) => { const m = mean.get(key); return m ? m.steps / m.runs : undefined; };
   while (!timeUp() && !runsUp()) {
     const batch = fc.sample(scenariosArbitrary, { seed: rng() | 0, numRuns: 32 });
     for (const { world, actors } of batch) {
@@ -268,7 +271,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         // Search without recording; a failure's schedule is written down by running its seed again
         // under the recorder (an execution is a function of its scheduler's seed).
         const seed = rng();
-        const ctx = { actors: scn.actors.length, depth: cfg.depth, k: longest.get(specKey) ?? Math.round(avgSteps) };
+        const ctx = { actors: scn.actors.length, depth: cfg.depth, k: Math.max(1, Math.round(meanOf(specKey) ?? avgSteps)) };
         const scheduler = (): Scheduler => strategy.make(seed, ctx);
         const recorded = (): Schedule => {
           const rec = recording(scheduler());
@@ -295,7 +298,8 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         // The bound holds for runs whose length is within k: a longer run is counted as promising
         // nothing (and k grows for the next).
         if (strategy.bound) missed.set(specKey, (missed.get(specKey) ?? 1) * (exec.steps <= ctx.k ? 1 - strategy.bound(ctx) : 1));
-        if (exec.steps > (longest.get(specKey) ?? 0)) longest.set(specKey, exec.steps);
+        const seen = mean.get(specKey) ?? { runs: 0, steps: 0 };
+        mean.set(specKey, { runs: seen.runs + 1, steps: seen.steps + exec.steps });
         if (exec.violation) report(spec, recorded(), exec);
         if ((executions & 255) === 0) progress();
       }

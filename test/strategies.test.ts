@@ -8,7 +8,8 @@ import { findStrategy, STRATEGY_NAMES } from '../src/explore/strategies/index.js
 import { buildScenario } from '../src/mm/scenario.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { CATALOG, toFirstFailure } from '../bench/strategies.js';
-import { guaranteeOf } from '../fuzz/campaign.js';
+import { guaranteeOf, runCampaign } from '../fuzz/campaign.js';
+import { findActor } from '../src/mm/scenario.js';
 
 test('every strategy is in one table, by its name', (t) => {
   t.deepEqual([...STRATEGY_NAMES], ['random', 'pct', 'pos', 'exhaustive']);
@@ -104,4 +105,26 @@ test('POS: the same seed gives the same execution, step for step', (t) => {
     const b = execute(scn, posScheduler(seed, scn.actors.length), { trace: true });
     t.deepEqual(a.trace.map((s) => s.label), b.trace.map((s) => s.label));
   }
+});
+
+test('PCT depth = the report\'s depth: V3 (depth 3 as the shrinker counts) within the bound at d = 3, never at d = 2', (t) => {
+  const p = findStrategy('pct');
+  if (p.kind !== 'sampling') return t.fail();
+  const scn = buildScenario(CATALOG['V3']!, ACTORS);
+  const steps = execute(scn, { pick: (r, l) => (r.includes(l) ? l : r[0]!), choose: () => 0 }).steps;
+  // 1/(n·k^(d−1)) per run: three times its inverse leaves a miss chance of e^−3 under the bound.
+  const budget = Math.ceil(3 / pctBound(scn.actors.length, steps, 3));
+  for (const seed of [1, 2, 3]) t.true(toFirstFailure(CATALOG['V3']!, p, seed, 3, budget) <= budget, `seed ${seed}, budget ${budget}`);
+  t.is(toFirstFailure(CATALOG['V3']!, p, 1, 2, 3000), 3001, 'one change point cannot make two preemptions');
+});
+
+test('a PCT campaign says what it promises; a random one does not', (t) => {
+  const cfg = (strategy: 'pct' | 'random') => ({
+    archs: ['x86-ipi' as const], era: 'v6.6' as const, variants: [], pool: ['gup_fast', 'munmap'].map((a) => findActor(a)), fixedActors: undefined,
+    strategy, depth: 2, preemptions: 2, timeMs: null, runs: 64, seed: 5, shrinkMs: 1000,
+  });
+  const g = runCampaign(cfg('pct'), { now: () => 0 }).guarantee;
+  t.truthy(g);
+  t.true(g!.minP > 0 && g!.minP <= g!.medianP && g!.medianP < 1);
+  t.is(runCampaign(cfg('random'), { now: () => 0 }).guarantee, undefined);
 });
