@@ -210,7 +210,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const rate = Math.round(result.executions / Math.max(0.001, secs));
   const known = result.failures.filter((f) => f.known).length;
   out('');
-  out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${known ? `, ${known} of them known races` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}`);
+  out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${known ? `, ${known} of them known races` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? `; every schedule within the bound was run (at most ${o.preemptions} preemption(s): no failure of depth ≤ ${o.preemptions + 1} in this scenario${!o.enumerateChoices ? ' with its data choices at 0' : o.enumerateChoices === Infinity ? '' : ` with at most ${o.enumerateChoices} data choice(s) away from 0`})` : result.complete === false ? '; the bound was not covered' : ''}`);
   if (result.guarantee) out(guaranteeLine(result.guarantee));
   if (o.quiet) for (const f of result.failures) printFailure(f, ++shown, out);
   else {
