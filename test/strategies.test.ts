@@ -83,11 +83,13 @@ test('PCT bound and the campaign guarantee', (t) => {
 
 test('POS footprint: frames, slots and CPUs a step touched', (t) => {
   const f = footprint([
-    { e: 'pte-store', pfn: 7, idx: 0, old: { kind: 'none' }, now: { kind: 'none' } } as never,
+    { e: 'pte-store', pfn: 7, idx: 0, old: { t: 'none' }, now: { t: 'none' } },
     { e: 'tlb-fill', cpu: 1, mm: 0, addr: 0, pfn: 9 },
-    { e: 'pmd-clear-bad', slot: 3, old: { kind: 'none' } } as never,
+    { e: 'pmd-clear-bad', slot: 3, old: { t: 'none' } },
+    { e: 'mm-users', mm: 0, now: 1 },
   ]);
   t.deepEqual([...f].sort(), ['c1', 'f7', 's3']);
+  t.is(footprint([{ e: 'mm-users', mm: 0, now: 1 }]).size, 0, 'not every event touches an object');
 });
 
 test('POS finds V3 (GUP-fast without the pmd recheck vs collapse) within 2000 executions', (t) => {
