@@ -5,11 +5,10 @@
 import fc from 'fast-check';
 import { worldActorsArb, type PoolEntry } from '../src/arbitraries/scenario.js';
 import { execute, type Execution, type Scheduler } from '../src/explore/executor.js';
-import { exhaustive } from '../src/explore/exhaustive.js';
 import { knownRace } from '../src/explore/known.js';
-import { pct } from '../src/explore/pct.js';
 import { depth, follow, recording, type Schedule } from '../src/explore/schedule.js';
-import { splitmix32, uniformRandom } from '../src/explore/schedulers.js';
+import { splitmix32 } from '../src/explore/schedulers.js';
+import { findStrategy, type StrategyName } from '../src/explore/strategies/index.js';
 import { shrink } from '../src/explore/shrink.js';
 import { encodeToken } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
@@ -20,7 +19,8 @@ import { parseWorld } from '../src/mm/world/registry.js';
 import { raceOf, type Race } from './races.js';
 import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
 import type { ViolationKind } from '../src/oracle/violations.js';
-export type Strategy = 'random' | 'pct' | 'exhaustive';
+/** A strategy's name, as in the table of src/explore/strategies/index.ts. */
+export type Strategy = StrategyName;
 
 /** How to search: shared by the command line's options and the campaign. */
 export interface SearchSettings {
@@ -124,6 +124,26 @@ export interface CampaignResult {
   readonly internalErrors: readonly InternalError[];
   /** Exhaustive only: every schedule within the bound was run. */
   readonly complete?: boolean;
+  /** A strategy with a per-run bound (PCT): what the runs done promise about a bug of depth ≤ d. */
+  readonly guarantee?: Guarantee;
+}
+
+/** PCT's promise over a campaign. Each scenario s run r_s times, with n_s actors and k_s steps, would
+ *  have shown a given bug of depth ≤ `depth` with probability p_s = 1 − Π(1 − 1/(n_s·k_s^(d−1))) over
+ *  its runs. Over scenarios the weakest promise is the one that holds for all: `minP` (and `scenarios`
+ *  says over how many it is taken); `medianP` shows how typical that is. */
+export interface Guarantee {
+  readonly depth: number;
+  readonly scenarios: number;
+  readonly minP: number;
+  readonly medianP: number;
+}
+
+/** Aggregate per-scenario miss probabilities (the product of 1 − bound over a scenario's runs). */
+export function guaranteeOf(depth: number, misses: readonly number[]): Guarantee | undefined {
+  if (misses.length === 0) return undefined;
+  const ps = misses.map((m) => 1 - m).sort((a, b) => a - b);
+  return { depth, scenarios: ps.length, minP: ps[0]!, medianP: ps[(ps.length - 1) >> 1]! };
 }
 
 export interface Hooks {
@@ -166,7 +186,8 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
 
   // What the user fixed (--actors) stays as given while shrinking: an argument, or the mm, of an
   // actor that some pool entry fixes.
-  const fixed = cfg.strategy === 'exhaustive' ? cfg.fixedActors ?? [] : cfg.pins ?? [];
+  const strategy = findStrategy(cfg.strategy);
+  const fixed = strategy.kind === 'exhaustive' ? cfg.fixedActors ?? [] : cfg.pins ?? [];
   const pinned = (call: ActorCall, arg: string) => fixed.some((p) => p.actor === call.actor && (arg === 'mm' ? p.mm !== undefined : p.args?.[arg] !== undefined));
   const worlds = (cfg.worlds ?? ['default']).map(parseWorld);
 
@@ -216,14 +237,14 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     hooks.onProgress?.({ executions, failures: failures.length, elapsedMs: now - t0, ...(pending !== undefined ? { pending } : {}) });
   };
 
-  if (cfg.strategy === 'exhaustive') {
+  if (strategy.kind === 'exhaustive') {
     const calls = cfg.fixedActors ?? [];
     let complete = true;
     for (const world of worlds) {
       for (const arch of cfg.archs) {
         const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors: calls };
         const scn = buildScenario(spec, cfg.pool);
-        const r = exhaustive(scn, cfg.preemptions, {
+        const r = strategy.run(scn, cfg.preemptions, {
           onProgress: (p) => hooks.onProgress?.({ executions: executions + p.explored, failures: failures.length, elapsedMs: hooks.now() - t0, pending: p.pending }),
           stopAfter: cfg.runs === null ? Infinity : cfg.runs - executions,
           enumerateChoices: cfg.enumerateChoices ?? 0,
@@ -244,19 +265,28 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     : cfg.pool.filter(inEra).map((def) => ({ def }));
   const scenariosArbitrary = worldActorsArb(worlds, entries);
   let avgSteps = 60;
+  // Per scenario (by its spec): the mean length of its runs so far (PCT's k: change points must be
+  // able to fall anywhere in a run, and a scenario's length is its own, not the campaign's average;
+  // the mean, not the longest, since one run that spins on a retry loop to the step limit would
+  // spread the change points over thousands of steps), and the probability that the strategy's
+  // bound leaves a given bug unseen so far.
+  const mean = new Map<string, { runs: number; steps: number }>();
+  const missed = new Map<string, number>();
+  const meanOf = (key: string) => { const m = mean.get(key); return m ? m.steps / m.runs : undefined; };
   while (!timeUp() && !runsUp()) {
     const batch = fc.sample(scenariosArbitrary, { seed: rng() | 0, numRuns: 32 });
     for (const { world, actors } of batch) {
       const arch = cfg.archs[rng() % cfg.archs.length]!;
       const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors };
       const scn = buildScenario(spec, cfg.pool);
+      const specKey = JSON.stringify(spec);
       for (let k = 0; k < 8; k++) {
         if (timeUp() || runsUp()) break;
         // Search without recording; a failure's schedule is written down by running its seed again
         // under the recorder (an execution is a function of its scheduler's seed).
         const seed = rng();
-        const k = Math.round(avgSteps);
-        const scheduler = (): Scheduler => (cfg.strategy === 'pct' ? pct(seed, scn.actors.length, cfg.depth, k) : uniformRandom(seed));
+        const ctx = { actors: scn.actors.length, depth: cfg.depth, k: Math.max(1, Math.round(meanOf(specKey) ?? avgSteps)) };
+        const scheduler = (): Scheduler => strategy.make(seed, ctx);
         const recorded = (): Schedule => {
           const rec = recording(scheduler());
           try { execute(scn, rec); } catch { /* the schedule up to the exception is what replays it */ }
@@ -279,12 +309,18 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         }
         executions++;
         avgSteps += (exec.steps - avgSteps) / 64;
+        // The bound holds for runs whose length is within k: a longer run is counted as promising
+        // nothing (and k grows for the next).
+        if (strategy.bound) missed.set(specKey, (missed.get(specKey) ?? 1) * (exec.steps <= ctx.k ? 1 - strategy.bound(ctx) : 1));
+        const seen = mean.get(specKey) ?? { runs: 0, steps: 0 };
+        mean.set(specKey, { runs: seen.runs + 1, steps: seen.steps + exec.steps });
         if (exec.violation) report(spec, recorded(), exec);
         if ((executions & 255) === 0) progress();
       }
       if (timeUp() || runsUp()) break;
     }
   }
-  return { executions, durationMs: hooks.now() - t0, failures, internalErrors };
+  const guarantee = guaranteeOf(cfg.depth, [...missed.values()]);
+  return { executions, durationMs: hooks.now() - t0, failures, internalErrors, ...(guarantee ? { guarantee } : {}) };
 }
 

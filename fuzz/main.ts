@@ -14,13 +14,13 @@ import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
 import { allWorlds, worldOf } from '../src/mm/world/registry.js';
-import { failureKey, resolveEra, runCampaign, type Failure, type InternalError } from './campaign.js';
+import { failureKey, resolveEra, runCampaign, type Failure, type Guarantee, type InternalError } from './campaign.js';
 import { corpusStore, defaultCorpusDir, replayCorpus, scanCorpus } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
 import { loadArgs, loadedModules, loadModules, worldOrigin } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
-import { mergeReports, parseReport, reportFailure, reportRaces, type Report } from './report.js';
+import { guaranteeLine, mergeReports, parseReport, reportFailure, reportRaces, type Report } from './report.js';
 import { renderViewer, type ViewerTrace } from './html.js';
 import { junitXml } from './junit.js';
 import { groupRaces } from './races.js';
@@ -268,7 +268,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const onDuplicate = (foundKey: string, key: string) => { if (foundKey !== key) store.dropUnshrunk(foundKey); };
   const onInternalError = (e: InternalError) => { progress.finish(); printInternal(e, err); };
 
-  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number };
+  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number; guarantee?: Guarantee | undefined };
   if (o.strategy === 'exhaustive') {
     result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors, ...(o.stopOnFailure ? { stopAfterFailures: 1 } : {}) }, {
       now, onFailure, onInternalError, onDuplicate,
@@ -305,6 +305,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const knownRaces = races.filter((r) => r.race.known).length;
   out('');
   out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${races.length ? ` in ${races.length} race(s)` : ''}${knownRaces ? `, ${knownRaces} of them known` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}${o.stopOnFailure && result.failures.length > 0 ? '; stopped at the first failure (--stop-on-failure)' : ''}`);
+  if (result.guarantee) out(guaranteeLine(result.guarantee));
   // One block per race (races.ts): what it was seen as, when first, and its shortest trace; every
   // other failure's token under it, so that none is lost.
   races.forEach((r, i) => {
@@ -337,6 +338,8 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       races: reportRaces(result.failures.map(reportFailure)),
       internalErrors: result.internalErrors,
       ...(result.workerDeaths ? { workerDeaths: result.workerDeaths } : {}),
+      ...(result.complete !== undefined ? { complete: result.complete, preemptionBound: o.preemptions } : {}),
+      ...(result.guarantee ? { guarantee: result.guarantee } : {}),
     };
     try {
       writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);

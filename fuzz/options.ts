@@ -11,6 +11,7 @@ import type { ActorCall } from '../src/mm/scenario.js';
 import { allVariants, ERA_IDS, type EraId, type VariantId } from '../src/mm/switches.js';
 import { allWorlds } from '../src/mm/world/registry.js';
 import type { SearchSettings } from './campaign.js';
+import { STRATEGY_NAMES } from '../src/explore/strategies/index.js';
 import { echo } from './text.js';
 
 export class UsageError extends Error {
@@ -65,7 +66,7 @@ export const OPTION_TABLE = {
   variant: { type: 'string', takes: 'V1..V9 or an id, comma-separated, or none', arg: 'V[,V]', help: "put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none" },
   actors: { type: 'string', takes: "actor calls, comma-separated: name or 'name(arg=N,mm=M)' (see --list)", arg: 'A[,A]', help: 'restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may\nfix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)\n(mm=N: the mm of the world it runs in); a bad one is refused with the accepted range' },
   world: { type: 'string', takes: 'world names, comma-separated (see --list)', arg: 'W[,W]', help: 'the worlds to run in (default: default); a campaign draws among several' },
-  strategy: { type: 'string', takes: 'random, pct or exhaustive', arg: 'S', help: 'random (default), pct, exhaustive' },
+  strategy: { type: 'string', takes: 'random, pct, pos or exhaustive', arg: 'S', help: 'random (default), pct, pos (partial order sampling), exhaustive' },
   depth: { type: 'string', takes: 'a whole number from 1 to 10', arg: 'N', help: 'PCT bug depth (default 3)' },
   preemptions: { type: 'string', takes: 'a whole number from 0 to 6', arg: 'P', help: 'exhaustive: at most P preemptions (default 2)' },
   'enumerate-choices': { type: 'string', takes: 'nothing, or =K: at most K choices away from 0', arg: '[=K]', help: 'exhaustive: also try every value of each data choice (which free frame the allocator\nreturns, which address the hardware walker touches, the PAE load order), with at most K\nchoices away from 0 per schedule (default: any number); this multiplies the space\nsearched by the values of every choice point' },
@@ -280,8 +281,8 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
   const actors = actorText === undefined ? undefined : parseActorCalls(actorText, allActors(), { mms, worlds });
   const choicesText = get('enumerate-choices');
   const strategyText = get('strategy') ?? 'random';
-  const strategy = list('strategy', strategyText, ['random', 'pct', 'exhaustive'] as const, 'random, pct, exhaustive')[0]!;
-  if (strategyText.includes(',')) throw new UsageError(`--strategy '${echo(strategyText)}': give one, one of random, pct, exhaustive`);
+  const strategy = list('strategy', strategyText, STRATEGY_NAMES, STRATEGY_NAMES.join(', '))[0]!;
+  if (strategyText.includes(',')) throw new UsageError(`--strategy '${echo(strategyText)}': give one, one of ${STRATEGY_NAMES.join(', ')}`);
   if (choicesText !== undefined && strategy !== 'exhaustive') throw new UsageError('--enumerate-choices is for --strategy exhaustive (random and pct draw data choices already)');
   const time = get('time');
   const runs = get('runs');

@@ -6,7 +6,7 @@
 import pLimit from 'p-limit';
 import { Worker } from 'node:worker_threads';
 import { splitmix32 } from '../src/explore/schedulers.js';
-import { failureKey, type CampaignConfig, type Failure, type Found, type InternalError } from './campaign.js';
+import { failureKey, type CampaignConfig, type Failure, type Found, type Guarantee, type InternalError } from './campaign.js';
 import { after, realClock, type Clock } from './timers.js';
 import { newHeartbeat, STEP_DEADLINE_MS, stuckMessage, watchdog } from './watchdog.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
@@ -50,6 +50,9 @@ export interface PoolResult {
   readonly failures: readonly Failure[];
   readonly internalErrors: readonly InternalError[];
   readonly workerDeaths: number;
+  /** PCT's promise: the weakest a worker's scenarios give (a scenario two workers ran is counted
+   *  at each one's share of the runs, which only understates it). */
+  readonly guarantee?: Guarantee;
 }
 
 const MAX_GENERATIONS = 3;
@@ -146,7 +149,7 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
           break;
         }
         case 'duplicate': hooks.onDuplicate?.(m.foundKey, m.key); break;
-        case 'done': finished = true; counts[slot] = doneBefore + m.executions; break;
+        case 'done': finished = true; counts[slot] = doneBefore + m.executions; if (m.guarantee) guarantees.push(m.guarantee); break;
       }
     });
     let ended = false;
@@ -174,10 +177,12 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
 
   // The deadline is the pool's, not each worker's: a worker's clock starts only once it has loaded.
   const cancelDeadline = cfg.timeMs === null ? () => {} : after(clock, cfg.timeMs, () => Atomics.store(stop, 0, 1));
+  const guarantees: Guarantee[] = [];
   const done = Promise.all(Array.from({ length: cfg.workers }, (_, slot) => limit(() => runSlot(slot, 0, 0)))).then(() => {
     cancelDeadline();
   }).then(() => ({
     executions: total(),
+    ...(guarantees.length ? { guarantee: guarantees.reduce((a, b) => ({ depth: a.depth, scenarios: a.scenarios + b.scenarios, minP: Math.min(a.minP, b.minP), medianP: Math.min(a.medianP, b.medianP) })) } : {}),
     durationMs: hooks.now() - t0,
     failures: [...best.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v.failure),
     internalErrors: internal,

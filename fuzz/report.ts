@@ -1,6 +1,6 @@
 // The JSON report a campaign writes, and merging reports from several machines (shards).
 
-import type { Failure, InternalError } from './campaign.js';
+import type { Failure, Guarantee, InternalError } from './campaign.js';
 import { failureKey } from './campaign.js';
 import { UsageError } from './options.js';
 import { groupRaces, raceFrom, type Race, type RaceSite } from './races.js';
@@ -43,6 +43,17 @@ export interface Report {
   readonly internalErrors: readonly InternalError[];
   /** Workers that died (and were replaced, or not): a campaign with any is not clean. */
   readonly workerDeaths?: number;
+  /** Exhaustive: every schedule with at most `preemptionBound` preemptions was run. */
+  readonly complete?: boolean;
+  readonly preemptionBound?: number;
+  /** PCT: what the runs promise about a bug of depth ≤ d (campaign.ts, Guarantee). */
+  readonly guarantee?: Guarantee;
+}
+
+/** The summary's line for PCT's promise. */
+export function guaranteeLine(g: Guarantee): string {
+  const pc = (p: number) => `${(100 * p).toPrecision(3)}%`;
+  return `PCT: a bug of depth ≤ ${g.depth} (preemptions + 1) in any of the ${g.scenarios} scenario(s) run would have been found with probability ≥ ${pc(g.minP)} (median scenario ${pc(g.medianP)})`;
 }
 
 export function reportFailure(f: Failure): ReportFailure {

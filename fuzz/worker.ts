@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { watchExecutions } from '../src/explore/executor.js';
 import { findActor } from '../src/mm/scenario.js';
-import { runCampaign, type CampaignConfig, type Failure, type Found, type InternalError } from './campaign.js';
+import { runCampaign, type CampaignConfig, type Failure, type Found, type Guarantee, type InternalError } from './campaign.js';
 import { loadModules } from './load.js';
 
 export interface WorkerJob extends Omit<CampaignConfig, 'pool'> {
@@ -27,7 +27,7 @@ export type WorkerMessage =
   | { readonly t: 'failure'; readonly failure: Failure }
   | { readonly t: 'duplicate'; readonly foundKey: string; readonly key: string }
   | { readonly t: 'internal'; readonly error: InternalError }
-  | { readonly t: 'done'; readonly executions: number; readonly complete: boolean | undefined };
+  | { readonly t: 'done'; readonly executions: number; readonly complete: boolean | undefined; readonly guarantee?: Guarantee | undefined };
 
 function run(job: WorkerJob): void {
   const port = parentPort;
@@ -49,7 +49,7 @@ function run(job: WorkerJob): void {
     onInternalError: (error) => post({ t: 'internal', error }),
   });
   watchExecutions(null);
-  post({ t: 'done', executions: r.executions, complete: r.complete });
+  post({ t: 'done', executions: r.executions, complete: r.complete, guarantee: r.guarantee });
 }
 
 const job = workerData as WorkerJob;

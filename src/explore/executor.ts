@@ -19,8 +19,9 @@ export interface Scheduler {
   pick(runnable: readonly number[], last: number): number;
   /** A data choice in [0, n). */
   choose(n: number, what: string): number;
-  /** Told of each step once it is taken (a scripted schedule follows its labels). */
-  observe?(actor: number, label: string): void;
+  /** Told of each step once it is taken (a scripted schedule follows its labels). `events` is what the
+   *  step did (the model reuses the array after the call: copy what you keep). */
+  observe?(actor: number, label: string, events: readonly MmEvent[]): void;
 }
 
 export interface TraceStep {
@@ -200,7 +201,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     stepLabel.push(label);
     steps++;
     last = r.id;
-    sched.observe?.(r.id, label);
+    sched.observe?.(r.id, label, m.events);
     if (m.events.length === 0) continue;
     const v = oracle.step({ step: steps - 1, actor: r.id, name: names[r.id] ?? '', label }, m.events);
     m.events.length = 0;

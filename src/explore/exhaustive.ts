@@ -68,10 +68,10 @@ function probe(scn: Scenario, s: Schedule, enumerate: boolean, trace = false): {
       if (enumerate) for (let value = 0; value < n; value++) if (value !== v) alternatives.push({ pos: d, choice: { index: i, value } });
       return v;
     },
-    observe(actor, label) {
+    observe(actor, label, events) {
       steps[actor] = (steps[actor] ?? 0) + 1;
       lastStepper = actor;
-      inner.observe?.(actor, label);
+      inner.observe?.(actor, label, events);
     },
   };
   return { exec: execute(scn, sched, trace ? { trace: true } : {}), alternatives, drawn };

@@ -42,7 +42,7 @@ function choiceRecorder(inner: Scheduler): { sched: Scheduler; choices: Map<Choi
     sched: {
       pick(runnable, last) { picked = inner.pick(runnable, last); k = 0; return picked; },
       choose(n, what) { const v = inner.choose(n, what); choices.set(keyOf(picked, steps[picked] ?? 0, k++), v); return v; },
-      observe(actor, label) { steps[actor] = (steps[actor] ?? 0) + 1; inner.observe?.(actor, label); },
+      observe(actor, label, events) { steps[actor] = (steps[actor] ?? 0) + 1; inner.observe?.(actor, label, events); },
     },
   };
 }

@@ -86,9 +86,9 @@ export function recording(inner: Scheduler): Scheduler & { schedule(): Schedule 
       choices.push(v);
       return v;
     },
-    observe(actor, label) {
+    observe(actor, label, events) {
       counter.observe(actor);
-      inner.observe?.(actor, label);
+      inner.observe?.(actor, label, events);
     },
     schedule: () => ({ preemptions: preemptions.slice(), choices: trimZeros(choices) }),
   };
