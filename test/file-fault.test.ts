@@ -6,19 +6,17 @@
 // shared mapping (wp_page_shared()).
 
 import test from 'ava';
-import { execute, type Execution } from '../src/explore/executor.js';
-import { fromStreams } from '../src/explore/schedulers.js';
-import { knownRace } from '../src/explore/known.js';
+import { type Execution } from '../src/explore/executor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { makeFileFault } from '../src/mm/actors/file_fault.js';
 import { makeShrinkFolioList } from '../src/mm/actors/shrink_folio_list.js';
 import { makeTruncate } from '../src/mm/actors/truncate.js';
-import { buildScenario, type ActorCall } from '../src/mm/scenario.js';
+import { type ActorCall } from '../src/mm/scenario.js';
 import { ERA_IDS } from '../src/mm/switches.js';
 import { DEFAULT_WORLD } from '../src/mm/world/worlds.js';
 import { registerWorld } from '../src/mm/world/registry.js';
 import type { World } from '../src/mm/world/types.js';
-import { describe, runScript, stepOf } from './helpers.js';
+import { describe, randomSchedulesKnownOnly, runScript, stepOf } from './helpers.js';
 
 /** The default world with its file VMA mapped MAP_SHARED: the pte-mapped THP's ptes are read-only
  *  and clean (the filesystem wants write notification), so a write goes through page_mkwrite. */
@@ -150,26 +148,6 @@ test('shared mapping: page_mkwrite finds the page truncated (page->mapping re-ch
 
 test('random schedules of the registered file fault against truncation, reclaim, GUP, khugepaged and unmapping at the fixed eras are clean but for known races', (t) => {
   const names = ['file_fault', 'truncate', 'shrink_folio_list', 'gup_fast', 'gup_slow', 'hw_walker', 'collapse_file', 'collapse_pte_mapped_thp', 'munmap', 'madvise_dontneed', 'try_to_unmap', 'unmap_mapping_range', 'exit_mmap'];
-  let seed = 3;
-  const next = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 8; };
-  let runs = 0;
-  for (const era of ['v6.2', 'v6.6'] as const) {
-    for (const arch of ['x86-ipi', 'rcu-table-free', 'x86-pae']) {
-      for (let i = 0; i < 120; i++) {
-        const actors: ActorCall[] = [{ actor: 'file_fault', args: { addr: 12 + (next() % 4), write: next() % 2 } }];
-        for (let k = 0; k < 1 + (next() % 3); k++) {
-          const name = names[next() % names.length];
-          const def = ACTORS.find((a) => a.name === name)!;
-          if (def.eras && !def.eras.includes(era)) continue;
-          actors.push({ actor: def.name, args: Object.fromEntries(def.params.map((p) => [p.name, p.min + (next() % (p.max - p.min + 1))])) });
-        }
-        const e = execute(buildScenario({ arch, era, actors }), fromStreams(Array.from({ length: 120 }, next), Array.from({ length: 12 }, next)));
-        runs++;
-        if (!e.violation) { t.is(e.outcome, 'clean', JSON.stringify(actors)); continue; }
-        const pair = [e.violation.usedBy.name, e.violation.changedBy?.name].filter((n): n is string => n !== undefined && n !== 'rcu');
-        t.truthy(knownRace(era, arch, pair, e.violation.kind), `${era} ${arch} ${JSON.stringify(actors)}: ${describe(e)}`);
-      }
-    }
-  }
+  const { runs } = randomSchedulesKnownOnly(t, (next) => ({ actor: 'file_fault', args: { addr: 12 + (next() % 4), write: next() % 2 } }), names, 3);
   t.is(runs, 720);
 });

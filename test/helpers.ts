@@ -1,10 +1,12 @@
 // Shared by the tests: build a scenario, run it under a written-down schedule, and name the result.
 
+import type { ExecutionContext } from 'ava';
 import { execute, type Execution } from '../src/explore/executor.js';
-import { scripted, type Segment } from '../src/explore/schedulers.js';
+import { fromStreams, scripted, type Segment } from '../src/explore/schedulers.js';
+import { knownRace } from '../src/explore/known.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
-import { buildScenario, type ScenarioSpec } from '../src/mm/scenario.js';
+import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 
 export interface ScriptRun {
   readonly exec: Execution;
@@ -47,4 +49,35 @@ export function fakeClock() {
     tick: (ms: number) => { c.t += ms; c.fire(); },
   };
   return c;
+}
+
+/** Random scenarios at the fixed eras (v6.2, v6.6) on every architecture, 120 each: the `anchor` actor
+ *  and one to three drawn from `names`, with random arguments, under random schedules; all from one
+ *  seeded generator. Every violation must be a race known to be real at that release, judged by its
+ *  racing pair. Returns how many ran, and how many were known races. */
+export function randomSchedulesKnownOnly(t: ExecutionContext, anchor: (next: () => number) => ActorCall, names: readonly string[], seed: number): { runs: number; known: number } {
+  let s = seed;
+  const next = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s >>> 8; };
+  let runs = 0;
+  let known = 0;
+  for (const era of ['v6.2', 'v6.6'] as const) {
+    for (const arch of ['x86-ipi', 'rcu-table-free', 'x86-pae']) {
+      for (let i = 0; i < 120; i++) {
+        const actors: ActorCall[] = [anchor(next)];
+        for (let k = 0; k < 1 + (next() % 3); k++) {
+          const name = names[next() % names.length];
+          const def = ACTORS.find((a) => a.name === name)!;
+          if (def.eras && !def.eras.includes(era)) continue;
+          actors.push({ actor: def.name, args: Object.fromEntries(def.params.map((p) => [p.name, p.min + (next() % (p.max - p.min + 1))])) });
+        }
+        const e = execute(buildScenario({ arch, era, actors }), fromStreams(Array.from({ length: 120 }, next), Array.from({ length: 12 }, next)));
+        runs++;
+        if (!e.violation) { t.is(e.outcome, 'clean', JSON.stringify(actors)); continue; }
+        const pair = [e.violation.usedBy.name, e.violation.changedBy?.name].filter((n): n is string => n !== undefined && n !== 'rcu');
+        t.truthy(knownRace(era, arch, pair, e.violation.kind), `${era} ${arch} ${JSON.stringify(actors)}: ${describe(e)}`);
+        known++;
+      }
+    }
+  }
+  return { runs, known };
 }

@@ -4,15 +4,14 @@
 // (docs/known-races.md, reclaim-large-folio-before-batched-flush); its later ordering closes it.
 
 import test from 'ava';
-import { execute, type Execution } from '../src/explore/executor.js';
-import { fromStreams } from '../src/explore/schedulers.js';
+import { type Execution } from '../src/explore/executor.js';
 import { knownRace } from '../src/explore/known.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { makeShrinkFolioList } from '../src/mm/actors/shrink_folio_list.js';
 import { makeTruncate } from '../src/mm/actors/truncate.js';
-import { buildScenario, type ActorCall } from '../src/mm/scenario.js';
+import { type ActorCall } from '../src/mm/scenario.js';
 import { ERA_IDS } from '../src/mm/switches.js';
-import { describe, runScript, stepOf } from './helpers.js';
+import { describe, randomSchedulesKnownOnly, runScript, stepOf } from './helpers.js';
 
 // Page 6 (file range 2) too, in these scripted tests (the registered actors keep to range 3).
 const POOL = [
@@ -116,27 +115,7 @@ test('reclaim and truncation meet at the page lock: whoever takes it second find
 
 test('random schedules of the registered reclaim against faults, truncation, GUP and user accesses at the fixed eras are clean but for known races', (t) => {
   const names = ['file_fault', 'truncate', 'shrink_folio_list', 'gup_fast', 'gup_slow', 'hw_walker', 'collapse_file', 'munmap', 'lazy_tlb'];
-  let seed = 11;
-  const next = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 8; };
-  let known = 0;
-  for (const era of ['v6.2', 'v6.6'] as const) {
-    for (const arch of ['x86-ipi', 'rcu-table-free', 'x86-pae']) {
-      for (let i = 0; i < 120; i++) {
-        const actors: ActorCall[] = [{ actor: 'shrink_folio_list', args: { slot: 3 } }];
-        for (let k = 0; k < 1 + (next() % 3); k++) {
-          const name = names[next() % names.length];
-          const def = ACTORS.find((a) => a.name === name)!;
-          if (def.eras && !def.eras.includes(era)) continue;
-          actors.push({ actor: def.name, args: Object.fromEntries(def.params.map((p) => [p.name, p.min + (next() % (p.max - p.min + 1))])) });
-        }
-        const e = execute(buildScenario({ arch, era, actors }), fromStreams(Array.from({ length: 120 }, next), Array.from({ length: 12 }, next)));
-        if (!e.violation) { t.is(e.outcome, 'clean'); continue; }
-        const pair = [e.violation.usedBy.name, e.violation.changedBy?.name].filter((n): n is string => n !== undefined && n !== 'rcu');
-        const k = knownRace(era, arch, pair, e.violation.kind);
-        t.truthy(k, `${era} ${arch} ${JSON.stringify(actors)}: ${describe(e)}`);
-        known++;
-      }
-    }
-  }
+  const { runs, known } = randomSchedulesKnownOnly(t, () => ({ actor: 'shrink_folio_list', args: { slot: 3 } }), names, 11);
+  t.is(runs, 720);
   t.true(known > 0, 'the known race shows up in random schedules on x86');
 });

@@ -5,16 +5,14 @@
 // page lock and its final even_cows unmap), each shown holding and, taken out, failing.
 
 import test from 'ava';
-import { execute, type Execution } from '../src/explore/executor.js';
-import { fromStreams } from '../src/explore/schedulers.js';
-import { knownRace } from '../src/explore/known.js';
+import { type Execution } from '../src/explore/executor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { makeFileFault } from '../src/mm/actors/file_fault.js';
 import { makeTruncate } from '../src/mm/actors/truncate.js';
 import { makeShrinkFolioList } from '../src/mm/actors/shrink_folio_list.js';
-import { buildScenario, type ActorCall } from '../src/mm/scenario.js';
+import { type ActorCall } from '../src/mm/scenario.js';
 import { ERA_IDS } from '../src/mm/switches.js';
-import { describe, runScript, stepOf } from './helpers.js';
+import { describe, randomSchedulesKnownOnly, runScript, stepOf } from './helpers.js';
 
 // The registered actors keep to the pte-mapped THP (page 8); these scripted tests use page 6 too (its
 // premise, collapse_file() holding it locked, is not in play here), so they take the wide forms first.
@@ -144,26 +142,6 @@ test('truncate of a PMD-mapped file THP (do_set_pmd() after retraction): the hug
 
 test('random schedules of the registered truncate against faults, reclaim, GUP and khugepaged at the fixed eras are clean but for known races', (t) => {
   const names = ['file_fault', 'truncate', 'shrink_folio_list', 'gup_fast', 'gup_slow', 'hw_walker', 'collapse_file', 'munmap', 'madvise_dontneed'];
-  let seed = 5;
-  const next = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 8; };
-  let runs = 0;
-  for (const era of ['v6.2', 'v6.6'] as const) {
-    for (const arch of ['x86-ipi', 'rcu-table-free', 'x86-pae']) {
-      for (let i = 0; i < 120; i++) {
-        const actors: ActorCall[] = [{ actor: 'truncate', args: { slot: 3, punch: next() % 2 } }];
-        for (let k = 0; k < 1 + (next() % 3); k++) {
-          const name = names[next() % names.length];
-          const def = ACTORS.find((a) => a.name === name)!;
-          if (def.eras && !def.eras.includes(era)) continue;
-          actors.push({ actor: def.name, args: Object.fromEntries(def.params.map((p) => [p.name, p.min + (next() % (p.max - p.min + 1))])) });
-        }
-        const e = execute(buildScenario({ arch, era, actors }), fromStreams(Array.from({ length: 120 }, next), Array.from({ length: 12 }, next)));
-        runs++;
-        if (!e.violation) { t.is(e.outcome, 'clean'); continue; }
-        const pair = [e.violation.usedBy.name, e.violation.changedBy?.name].filter((n): n is string => n !== undefined && n !== 'rcu');
-        t.truthy(knownRace(era, arch, pair, e.violation.kind), `${era} ${arch} ${JSON.stringify(actors)}: ${describe(e)}`);
-      }
-    }
-  }
+  const { runs } = randomSchedulesKnownOnly(t, (next) => ({ actor: 'truncate', args: { slot: 3, punch: next() % 2 } }), names, 5);
   t.is(runs, 720);
 });
