@@ -3,7 +3,6 @@
 // a user switch cannot take a built-in one's name in another case.
 
 import test from 'ava';
-import { performance } from 'node:perf_hooks';
 import { runCampaign } from '../fuzz/campaign.js';
 import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
@@ -14,6 +13,7 @@ import { ModelError } from '../src/mm/errors.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { step } from '../src/mm/step.js';
 import { ERA_IDS, ERAS, parseVariant, registerVariant, VARIANT_IDS, VARIANTS } from '../src/mm/switches.js';
+import { frozenClock } from './helpers.js';
 
 test('the exported tables are frozen, deeply', (t) => {
   for (const x of [ACTORS, ARCHES, ARCH_IDS, VARIANTS, VARIANT_IDS, ERA_IDS, ERAS, ARCHES['x86-ipi'], ARCHES['x86-pae'], VARIANTS[0], VARIANTS[0]?.eras, ERAS['v6.6'].bugs, ACTORS[0], ACTORS[0]?.params]) {
@@ -30,7 +30,7 @@ test('an actor that sets c.m.arch.pae is an internal error naming it, and the bu
   const r = runCampaign({
     archs: ['x86-ipi'], era: 'v6.6', variants: [], pool: [mutator, findActor('fault')], fixedActors: undefined,
     strategy: 'random', depth: 3, preemptions: 2, timeMs: null, runs: 200, seed: 1, shrinkMs: 1000,
-  }, { now: () => performance.now() });
+  }, { now: frozenClock });
   t.true(r.internalErrors.length >= 1);
   t.true(r.internalErrors[0]!.actors.includes('arch_mutator'));
   t.regex(r.internalErrors[0]!.message, /read.only|pae/);

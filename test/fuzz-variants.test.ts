@@ -3,7 +3,6 @@
 // replays the same trace byte for byte.
 
 import test from 'ava';
-import { performance } from 'node:perf_hooks';
 import { runCampaign } from '../fuzz/campaign.js';
 import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
@@ -13,6 +12,7 @@ import type { ArchId } from '../src/mm/arch.js';
 import { buildScenario, findActor } from '../src/mm/scenario.js';
 import { parseVariant, type VariantId } from '../src/mm/switches.js';
 import type { ViolationKind } from '../src/oracle/violations.js';
+import { frozenClock } from './helpers.js';
 
 interface Expect {
   readonly variants: readonly VariantId[];
@@ -44,7 +44,7 @@ for (const c of CASES) {
     const result = runCampaign({
       archs: [c.arch], era: v.home, variants: c.variants, pool: c.actors.map((a) => findActor(a)), fixedActors: undefined,
       strategy: 'pct', depth: 3, preemptions: 2, timeMs: null, runs: 50_000, seed: 7, shrinkMs: 120_000, stopAfterFailures: 6,
-    }, { now: () => performance.now() });
+    }, { now: frozenClock });
     const f = result.failures.find((x) => x.kind === c.kind);
     if (!f) return t.fail(`no ${c.kind} in ${result.executions} runs (found ${result.failures.map((x) => x.kind).join(', ') || 'nothing'})`);
     t.deepEqual([...f.actors].sort(), [...c.actors].sort(), 'the catalog actors, no more');

@@ -81,3 +81,8 @@ export function randomSchedulesKnownOnly(t: ExecutionContext, anchor: (next: () 
   }
   return { runs, known };
 }
+
+/** A campaign clock that never moves: its budgets are counted in runs, and shrinking goes on to its
+ *  fixpoint however loaded the machine is, so that what a test asserts of the shrunk failure (its
+ *  actors, its depth, that it is minimal) never depends on wall-clock time. */
+export const frozenClock = (): number => 0;

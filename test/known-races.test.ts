@@ -2,8 +2,7 @@
 // era, and the later fix closes them.
 
 import test from 'ava';
-import { performance } from 'node:perf_hooks';
-import { describe, runScript } from './helpers.js';
+import { describe, frozenClock, runScript } from './helpers.js';
 
 // v5.10: retract's mmap_write_trylock and exit test pass while mm_users is still 1 (after exit_mm()
 // dropped mmap_lock, before mmput()); then exit_mmap() zaps without mmap_lock while retract frees.
@@ -38,7 +37,7 @@ test('a seeded v5.10 campaign on every architecture finds only known races', asy
   const r = runCampaign({
     archs: ['x86-ipi', 'rcu-table-free', 'x86-pae'], era: 'v5.10', variants: [], pool: ACTORS, fixedActors: undefined,
     strategy: 'random', depth: 3, preemptions: 2, timeMs: null, runs: 15_000, seed: 3, shrinkMs: 5_000,
-  }, { now: () => performance.now() });
+  }, { now: frozenClock });
   t.true(r.failures.length > 0, 'v5.10 has known races to find');
   for (const f of r.failures) t.truthy(f.known, `not a known race: ${f.kind} ${f.actors.join(' vs ')} on ${f.arch}\n${f.trace}`);
 });

@@ -4,12 +4,12 @@
 // one uses pte_offset_map_lock(), which maps under RCU and re-checks the pmd under the ptl.
 
 import test from 'ava';
-import { performance } from 'node:perf_hooks';
 import { runCampaign } from '../fuzz/campaign.js';
 import {
   BUG_ON, down_read, findActor, mmap_read_unlock_step, pmd_read, pmd_table, pte_lockptr, pte_offset_map_lock,
   pte_read, pte_unmap_unlock, spin_lock_ptl, spin_unlock, step, type ActorDef, pmd_off_present, pmdAddr,
 } from '../src/index.js';
+import { frozenClock } from './helpers.js';
 
 const wrong_walker: ActorDef = {
   name: 'wrong_walker',
@@ -51,7 +51,7 @@ function fuzz(walker: ActorDef) {
   return runCampaign({
     archs: ['x86-ipi', 'rcu-table-free'], era: 'v6.6', variants: [], pool: [walker, findActor('collapse_file')], fixedActors: undefined,
     strategy: 'pct', depth: 3, preemptions: 2, timeMs: null, runs: 20_000, seed: 3, shrinkMs: 60_000, stopAfterFailures: 1,
-  }, { now: () => performance.now() });
+  }, { now: frozenClock });
 }
 
 test('a walker written against the public API that reads *pmd unprotected is caught freeing under it', (t) => {
