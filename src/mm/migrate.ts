@@ -31,14 +31,15 @@
 // here the refcount check after the unmap refuses it, as ≤ v5.18 did); a pmd migration entry keeps no
 // young/dirty bits (PG_dirty takes the dirty bit at every era).
 
-import { HPAGE_PMD_NR, PMD_PAGES, pmd_mkinvalid, pmd_present, pmd_trans_huge, pmdDecode, pmdIndex, pteIndex, pgdIndex, pudIndex, pmdTableIndex, type PteEntry } from './entries.js';
+import { HPAGE_PMD_NR, PMD_PAGES, pmd_mkinvalid, pmd_present, pmd_trans_huge, pteIndex, type PteEntry } from './entries.js';
 import { alloc_page, copy_user_highpage, frameOf, get_page, get_page_unless_zero, put_page, trylock_page, unlock_page } from './frames.js';
 import { down_read, spin_unlock, up_read } from './locks.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier.js';
 import {
   pmd_lock, pmd_lockptr, pmd_off, pmdEntryAt, pmdp_get_lockless, pmdp_invalidate, pmdp_xchg, pte_read,
-  pte_write, set_pmd_at, type PmdPtr, type Stepper, type TablePtr,
+  pte_write, set_pmd_at, type PmdPtr, type Stepper, type TablePtr, pmdEntryForAddr,
 } from './pgtable.js';
+import { anon_vma_interval_tree_foreach } from './vma.js';
 import { page_add_rmap, page_remove_rmap, set_page_dirty } from './rmap.js';
 import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { eraAtLeast } from './switches.js';
@@ -63,12 +64,7 @@ export interface Target {
 }
 
 export function pageAt(m: Model, mm: Mm, addr: number): Target | null {
-  const up = (pfn: number, idx: number) => { const f = m.frames[pfn]; return f ? pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0) : null; };
-  const g = up(mm.pgd, pgdIndex(addr));
-  if (!g || g.t !== 'table') return null;
-  const u = up(g.pfn, pudIndex(addr));
-  if (!u || u.t !== 'table') return null;
-  const p = up(u.pfn, pmdTableIndex(pmdIndex(addr)));
+  const p = pmdEntryForAddr(m, mm.pgd, addr);
   if (!p) return null;
   if (p.t === 'huge') return { pfn: p.pfn, huge: true };
   if (p.t !== 'table') return null;
@@ -83,15 +79,7 @@ export function pageAt(m: Model, mm: Mm, addr: number): Target | null {
  *  mremap()ed VMA maps the page at another address. `index` is the page's index (for an anon VMA
  *  the world made, its address). */
 function anonVmas(m: Model, root: number, index: number): { readonly vma: Vma; readonly base: number }[] {
-  const out: { vma: Vma; base: number }[] = [];
-  for (const mm of m.mms) {
-    for (const v of mm.vmas) {
-      if (v.kind !== 'anon' || !v.anon_vma || !v.inRmap || v.anon_vma_id !== root) continue;
-      const base = v.start + (index - v.pgoff);
-      if (base >= v.start && base < v.end) out.push({ vma: v, base });
-    }
-  }
-  return out;
+  return anon_vma_interval_tree_foreach(m.mms, root, index).filter((v) => v.kind === 'anon').map((vma) => ({ vma, base: vma.start + (index - vma.pgoff) }));
 }
 
 /** page_vma_mapped_walk() for `page` around `base` (a pmd's range for a THP, one page else): the pmd

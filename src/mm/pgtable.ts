@@ -84,6 +84,23 @@ export function pmd_offset(mm: Mm, table: TablePtr, addr: number): PmdPtr {
   return { mm: mm.id, slot, table: table.pfn, gen: table.gen, idx: pmdTableIndex(slot) };
 }
 
+/** Entry `idx` of an upper-level or pmd table, read straight from the frame (no event), or null for
+ *  a frame the model lacks: for the oracle, and for kernel code that found a page by pfn, not by a walk. */
+export function tableEntryAt(m: Model, table: number, idx: number): PmdEntry | null {
+  const f = m.frames[table];
+  return f ? pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0) : null;
+}
+
+/** The pmd entry that maps `addr` in the tables under `pgd` now, read straight from the frames (no
+ *  event), or null where a pgd or pud entry is not a table. */
+export function pmdEntryForAddr(m: Model, pgd: number, addr: number): PmdEntry | null {
+  const g = tableEntryAt(m, pgd, pgdIndex(addr));
+  if (g?.t !== 'table') return null;
+  const u = tableEntryAt(m, g.pfn, pudIndex(addr));
+  if (u?.t !== 'table') return null;
+  return tableEntryAt(m, u.pfn, pmdTableIndex(pmdIndex(addr)));
+}
+
 /** pmd_off() for code that knows the pmd table is there (it holds mmap_lock over a mapped VMA, or
  *  it just allocated it): a missing table is a model bug, not a race. */
 export function pmd_off_present(c: Ctx, addr: number, mm: Mm = c.mm): PmdPtr {

@@ -2,8 +2,9 @@
 // reference and each table link explained by the tables, the page cache and the pins), every mm's
 // counters must match its tables, no actor may be stuck or have ended holding something.
 
-import { PGDIR_PAGES, PMD_PAGES, PUD_PAGES, pgdIndex, pmdDecode, pmdIndex, pmdTableIndex, pteIndex, pudIndex, type PmdEntry } from '../mm/entries.js';
+import { PGDIR_PAGES, PMD_PAGES, PUD_PAGES, pgdIndex, pmdIndex, pmdTableIndex, pteIndex, pudIndex } from '../mm/entries.js';
 import { countTables } from '../mm/world/build.js';
+import { tableEntryAt } from '../mm/pgtable.js';
 import type { Model, RwSem } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
 
@@ -147,32 +148,16 @@ function heldByFinished(m: Model, s: EndState): string | null {
   return null;
 }
 
-/** The pmd entry that maps `addr` in the tables under `pgd` now, or null where a pgd or pud entry is
- *  not a table: a read of the state, no event. */
-export function pmdEntryOf(m: Model, pgd: number, addr: number): PmdEntry | null {
-  const g = upperAt(m, pgd, pgdIndex(addr));
-  if (g?.t !== 'table') return null;
-  const u = upperAt(m, g.pfn, pudIndex(addr));
-  if (u?.t !== 'table') return null;
-  return upperAt(m, u.pfn, pmdTableIndex(pmdIndex(addr)));
-}
-
-/** Entry `idx` of an upper-level or pmd table, or null for a frame the model lacks. */
-function upperAt(m: Model, table: number, idx: number): PmdEntry | null {
-  const f = m.frames[table];
-  return f ? pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0) : null;
-}
-
 /** The first address of [start, end) that the tables under `pgd` map (a present pte, or a huge pmd
  *  whether or not it is being split), or null. Skips what a none pgd, pud or pmd entry covers. */
 export function firstMapped(m: Model, pgd: number, start: number, end: number): number | null {
   const up = (a: number, span: number) => (Math.floor(a / span) + 1) * span;
   for (let a = start; a < end;) {
-    const g = upperAt(m, pgd, pgdIndex(a));
+    const g = tableEntryAt(m, pgd, pgdIndex(a));
     if (g?.t !== 'table') { a = up(a, PGDIR_PAGES); continue; }
-    const u = upperAt(m, g.pfn, pudIndex(a));
+    const u = tableEntryAt(m, g.pfn, pudIndex(a));
     if (u?.t !== 'table') { a = up(a, PUD_PAGES); continue; }
-    const e = upperAt(m, u.pfn, pmdTableIndex(pmdIndex(a)));
+    const e = tableEntryAt(m, u.pfn, pmdTableIndex(pmdIndex(a)));
     if (e?.t === 'huge' || e?.t === 'invalid-huge') return a;
     const next = Math.min(end, up(a, PMD_PAGES));
     if (e?.t === 'table') {

@@ -5,7 +5,7 @@
 // pin nothing, so the stores are only kept, and the history is built at the first question.
 
 import { PMD_PAGES, PTRS_PER_PMD, pteIndex, type PmdEntry, type PteEntry } from '../mm/entries.js';
-import { pmdEntryOf } from './audit.js';
+import { pmdEntryForAddr } from '../mm/pgtable.js';
 import type { Model } from '../mm/types.js';
 import type { World } from '../mm/world/types.js';
 
@@ -62,7 +62,7 @@ function worldStart(w: World): Start {
  *  [since, now], so a yes needs no history: the common case, a pin of a page still mapped. */
 function mappedNow(m: Model, mm: number, addr: number, pfn: number): boolean {
   const pgd = m.mms[mm]?.pgd;
-  const e = pgd === undefined ? null : pmdEntryOf(m, pgd, addr);
+  const e = pgd === undefined ? null : pmdEntryForAddr(m, pgd, addr);
   if (e?.t === 'huge') return e.pfn === pfn;
   if (e?.t !== 'table') return false;
   const pte = m.frames[e.pfn]?.ptes[pteIndex(addr)];

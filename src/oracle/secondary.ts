@@ -7,7 +7,8 @@
 //   - the run ends and the primary tables no longer map its address to its frame,
 // is a violation, as is an access through it to a freed or reused frame.
 
-import { PMD_PAGES, pgdIndex, pmdAddr, pmdDecode, pmdTableIndex, pmdIndex, pteIndex, pudIndex } from '../mm/entries.js';
+import { PMD_PAGES, pmdAddr, pteIndex } from '../mm/entries.js';
+import { pmdEntryForAddr } from '../mm/pgtable.js';
 import { smmuAccessSuspect, type MmEvent } from '../mm/events.js';
 import type { Model, SecondaryMmu, Spte } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
@@ -29,15 +30,8 @@ export interface SecondaryChecks {
 export function primaryPfn(m: Model, mmId: number, addr: number): number | null {
   const mm = m.mms[mmId];
   if (!mm) return null;
-  const entry = (pfn: number, i: number) => {
-    const f = m.frames[pfn];
-    return f ? pmdDecode(f.lo[i] ?? 0, f.hi[i] ?? 0) : pmdDecode(0, 0);
-  };
-  const g = entry(mm.pgd, pgdIndex(addr));
-  if (g.t !== 'table') return null;
-  const u = entry(g.pfn, pudIndex(addr));
-  if (u.t !== 'table') return null;
-  const p = entry(u.pfn, pmdTableIndex(pmdIndex(addr)));
+  const p = pmdEntryForAddr(m, mm.pgd, addr);
+  if (!p) return null;
   if (p.t === 'huge' || p.t === 'invalid-huge') return p.pfn;
   if (p.t !== 'table') return null;
   const pte = m.frames[p.pfn]?.ptes[pteIndex(addr)];
