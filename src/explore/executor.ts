@@ -100,6 +100,21 @@ interface Runner {
  *  reference into the model, and executions are never interleaved. */
 const models = new WeakMap<Scenario, Model>();
 
+/** Who took each step and its label, for the end audit to name an earlier step: one log per model,
+ *  overwritten by each execution. Arrays made per execution and filled step by step were promoted
+ *  wholesale by V8's scavenger with the labels they held, which tripled the cost of GC. */
+interface StepLog { actor: Int32Array; label: string[] }
+const stepLogs = new WeakMap<Model, StepLog>();
+
+function stepLogFor(m: Model, maxSteps: number): StepLog {
+  let log = stepLogs.get(m);
+  if (!log || log.actor.length < maxSteps) {
+    log = { actor: new Int32Array(maxSteps), label: new Array<string>(maxSteps).fill('') };
+    stepLogs.set(m, log);
+  }
+  return log;
+}
+
 function modelFor(scn: Scenario): Model {
   const m = models.get(scn);
   // An actor that replaced what the model was built with (c.m.arch = ...) gets no say in the next
@@ -136,12 +151,10 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   });
   const oracle = createOracle(m);
   const trace: TraceStep[] = [];
-  // Who took each step and what it was, so that the end audit can name an earlier step.
-  const stepActor: number[] = [];
-  const stepLabel: string[] = [];
-  const refAt = (s: number): StepRef | null => (s >= 0 && s < stepActor.length
-    ? { step: s, actor: stepActor[s]!, name: names[stepActor[s]!] ?? '', label: stepLabel[s]! } : null);
+  const log = stepLogFor(m, maxSteps);
   let steps = 0;
+  const refAt = (s: number): StepRef | null => (s >= 0 && s < steps
+    ? { step: s, actor: log.actor[s]!, name: names[log.actor[s]!] ?? '', label: log.label[s]! } : null);
   let last = -1;
   const runnable: number[] = [];
   const onStep = keepEvents ? opts.onStep : undefined;
@@ -197,8 +210,8 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
       trace.push({ step: steps, actor: r.id, label, events: m.events.slice() });
       onStep?.(m, steps);
     }
-    stepActor.push(r.id);
-    stepLabel.push(label);
+    log.actor[steps] = r.id;
+    log.label[steps] = label;
     steps++;
     last = r.id;
     sched.observe?.(r.id, label, m.events);
