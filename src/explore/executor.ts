@@ -128,6 +128,31 @@ function modelFor(scn: Scenario): Model {
   return fresh;
 }
 
+// execute() makes no closure: one would hold its whole frame (runners, generators, the scheduler),
+// and the model held it until the next execution, long enough for V8 to promote all of it.
+
+/** m.choose for an execution: the scheduler's choice, kept in range. */
+function chooserFor(sched: Scheduler): (n: number, what: string) => number {
+  return (n, what) => {
+    if (n <= 1) return 0;
+    const k = sched.choose(n, what);
+    return k >= 0 && k < n ? k : 0;
+  };
+}
+const NO_CHOICE = (): number => 0;
+
+function refAtOf(log: StepLog, names: readonly string[], steps: number): (s: number) => StepRef | null {
+  return (s) => (s >= 0 && s < steps
+    ? { step: s, actor: log.actor[s]!, name: names[log.actor[s]!] ?? '', label: log.label[s]! } : null);
+}
+
+/** The execution's result; the model lets go of the scheduler. */
+function finish(m: Model, outcome: Outcome, violation: Violation | null, steps: number, trace: readonly TraceStep[],
+  names: readonly string[], runners: readonly Runner[]): Execution {
+  m.choose = NO_CHOICE;
+  return { outcome, violation, steps, trace, names, finished: runners.map((r) => r.done) };
+}
+
 export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {}): Execution {
   const maxSteps = opts.maxSteps ?? 5000;
   const keepEvents = opts.trace === true;
@@ -135,11 +160,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   const calls = scn.actors;
   const m = modelFor(scn);
   m.tracing = keepEvents;
-  m.choose = (n, what) => {
-    if (n <= 1) return 0;
-    const k = sched.choose(n, what);
-    return k >= 0 && k < n ? k : 0;
-  };
+  m.choose = chooserFor(sched);
   const names = calls.map((a) => a.name);
   const runners: Runner[] = calls.map((a, id) => {
     const cpu = m.cpus[id];
@@ -153,15 +174,11 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   const trace: TraceStep[] = [];
   const log = stepLogFor(m, maxSteps);
   let steps = 0;
-  const refAt = (s: number): StepRef | null => (s >= 0 && s < steps
-    ? { step: s, actor: log.actor[s]!, name: names[log.actor[s]!] ?? '', label: log.label[s]! } : null);
   let last = -1;
   const runnable: number[] = [];
   const onStep = keepEvents ? opts.onStep : undefined;
   onStep?.(m, -1);
 
-  const finish = (outcome: Outcome, violation: Violation | null): Execution =>
-    ({ outcome, violation, steps, trace, names, finished: runners.map((r) => r.done) });
 
   for (;;) {
     let foreground = false;
@@ -176,11 +193,12 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
       const blocked = foreground
         ? runners.filter((r) => !r.done && r.daemon === 'no').map((r) => `${names[r.id]} waits in ${r.waitLabel}`)
         : [];
+      const refAt = refAtOf(log, names, steps);
       const lastRef: StepRef = refAt(steps - 1) ?? { step: -1, actor: -1, name: '', label: 'start' };
       const v = oracle.end({ blocked, finished: runners.map((r) => r.done), names, last: lastRef, refAt });
-      return finish(v ? 'violation' : 'clean', v);
+      return finish(m, v ? 'violation' : 'clean', v, steps, trace, names, runners);
     }
-    if (steps >= maxSteps) return finish('step-limit', null);
+    if (steps >= maxSteps) return finish(m, 'step-limit', null, steps, trace, names, runners);
     const id = sched.pick(runnable, last);
     const r = runners[runnable.includes(id) ? id : (runnable[0] ?? 0)];
     if (!r) throw new Error('executor: scheduler picked no actor');
@@ -218,6 +236,6 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     if (m.events.length === 0) continue;
     const v = oracle.step({ step: steps - 1, actor: r.id, name: names[r.id] ?? '', label }, m.events);
     m.events.length = 0;
-    if (v) return finish('violation', v);
+    if (v) return finish(m, 'violation', v, steps, trace, names, runners);
   }
 }
