@@ -183,12 +183,14 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   for (;;) {
     let foreground = false;
     for (const r of runners) if (!r.done && r.daemon === 'no') foreground = true;
-    runnable.length = 0;
+    // Written in place; the length set only when it changes (setting it is a runtime call).
+    let n = 0;
     for (const r of runners) {
       if (r.done) continue;
       if (!foreground && r.daemon !== 'drain') continue;
-      if (r.until === null || r.until()) runnable.push(r.id);
+      if (r.until === null || r.until()) runnable[n++] = r.id;
     }
+    if (runnable.length !== n) runnable.length = n;
     if (runnable.length === 0) {
       const blocked = foreground
         ? runners.filter((r) => !r.done && r.daemon === 'no').map((r) => `${names[r.id]} waits in ${r.waitLabel}`)

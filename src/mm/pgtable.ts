@@ -154,8 +154,11 @@ export function pmd_load(c: Ctx, p: PmdPtr, via: 'sw' | 'hw' = 'sw'): PmdVal {
 }
 
 function pmdLabel(p: PmdPtr): string {
-  return p.mm === 0 ? `pmd ${p.slot}` : `mm${p.mm} pmd ${p.slot}`;
+  if (p.mm !== 0) return `mm${p.mm} pmd ${p.slot}`;
+  // mm 0's, made once: a label is built on every pmd read.
+  return (PMD_LABELS[p.slot] ??= `pmd ${p.slot}`);
 }
+const PMD_LABELS: string[] = [];
 
 /** A plain `*pmdp` read, one step. On PAE it is two 32-bit loads, each its own step, in an order the
  *  compiler chooses (a schedule choice here): a store between them tears the value (CVE-2012-2373). */

@@ -14,10 +14,15 @@ export const rcu_callbacks: ActorDef = {
   params: [],
   *run(c) {
     const m = c.m;
-    const ready = () => m.rcu.some((cb) => cb.waiting === 0);
+    // (Loops, not some()/findIndex() with a closure: the executor asks ready() before every step.)
+    const firstReady = (): number => {
+      for (let i = 0; i < m.rcu.length; i++) if (m.rcu[i]!.waiting === 0) return i;
+      return -1;
+    };
+    const ready = () => firstReady() >= 0;
     for (;;) {
       if (!ready()) yield* blockUntil('rcu: waiting for a grace period to end', ready);
-      const i = m.rcu.findIndex((cb) => cb.waiting === 0);
+      const i = firstReady();
       const cb = m.rcu.splice(i, 1)[0];
       if (!cb) continue;
       cb.fn(m);
