@@ -31,7 +31,8 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   { id: 'gup-fast-no-pmd-recheck', eras: ['v5.8', 'v5.10'], arches: ['rcu-table-free'], actors: ['gup_fast', 'collapse_huge_page'], kinds: ['stale-pin'] },
   // The references collapse_pte_mapped_thp() drops are dropped again by the racing zap: a GUP pin on
   // the huge page can then outlive the page.
-  { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'truncate', 'collapse_pte_mapped_thp', 'gup_fast', 'gup_slow'],
+  // A fault that allocates a pte table may be handed the one the collapse freed: table-reused.
+  { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'truncate', 'collapse_pte_mapped_thp', 'gup_fast', 'gup_slow', 'fault'],
     kinds: [...TABLE_UAF, 'kernel-bug', 'bad-refcount', 'counter-mismatch', 'freed-while-pinned'] },
   // v5.8's collapse_pte_mapped_thp() took no page lock (find_lock_page() came with 119a5fc16105, v5.9):
   // reclaim's rmap walk, under the folio lock and i_mmap_rwsem, found its table freed.
@@ -55,7 +56,11 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // read, no mmap_lock) read *pmd = T, mremap moved T to the new pmd, and the walker's
   // pte_offset_map()/pte_lockptr() read *pmd again: none, physical page 0 as a page table.
   // CONFIG_HAVE_MOVE_PMD: x86 only at these eras in the model.
-  { id: 'mremap-pmd-no-rmap-lock', eras: ['v5.8', 'v5.10'], arches: ['x86-ipi', 'x86-pae'], actors: ['mremap', 'try_to_unmap', 'unmap_mapping_range'], kinds: TABLE_UAF },
+  // Any rmap walker with only the rmap lock meets it: migration's try_to_migrate() and
+  // remove_migration_ptes() (anon_vma lock; a migration entry left behind: counter-mismatch),
+  // truncation's unmap_mapping_range() (i_mmap_rwsem). Found by the v5.8 hunt (docs/known-races.md).
+  { id: 'mremap-pmd-no-rmap-lock', eras: ['v5.8', 'v5.10'], arches: ['x86-ipi', 'x86-pae'],
+    actors: ['mremap', 'try_to_unmap', 'unmap_mapping_range', 'truncate', 'migrate_pages'], kinds: [...TABLE_UAF, 'counter-mismatch'] },
   // move_page_tables() chose NORMAL_PMD from a *old_pmd read before take_rmap_locks(); v6.6's
   // lockless retract_page_tables() cleared that pmd in between, and move_normal_pmd() populated the
   // new pmd with pmd_pgtable(none): physical page 0 as a page table (6fa1066fc5d0, v6.12).
