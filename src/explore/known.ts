@@ -60,7 +60,7 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // remove_migration_ptes() (anon_vma lock; a migration entry left behind: counter-mismatch),
   // truncation's unmap_mapping_range() (i_mmap_rwsem). Found by the v5.8 hunt (docs/known-races.md).
   { id: 'mremap-pmd-no-rmap-lock', eras: ['v5.8', 'v5.10'], arches: ['x86-ipi', 'x86-pae'],
-    actors: ['mremap', 'try_to_unmap', 'unmap_mapping_range', 'truncate', 'migrate_pages'], kinds: [...TABLE_UAF, 'counter-mismatch'] },
+    actors: ['mremap', 'try_to_unmap', 'shrink_folio_list', 'unmap_mapping_range', 'truncate', 'migrate_pages'], kinds: [...TABLE_UAF, 'counter-mismatch'] },
   // move_page_tables() chose NORMAL_PMD from a *old_pmd read before take_rmap_locks(); v6.6's
   // lockless retract_page_tables() cleared that pmd in between, and move_normal_pmd() populated the
   // new pmd with pmd_pgtable(none): physical page 0 as a page table (6fa1066fc5d0, v6.12).
