@@ -107,8 +107,8 @@ test('workers: the same seed and worker count give the same campaign', async (t)
 // shrinks to the fixpoint, the same failures as with two minutes. On the real clock a zero budget
 // ends each shrink after its first candidate.
 test('workers shrink on the clock the pool names: a frozen one gives the same shrunk failures whatever the budget', async (t) => {
-  const roomy = await runPool(poolCfg({ runs: 1500, workers: 1 }), { now }).done;
-  const none = await runPool(poolCfg({ runs: 1500, workers: 1, shrinkMs: 0 }), { now }).done;
+  const roomy = await runPool(poolCfg({ runs: 600, workers: 1 }), { now }).done;
+  const none = await runPool(poolCfg({ runs: 600, workers: 1, shrinkMs: 0 }), { now }).done;
   t.true(roomy.failures.length > 0);
   t.true(none.failures.every((f) => f.minimal), 'every shrink reached its fixpoint');
   t.deepEqual(none.failures.map((f) => [f.token, f.depth, f.actors]), roomy.failures.map((f) => [f.token, f.depth, f.actors]));
