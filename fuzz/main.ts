@@ -62,6 +62,9 @@ export interface Deps {
   readonly cwd?: string;
   /** --affected: the runs each search makes at least (default AFFECTED_MIN_EXECUTIONS). */
   readonly affectedMinExecutions?: number;
+  /** Tests: campaigns shrink on a clock that never moves, in the workers too, so that a shrunk
+   *  failure (its actors, depth, token, minimal) does not depend on the machine's load. */
+  readonly shrinkClock?: 'frozen';
 }
 
 /** mmfuzz's version, from the package.json it ships with (dist/fuzz/main.js → ../../package.json). */
@@ -271,13 +274,14 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number; guarantee?: Guarantee | undefined };
   if (o.strategy === 'exhaustive') {
     result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors, ...(o.stopOnFailure ? { stopAfterFailures: 1 } : {}) }, {
-      now, onFailure, onInternalError, onDuplicate,
+      now, ...(deps.shrinkClock === 'frozen' ? { shrinkNow: () => 0 } : {}), onFailure, onInternalError, onDuplicate,
       onProgress: (p) => progress.update({ executions: p.executions, failures: p.failures, elapsedMs: p.elapsedMs, timeLeftMs: null, ...(p.pending !== undefined ? { pending: p.pending } : {}) }),
     });
   } else {
     let stopRun = () => {};
     const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, ...(pins ? { pins } : {}), load: loadedModules(),
       ...(o.stopOnFailure ? { stopAfterFailures: 1 } : {}),
+      ...(deps.shrinkClock ? { shrinkClock: deps.shrinkClock } : {}),
       ...(deps.stepDeadlineMs !== undefined ? { stepDeadlineMs: deps.stepDeadlineMs } : {}) }, {
       now: deps.clock?.now ?? now, ...(deps.clock ? { setTimer: deps.clock.setTimer } : {}), onFailure, onInternalError, onDuplicate,
       onFound: (f) => {

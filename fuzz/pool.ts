@@ -26,6 +26,9 @@ export interface PoolConfig extends Omit<CampaignConfig, 'pool'> {
   readonly crash?: (slot: number, generation: number) => number | undefined;
   /** A step that has not returned after this long never will (default STEP_DEADLINE_MS). */
   readonly stepDeadlineMs?: number;
+  /** Tests: the workers shrink on a clock that never moves, so that what a shrink gives does not
+   *  depend on the machine's load (the campaign's --time still runs on the real clock). */
+  readonly shrinkClock?: 'frozen';
 }
 
 export interface PoolHooks {

@@ -19,6 +19,8 @@ export interface WorkerJob extends Omit<CampaignConfig, 'pool'> {
   readonly crashAfter?: number;
   /** The executor's heartbeat, which the pool's watchdog reads (watchdog.ts). */
   readonly heartbeat?: SharedArrayBuffer;
+  /** Tests: shrink on a clock that never moves (no function crosses to a worker, so it is named). */
+  readonly shrinkClock?: 'frozen';
 }
 
 export type WorkerMessage =
@@ -38,6 +40,7 @@ function run(job: WorkerJob): void {
   let executions = 0;
   const r = runCampaign({ ...job, pool: job.actors.map((a) => findActor(a)) }, {
     now: () => performance.now(),
+    ...(job.shrinkClock === 'frozen' ? { shrinkNow: () => 0 } : {}),
     stop: () => {
       if (job.crashAfter !== undefined && ++checks > job.crashAfter) throw new Error('injected worker crash (test)');
       return Atomics.load(stop, 0) === 1;

@@ -91,7 +91,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [];
   const err: string[] = [];
   // Each search of --affected runs at least 100 schedules here (300 by default): enough for V1 on
-  // x86-pae at v5.8, whose schedule differs (a pmd read there is two steps) and is found after 41.
+  // x86-pae at v5.8, whose schedule differs (a pmd read there is two steps) and is found after 45.
   const code = await main(argv, (l) => out.push(l), (l) => err.push(l), () => {}, { affectedMinExecutions: 100 });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }

@@ -17,7 +17,7 @@ import type { ViolationKind } from '../src/oracle/violations.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { findActor } from '../src/mm/scenario.js';
 import { step } from '../src/mm/step.js';
-import { fakeClock } from './helpers.js';
+import { fakeClock, frozenShrink } from './helpers.js';
 
 const now = () => performance.now();
 const tmp = () => mkdtempSync(join(tmpdir(), 'mmfuzz-camp-'));
@@ -80,17 +80,17 @@ test('a campaign saves each distinct failure in the corpus, and the next one rep
   const dir = tmp();
   const args = ['--variant', 'V2', '--arch', 'rcu-table-free', '--actors', 'gup_fast,collapse_file', '--runs', '3000', '--workers', '2', '--corpus', dir, '--shrink-time', '120s'];
   const err: string[] = [];
-  t.is(await main(args, () => {}, (l) => err.push(l)), 1);
+  t.is(await main(args, () => {}, (l) => err.push(l), () => {}, frozenShrink), 1);
   const saved = readCorpus(dir);
   t.true(saved.length >= 1 && saved.every((e) => e.shrunk && e.token.startsWith('mmfz1:')));
   const err2: string[] = [];
-  await main(args, () => {}, (l) => err2.push(l));
+  await main(args, () => {}, (l) => err2.push(l), () => {}, frozenShrink);
   t.regex(err2.join('\n'), new RegExp(`corpus ${dir}: ${saved.length} entr(y|ies): ${saved.length} still fail, 0 fixed now`));
 });
 
 const poolCfg = (o: Partial<PoolConfig>): PoolConfig => ({
   archs: ['rcu-table-free'], era: 'v6.2', variants: ['khugepaged-no-ipi-sync'], actors: ['gup_fast', 'collapse_file'], fixedActors: undefined,
-  strategy: 'random', depth: 3, preemptions: 2, timeMs: null, runs: 4000, seed: 5, shrinkMs: 120_000, workers: 2, shard: { index: 0, count: 1 }, ...o,
+  strategy: 'random', depth: 3, preemptions: 2, timeMs: null, runs: 4000, seed: 5, shrinkMs: 120_000, workers: 2, shard: { index: 0, count: 1 }, shrinkClock: 'frozen', ...o,
 });
 
 test('workers: the same seed and worker count give the same campaign', async (t) => {
@@ -101,6 +101,17 @@ test('workers: the same seed and worker count give the same campaign', async (t)
   t.deepEqual(a.failures.map((f) => f.token), b.failures.map((f) => f.token));
   const other = await runPool(poolCfg({ shard: { index: 1, count: 2 } }), { now }).done;
   t.is(other.executions, 4000);
+});
+
+// A worker told to shrink on the frozen clock (tests) does so: with no shrink budget at all it still
+// shrinks to the fixpoint, the same failures as with two minutes. On the real clock a zero budget
+// ends each shrink after its first candidate.
+test('workers shrink on the clock the pool names: a frozen one gives the same shrunk failures whatever the budget', async (t) => {
+  const roomy = await runPool(poolCfg({ runs: 600, workers: 1 }), { now }).done;
+  const none = await runPool(poolCfg({ runs: 600, workers: 1, shrinkMs: 0 }), { now }).done;
+  t.true(roomy.failures.length > 0);
+  t.true(none.failures.every((f) => f.minimal), 'every shrink reached its fixpoint');
+  t.deepEqual(none.failures.map((f) => [f.token, f.depth, f.actors]), roomy.failures.map((f) => [f.token, f.depth, f.actors]));
 });
 
 test('a worker that dies is reported and replaced, and the campaign does not hang', async (t) => {

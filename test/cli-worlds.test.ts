@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../fuzz/main.js';
+import { frozenShrink } from './helpers.js';
 import { parseActorCalls, parseOptions } from '../fuzz/options.js';
 import { allActors } from '../src/mm/registry.js';
 
@@ -15,7 +16,7 @@ const api = new URL('../src/index.js', import.meta.url).href;
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main([...argv, '--corpus', join(scratch, 'corpus')], (l) => out.push(l), (l) => err.push(l));
+  const code = await main([...argv, '--corpus', join(scratch, 'corpus')], (l) => out.push(l), (l) => err.push(l), () => {}, frozenShrink);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../fuzz/main.js';
 import { encodeToken } from '../src/explore/token.js';
+import { frozenShrink } from './helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mmfuzz-cli-'));
 
@@ -15,7 +16,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [];
   const err: string[] = [];
   const withCorpus = argv[0] === 'merge' || argv.includes('--corpus') ? argv : [...argv, '--corpus', join(scratch, 'corpus')];
-  const code = await main(withCorpus, (l) => out.push(l), (l) => err.push(l));
+  const code = await main(withCorpus, (l) => out.push(l), (l) => err.push(l), () => {}, frozenShrink);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -2,7 +2,12 @@
 // Dickins' v6.6 rewrite (mmap_read_lock, pte_free_defer()).
 
 import test from 'ava';
+import { execute } from '../src/explore/executor.js';
 import { knownRace } from '../src/explore/known.js';
+import { follow } from '../src/explore/schedule.js';
+import { fromStreams } from '../src/explore/schedulers.js';
+import { decodeToken } from '../src/explore/token.js';
+import { buildScenario } from '../src/mm/scenario.js';
 import { registerWorld } from '../src/mm/world/registry.js';
 import { DEFAULT_WORLD } from '../src/mm/world/worlds.js';
 import type { World } from '../src/mm/world/types.js';
@@ -85,4 +90,50 @@ test('v6.2: a file VMA with an anon_vma is collapsed under anon_vma_lock_write()
   const v6 = runScript({ arch: 'x86-ipi', era: 'v6.2', world: 'cowed-file', variants: ['retract-wrong-locks'], actors: [{ actor: 'collapse_pte_mapped_thp' }] }, []).exec;
   t.is(stepOf(v6, 'collapse_pte_mapped_thp', 'down_write(anon_vma)'), -1);
   t.true(stepOf(v6, 'collapse_pte_mapped_thp', 'pte_free(7)') >= 0);
+});
+
+// v5.8, the same missing page lock seen from a CPU's TLB (a campaign's token, replayed): step 2 drops
+// the rmap while the ptes still map the THP, step 3 its references; reclaim's trylock_page() succeeds,
+// finds the page unmapped and frees it before step 4's pmdp_collapse_flush(). The race needs the
+// collapse: the known-race entry requires it, so the TLB and reclaim alone are not excused by it.
+const TLB_TOKEN = 'mmfz1:eyJhIjoicmN1LXRhYmxlLWZyZWUiLCJlIjoidjUuOCIsInYiOltdLCJzIjpbWyJod193YWxrZXIiLHsiYWNjZXNzZXMiOjMsIndyaXRlIjowfV0sWyJzaHJpbmtfZm9saW9fbGlzdCIseyJzbG90IjozfV0sWyJjb2xsYXBzZV9wdGVfbWFwcGVkX3RocCIseyJzbG90IjozfV1dLCJwIjpbWy0xLDAsMl0sWzIsOCwwXV0sImMiOlsxM119.da171d50';
+const tlbActors = [{ actor: 'hw_walker', args: { accesses: 1 } }, { actor: 'shrink_folio_list', args: { slot: 3 } }, { actor: 'collapse_pte_mapped_thp', args: { slot: 3 } }];
+const tlbSched = [{ actor: 'collapse_pte_mapped_thp', until: 'step 3' }, { actor: 'hw_walker' }, { actor: 'shrink_folio_list' }, { actor: 'collapse_pte_mapped_thp' }];
+const names = tlbActors.map((a) => a.actor);
+
+test('v5.8: reclaim frees the THP between collapse_pte_mapped_thp()\'s rmap drop and its flush: a stale TLB, the same known race (it needs the collapse)', (t) => {
+  const r = decodeToken(TLB_TOKEN);
+  const replayed = execute(buildScenario(r.spec), follow(r.schedule));
+  t.is(replayed.violation?.kind, 'stale-tlb', describe(replayed));
+  t.is(knownRace('v5.8', 'rcu-table-free', r.spec.actors.map((a) => a.actor), 'stale-tlb'), 'collapse-pte-mapped-thp-no-page-lock', 'the campaign\'s classification');
+  for (const arch of ['rcu-table-free', 'x86-ipi', 'x86-pae'] as const) {
+    const { exec } = runScript({ arch, era: 'v5.8', actors: tlbActors }, tlbSched, { 'hw-address': [13] });
+    t.is(exec.violation?.kind, 'stale-tlb', `${arch}: ${describe(exec)}`);
+    t.is(exec.violation?.usedBy.name, 'hw_walker');
+    t.is(exec.violation?.changedBy?.name, 'shrink_folio_list');
+    const freed = stepOf(exec, 'shrink_folio_list', 'destroy_compound_page(8)');
+    t.true(freed > stepOf(exec, 'collapse_pte_mapped_thp', 'step 3') && stepOf(exec, 'shrink_folio_list', 'trylock_page(8)') >= 0, arch);
+    const pair = ['hw_walker', 'shrink_folio_list'];
+    t.is(knownRace('v5.8', arch, pair, 'stale-tlb', names), 'collapse-pte-mapped-thp-no-page-lock', arch);
+  }
+  // Without the collapse in the scenario the entry does not apply: on rcu-table-free nothing excuses
+  // a TLB and reclaim, and on x86 only the batched-flush race does.
+  t.is(knownRace('v5.8', 'rcu-table-free', ['hw_walker', 'shrink_folio_list'], 'stale-tlb'), null);
+  t.is(knownRace('v5.8', 'rcu-table-free', ['hw_walker', 'shrink_folio_list'], 'stale-tlb', ['hw_walker', 'shrink_folio_list', 'fault']), null);
+  t.is(knownRace('v5.8', 'x86-ipi', ['hw_walker', 'shrink_folio_list'], 'stale-tlb'), 'reclaim-large-folio-before-batched-flush');
+  t.is(knownRace('v5.10', 'rcu-table-free', ['hw_walker', 'shrink_folio_list'], 'stale-tlb', names), null, 'v5.9 took the page lock');
+});
+
+test('v5.10: the page lock holds reclaim off the THP until the collapse is done; at v5.8 a TLB and reclaim alone stay clean on rcu-table-free', (t) => {
+  const { exec } = runScript({ arch: 'rcu-table-free', era: 'v5.10', actors: tlbActors }, tlbSched, { 'hw-address': [13] });
+  t.is(exec.outcome, 'clean', describe(exec));
+  t.true(stepOf(exec, 'shrink_folio_list', 'trylock_page(8) failed') >= 0);
+  // The pair alone, under seeded random schedules: reclaim unmaps and flushes before it frees.
+  let s = 7;
+  const next = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s >>> 8; };
+  const scn = () => buildScenario({ arch: 'rcu-table-free', era: 'v5.8', actors: [{ actor: 'hw_walker', args: { accesses: 3 } }, { actor: 'shrink_folio_list', args: { slot: 3 } }] });
+  for (let i = 0; i < 150; i++) {
+    const e = execute(scn(), fromStreams(Array.from({ length: 60 }, next), Array.from({ length: 8 }, next)));
+    t.is(e.outcome, 'clean', `run ${i}: ${describe(e)}`);
+  }
 });

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../fuzz/main.js';
+import { frozenShrink } from './helpers.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const doc = readFileSync(join(root, 'docs/writing-actors.md'), 'utf8');
@@ -25,7 +26,7 @@ async function run(command: string): Promise<{ code: number; out: string }> {
   const words = command.replace(/^npm run fuzz -- /, '').match(/'[^']*'|\S+/g) ?? [];
   const argv = words.map((w) => w.replace(/^'(.*)'$/, '$1').split(',').map((a) => (a.startsWith('examples/') ? join(root, a) : a)).join(','));
   const out: string[] = [];
-  const code = await main([...argv, '--corpus', join(scratch, 'corpus')], (l) => out.push(l), () => {});
+  const code = await main([...argv, '--corpus', join(scratch, 'corpus')], (l) => out.push(l), () => {}, () => {}, frozenShrink);
   return { code, out: out.join('\n') };
 }
 

@@ -86,3 +86,7 @@ export function randomSchedulesKnownOnly(t: ExecutionContext, anchor: (next: () 
  *  fixpoint however loaded the machine is, so that what a test asserts of the shrunk failure (its
  *  actors, its depth, that it is minimal) never depends on wall-clock time. */
 export const frozenClock = (): number => 0;
+
+/** What main() is given (its Deps) so that a campaign's shrinking, in the pool's workers too, runs on
+ *  a clock that never moves: what the CLI prints of a shrunk failure does not depend on load. */
+export const frozenShrink = { shrinkClock: 'frozen' } as const;

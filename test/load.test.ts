@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { main } from '../fuzz/main.js';
+import { frozenShrink } from './helpers.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const wrongPatch = join(root, 'examples/pmd-peek-walker.mjs');
@@ -15,7 +16,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'mmfuzz-load-'));
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main([...argv, '--corpus', join(scratch, 'corpus')], (l) => out.push(l), (l) => err.push(l));
+  const code = await main([...argv, '--corpus', join(scratch, 'corpus')], (l) => out.push(l), (l) => err.push(l), () => {}, frozenShrink);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

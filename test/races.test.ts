@@ -12,13 +12,14 @@ import { junitXml, xmlText } from '../fuzz/junit.js';
 import { main } from '../fuzz/main.js';
 import { groupRaces, kernelLine, raceFrom, type Groupable } from '../fuzz/races.js';
 import type { Report, ReportFailure, ReportRace } from '../fuzz/report.js';
+import { frozenShrink } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mmfuzz-races-'));
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  const code = await main(argv, (l) => out.push(l), (l) => err.push(l), () => {}, frozenShrink);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

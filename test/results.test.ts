@@ -12,13 +12,14 @@ import { campaignVerdict, main } from '../fuzz/main.js';
 import { keepBest, type Kept } from '../fuzz/pool.js';
 import { raceFrom } from '../fuzz/races.js';
 import { mergeReports, type Report, type ReportFailure } from '../fuzz/report.js';
+import { frozenShrink } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mmfuzz-res-'));
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  const code = await main(argv, (l) => out.push(l), (l) => err.push(l), () => {}, frozenShrink);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -218,7 +218,7 @@ export function affected(r: Replay, budget: AffectedBudget, arches: readonly str
     let fix: string | null = null;
     if (without.t === 'reproduces') {
       const pair = [race.used.actor, ...(race.changed ? [race.changed.actor] : [])].filter((x) => x !== 'rcu');
-      known = knownRace(era, arch, pair, race.kind);
+      known = knownRace(era, arch, pair, race.kind, r.spec.actors.map((a) => a.actor));
       fix = known ? fixOf(known) : null;
     } else if (withV?.t === 'reproduces') {
       fix = variants.map((id) => allVariants().find((v) => v.id === id)?.fix).filter((f): f is string => !!f).join('; ') || null;

@@ -12,6 +12,10 @@ export interface KnownRace {
   /** The (shrunk) scenario's actors are all among these. */
   readonly actors: readonly string[];
   readonly kinds: readonly ViolationKind[];
+  /** Actors the race needs besides the two whose steps used and changed the frame: a finding matches
+   *  only if each of these is among the scenario's actors (`present` in knownRace()). Several
+   *  entries may share an id: the forms one race takes. */
+  readonly requires?: readonly string[];
 }
 
 const ALL: readonly ArchId[] = ['x86-ipi', 'rcu-table-free', 'x86-pae'];
@@ -40,6 +44,13 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // it tears the pmd on PAE, or unmaps a pte the collapse has already removed from the rmap.
   { id: 'collapse-pte-mapped-thp-no-page-lock', eras: ['v5.8'], arches: ALL, actors: ['try_to_unmap', 'shrink_folio_list', 'collapse_pte_mapped_thp'],
     kinds: [...TABLE_UAF, 'torn-pmd-read', 'kernel-bug'] },
+  // The same missing page lock seen from a TLB: the collapse's step 2 drops the rmap while the ptes
+  // still map the THP, and step 3 its references; reclaim's trylock_page() succeeds, finds the page
+  // unmapped and frees it before step 4's pmdp_collapse_flush(): a CPU still reaches it through its
+  // TLB or the ptes. It needs the collapse: a TLB and reclaim alone are another race on x86
+  // (reclaim-large-folio-before-batched-flush) and none on rcu-table-free.
+  { id: 'collapse-pte-mapped-thp-no-page-lock', eras: ['v5.8'], arches: ALL, actors: ['hw_walker', 'touch', 'shrink_folio_list', 'collapse_pte_mapped_thp'],
+    requires: ['shrink_folio_list', 'collapse_pte_mapped_thp'], kinds: ['stale-tlb', 'stale-tlb-access'] },
   // gup_pmd_range() read the pmd with READ_ONCE(), two 32-bit loads on PAE, until "mm/gup: Fix the
   // lockless PMD access" (v6.2) made it pmdp_get_lockless(); KVM's hva_to_pfn_fast() walks the same way.
   { id: 'gup-fast-pmd-read-once', eras: ['v5.8', 'v5.10'], arches: ['x86-pae'],
@@ -90,8 +101,13 @@ export const KNOWN_RACES: readonly KnownRace[] = [
     kinds: ['bad-entry-installed', 'gup-wrong-page', 'ref-on-freed-frame', 'bogus-table-walked'] },
 ];
 
-export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind): string | null {
+/** The known race a finding is: by era, architecture, kind, and `actors` (the shrunk scenario's, or the
+ *  racing pair's), each of which the race must name. `present`, every actor of the scenario (`actors`
+ *  when not given), must hold the actors an entry `requires`. */
+export function knownRace(era: EraId, arch: ArchId, actors: readonly string[], kind: ViolationKind, present: readonly string[] = actors): string | null {
   const base = actors.map((a) => a.replace(/#\d+$/, ''));
-  const hit = KNOWN_RACES.find((k) => k.eras.includes(era) && k.arches.includes(arch) && k.kinds.includes(kind) && base.every((a) => k.actors.includes(a)));
+  const all = present.map((a) => a.replace(/#\d+$/, ''));
+  const hit = KNOWN_RACES.find((k) => k.eras.includes(era) && k.arches.includes(arch) && k.kinds.includes(kind) && base.every((a) => k.actors.includes(a))
+    && (k.requires ?? []).every((a) => all.includes(a)));
   return hit?.id ?? null;
 }

@@ -42,7 +42,7 @@ import { frameOf, get_page, lock_page, put_page, trylock_page, unlock_page } fro
 import { spin_unlock } from './locks.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier.js';
 import {
-  pgtable_trans_huge_withdraw, pmd_lock, pmd_lockptr, pmd_populate, pmd_read, pmdEntryAt, pmdRange, pmdp_huge_get_and_clear,
+  pgtable_trans_huge_withdraw, pmd_lock, pmd_lockptr, pmd_populate, pmd_read, pmdEntryAt, pmdRange, pmdp_huge_get_and_clear_x86,
   pmdp_invalidate, pmdp_xchg, type PmdPtr, type Stepper,
 } from './pgtable.js';
 import { page_add_rmap, page_remove_rmap, set_page_dirty } from './rmap.js';
@@ -92,7 +92,7 @@ export function* __split_huge_pmd_locked(c: Ctx, vma: Vma, pmd: PmdPtr, haddr: n
   if (vma.kind !== 'anon') {
     // !vma_is_anonymous(vma): _pmd = pmdp_huge_clear_flush_notify(); the page is dropped and a
     // later fault maps it again by ptes.
-    const _pmd = pmdp_huge_get_and_clear(c, pmd);
+    const _pmd = yield* pmdp_huge_get_and_clear_x86(c, pmd, '__split_huge_pmd_locked(): file THP: pmdp_huge_clear_flush_notify()');
     yield step('__split_huge_pmd_locked(): file THP: pmdp_huge_clear_flush_notify()');
     if (opts.flush !== false) yield* flush_tlb_range(c, 'pmdp_huge_clear_flush(): flush_tlb_range()', pmdRange(pmd));
     if (_pmd.t === 'huge' || _pmd.t === 'invalid-huge') {

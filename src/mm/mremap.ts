@@ -44,7 +44,7 @@ import { spin_lock, spin_unlock } from './locks.js';
 import { __pud_alloc, pmd_alloc } from './pgalloc.js';
 import {
   pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw, pmd_clear, pmd_load, pmd_lock, pmd_lockptr, pmd_off, pmd_populate, pmd_read,
-  pmd_table, pmd_use, pmdEntryAt, pmdp_huge_get_and_clear, pte_lockptr, pte_read, pte_write, ptep_get_and_clear, set_pmd_at, spin_lock_ptl,
+  pmd_table, pmd_use, pmdEntryAt, pmdp_huge_get_and_clear_x86, pte_lockptr, pte_read, pte_write, ptep_get_and_clear, set_pmd_at, spin_lock_ptl,
   tableNow, upperEntry, upperStore, type PmdPtr, type Stepper, type TablePtr,
 } from './pgtable.js';
 import { step, type ActorGen, type Ctx } from './step.js';
@@ -256,7 +256,7 @@ export function* move_huge_pmd(c: Ctx, vma: Vma, oldAddr: number, oldPmd: PmdPtr
     return false;
   }
   if (newPtl !== oldPtl) yield* spin_lock(c, newPtl);
-  const pmd = pmdp_huge_get_and_clear(c, oldPmd);
+  const pmd = yield* pmdp_huge_get_and_clear_x86(c, oldPmd, 'move_huge_pmd(): pmdp_huge_get_and_clear(old_pmd)');
   const forceFlush = pmd_present(m.arch, pmd);
   if (newPtl !== oldPtl && vma.kind === 'anon') pgtable_trans_huge_deposit(m, newPmd, pgtable_trans_huge_withdraw(m, oldPmd));
   set_pmd_at(c, newPmd, pmd);

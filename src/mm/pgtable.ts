@@ -9,6 +9,7 @@ import { PMD_PAGES, fmtPmd, fmtPte, pgdIndex, pmdAddr, pmd_mkinvalid, pmd_pfn, p
 import { installSuspect, installWant, tableAccessSuspect } from './events.js';
 import { frameOf } from './frames.js';
 import { spin_take } from './locks.js';
+import { eraAtLeast } from './switches.js';
 import { flush_tlb_range } from './tlbflush.js';
 import type { FlushRange } from './cpu.js';
 import { blockUntil, step, type ActorGen, type Ctx, type Yield } from './step.js';
@@ -281,6 +282,36 @@ export function pmdp_huge_get_and_clear(c: Ctx, p: PmdPtr): PmdEntry {
   return storePmd(c, p, { t: 'none' }, 'pmdp_huge_get_and_clear');
 }
 
+/** Does pmdp_huge_get_and_clear() clear the pmd in two stores here? x86-32 PAE before v6.2:
+ *  native_pmdp_get_and_clear() (arch/x86/include/asm/pgtable-3level.h, v5.8 and v5.10, CONFIG_SMP)
+ *  did `res.pmd_low = xchg(&orig->pmd_low, 0); res.pmd_high = orig->pmd_high; orig->pmd_high = 0;`
+ *  ("xchg acts as a barrier before setting of the high bits"). Peter Zijlstra's "x86/mm/pae: Be
+ *  consistent with pXXp_get_and_clear()" (v6.2, with "mm/gup: Fix the lockless PMD access") made it
+ *  pxx_xchg64(), a try_cmpxchg64() loop: one atomic exchange of both halves. */
+export function pmdClearsInHalves(m: Model): boolean {
+  return m.arch.pae && !eraAtLeast(m.sw, 'v6.2');
+}
+
+/** pmdp_huge_get_and_clear() as the era's x86 does it, for callers that hold pmd_lock. Where it is
+ *  one atomic exchange it takes no step of its own: the caller's next step is the clear. On PAE
+ *  before v6.2 (pmdClearsInHalves()) the xchg of the low half is a step of its own, `label` + " [low
+ *  half: xchg]", after which the pmd holds (0, high): not present and pmd_none() to every reader
+ *  (both test the low word only), and the hardware, which reads the 64-bit entry at once, finds it
+ *  not present. The high half is read and cleared in the caller's next step; no one else writes it
+ *  meanwhile (writers hold pmd_lock, and the hardware's A/D updates are in the low half). */
+export function* pmdp_huge_get_and_clear_x86(c: Ctx, p: PmdPtr, label: string): Stepper<PmdEntry> {
+  if (!pmdClearsInHalves(c.m)) return pmdp_huge_get_and_clear(c, p);
+  const f = touchTable(c, p.table, p.gen, p.idx, true, 'sw', 'pmd');
+  const old = pmdDecode(f.lo[p.idx] ?? 0, f.hi[p.idx] ?? 0);
+  f.lo[p.idx] = 0;
+  c.m.events.push({ e: 'pmd-store', table: p.table, idx: p.idx, slot: p.slot, mm: p.mm, old, now: pmdDecode(0, f.hi[p.idx] ?? 0), how: 'pmdp_huge_get_and_clear' });
+  yield step(`${label} [low half: xchg]`);
+  // res.pmd_high = orig->pmd_high; orig->pmd_high = 0: the pointer is the one the xchg went through.
+  const hi = loadHalf(c, p, true);
+  storePmd(c, p, { t: 'none' }, 'pmdp_huge_get_and_clear');
+  return pmdDecode(pmdLo(old), hi);
+}
+
 /** xchg() on a pmd. */
 export function pmdp_xchg(c: Ctx, p: PmdPtr, e: PmdEntry): PmdEntry {
   return storePmd(c, p, e, 'xchg');
@@ -302,7 +333,7 @@ export function pmdRange(p: PmdPtr): FlushRange {
 /** pmdp_collapse_flush(): clear the pmd and flush the range (mm/pgtable-generic.c). Caller holds
  *  pmd_lock. Returns the old entry. The flush is an IPI, waited for, only on an IPI architecture. */
 export function* pmdp_collapse_flush(c: Ctx, p: PmdPtr): Stepper<PmdEntry> {
-  const old = pmdp_huge_get_and_clear(c, p);
+  const old = yield* pmdp_huge_get_and_clear_x86(c, p, 'pmdp_collapse_flush(): pmdp_huge_get_and_clear()');
   yield step('pmdp_collapse_flush(): pmdp_huge_get_and_clear()');
   yield* flush_tlb_range(c, 'pmdp_collapse_flush(): flush_tlb_range()', pmdRange(p));
   return old;

@@ -7,7 +7,7 @@ import { HPAGE_PMD_NR, PGDIR_PAGES, PMD_PAGES, PUD_PAGES, pgdIndex, pmd_none, pm
 import { down_write, spin_unlock, up_write } from './locks.js';
 import {
   pgtable_trans_huge_withdraw, pmd_clear, pmd_clear_bad, pmd_lock, pmd_lockptr, pmd_off, pmd_offset, pmd_read, pmdEntryAt,
-  pmdp_huge_get_and_clear, pte_read, ptep_get_and_clear, tableNow, upperEntry, upperStore, type PmdPtr, type Stepper, type TablePtr,
+  pmdp_huge_get_and_clear_x86, pte_read, ptep_get_and_clear, tableNow, upperEntry, upperStore, type PmdPtr, type Stepper, type TablePtr,
 } from './pgtable.js';
 import { page_remove_rmap, set_page_dirty } from './rmap.js';
 import { step, type ActorGen, type Ctx } from './step.js';
@@ -88,7 +88,7 @@ export function* zap_huge_pmd(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr): St
     yield step(`zap_huge_pmd(): __pmd_trans_huge_lock() failed: spin_unlock(${pml.name})`);
     return false;
   }
-  const orig = pmdp_huge_get_and_clear(c, pmd);
+  const orig = yield* pmdp_huge_get_and_clear_x86(c, pmd, 'zap_huge_pmd(): pmdp_huge_get_and_clear_full()');
   const dep = vma.kind === 'anon' ? pgtable_trans_huge_withdraw(m, pmd) : 0;
   if (dep) {
     pte_free(m, dep);

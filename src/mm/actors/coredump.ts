@@ -54,7 +54,8 @@ export const coredump: ActorDef = {
     if (locked) yield* down_read(c, mm.mmap_lock);
     // __get_user_pages(): find_extend_vma() first; a range munmap() has detached is not walked.
     const addr = args['addr'] ?? 0;
-    const page = find_vma(mm, addr) ? yield* follow_page_mask(c, addr) : null;
+    // get_dump_page(): FOLL_FORCE | FOLL_DUMP | FOLL_GET, never honoring NUMA hinting faults.
+    const page = find_vma(mm, addr) ? yield* follow_page_mask(c, addr, { honorNumaFault: false }) : null;
     if (locked) up_read(c, mm.mmap_lock);
     // coredump_finish() (no step of its own): the parked threads go on to exit.
     if (page === null) zt.dumped[mm.id] = true;

@@ -13,7 +13,7 @@ import { follow_page_mask } from './follow_page.js';
 export const gup_slow: ActorDef = {
   name: 'gup_slow',
   summary: 'get_user_pages() of one page under mmap_lock read: follow_page_mask() with pte_offset_map_lock()',
-  follows: 'mm/gup.c __get_user_pages(), follow_pmd_mask(), follow_page_pte(); v5.8–v6.6',
+  follows: 'mm/gup.c __get_user_pages(), follow_pmd_mask(), follow_page_pte(), mm/huge_memory.c follow_trans_huge_pmd(); v5.8–v6.6 (protnone entries not followed: FOLL_NUMA, FOLL_HONOR_NUMA_FAULT at v6.6)',
   inMm: true,
   daemon: 'no',
   params: [{ name: 'addr', min: 0, max: NR_PAGES - 1, default: 0, doc: 'address (page index)' }],
@@ -22,7 +22,8 @@ export const gup_slow: ActorDef = {
     const addr = args['addr'] ?? 0;
     const since = m.step;
     yield* down_read(c, c.mm.mmap_lock);
-    const page = find_vma(c.mm, addr) ? yield* follow_page_mask(c, addr) : null;
+    // No FOLL_FORCE: FOLL_NUMA (≤ v6.2) / FOLL_HONOR_NUMA_FAULT (v6.6) is set.
+    const page = find_vma(c.mm, addr) ? yield* follow_page_mask(c, addr, { honorNumaFault: true }) : null;
     if (page !== null) m.events.push({ e: 'pin', mm: c.mm.id, addr, pfn: page, since });
     up_read(c, c.mm.mmap_lock);
     yield step('get_user_pages(): mmap_read_unlock(mm)');

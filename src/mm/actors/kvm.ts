@@ -151,7 +151,8 @@ function* hva_to_pfn_fast(c: Ctx, hva: number): Stepper<number | null> {
  *  host does not map is not faulted in (not modelled): no page. */
 function* hva_to_pfn_slow(c: Ctx, hva: number): Stepper<number | null> {
   yield* down_read(c, c.mm.mmap_lock);
-  const page = find_vma(c.mm, hva) ? yield* follow_page_mask(c, hva) : null;
+  // An external GUP user without FOLL_FORCE: it honors NUMA hinting faults at every era.
+  const page = find_vma(c.mm, hva) ? yield* follow_page_mask(c, hva, { honorNumaFault: true }) : null;
   up_read(c, c.mm.mmap_lock);
   yield step(`hva_to_pfn_slow(): get_user_pages_unlocked(): mmap_read_unlock(mm)${page === null ? ': no page' : ''}`);
   return page;
