@@ -10,6 +10,7 @@ import { depth, follow, recording, type Schedule } from '../src/explore/schedule
 import { splitmix32 } from '../src/explore/schedulers.js';
 import { findStrategy, type Member, type SamplingStrategy, type StrategyName } from '../src/explore/strategies/index.js';
 import { membersOf } from '../src/explore/strategies/portfolio.js';
+import { PCT_PROBE_RUNS, pctFindsAt } from '../src/explore/strategies/pct.js';
 import { shrink } from '../src/explore/shrink.js';
 import { encodeToken } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
@@ -54,6 +55,9 @@ export interface CampaignConfig extends SearchSettings {
   /** With the portfolio strategy: which worker this campaign is, of how many (the pool sets it; a
    *  campaign on its own is worker 0 of 1 and runs every member). */
   readonly portfolioSlot?: { readonly slot: number; readonly workers: number };
+  /** Runs per depth PCT is given to say at which --depth it finds a failure (Failure.pctDepth);
+   *  default PCT_PROBE_RUNS, 0: not asked (bench: search time only). */
+  readonly pctProbeRuns?: number;
 }
 
 export interface Failure {
@@ -77,6 +81,10 @@ export interface Failure {
   readonly shrinkMs: number;
   /** The strategy (and, for PCT, the depth) whose run found it: the portfolio's member. */
   readonly foundBy?: Member;
+  /** The smallest --depth (from `depth` to depth + 2) at which PCT finds it in its shrunk scenario
+   *  (strategies/pct.ts pctFindsAt), null when none did: `depth` counts preemptions of the canonical
+   *  schedule, PCT's d priority drops, and the two can differ. */
+  readonly pctDepth?: number | null;
   /** The key it was first seen (and saved) under, before shrinking. */
   readonly foundKey: string;
   /** Executions run, and milliseconds into the campaign, when it was first seen (before shrinking). */
@@ -222,9 +230,14 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const needsVariants = cfg.variants.length > 0
       && execute(buildScenario({ ...s.spec, variants: [] }, cfg.pool), follow(s.schedule)).violation?.kind !== v.kind;
     const known = needsVariants ? null : knownRace(scenario.sw.era, arch, actors, v.kind);
+    // Which --depth PCT finds it at: search time it is not (counted with shrinking).
+    const p0 = hooks.now();
+    const probeRuns = cfg.pctProbeRuns ?? PCT_PROBE_RUNS;
+    const pctDepth = probeRuns > 0 ? pctFindsAt(scenario, v.kind, depth(s.schedule), Math.max(1, traced.steps), probeRuns) : undefined;
+    shrinkingMs += hooks.now() - p0;
     const f: Failure = {
       kind: v.kind, actors, arch, era: scenario.sw.era, variants: scenario.sw.variants, world: scenario.world.name,
-      depth: depth(s.schedule), token: encodeToken(s),
+      depth: depth(s.schedule), ...(pctDepth !== undefined ? { pctDepth } : {}), token: encodeToken(s),
       trace: renderTrace({ scenario, schedule: s.schedule, exec: traced }),
       traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
       known,

@@ -163,8 +163,16 @@ function printFailure(f: Failure, n: number, out: Out, diagram = false): void {
   out('');
   out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}`);
   out(diagram ? diagramText(replayOf(f.token)) ?? f.trace : f.trace);
-  out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
+  out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}${depthNote(f)}`);
   out(`replay: ${command()} --replay ${f.token}`);
+}
+
+/** Which strategy found it (a portfolio's member), and the --depth at which PCT runs its schedule. */
+function depthNote(f: Failure): string {
+  const by = f.foundBy ? `; found by ${f.foundBy.strategy}${f.foundBy.strategy === 'pct' ? ` --depth ${f.foundBy.depth}` : ''}` : '';
+  const pct = f.pctDepth === undefined || f.pctDepth === f.depth ? ''
+    : f.pctDepth === null ? ` (PCT did not find it at --depth ${f.depth} to ${f.depth + 2})` : ` (PCT finds it at --depth ${f.pctDepth})`;
+  return `${pct}${by}`;
 }
 
 function printInternal(e: InternalError, err: Out): void {
