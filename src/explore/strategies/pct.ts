@@ -74,7 +74,7 @@ export const pctStrategy: SamplingStrategy = {
 };
 
 /** Runs per depth that pctFindsAt() gives PCT. */
-export const PCT_PROBE_RUNS = 500;
+export const PCT_PROBE_RUNS = 200;
 
 /** The smallest --depth, from `depth` (the report's: preemptions + 1) up to depth + 2, at which PCT
  *  finds a violation of `kind` in this scenario within PCT_PROBE_RUNS runs (seeds 0, 1, ...; k the
