@@ -19,11 +19,16 @@ export const CATALOG: Readonly<Record<string, ScenarioSpec>> = {
 export function toFirstFailure(spec: ScenarioSpec, strategy: SamplingStrategy, seed: number, depth: number, budget: number): number {
   const scn = buildScenario(spec, ACTORS);
   const rng = splitmix32(seed);
+  // A learning strategy (greybox) keeps one guide over the runs, as a campaign does.
+  const guide = strategy.guide?.(rng());
   let steps = 0;
   for (let i = 1; i <= budget; i++) {
     const k = i === 1 ? 60 : Math.max(1, Math.round(steps / (i - 1)));
-    const e = execute(scn, strategy.make(rng(), { actors: scn.actors.length, depth, k }));
+    const ctx = { actors: scn.actors.length, depth, k };
+    const plan = guide?.plan('fixed', ctx, rng());
+    const e = execute(scn, plan ? plan.make() : strategy.make(rng(), ctx));
     if (e.violation) return i;
+    if (plan) guide!.feedback(plan);
     steps += e.steps;
   }
   return budget + 1;
@@ -32,7 +37,7 @@ export function toFirstFailure(spec: ScenarioSpec, strategy: SamplingStrategy, s
 function main(): void {
   const budget = Number(process.argv[2] ?? 20000);
   for (const [v, spec] of Object.entries(CATALOG)) {
-    for (const [name, depth] of [['random', 0], ['pct', 2], ['pct', 3], ['pct', 4], ['pos', 0]] as const) {
+    for (const [name, depth] of [['random', 0], ['pct', 2], ['pct', 3], ['pct', 4], ['pos', 0], ['greybox', 0]] as const) {
       const s = findStrategy(name);
       if (s.kind !== 'sampling') continue;
       const xs = Array.from({ length: 20 }, (_, seed) => toFirstFailure(spec, s, seed, depth, budget)).sort((a, b) => a - b);

@@ -8,7 +8,9 @@ import { execute, type Execution, type Scheduler } from '../src/explore/executor
 import { knownRace } from '../src/explore/known.js';
 import { depth, follow, recording, type Schedule } from '../src/explore/schedule.js';
 import { splitmix32 } from '../src/explore/schedulers.js';
-import { findStrategy, type StrategyName } from '../src/explore/strategies/index.js';
+import { findStrategy, type Member, type SamplingStrategy, type StrategyName } from '../src/explore/strategies/index.js';
+import { membersOf } from '../src/explore/strategies/portfolio.js';
+import { PCT_PROBE_RUNS, pctFindsAt } from '../src/explore/strategies/pct.js';
 import { shrink } from '../src/explore/shrink.js';
 import { encodeToken } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
@@ -50,6 +52,12 @@ export interface CampaignConfig extends SearchSettings {
   readonly worlds?: readonly string[];
   /** Stop once this many distinct failures are found (tests, bench). */
   readonly stopAfterFailures?: number;
+  /** With the portfolio strategy: which worker this campaign is, of how many (the pool sets it; a
+   *  campaign on its own is worker 0 of 1 and runs every member). */
+  readonly portfolioSlot?: { readonly slot: number; readonly workers: number };
+  /** Runs per depth PCT is given to say at which --depth it finds a failure (Failure.pctDepth);
+   *  default PCT_PROBE_RUNS, 0: not asked (bench: search time only). */
+  readonly pctProbeRuns?: number;
 }
 
 export interface Failure {
@@ -71,6 +79,12 @@ export interface Failure {
   /** Shrinking reached a fixpoint within its budget. */
   readonly minimal: boolean;
   readonly shrinkMs: number;
+  /** The strategy (and, for PCT, the depth) whose run found it: the portfolio's member. */
+  readonly foundBy?: Member;
+  /** The smallest --depth (from `depth` to depth + 2) at which PCT finds it in its shrunk scenario
+   *  (strategies/pct.ts pctFindsAt), null when none did: `depth` counts preemptions of the canonical
+   *  schedule, PCT's d priority drops, and the two can differ. */
+  readonly pctDepth?: number | null;
   /** The key it was first seen (and saved) under, before shrinking. */
   readonly foundKey: string;
   /** Executions run, and milliseconds into the campaign, when it was first seen (before shrinking). */
@@ -194,7 +208,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const pinned = (call: ActorCall, arg: string) => fixed.some((p) => p.actor === call.actor && (arg === 'mm' ? p.mm !== undefined : p.args?.[arg] !== undefined));
   const worlds = (cfg.worlds ?? ['default']).map(parseWorld);
 
-  const report = (spec: ScenarioSpec, schedule: Schedule, exec: Execution) => {
+  const report = (spec: ScenarioSpec, schedule: Schedule, exec: Execution, foundBy?: Member) => {
     const v = exec.violation;
     if (!v) return;
     const arch = spec.arch as ArchId;
@@ -219,14 +233,19 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const needsVariants = cfg.variants.length > 0
       && execute(buildScenario({ ...s.spec, variants: [] }, cfg.pool), follow(s.schedule)).violation?.kind !== v.kind;
     const known = needsVariants ? null : knownRace(scenario.sw.era, arch, actors, v.kind);
+    // Which --depth PCT finds it at: search time it is not (counted with shrinking).
+    const p0 = hooks.now();
+    const probeRuns = cfg.pctProbeRuns ?? PCT_PROBE_RUNS;
+    const pctDepth = probeRuns > 0 ? pctFindsAt(scenario, v.kind, depth(s.schedule), Math.max(1, traced.steps), probeRuns) : undefined;
+    shrinkingMs += hooks.now() - p0;
     const f: Failure = {
       kind: v.kind, actors, arch, era: scenario.sw.era, variants: scenario.sw.variants, world: scenario.world.name,
-      depth: depth(s.schedule), token: encodeToken(s),
+      depth: depth(s.schedule), ...(pctDepth !== undefined ? { pctDepth } : {}), token: encodeToken(s),
       trace: renderTrace({ scenario, schedule: s.schedule, exec: traced }),
       traceJson: traceJson({ scenario, schedule: s.schedule, exec: traced }),
       known,
       needsVariants,
-      minimal: s.minimal, shrinkMs: Math.round(s.ms), foundKey: early, foundAfter: executions, foundAtMs, foundAtSearchMs,
+      minimal: s.minimal, shrinkMs: Math.round(s.ms), ...(foundBy ? { foundBy } : {}), foundKey: early, foundAfter: executions, foundAtMs, foundAtSearchMs,
       race: raceOf(traced, traced.violation ?? v, known), steps: traced.trace.length, seenAfter: executions, seenAtMs: foundAtMs,
     };
     failures.push(f);
@@ -267,6 +286,17 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     ? cfg.pins.map((c) => ({ def: findActor(c.actor, cfg.pool), ...(c.args ? { args: c.args } : {}), ...(c.mm !== undefined ? { mm: c.mm } : {}) })).filter((e) => inEra(e.def))
     : cfg.pool.filter(inEra).map((def) => ({ def }));
   const scenariosArbitrary = worldActorsArb(worlds, entries);
+  // The sampling strategies this campaign runs, one scenario each in turn (one, but for a portfolio),
+  // and the guide of each that learns (greybox), kept for the whole campaign.
+  const members: readonly Member[] = strategy.kind === 'portfolio'
+    ? membersOf(strategy.members, cfg.portfolioSlot?.slot ?? 0, cfg.portfolioSlot?.workers ?? 1)
+    : [{ strategy: cfg.strategy, depth: cfg.depth }];
+  const samplers = members.map((mem) => {
+    const st = findStrategy(mem.strategy);
+    if (st.kind !== 'sampling') throw new Error(`portfolio member '${mem.strategy}' is not a sampling strategy`);
+    return { mem, st, guide: st.guide?.(rng()) };
+  });
+  let turn = 0;
   let avgSteps = 60;
   // Per scenario (by its spec): the mean length of its runs so far (PCT's k: change points must be
   // able to fall anywhere in a run, and a scenario's length is its own, not the campaign's average;
@@ -283,13 +313,18 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors };
       const scn = buildScenario(spec, cfg.pool);
       const specKey = JSON.stringify(spec);
-      for (let k = 0; k < 8; k++) {
+      const { mem, st, guide } = samplers[turn++ % samplers.length]!;
+      // A learning strategy gives a scenario whose runs keep showing new things more runs (at most 16
+      // times the 8 of the others).
+      let runsHere = 8;
+      for (let k = 0; k < runsHere; k++) {
         if (timeUp() || runsUp()) break;
         // Search without recording; a failure's schedule is written down by running its seed again
         // under the recorder (an execution is a function of its scheduler's seed).
         const seed = rng();
-        const ctx = { actors: scn.actors.length, depth: cfg.depth, k: Math.max(1, Math.round(meanOf(specKey) ?? avgSteps)) };
-        const scheduler = (): Scheduler => strategy.make(seed, ctx);
+        const ctx = { actors: scn.actors.length, depth: mem.depth, k: Math.max(1, Math.round(meanOf(specKey) ?? avgSteps)) };
+        const plan = guide?.plan(specKey, ctx, seed);
+        const scheduler = (): Scheduler => (plan ? plan.make() : st.make(seed, ctx));
         const recorded = (): Schedule => {
           const rec = recording(scheduler());
           try { execute(scn, rec); } catch { /* the schedule up to the exception is what replays it */ }
@@ -311,13 +346,14 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
           continue;
         }
         executions++;
+        if (plan && guide && guide.feedback(plan) > 0) runsHere = Math.min(runsHere + 8, 128);
         avgSteps += (exec.steps - avgSteps) / 64;
         // The bound holds for runs whose length is within k: a longer run is counted as promising
         // nothing (and k grows for the next).
-        if (strategy.bound) missed.set(specKey, (missed.get(specKey) ?? 1) * (exec.steps <= ctx.k ? 1 - strategy.bound(ctx) : 1));
+        if (boundOf(st, strategy.kind)) missed.set(specKey, (missed.get(specKey) ?? 1) * (exec.steps <= ctx.k ? 1 - st.bound!(ctx) : 1));
         const seen = mean.get(specKey) ?? { runs: 0, steps: 0 };
         mean.set(specKey, { runs: seen.runs + 1, steps: seen.steps + exec.steps });
-        if (exec.violation) report(spec, recorded(), exec);
+        if (exec.violation) report(spec, recorded(), exec, mem);
         if ((executions & 255) === 0) progress();
       }
       if (timeUp() || runsUp()) break;
@@ -327,3 +363,10 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   return { executions, durationMs: hooks.now() - t0, failures, internalErrors, ...(guarantee ? { guarantee } : {}) };
 }
 
+
+/** A strategy's per-run bound counts toward the campaign's guarantee only when the campaign runs that
+ *  strategy alone at the asked depth (a portfolio's PCT runs are at several depths and not all of
+ *  its runs). */
+function boundOf(st: SamplingStrategy, kind: string): boolean {
+  return st.bound !== undefined && kind !== 'portfolio';
+}

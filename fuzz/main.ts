@@ -20,6 +20,7 @@ import { HELP, parseOptions, UsageError, type Options } from './options.js';
 import { loadArgs, loadedModules, loadModules, worldOrigin } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
+import { PCT_PROBE_RUNS } from '../src/explore/strategies/pct.js';
 import { guaranteeLine, mergeReports, parseReport, reportFailure, reportRaces, type Report } from './report.js';
 import { renderViewer, type ViewerTrace } from './html.js';
 import { junitXml } from './junit.js';
@@ -166,8 +167,16 @@ function printFailure(f: Failure, n: number, out: Out, diagram = false): void {
   out('');
   out(`=== failure ${n}: ${f.kind}${why}: ${f.actors.join(' vs ')} on ${f.arch}${f.world === 'default' ? '' : ` in world ${f.world}`}`);
   out(diagram ? diagramText(replayOf(f.token)) ?? f.trace : f.trace);
-  out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}`);
+  out(`shrunk in ${f.shrinkMs} ms${f.minimal ? '' : ' (time budget ran out: not known to be minimal)'}; depth ${f.depth}${depthNote(f)}`);
   out(`replay: ${command()} --replay ${f.token}`);
+}
+
+/** Which strategy found it (a portfolio's member), and the --depth at which PCT runs its schedule. */
+function depthNote(f: Failure): string {
+  const by = f.foundBy ? `; found by ${f.foundBy.strategy}${f.foundBy.strategy === 'pct' ? ` --depth ${f.foundBy.depth}` : ''}` : '';
+  const pct = f.pctDepth === undefined || f.pctDepth === f.depth ? ''
+    : f.pctDepth === null ? ` (PCT did not find it at --depth ${f.depth} to ${f.depth + 2} in ${PCT_PROBE_RUNS} runs each)` : ` (PCT finds it at --depth ${f.pctDepth})`;
+  return `${pct}${by}`;
 }
 
 function printInternal(e: InternalError, err: Out): void {

@@ -66,7 +66,7 @@ export const OPTION_TABLE = {
   variant: { type: 'string', takes: 'V1..V9 or an id, comma-separated, or none', arg: 'V[,V]', help: "put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none" },
   actors: { type: 'string', takes: "actor calls, comma-separated: name or 'name(arg=N,mm=M)' (see --list)", arg: 'A[,A]', help: 'restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may\nfix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)\n(mm=N: the mm of the world it runs in); a bad one is refused with the accepted range' },
   world: { type: 'string', takes: 'world names, comma-separated (see --list)', arg: 'W[,W]', help: 'the worlds to run in (default: default); a campaign draws among several' },
-  strategy: { type: 'string', takes: 'random, pct, pos or exhaustive', arg: 'S', help: 'random (default), pct, pos (partial order sampling), exhaustive' },
+  strategy: { type: 'string', takes: 'random, pct, pos, greybox, exhaustive or portfolio', arg: 'S', help: 'random (default with one worker), pct, pos (partial order sampling), greybox\n(coverage-guided: schedules showing new conflicting pairs are kept and mutated),\nexhaustive, portfolio (default with several workers: workers spread over\nrandom, pos, greybox and pct at depths 2-4)' },
   depth: { type: 'string', takes: 'a whole number from 1 to 10', arg: 'N', help: 'PCT bug depth (default 3)' },
   preemptions: { type: 'string', takes: 'a whole number from 0 to 6', arg: 'P', help: 'exhaustive: at most P preemptions (default 2)' },
   'enumerate-choices': { type: 'string', takes: 'nothing, or =K: at most K choices away from 0', arg: '[=K]', help: 'exhaustive: also try every value of each data choice (which free frame the allocator\nreturns, which address the hardware walker touches, the PAE load order), with at most K\nchoices away from 0 per schedule (default: any number); this multiplies the space\nsearched by the values of every choice point' },
@@ -280,14 +280,16 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
   const actorText = get('actors');
   const actors = actorText === undefined ? undefined : parseActorCalls(actorText, allActors(), { mms, worlds });
   const choicesText = get('enumerate-choices');
-  const strategyText = get('strategy') ?? 'random';
-  const strategy = list('strategy', strategyText, STRATEGY_NAMES, STRATEGY_NAMES.join(', '))[0]!;
-  if (strategyText.includes(',')) throw new UsageError(`--strategy '${echo(strategyText)}': give one, one of ${STRATEGY_NAMES.join(', ')}`);
-  if (choicesText !== undefined && strategy !== 'exhaustive') throw new UsageError('--enumerate-choices is for --strategy exhaustive (random and pct draw data choices already)');
   const time = get('time');
   const runs = get('runs');
   const asked = parseInt10('workers', get('workers') ?? String(cores), 1, 100_000);
   const workers = Math.min(asked, maxWorkers(cores));
+  // Several workers spread over strategies and depths unless one is asked for (issue 12); one worker
+  // keeps uniform random.
+  const strategyText = get('strategy') ?? (workers > 1 ? 'portfolio' : 'random');
+  const strategy = list('strategy', strategyText, STRATEGY_NAMES, STRATEGY_NAMES.join(', '))[0]!;
+  if (strategyText.includes(',')) throw new UsageError(`--strategy '${echo(strategyText)}': give one, one of ${STRATEGY_NAMES.join(', ')}`);
+  if (choicesText !== undefined && strategy !== 'exhaustive') throw new UsageError('--enumerate-choices is for --strategy exhaustive (random and pct draw data choices already)');
   const notes = workers < asked ? [`mmfuzz: --workers ${asked} is more than this machine can use (${cores} core${cores === 1 ? '' : 's'}): running ${workers}`] : [];
   const o: Options = {
     archs, era, variants,

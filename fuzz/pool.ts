@@ -116,6 +116,7 @@ export function runPool(cfg: PoolConfig, hooks: PoolHooks, stopFlag = new Shared
       ...campaign, actors: cfg.actors.filter((a) => !hung.has(a)),
       seed: workerSeed(cfg.seed, cfg.shard, slot, generation), timeMs, runs: runs === null ? null : Math.max(1, runs - doneBefore),
       stop: stopFlag, heartbeat, ...(crashAfter !== undefined ? { crashAfter } : {}),
+      ...(cfg.strategy === 'portfolio' ? { portfolioSlot: { slot, workers: cfg.workers } } : {}),
     };
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: job });
     live.add(w);

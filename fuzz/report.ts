@@ -8,7 +8,8 @@ import { groupRaces, raceFrom, type Race, type RaceSite } from './races.js';
 /** What a report keeps of a failure (the campaign's timings stay out, but when it was first seen). */
 export type ReportFailure = Pick<Failure, 'kind' | 'actors' | 'arch' | 'era' | 'variants' | 'depth' | 'known' | 'needsVariants' | 'minimal' | 'token' | 'trace'>
   & { readonly traceJson?: Failure['traceJson']; readonly world?: string; readonly otherTokens?: readonly string[];
-    readonly race?: Race; readonly steps?: number; readonly seenAfter?: number; readonly seenAtMs?: number };
+    readonly race?: Race; readonly steps?: number; readonly seenAfter?: number; readonly seenAtMs?: number;
+    readonly foundBy?: Failure['foundBy']; readonly pctDepth?: number | null };
 
 /** One race (races.ts) in a report: what it was seen as, when first, and its failures, the one with
  *  the shortest trace first. */
@@ -62,6 +63,8 @@ export function reportFailure(f: Failure): ReportFailure {
     needsVariants: f.needsVariants, minimal: f.minimal, token: f.token, trace: f.trace, traceJson: f.traceJson,
     ...(f.otherTokens?.length ? { otherTokens: f.otherTokens } : {}),
     race: f.race, steps: f.steps, seenAfter: f.seenAfter, seenAtMs: Math.round(f.seenAtMs),
+    ...(f.foundBy ? { foundBy: f.foundBy } : {}),
+    ...(f.pctDepth !== undefined ? { pctDepth: f.pctDepth } : {}),
   };
 }
 

@@ -30,7 +30,7 @@ const BAD: readonly [string[], RegExp][] = [
   [['--era', 'v4.4'], /--era 'v4.4': accepted are v5.8, v5.10, v6.2, v6.6/],
   [['--variant', 'V10'], /--variant 'V10': accepted are V1..V9, the ids --list shows, or none/],
   [['--actors', 'zap_everything'], /--actors 'zap_everything': accepted are collapse_file,/],
-  [['--strategy', 'dfs'], /--strategy 'dfs': accepted are random, pct, pos, exhaustive/],
+  [['--strategy', 'dfs'], /--strategy 'dfs': accepted are random, pct, pos, greybox, exhaustive, portfolio/],
   [['--time', '30'], /--time '30': accepted are a whole number with ms, s, m or h/],
   [['--runs', '-3'], /--runs '-3': accepted are whole numbers from 1/],
   [['--depth', '0'], /--depth '0': accepted are whole numbers from 1 to 10/],

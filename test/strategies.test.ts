@@ -12,7 +12,7 @@ import { guaranteeOf, runCampaign } from '../fuzz/campaign.js';
 import { findActor } from '../src/mm/scenario.js';
 
 test('every strategy is in one table, by its name', (t) => {
-  t.deepEqual([...STRATEGY_NAMES], ['random', 'pct', 'pos', 'exhaustive']);
+  t.deepEqual([...STRATEGY_NAMES], ['random', 'pct', 'pos', 'greybox', 'exhaustive', 'portfolio']);
   for (const n of STRATEGY_NAMES) t.is(findStrategy(n).name, n);
   t.throws(() => findStrategy('dfs'));
 });

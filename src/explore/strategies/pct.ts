@@ -16,7 +16,8 @@
 // - change points were drawn with replacement: two equal ones lowered the same actor twice, which
 //   left a depth-d run with d − 2 useful change points.
 
-import type { Scheduler } from '../executor.js';
+import { execute, type Scheduler } from '../executor.js';
+import type { Scenario } from '../../mm/scenario.js';
 import { splitmix32 } from '../schedulers.js';
 import type { SampleContext, SamplingStrategy } from './strategy.js';
 
@@ -71,3 +72,31 @@ export const pctStrategy: SamplingStrategy = {
   make: (seed, ctx: SampleContext) => pct(seed, ctx.actors, ctx.depth, ctx.k),
   bound: (ctx) => pctBound(ctx.actors, ctx.k, ctx.depth),
 };
+
+/** Runs per depth that pctFindsAt() gives PCT. */
+export const PCT_PROBE_RUNS = 200;
+
+/** The smallest --depth, from `depth` (the report's: preemptions + 1) up to depth + 2, at which PCT
+ *  finds a violation of `kind` in this scenario within PCT_PROBE_RUNS runs (seeds 0, 1, ...; k the
+ *  length of the shrunk run), or null when none does. The report's depth counts switches away from
+ *  "run the last actor until it blocks or ends, then the lowest-numbered one"; PCT's d − 1 counts
+ *  priority drops, and the two differ (issue 12): an actor that was never lowered (a daemon such as
+ *  rcu or hw_walker, a third actor) stands above every lowered one, so where the preempted actor must
+ *  go on before it, that actor needs a drop too (unless it blocks at once when picked); when a
+ *  blocked actor of higher priority can run again PCT switches to it, where the canonical schedule
+ *  goes on with the actor that released it (and the other way round); and the first actor to run is
+ *  free for PCT, a preemption for the canonical schedule. So this asks PCT itself. */
+export function pctFindsAt(scn: Scenario, kind: string, depth: number, k: number, runs = PCT_PROBE_RUNS): number | null {
+  for (let d = depth; d <= Math.min(10, depth + 2); d++) {
+    for (let seed = 0; seed < runs; seed++) {
+      let e;
+      try {
+        e = execute(scn, pct(seed, scn.actors.length, d, k));
+      } catch {
+        continue;
+      }
+      if (e.violation?.kind === kind) return d;
+    }
+  }
+  return null;
+}

@@ -8,7 +8,7 @@ import type { ExhaustiveOptions, ExhaustiveResult } from '../exhaustive.js';
 import type { Scenario } from '../../mm/scenario.js';
 
 /** Every strategy's name (the table in index.ts has one of each). */
-export type StrategyName = 'random' | 'pct' | 'pos' | 'exhaustive';
+export type StrategyName = 'random' | 'pct' | 'pos' | 'greybox' | 'exhaustive' | 'portfolio';
 
 /** What a sampling strategy is told for one execution. */
 export interface SampleContext {
@@ -28,6 +28,29 @@ export interface SamplingStrategy {
   /** The probability one execution finds a given bug of depth ≤ ctx.depth, when the strategy
    *  promises one (PCT: 1/(n·k^(d−1))); absent when it promises nothing. */
   bound?(ctx: SampleContext): number;
+  /** A strategy that learns from its runs (greybox): one guide per campaign, from the campaign's seed.
+   *  Absent: every run is make(seed, ctx), independent of the others. */
+  guide?(seed: number): Guide;
+}
+
+/** One execution as a guide planned it. make() gives the same scheduler every call (the campaign runs
+ *  a failure's plan again to write its schedule down); the first one made is the one the guide learns
+ *  from. */
+export interface Plan {
+  /** The scenario it runs (the campaign's key for it). */
+  readonly key: string;
+  make(): Scheduler;
+}
+
+/** A learning strategy's state over a campaign. */
+export interface Guide {
+  /** The next execution of scenario `key`; `seed` is the campaign's draw for it. */
+  plan(key: string, ctx: SampleContext, seed: number): Plan;
+  /** After the plan's execution: how many new things it showed (0: nothing new). The campaign gives
+   *  a scenario whose runs show new things more runs. */
+  feedback(plan: Plan): number;
+  /** How much has been seen so far (greybox: distinct conflicting pairs). */
+  coverage(): number;
 }
 
 export interface ExhaustiveStrategy {
@@ -37,4 +60,18 @@ export interface ExhaustiveStrategy {
   run(scn: Scenario, maxPreemptions: number, opts: ExhaustiveOptions): ExhaustiveResult;
 }
 
-export type Strategy = SamplingStrategy | ExhaustiveStrategy;
+/** Several strategies (and depths) spread over a campaign's workers (Coyote's and Swarm's portfolio). */
+export interface PortfolioStrategy {
+  readonly kind: 'portfolio';
+  readonly name: StrategyName;
+  readonly summary: string;
+  readonly members: readonly Member[];
+}
+
+/** A sampling strategy at a depth (the depth only matters to PCT). */
+export interface Member {
+  readonly strategy: StrategyName;
+  readonly depth: number;
+}
+
+export type Strategy = SamplingStrategy | ExhaustiveStrategy | PortfolioStrategy;

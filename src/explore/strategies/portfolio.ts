@@ -1,0 +1,31 @@
+// A portfolio (as Coyote's and Swarm's): the campaign's workers spread over several strategies and
+// depths, since no one strategy finds every race fastest (PCT's depth must match the bug's, random
+// finds shallow races in big pools, greybox and POS deep ones in fixed scenarios). Worker w of W runs
+// the members i with i mod W = w (with more workers than members, member w mod the count), and goes
+// round its members one scenario at a time. A campaign of one worker runs every member in turn.
+// Each failure says which member found it (Failure.foundBy).
+
+import type { Member, PortfolioStrategy } from './strategy.js';
+
+export const PORTFOLIO_MEMBERS: readonly Member[] = [
+  { strategy: 'random', depth: 3 },
+  { strategy: 'pos', depth: 3 },
+  { strategy: 'greybox', depth: 3 },
+  { strategy: 'pct', depth: 2 },
+  { strategy: 'pct', depth: 3 },
+  { strategy: 'pct', depth: 4 },
+];
+
+/** The members worker `slot` of `workers` runs, in the order it runs them. */
+export function membersOf(members: readonly Member[], slot: number, workers: number): Member[] {
+  if (workers <= 1) return members.slice();
+  if (workers >= members.length) return [members[slot % members.length]!];
+  return members.filter((_, i) => i % workers === slot);
+}
+
+export const portfolio: PortfolioStrategy = {
+  kind: 'portfolio',
+  name: 'portfolio',
+  summary: 'workers spread over random, pos, greybox and pct at depths 2, 3, 4 (default with several workers)',
+  members: PORTFOLIO_MEMBERS,
+};

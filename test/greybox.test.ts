@@ -1,0 +1,114 @@
+// Greybox (coverage-guided) scheduling, the portfolio, and which --depth PCT finds a failure at
+// (issue 12). Budgets in executions, clocks frozen: nothing here depends on the machine's speed.
+
+import test from 'ava';
+import { accesses, greyboxGuide, mutate, pairTracker, type Entry } from '../src/explore/strategies/greybox.js';
+import { membersOf, PORTFOLIO_MEMBERS } from '../src/explore/strategies/portfolio.js';
+import { pctFindsAt } from '../src/explore/strategies/pct.js';
+import { findStrategy } from '../src/explore/strategies/index.js';
+import { execute } from '../src/explore/executor.js';
+import { buildScenario, findActor } from '../src/mm/scenario.js';
+import { ACTORS } from '../src/mm/actors/index.js';
+import { CATALOG, toFirstFailure } from '../bench/strategies.js';
+import { runCampaign, type CampaignConfig } from '../fuzz/campaign.js';
+import { parseOptions } from '../fuzz/options.js';
+import { frozenClock } from './helpers.js';
+
+test('greybox pairs: a step that reads what another actor wrote, and one that frees what another read', (t) => {
+  const ids = new Map<string, number>();
+  const intern = (l: string) => { if (!ids.has(l)) ids.set(l, ids.size); return ids.get(l)!; };
+  const p = pairTracker(intern);
+  p.observe(0, 'clear', [{ e: 'pmd-store', table: 1, idx: 0, slot: 4, mm: 0, old: { t: 'none' }, now: { t: 'none' }, how: 'x' }]);
+  t.is(p.pairs.size, 0, 'a first write conflicts with nothing');
+  p.observe(0, 'again', [{ e: 'pmd-read', table: 1, idx: 0, slot: 4, lo: 0, hi: 0, since: 0 }]);
+  t.is(p.pairs.size, 0, 'the same actor reading its own write is no pair');
+  p.observe(1, 'read', [{ e: 'pmd-read', table: 1, idx: 0, slot: 4, lo: 0, hi: 0, since: 0 }]);
+  t.is(p.pairs.size, 1, 'reads-from another actor');
+  p.observe(0, 'free', [{ e: 'pmd-store', table: 1, idx: 0, slot: 4, mm: 0, old: { t: 'none' }, now: { t: 'none' }, how: 'x' }]);
+  t.is(p.pairs.size, 2, 'a write after another actor read it');
+  t.deepEqual(accesses([{ e: 'mm-users', mm: 0, now: 1 }]), [], 'not every event touches an object');
+});
+
+test('greybox mutation: deterministic from its draws, and it changes the schedule', (t) => {
+  const e: Entry = { schedule: { preemptions: [{ after: 0, steps: 2, to: 1 }], choices: [1] }, steps: [5, 7], arity: [2, 3, 4] };
+  const draw = (seed: number) => { let s = seed; return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8; };
+  let changed = 0;
+  for (let seed = 0; seed < 20; seed++) {
+    const a = mutate(e, 2, draw(seed));
+    t.deepEqual(mutate(e, 2, draw(seed)), a);
+    if (JSON.stringify(a) !== JSON.stringify(e.schedule)) changed++;
+    for (const p of a.preemptions) t.true(p.to >= 0 && p.to < 2 && p.steps >= 0 && (p.after < 0 || p.steps <= e.steps[p.after]!));
+    a.choices.forEach((c, i) => t.true(c < (e.arity[i] ?? 1)));
+  }
+  t.true(changed >= 15, `changed ${changed}/20`);
+});
+
+test('greybox keeps a schedule only when it shows new pairs', (t) => {
+  const scn = buildScenario(CATALOG['V7']!, ACTORS);
+  const g = greyboxGuide(1);
+  const ctx = { actors: scn.actors.length, depth: 3, k: 30 };
+  const first = g.plan('s', ctx, 7);
+  execute(scn, first.make());
+  const gained = g.feedback(first);
+  t.true(gained > 0 && g.coverage() === gained);
+  // The same fresh run again (same seed): nothing new, nothing kept.
+  const again = greyboxGuide(1);
+  const p1 = again.plan('s', ctx, 7);
+  execute(scn, p1.make());
+  again.feedback(p1);
+  const p2 = again.plan('s', ctx, 7);
+  // The corpus has one entry now: this plan is a mutant or a fresh run, either way the same scheduler twice.
+  const a = execute(scn, p2.make(), { trace: true });
+  const b = execute(scn, p2.make(), { trace: true });
+  t.deepEqual(a.trace.map((s) => s.label), b.trace.map((s) => s.label), 'a plan gives the same run every time');
+});
+
+test('greybox finds V3 (GUP-fast without the pmd recheck vs collapse) within 3000 executions, the same with the same seed', (t) => {
+  const g = findStrategy('greybox');
+  if (g.kind !== 'sampling') return t.fail();
+  const n = toFirstFailure(CATALOG['V3']!, g, 1, 3, 3000);
+  t.true(n <= 3000, `took ${n}`);
+  t.is(toFirstFailure(CATALOG['V3']!, g, 1, 3, 3000), n, 'same seed, same executions');
+});
+
+const cfg = (o: Partial<CampaignConfig>): CampaignConfig => ({
+  archs: ['rcu-table-free'], era: 'v6.2', variants: ['gup-fast-no-pmd-recheck', 'khugepaged-no-ipi-sync'],
+  pool: ['gup_fast', 'collapse_huge_page'].map((a) => findActor(a)), fixedActors: undefined,
+  strategy: 'portfolio', depth: 3, preemptions: 2, timeMs: null, runs: 6000, seed: 4, shrinkMs: 1000, stopAfterFailures: 1, pctProbeRuns: 0, ...o,
+});
+
+test('a portfolio campaign finds V3, says which member found it, and the same seed gives the same campaign', (t) => {
+  const a = runCampaign(cfg({}), { now: frozenClock });
+  const b = runCampaign(cfg({}), { now: frozenClock });
+  const f = a.failures.find((x) => x.kind === 'stale-pin');
+  t.truthy(f, `found ${a.failures.map((x) => x.kind).join(', ')} in ${a.executions}`);
+  t.truthy(f!.foundBy && PORTFOLIO_MEMBERS.some((m) => m.strategy === f!.foundBy!.strategy && m.depth === f!.foundBy!.depth));
+  t.is(b.executions, a.executions);
+  t.deepEqual(b.failures.map((x) => [x.token, x.foundBy]), a.failures.map((x) => [x.token, x.foundBy]));
+  // A greybox campaign too: its guide lives as long as the campaign, from the campaign's seed.
+  const g1 = runCampaign(cfg({ strategy: 'greybox', runs: 3000 }), { now: frozenClock });
+  const g2 = runCampaign(cfg({ strategy: 'greybox', runs: 3000 }), { now: frozenClock });
+  t.true(g1.failures.some((x) => x.kind === 'stale-pin'), `greybox: ${g1.executions} runs`);
+  t.deepEqual(g2.failures.map((x) => x.token), g1.failures.map((x) => x.token));
+  t.is(g2.executions, g1.executions);
+});
+
+test('the portfolio spreads workers over its members; it is the default with several workers only', (t) => {
+  t.deepEqual(membersOf(PORTFOLIO_MEMBERS, 0, 1), [...PORTFOLIO_MEMBERS]);
+  const two = [membersOf(PORTFOLIO_MEMBERS, 0, 2), membersOf(PORTFOLIO_MEMBERS, 1, 2)];
+  t.deepEqual([...two[0]!, ...two[1]!].length, PORTFOLIO_MEMBERS.length);
+  t.false(two[0]!.some((m) => two[1]!.includes(m)), 'no member twice');
+  t.deepEqual(membersOf(PORTFOLIO_MEMBERS, 7, 8), [PORTFOLIO_MEMBERS[1]!]);
+  t.is(parseOptions(['--workers', '2'], 2).strategy, 'portfolio');
+  t.is(parseOptions(['--workers', '1'], 2).strategy, 'random');
+  t.is(parseOptions(['--workers', '2', '--strategy', 'pct'], 2).strategy, 'pct');
+  t.is(parseOptions(['--strategy', 'greybox'], 2).strategy, 'greybox');
+});
+
+test('which --depth PCT finds a failure at: V3 (two preemptions) not at d = 2, at d = 3', (t) => {
+  const scn = buildScenario(CATALOG['V3']!, ACTORS);
+  const k = execute(scn, { pick: (r, l) => (r.includes(l) ? l : r[0]!), choose: () => 0 }).steps;
+  t.is(pctFindsAt(scn, 'stale-pin', 2, k, 400), 3);
+  t.is(pctFindsAt(scn, 'stale-pin', 3, k, 400), 3);
+  t.is(pctFindsAt(scn, 'no-such-kind', 1, k, 5), null);
+});
