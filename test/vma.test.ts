@@ -47,8 +47,8 @@ for (const era of ['v5.10', 'v6.6']) {
       const upper = yield* __split_vma(c, vma, 12, false);
       const lowerNew = yield* __split_vma(c, vma, 10, true);
       seen.push(span(vma), span(upper), span(lowerNew), c.mm.vmas.map((v) => v.start),
-        ids(vma_interval_tree_foreach(c.m.mms, 0, 13)), ids(vma_interval_tree_foreach(c.m.mms, 0, 9)),
-        ids(vma_interval_tree_foreach(c.m.mms, 0, 11)), find_vma(c.mm, 13)?.id);
+        ids(vma_interval_tree_foreach(c.m.files, 0, 13)), ids(vma_interval_tree_foreach(c.m.files, 0, 9)),
+        ids(vma_interval_tree_foreach(c.m.files, 0, 11)), find_vma(c.mm, 13)?.id);
       mmap_write_unlock(c, c.mm);
       yield step('done');
     });
@@ -86,7 +86,7 @@ for (const era of ['v5.10', 'v6.6']) {
       const before = c.m.step;
       seen.push((yield* vma_merge(c, vmaAt(c, 0), vma)) === null, c.m.step === before);
       const merged = yield* vma_merge(c, vma, upper);
-      seen.push(merged === vma, span(vma), span(upper), ids(vma_interval_tree_foreach(c.m.mms, 0, 13)), find_vma(c.mm, 13)?.id);
+      seen.push(merged === vma, span(vma), span(upper), ids(vma_interval_tree_foreach(c.m.files, 0, 13)), find_vma(c.mm, 13)?.id);
       mmap_write_unlock(c, c.mm);
       yield step('done');
     });
@@ -123,7 +123,7 @@ for (const era of ['v5.10', 'v6.6']) {
       yield* mmap_write_lock(c, c.mm);
       const file = yield* copy_vma(c, vmaAt(c, 8), 16);
       const anon = yield* copy_vma(c, vmaAt(c, 0), 24);
-      seen.push(span(file), span(anon), ids(vma_interval_tree_foreach(c.m.mms, 0, 9)), ids(anon_vma_interval_tree_foreach(c.m.mms, 0, 1)),
+      seen.push(span(file), span(anon), ids(vma_interval_tree_foreach(c.m.files, 0, 9)), ids(anon_vma_interval_tree_foreach(c.m.mms, 0, 1)),
         (yield* copy_vma(c, vmaAt(c, 0), 4)) === null, find_vma(c.mm, 17)?.id);
       mmap_write_unlock(c, c.mm);
       yield step('done');
@@ -158,11 +158,11 @@ for (const era of ['v5.10', 'v6.6']) {
       yield* mmap_write_lock(c, c.mm);
       const v = vm_area_alloc(c.mm, { start: 16, end: 20, kind: 'file', file: 0, pgoff: 0 });
       yield* vma_link(c, c.mm, v);
-      seen.push(ids(vma_interval_tree_foreach(c.m.mms, 0, 1)), find_vma(c.mm, 17)?.id);
+      seen.push(ids(vma_interval_tree_foreach(c.m.files, 0, 1)), find_vma(c.mm, 17)?.id);
       yield* detach_vmas_to_be_unmapped(c, c.mm, [v]);
-      seen.push(find_vma(c.mm, 17), ids(vma_interval_tree_foreach(c.m.mms, 0, 1)));
+      seen.push(find_vma(c.mm, 17), ids(vma_interval_tree_foreach(c.m.files, 0, 1)));
       yield* unlink_file_vma(c, v);
-      seen.push(ids(vma_interval_tree_foreach(c.m.mms, 0, 1)));
+      seen.push(ids(vma_interval_tree_foreach(c.m.files, 0, 1)));
       mmap_write_unlock(c, c.mm);
       yield step('done');
     });
@@ -177,9 +177,9 @@ test('the split waits for an rmap walker that holds i_mmap_rwsem for read, and t
     actor('walker', function* (c) {
       const f = c.m.files[0]!;
       yield* down_read(c, f.i_mmap_rwsem);
-      walked.push(vma_interval_tree_foreach(c.m.mms, 0, 13).map(span));
+      walked.push(vma_interval_tree_foreach(c.m.files, 0, 13).map(span));
       yield step('walking i_mmap');
-      walked.push(vma_interval_tree_foreach(c.m.mms, 0, 13).map(span));
+      walked.push(vma_interval_tree_foreach(c.m.files, 0, 13).map(span));
       up_read(c, f.i_mmap_rwsem);
       yield step('i_mmap_unlock_read');
     }),

@@ -128,7 +128,7 @@ export function* huge_pmd_share(c: Ctx, vma: Vma, addr: number): Stepper<PmdPtr>
     m.events.push({ e: 'bug', msg: `huge_pmd_share(): i_mmap_assert_locked(${mapping.i_mmap_rwsem.name}) fails: the caller must hold it` });
   }
   let spte: PmdPtr | null = null;
-  for (const svma of vma_interval_tree_foreach(m.mms, vma.file, idx)) {
+  for (const svma of vma_interval_tree_foreach(m.files, vma.file, idx)) {
     if (svma === vma) continue;
     const saddr = page_table_shareable(m, svma, vma, addr, idx);
     if (saddr === null) continue;

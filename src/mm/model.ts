@@ -1,6 +1,6 @@
 // The model is built from a world (world/build.ts); what is left here are the lookups actors share.
 
-import type { Mm, Vma } from './types.js';
+import type { AddressSpace, Mm, Vma } from './types.js';
 
 export { buildModel, resetModel, type CpuSpec } from './world/build.js';
 
@@ -10,16 +10,12 @@ export function find_vma(mm: Mm, addr: number): Vma | undefined {
 }
 
 /** vma_interval_tree_foreach() over a file's i_mmap: every VMA of every mm that maps file page
- *  `pgoff` and is still linked in the rmap, in (mm, vma) order. */
-export function vma_interval_tree_foreach(mms: readonly Mm[], file: number, pgoff: number): Vma[] {
-  const out: Vma[] = [];
-  for (const mm of mms) {
-    for (const v of mm.vmas) {
-      if (v.file !== file || !v.inRmap) continue;
-      if (pgoff >= v.pgoff && pgoff < v.pgoff + (v.end - v.start)) out.push(v);
-    }
-  }
-  return out;
+ *  `pgoff` and is still linked in the rmap, in the tree's order (rmap_tree.ts: by vm_pgoff, then
+ *  insertion). `files`: the model's files. */
+export function vma_interval_tree_foreach(files: readonly AddressSpace[], file: number, pgoff: number): Vma[] {
+  const f = files[file];
+  if (!f) return [];
+  return f.i_mmap.filter((v) => v.inRmap && pgoff >= v.pgoff && pgoff < v.pgoff + (v.end - v.start));
 }
 
 /** The address at which `vma` maps file page `pgoff` (vma_address()). */

@@ -114,12 +114,14 @@ export interface Vma {
   vm_prot?: number | undefined;
 }
 
-/** A file: its i_mmap_rwsem and its page cache. Its i_mmap tree is every VMA of every mm with
- *  `file` set to it and `inRmap` true, in (mm, vma) order (vma_interval_tree_foreach). */
+/** A file: its i_mmap_rwsem, its i_mmap tree and its page cache. */
 export interface AddressSpace {
   readonly id: number;
   readonly name: string;
   readonly i_mmap_rwsem: RwSem;
+  /** mapping->i_mmap: the VMAs linked by __vma_link_file() and not yet removed, in interval-tree
+   *  order (by vm_pgoff, then insertion; rmap_tree.ts). */
+  readonly i_mmap: Vma[];
   /** Page cache: the compound page backing each PMD-sized range of the file, by huge index
    *  (file page / HPAGE_PMD_NR); 0 if none. */
   readonly hpage: number[];
@@ -139,6 +141,9 @@ export interface Mm {
   readonly vmas: Vma[];
   /** The anon_vma lock (one root for the mm's anon VMAs). */
   readonly anon_vma_lock: RwSem;
+  /** anon_vma->rb_root of the anon_vma this mm names: the VMAs linked to it (anon_vma_chain_link()
+   *  until unlink_anon_vmas()), in interval-tree order (rmap_tree.ts), whether or not vma_link()ed. */
+  readonly anon_vma_rb_root: Vma[];
   /** mm->pgd: pfn of the top-level table. */
   readonly pgd: number;
   /** MM_ANONPAGES + MM_FILEPAGES, in pages. */

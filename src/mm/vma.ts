@@ -13,7 +13,9 @@
 // → i_mmap_rwsem (write; a file VMA) → the anon_vma root's rwsem (write). The rmap side is
 // visible as the model has it: a file VMA is in its file's i_mmap (vma_interval_tree_foreach)
 // while `inRmap`; an anon VMA with `anon_vma` set is in that anon_vma's tree
-// (anon_vma_interval_tree_foreach) while `inRmap`.
+// (anon_vma_interval_tree_foreach) while `inRmap`. Both trees are ordered lists (rmap_tree.ts): by
+// vm_pgoff, then insertion, independent of the mm's VMA array (copy_vma()'s anon_vma_clone() makes
+// the new VMA walkable before vma_link(), as mremap's move_ptes() relies on).
 //
 // The mm's VMA array stays sorted by start (then id). A VMA taken out of the tree stays in the
 // array with `detached` set, as munmap and exit_mmap leave it (free_pgtables() still has to find it
@@ -25,6 +27,7 @@
 // map_count, vm_flags other than VM_SHARED, mempolicy, uprobes or userfaultfd.
 
 import { BUG_ON } from './bug.js';
+import { anon_vma_interval_tree_insert, anon_vma_interval_tree_remove, vma_interval_tree_insert, vma_interval_tree_remove } from './rmap_tree.js';
 import { down_write, up_write } from './locks.js';
 import type { Stepper } from './pgtable.js';
 import { step, type ActorGen, type Ctx } from './step.js';
@@ -34,17 +37,13 @@ import type { WorldVma } from './world/types.js';
 
 /** anon_vma_interval_tree_foreach() over the anon_vma `anonVma` (named by the mm whose
  *  anon_vma_lock is its root's rwsem): every VMA of every mm linked to it that maps page index
- *  `pgoff` (vm_pgoff-based, as anon pages are indexed), in (mm, vma) order. Beside
- *  vma_interval_tree_foreach() in model.ts, which walks a file's i_mmap. */
+ *  `pgoff` (vm_pgoff-based, as anon pages are indexed), in the tree's order (rmap_tree.ts: by
+ *  vm_pgoff, then link order), linked into an mm's tree or not (copy_vma() links it to the anon_vma
+ *  before vma_link()). Beside vma_interval_tree_foreach() in model.ts, which walks a file's i_mmap. */
 export function anon_vma_interval_tree_foreach(mms: readonly Mm[], anonVma: number, pgoff: number): Vma[] {
-  const out: Vma[] = [];
-  for (const mm of mms) {
-    for (const v of mm.vmas) {
-      if (!v.anon_vma || v.anon_vma_id !== anonVma || !v.inRmap) continue;
-      if (pgoff >= v.pgoff && pgoff < v.pgoff + (v.end - v.start)) out.push(v);
-    }
-  }
-  return out;
+  const root = mms[anonVma];
+  if (!root) return [];
+  return root.anon_vma_rb_root.filter((v) => v.inRmap && pgoff >= v.pgoff && pgoff < v.pgoff + (v.end - v.start));
 }
 
 /** The anon_vma root's rwsem that anon_vma_lock_write(vma->anon_vma) takes. */
@@ -150,6 +149,7 @@ export function* anon_vma_clone(c: Ctx, dst: Vma, src: Vma): ActorGen {
   yield* down_write(c, sem);
   dst.anon_vma = true;
   dst.anon_vma_id = src.anon_vma_id;
+  anon_vma_interval_tree_insert(c.m, dst);
   if (dst.kind === 'anon') dst.inRmap = true;
   up_write(c, sem);
   yield step(`anon_vma_clone(vma ${dst.id}, vma ${src.id}): anon_vma_chain_link(); unlock_anon_vma_root(${sem.name})`);
@@ -170,6 +170,7 @@ export function* vma_link(c: Ctx, mm: Mm, vma: Vma): ActorGen {
     yield step(`vma_link(): vma_iter_store(vma ${vma.id} [${vma.start},${vma.end}))`);
     if (!mapping) return;
     yield* i_mmap_lock_write(c, mapping);
+    vma_interval_tree_insert(c.m, vma);
     vma.inRmap = true;
     i_mmap_unlock_write(c, mapping);
     yield step(`vma_link(): __vma_link_file(vma ${vma.id}); i_mmap_unlock_write(${mapping.i_mmap_rwsem.name})`);
@@ -178,6 +179,7 @@ export function* vma_link(c: Ctx, mm: Mm, vma: Vma): ActorGen {
   if (mapping) yield* i_mmap_lock_write(c, mapping);
   treeStore(mm, vma);
   if (mapping) {
+    vma_interval_tree_insert(c.m, vma);
     vma.inRmap = true;
     i_mmap_unlock_write(c, mapping);
   }
@@ -221,16 +223,27 @@ function* vma_prepare_complete(c: Ctx, vp: VmaPrepare, change: () => string): Ac
   const anon = vp.vma.anon_vma ? anon_vma_lockptr(m, vp.vma) : null;
   if (mapping) {
     yield* i_mmap_lock_write(c, mapping);
-    if (vp.insert) vp.insert.inRmap = true;
+    if (vp.insert) {
+      vma_interval_tree_insert(m, vp.insert);
+      vp.insert.inRmap = true;
+    }
   }
   if (anon) yield* down_write(c, anon);
   // vma_interval_tree_remove(vma) ... change ... vma_interval_tree_insert(vma): one step under the
-  // locks, so no rmap walker sees the VMA out of its tree.
+  // locks, so no rmap walker sees the VMA out of its tree; re-inserted, it goes after its equals
+  // (anon_vma_interval_tree_pre/post_update_vma() the same for its anon_vma).
+  const inAnon = anon_vma_interval_tree_remove(m, vp.vma);
+  const inFile = vma_interval_tree_remove(m, vp.vma);
   const what = change();
+  if (inFile) vma_interval_tree_insert(m, vp.vma);
+  if (inAnon) anon_vma_interval_tree_insert(m, vp.vma);
   if (vp.insert) treeStore(mm, vp.insert);
   if (vp.remove) {
     vma_mark_detached(c, vp.remove, true);
-    if (mapping) vp.remove.inRmap = false;
+    if (mapping) {
+      vma_interval_tree_remove(m, vp.remove);
+      vp.remove.inRmap = false;
+    }
   }
   sortVmas(mm);
   if (anon) up_write(c, anon);
@@ -360,6 +373,7 @@ export function* unlink_file_vma(c: Ctx, vma: Vma): ActorGen {
   const mapping = mappingOf(c.m, vma);
   if (!mapping) return;
   yield* i_mmap_lock_write(c, mapping);
+  vma_interval_tree_remove(c.m, vma);
   vma.inRmap = false;
   i_mmap_unlock_write(c, mapping);
   yield step(`unlink_file_vma(vma ${vma.id}): __remove_shared_vm_struct(); i_mmap_unlock_write(${mapping.i_mmap_rwsem.name})`);
@@ -370,6 +384,7 @@ export function* unlink_anon_vmas(c: Ctx, vma: Vma): ActorGen {
   if (!vma.anon_vma) return;
   const sem = anon_vma_lockptr(c.m, vma);
   yield* down_write(c, sem);
+  anon_vma_interval_tree_remove(c.m, vma);
   vma.inRmap = false;
   up_write(c, sem);
   yield step(`unlink_anon_vmas(vma ${vma.id}): anon_vma_interval_tree_remove(); anon_vma_unlock_write(${sem.name})`);

@@ -14,6 +14,7 @@ import { step, type ActorGen, type Ctx } from './step.js';
 import { pte_free, tlb_finish_mmu, tlb_flush_mmu, tlb_flush_mmu_tlbonly, tlb_gather_mmu, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
 import { eraAtLeast } from './switches.js';
 import type { Mm, Vma } from './types.js';
+import { anon_vma_interval_tree_remove, vma_interval_tree_remove } from './rmap_tree.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from './walk.js';
 import { add_mm_counter, mm_dec_nr_pmds, mm_dec_nr_ptes, mm_dec_nr_puds } from './counters.js';
@@ -255,6 +256,9 @@ export function* free_pgtables(c: Ctx, tlb: MmuGather, vmas: readonly Vma[], flo
       const vma = vmas[j]!;
       const sem = vma.kind === 'file' ? m.files[vma.file]!.i_mmap_rwsem : tlb.mm.anon_vma_lock;
       yield* down_write(c, sem);
+      // unlink_anon_vmas(vma); unlink_file_vma(vma)
+      if (vma.anon_vma) anon_vma_interval_tree_remove(m, vma);
+      vma_interval_tree_remove(m, vma);
       vma.inRmap = false;
       up_write(c, sem);
       yield step(`free_pgtables(): ${vma.kind === 'file' ? 'unlink_file_vma()' : 'unlink_anon_vmas()'}; up_write(${sem.name})`);

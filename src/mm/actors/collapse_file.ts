@@ -132,7 +132,7 @@ export const collapse_file: ActorDef = {
     else yield* down_write(c, i_mmap);
     const pgoff = slot * HPAGE_PMD_NR;
     // vma_interval_tree_foreach(): every VMA of every mm still linked in i_mmap that maps pgoff.
-    for (const vma of vma_interval_tree_foreach(m.mms, file.id, pgoff)) {
+    for (const vma of vma_interval_tree_foreach(m.files, file.id, pgoff)) {
       if (vma.anon_vma) continue;
       const addr = vma_address(vma, pgoff);
       if (addr % PMD_PAGES !== 0 || addr + PMD_PAGES > vma.end) continue;

@@ -52,6 +52,7 @@ import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { flush_tlb_page, pte_free } from '../tlbflush.js';
 import type { AddressSpace, Vma } from '../types.js';
+import { anon_vma_interval_tree_insert } from '../rmap_tree.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
 import { actorState } from '../actor_state.js';
@@ -260,15 +261,17 @@ function* do_read_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void
 }
 
 /** anon_vma_prepare(): the first anon page of a private file VMA links it to an anon_vma. */
-function* anon_vma_prepare(vma: Vma): ActorGen {
+function* anon_vma_prepare(c: Ctx, vma: Vma): ActorGen {
   if (vma.anon_vma) return;
   vma.anon_vma = true;
+  // __anon_vma_prepare(): anon_vma_chain_link() (the model's anon_vma: the VMA's own mm's).
+  anon_vma_interval_tree_insert(c.m, vma);
   yield step('anon_vma_prepare(vma)');
 }
 
 /** do_cow_fault(): copy the file page into a new anon page and map the copy. */
 function* do_cow_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void> {
-  yield* anon_vma_prepare(vmf.vma);
+  yield* anon_vma_prepare(c, vmf.vma);
   const cow = alloc_page(c, 'data');
   yield step(`do_cow_fault(): vmf->cow_page = alloc_page_vma() → ${cow}`);
   const page = yield* __do_fault(c, vmf, mut);
@@ -344,7 +347,7 @@ function* do_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void> {
 function* wp_page_copy(c: Ctx, vmf: Vmf, orig: PteEntry & { t: 'present' }, mut: FileFaultMutations): Stepper<void> {
   const m = c.m;
   const old = orig.pfn;
-  yield* anon_vma_prepare(vmf.vma);
+  yield* anon_vma_prepare(c, vmf.vma);
   const page = alloc_page(c, 'data');
   cow_user_page(c, old);
   yield step(`wp_page_copy(): alloc_page_vma() → ${page}; cow_user_page(): copy_user_highpage(${page}, ${old})`);

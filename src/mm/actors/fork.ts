@@ -55,6 +55,7 @@ import { eraAtLeast } from '../switches.js';
 import { flush_tlb_mm, pte_free } from '../tlbflush.js';
 import type { Mm, Vma } from '../types.js';
 import { anon_vma_clone, i_mmap_lock_write, i_mmap_unlock_write, vm_area_dup, vma_iter_bulk_store } from '../vma.js';
+import { vma_interval_tree_insert_after } from '../rmap_tree.js';
 import { hasPerVmaLocks, mmap_assert_write_locked, mmap_write_lock, mmap_write_unlock, vma_start_write } from '../vma_lock.js';
 import { mayFailPteMap, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
 import { __pte_alloc } from './fault.js';
@@ -357,6 +358,7 @@ export function makeFork(name: string, opts: ForkOptions): ActorDef {
         if (tmp.kind === 'file') {
           const mapping = m.files[tmp.file]!;
           yield* i_mmap_lock_write(c, mapping);
+          vma_interval_tree_insert_after(m, tmp, mpnt);
           tmp.inRmap = true;
           i_mmap_unlock_write(c, mapping);
           yield step(`dup_mmap(): vma_interval_tree_insert_after(vma ${tmp.id}, vma ${mpnt.id}); i_mmap_unlock_write(${mapping.i_mmap_rwsem.name})`);

@@ -137,7 +137,7 @@ function* try_to_unmap(c: Ctx, slot: number, hpage: number, mut: ReclaimMutation
   const file = m.files[0]!;
   yield* down_read(c, file.i_mmap_rwsem);
   const pgoff = slot * HPAGE_PMD_NR;
-  for (const vma of vma_interval_tree_foreach(m.mms, file.id, pgoff)) {
+  for (const vma of vma_interval_tree_foreach(m.files, file.id, pgoff)) {
     const mm = m.mms[vma.mm]!;
     const base = vma_address(vma, pgoff);
     const pmd = pmd_off(c, base, mm);

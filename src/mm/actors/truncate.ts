@@ -60,7 +60,7 @@ export function* unmap_mapping_pages(c: Ctx, mapping: AddressSpace, first: numbe
   else yield* down_write(c, mapping.i_mmap_rwsem);
   const details: ZapDetails = { even_cows };
   for (let pgoff = first; pgoff < first + nr; pgoff += HPAGE_PMD_NR) {
-    for (const vma of vma_interval_tree_foreach(m.mms, mapping.id, pgoff)) {
+    for (const vma of vma_interval_tree_foreach(m.files, mapping.id, pgoff)) {
       const mm = m.mms[vma.mm]!;
       const base = vma_address(vma, pgoff);
       const pmd = pmd_off(c, base, mm);

@@ -84,7 +84,7 @@ export const try_to_unmap: ActorDef = {
     yield step(`shrink_folio_list(): folio_trylock(${hpage})`);
     yield* down_read(c, file.i_mmap_rwsem);
     const pgoff = slot * HPAGE_PMD_NR;
-    for (const vma of vma_interval_tree_foreach(m.mms, file.id, pgoff)) {
+    for (const vma of vma_interval_tree_foreach(m.files, file.id, pgoff)) {
       const mm = m.mms[vma.mm]!;
       const base = vma_address(vma, pgoff);
       // try_to_unmap_one() (v5.8–v6.6): mmu_notifier_range_init(MMU_NOTIFY_CLEAR, address,

@@ -30,7 +30,7 @@ export const unmap_mapping_range: ActorDef = {
     if (shared) yield* down_read(c, file.i_mmap_rwsem);
     else yield* down_write(c, file.i_mmap_rwsem);
     const pgoff = slot * HPAGE_PMD_NR;
-    for (const vma of vma_interval_tree_foreach(m.mms, file.id, pgoff)) {
+    for (const vma of vma_interval_tree_foreach(m.files, file.id, pgoff)) {
       const mm = m.mms[vma.mm]!;
       const base = vma_address(vma, pgoff);
       const pmd = pmd_off(c, base, mm);

@@ -7,6 +7,7 @@ import type { Switches } from '../switches.js';
 import { NOBODY, type Cpu, type Frame, type Mm, type MmSetup, type Model, type RwSem, type Vma } from '../types.js';
 import type { World } from './types.js';
 import { ptlName } from '../frames.js';
+import { resetRmapTrees } from '../rmap_tree.js';
 
 export interface CpuSpec {
   readonly actor: number;
@@ -46,6 +47,7 @@ function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
     mmap_lock: sem(`mmap_lock${sfx}`),
     page_table_lock: { name: `page_table_lock${sfx}`, owner: NOBODY },
     anon_vma_lock: sem(`anon_vma${sfx}`),
+    anon_vma_rb_root: [],
     vmas: [],
     pgd: m.world.mms[id]!.pgd,
     rss: 0, nr_ptes: 0, nr_pmds: 0, nr_puds: 0,
@@ -68,7 +70,7 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, world: Worl
     archId, arch, sw, world, setup,
     frames: Array.from({ length: world.nrFrames }, (_, pfn) => frame(pfn)),
     mms: world.mms.map((_, i) => mm({ world, cpus }, i)),
-    files: world.files.map((f, id) => ({ id, name: f.name, i_mmap_rwsem: sem(world.files.length === 1 ? 'i_mmap_rwsem' : `i_mmap_rwsem(${f.name})`), hpage: [...f.hpage], hugetlbfs: f.hugetlbfs === true })),
+    files: world.files.map((f, id) => ({ id, name: f.name, i_mmap_rwsem: sem(world.files.length === 1 ? 'i_mmap_rwsem' : `i_mmap_rwsem(${f.name})`), i_mmap: [], hpage: [...f.hpage], hugetlbfs: f.hugetlbfs === true })),
     cpus: cpus.map((s, i) => cpu(i, s)),
     rcu: [],
     events: [],
@@ -203,6 +205,7 @@ export function resetModel(m: Model): void {
     for (let i = 0; i < m.cpus.length; i++) mm.cpumask[i] = m.cpus[i]!.mm === id;
     empty(mm.notifier_subscriptions);
   }
+  resetRmapTrees(m);
   for (const c of m.cpus) {
     c.lazy = c.lazyAtStart;
     c.irqsOff = false;
