@@ -3,7 +3,8 @@
 // each an ordered list that is the tree's in-order traversal, which is the order an rmap walk
 // (vma_interval_tree_foreach / anon_vma_interval_tree_foreach) visits.
 //
-// Read for this: include/linux/interval_tree_generic.h _insert() (v6.6, the same since v3.8): the key
+// Read for this (v6.6 tree; mm/mmap.c also in a v5.10-era rbtree tree): include/linux/
+// interval_tree_generic.h _insert(): the key
 // is the start (vm_pgoff, or avc_start_pgoff() = vm_pgoff); "if (start < ITSTART(parent)) go left,
 // else right", so a node goes after every node with a start <= its own: by vm_pgoff, and among equal
 // vm_pgoff in insertion order. Rotations keep the in-order sequence. vma_interval_tree_insert_after()
@@ -16,6 +17,8 @@
 // Membership is the tree's, independent of mm->mm_mt: a VMA is in its anon_vma's tree from
 // anon_vma_chain_link() (anon_vma_clone(), anon_vma_fork(), anon_vma_prepare()) until
 // unlink_anon_vmas(); in i_mmap from __vma_link_file() until __remove_shared_vm_struct().
+// Departure kept (vma.ts): the walks still skip a VMA whose one `inRmap` flag is clear, so a file VMA
+// is walked in its anon_vma only while it is in i_mmap; only anon VMAs are walked through anon_vmas.
 
 import type { AddressSpace, Model, Vma } from './types.js';
 
