@@ -87,6 +87,10 @@ export interface Tracker {
   reset(): void;
   /** A proxy's target (to read the model without recording). */
   raw<T extends object>(o: T): T;
+  /** The parts of the model written since the last call, by component: `frames:3` (a frame and
+   *  all under it), `frames` (the array itself), `rcu`; `all` when it cannot tell (after a reset, a
+   *  write to an object two components share). For a state text kept by component. */
+  takeWritten(): { readonly all: boolean; readonly comps: ReadonlySet<string> };
 }
 
 /** The model's fields that are the executor's or fixed configuration, not shared mutable state. */
@@ -107,6 +111,15 @@ export function createTracker(): Tracker {
   /** Dynamic containers: id → target, and their contents as last seen. */
   const dynamic = new Map<number, object>();
   const seen = new Map<number, string>();
+  /** Which component of the model each target is in ('' when shared between two). */
+  const componentOf = new WeakMap<object, string>();
+  let writtenAll = true;
+  let written = new Set<string>();
+  const dirty = (t: object) => {
+    const c = componentOf.get(t);
+    if (c === undefined || c === '') writtenAll = true;
+    else written.add(c);
+  };
 
   const keyId = (k: PropertyKey): number => {
     let i = keyIds.get(k);
@@ -197,7 +210,11 @@ export function createTracker(): Tracker {
         const p = proxyOf.get(val);
         if (p) val = p;
         else if (!targetOf.has(val) && !isValue(val)) plain(t);
+        // A model object moved into another component: its writes can no longer be told apart.
+        const vt = targetOf.get(val as object);
+        if (vt && componentOf.get(vt) !== componentOf.get(t)) componentOf.set(vt, '');
       }
+      dirty(t);
       if (Array.isArray(t) && k === 'length' && typeof val === 'number' && val < t.length) {
         if (cur) { const o = id(t); cur.writeAll.add(o); cur.objs.add(o); }
       } else {
@@ -207,10 +224,12 @@ export function createTracker(): Tracker {
       return Reflect.set(t, k, val);
     },
     deleteProperty(t, k) {
+      dirty(t);
       if (cur) { const o = id(t); cur.writeAll.add(o); cur.objs.add(o); }
       return Reflect.deleteProperty(t, k);
     },
     defineProperty(t, k, d) {
+      dirty(t);
       if (cur) { const o = id(t); cur.writeAll.add(o); cur.objs.add(o); }
       return Reflect.defineProperty(t, k, d);
     },
@@ -243,13 +262,14 @@ export function createTracker(): Tracker {
           case 'get': return (key: unknown) => { read(t, String(key)); return got(t.get(key)); };
           case 'has': return (key: unknown) => { read(t, String(key)); return t.has(key); };
           case 'set': return (key: unknown, v: unknown) => {
+            dirty(t);
             write(t, String(key));
             if (v !== null && typeof v === 'object' && !targetOf.has(v) && !isValue(v)) plain(t);
             t.set(key, v);
             return proxyOf.get(t);
           };
-          case 'delete': return (key: unknown) => { whole(true); return t.delete(key); };
-          case 'clear': return () => { whole(true); t.clear(); };
+          case 'delete': return (key: unknown) => { dirty(t); whole(true); return t.delete(key); };
+          case 'clear': return () => { dirty(t); whole(true); t.clear(); };
           default: {
             whole(false);
             plain(t);
@@ -272,22 +292,31 @@ export function createTracker(): Tracker {
     return p;
   };
 
-  /** Put every object reachable from `t` (a target) behind its proxy, in place. */
-  const walk = (t: object, root: boolean, visited: Set<object>): void => {
+  /** Put every object reachable from `t` (a target) behind its proxy, in place, noting the
+   *  component of the model it is in (`comp`; at the root, each root field's own). */
+  const walk = (t: object, comp: string | null, visited: Set<object>): void => {
+    if (comp !== null) {
+      const was = componentOf.get(t);
+      if (was === undefined) componentOf.set(t, comp);
+      else if (was !== comp) componentOf.set(t, '');
+    }
     if (visited.has(t)) return;
     visited.add(t);
     if (t instanceof Map) {
       for (const v of t.values()) if (v !== null && typeof v === 'object') plain(t);
       return;
     }
+    const root = comp === null;
     for (const k of Object.keys(t)) {
       if (root && ROOT_SKIP.has(k)) continue;
       const v: unknown = (t as Record<string, unknown>)[k];
       if (v === null || typeof v !== 'object') continue;
+      // The root's arrays (frames, mms, files, cpus) are a component each, and so is each element.
+      const c = root ? k : !comp.includes(':') && Array.isArray(t) ? `${comp}:${k}` : comp;
       const tgt = targetOf.get(v);
-      if (tgt) { walk(tgt, false, visited); continue; }
+      if (tgt) { walk(tgt, c, visited); continue; }
       if (isValue(v)) continue;
-      walk(v, false, visited);
+      walk(v, c, visited);
       if (!Reflect.set(t, k, wrap(v))) throw new Error(`access: cannot instrument ${k}`);
     }
   };
@@ -296,8 +325,9 @@ export function createTracker(): Tracker {
     instrument(m) {
       const was = cur;
       cur = null;
-      walk(m, true, new Set());
+      walk(m, null, new Set());
       for (const [o, t] of dynamic) seen.set(o, contents(t));
+      writtenAll = true;
       cur = was;
     },
     record(fp) { cur = fp; },
@@ -308,6 +338,7 @@ export function createTracker(): Tracker {
         const now = contents(t);
         if (seen.get(o) !== now) {
           seen.set(o, now);
+          dirty(t);
           if (fp) { fp.writeAll.add(o); fp.objs.add(o); }
         }
       }
@@ -317,5 +348,11 @@ export function createTracker(): Tracker {
     setActor(a) { actor = a; },
     reset() { stickies.length = 0; actor = -1; cur = null; },
     raw: <T extends object>(o: T): T => (targetOf.get(o) as T | undefined) ?? o,
+    takeWritten() {
+      const r = { all: writtenAll, comps: written };
+      writtenAll = false;
+      written = new Set();
+      return r;
+    },
   };
 }

@@ -35,7 +35,7 @@ import { recording, type Schedule } from './schedule.js';
 import type { ExhaustiveOptions, ExhaustiveResult } from './exhaustive.js';
 import type { Scenario } from '../mm/scenario.js';
 import type { Model } from '../mm/types.js';
-import { hashText, stateText } from '../mm/state_hash.js';
+import { hashText, STATE_ROOTS, valueText } from '../mm/state_hash.js';
 
 interface Node {
   /** The actors that could step here. */
@@ -104,6 +104,39 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
   /** Replay nodes[0..replay) as they are; nodes[replay] (if any) runs its actor with its choices. */
   let replay = 0;
 
+  // The state's key: the hashes of its components' texts (a frame, a CPU, the RCU list), each kept
+  // until something in it is written.
+  const cache = new Map<string, string>();
+  const stateKey = (m: Model): string => {
+    const w = tracker.takeWritten();
+    if (w.all) cache.clear();
+    else {
+      for (const c of w.comps) {
+        cache.delete(c);
+        if (!c.includes(':')) for (const key of [...cache.keys()]) if (key.startsWith(`${c}:`)) cache.delete(key);
+      }
+    }
+    let out = '';
+    for (const k of STATE_ROOTS) {
+      const v: unknown = tracker.raw(m[k]);
+      if (Array.isArray(v)) {
+        out += `${k}=[`;
+        for (let i = 0; i < v.length; i++) {
+          const c = `${k}:${i}`;
+          let t = cache.get(c);
+          if (t === undefined) { t = String(hashText(valueText(v[i], tracker.raw))); cache.set(c, t); }
+          out += `${t},`;
+        }
+        out += '];';
+      } else {
+        let t = cache.get(k);
+        if (t === undefined) { t = String(hashText(valueText(v, tracker.raw))); cache.set(k, t); }
+        out += `${k}=${t};`;
+      }
+    }
+    return out;
+  };
+
   const choicesBefore = (k: number) => {
     let n = 0;
     for (let i = 0; i < k; i++) n += nonZero(nodes[i]!.choices);
@@ -148,7 +181,7 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
             }
           }
           if (model) {
-            const text = `${stateText(model, tracker.raw)}|${runnable.join(',')}|${steps.join(',')}|${lastLabel.join('\u0001')}`;
+            const text = `${stateKey(model)}|${runnable.join(',')}|${steps.join(',')}|${lastLabel.join('\u0001')}`;
             states.add(hashText(text));
           }
           const awake = runnable.filter((a) => !sleep.has(a));

@@ -16,6 +16,16 @@ const ROOT = ['frames', 'mms', 'files', 'cpus', 'rcu', 'smmus', 'actorState'] as
 /** `raw` gives the object behind a wrapper (the DPOR search reads its instrumented model so). */
 export function stateText(m: Model, raw: <T extends object>(o: T) => T = (o) => o): string {
   let out = '';
+  for (const k of ROOT) out += `${k}=${valueText(m[k], raw)};`;
+  return out;
+}
+
+/** The model's parts that stateText() reads, in its order. */
+export const STATE_ROOTS: readonly (typeof ROOT)[number][] = ROOT;
+
+/** The canonical text of one value of the model (a frame, a CPU, the RCU list). */
+export function valueText(v: unknown, raw: <T extends object>(o: T) => T = (o) => o): string {
+  let out = '';
   const onStack = new Set<unknown>();
   const go = (v0: unknown): void => {
     if (v0 === null || typeof v0 !== 'object') {
@@ -47,7 +57,7 @@ export function stateText(m: Model, raw: <T extends object>(o: T) => T = (o) => 
     }
     onStack.delete(v);
   };
-  for (const k of ROOT) { out += `${k}=`; go(m[k]); out += ';'; }
+  go(v);
   return out;
 }
 
