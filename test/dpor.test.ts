@@ -33,9 +33,9 @@ const TABLES = [5, 2];
 const swap = (offset: number) => ({ t: 'swap' as const, type: 0, offset });
 const cost = (o: Op) => (o.k === 'r' ? 1 : o.k === 'cp' ? 4 : 3);
 
-function program(name: string, ops: readonly Op[]): ActorDef {
+function program(name: string, ops: readonly Op[], daemon: ActorDef['daemon'] = 'no'): ActorDef {
   return {
-    name, summary: '(test) pte reads and writes', follows: '(test)', inMm: true, daemon: 'no', params: [],
+    name, summary: '(test) pte reads and writes', follows: '(test)', inMm: true, daemon, params: [],
     *run(c) {
       for (const o of ops) {
         const t = tableNow(c.m, o.t);
@@ -67,8 +67,9 @@ function program(name: string, ops: readonly Op[]): ActorDef {
   };
 }
 
-function scenarioOf(progs: readonly (readonly Op[])[]): Scenario {
+function scenarioOf(progs: readonly (readonly Op[])[], background: readonly Op[] = []): Scenario {
   const defs = progs.map((ops, i) => program(`prog${i}`, ops));
+  if (background.length) defs.push(program('background', background, 'background'));
   return buildScenario({ arch: 'x86-ipi', era: 'v6.6', actors: defs.map((d) => ({ actor: d.name })) }, [...ACTORS, ...defs]);
 }
 
@@ -149,6 +150,16 @@ test('independent programs: one schedule; conflicting ones: one per order of the
   t.is(all.finals.size, 2);
   t.deepEqual([...red.finals].sort(), [...all.finals].sort());
   t.true(red.runs < all.runs, `${red.runs} vs ${all.runs}`);
+});
+
+test('a background daemon (the hardware walker\'s kind) that the foreground\'s end stops: the schedules where it stepped first are run too', (t) => {
+  // Run in the default order, the writer ends first and the daemon never steps: only the race between
+  // the writer's last step and the daemon's next brings its write in.
+  const scn = scenarioOf([[{ k: 'w', t: 5, i: 2, v: 1 }]], [{ k: 'w', t: 5, i: 3, v: 9 }]);
+  const red = dporFinals(scn);
+  const all = everySchedule(scn);
+  t.true(all.finals.size > 1);
+  t.deepEqual([...red.finals].sort(), [...all.finals].sort());
 });
 
 const V2 = (variants: string[]) => buildScenario({ arch: 'rcu-table-free', era: 'v6.2', variants,

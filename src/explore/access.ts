@@ -72,8 +72,9 @@ export function conflict(a: Footprint, b: Footprint): boolean {
 export const FOREGROUND_LOC = 1 * KEYS + WHOLE;
 
 export interface Tracker {
-  /** Put the model's long-lived objects behind proxies (again after each reset: idempotent). */
-  instrument(m: Model): void;
+  /** Put the model's long-lived objects behind proxies (again after each reset: idempotent). Returns
+   *  how many objects it put behind a proxy this time (0 once the model's objects are all known). */
+  instrument(m: Model): number;
   /** Record into `fp` from now on (null: record nothing). */
   record(fp: Footprint | null): void;
   /** The end of a step: compare the dynamic containers with what they held, charging a change to
@@ -281,9 +282,11 @@ export function createTracker(): Tracker {
     };
   };
 
+  let wrapped = 0;
   const wrap = (t: object): object => {
     let p = proxyOf.get(t);
     if (!p) {
+      wrapped++;
       p = t instanceof Map ? new Proxy(t, mapHandler(t as Map<unknown, unknown>)) : new Proxy(t, handler);
       proxyOf.set(t, p);
       targetOf.set(p, t);
@@ -325,10 +328,12 @@ export function createTracker(): Tracker {
     instrument(m) {
       const was = cur;
       cur = null;
+      wrapped = 0;
       walk(m, null, new Set());
       for (const [o, t] of dynamic) seen.set(o, contents(t));
       writtenAll = true;
       cur = was;
+      return wrapped;
     },
     record(fp) { cur = fp; },
     settle(fp) {

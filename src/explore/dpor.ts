@@ -143,6 +143,18 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
     return n;
   };
 
+  // Footprints name the model's objects, and sleep sets carry them from one execution to the next:
+  // the objects must be the same in every execution. resetModel() makes some the first times round
+  // (each mm's VMAs, once per model and once more when it first meets the instrumented mm): run the
+  // default schedule until an execution starts with nothing new to instrument.
+  for (let warm = 0; ; warm++) {
+    let fresh = 0;
+    execute(scn, { pick: (r, last) => (r.includes(last) ? last : r[0]!), choose: () => 0 }, { prepare: (m) => { fresh = tracker.instrument(m); } });
+    tracker.record(null);
+    if (fresh === 0) break;
+    if (warm >= 8) throw new Error('dpor: the model makes new long-lived objects at every reset');
+  }
+
   for (;;) {
     if (explored >= stopAfter || opts.shouldStop?.()) return { explored, complete: false, failure: null, states: states.size, sleepBlocked };
     nodes.length = Math.min(nodes.length, replay + 1);
@@ -230,7 +242,10 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
     try {
       exec = execute(scn, rec, {
         ...(opts.trace === true ? { trace: true } : {}),
-        prepare: (m) => { model = m; tracker.instrument(m); },
+        prepare: (m) => {
+          model = m;
+          if (tracker.instrument(m) > 0) throw new Error('dpor: the model made new long-lived objects between executions');
+        },
         beforeUntil: (a) => {
           endStep();
           let w = pending[a];
@@ -253,6 +268,7 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
         return { explored, complete: false, failure: { schedule, exec }, states: states.size, sleepBlocked };
       }
       if (model) opts.onFinal?.(model, exec, tracker.raw);
+      disabled(nodes, len, exec.finished);
     }
     races(nodes, len);
     if (onProgress && explored % 256 === 0) onProgress({ explored, pending: nodes.reduce((s, n) => s + n.backtrack.size - n.done.size, 0) });
@@ -279,6 +295,19 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
     }
     replay = k;
   }
+}
+
+/** An actor the execution ended without finishing, though it could step at some point: the step
+ *  after which it never could again disabled it (the last foreground actor's return stops a
+ *  background daemon, the hardware walker). Its next step races with that one: run it before. (A
+ *  waiting actor's own step that left it blocked for good needs nothing: no one could wake it.) */
+function disabled(nodes: readonly Node[], len: number, finished: readonly boolean[]): void {
+  finished.forEach((done, q) => {
+    if (done) return;
+    let d = -1;
+    for (let k = 0; k < len; k++) if (nodes[k]!.runnable.includes(q)) d = k;
+    if (d >= 0 && nodes[d]!.actor !== q) nodes[d]!.backtrack.add(q);
+  });
 }
 
 /** Source-DPOR's race detection over the steps nodes[0..len) took: for each race (i, j) (steps of
