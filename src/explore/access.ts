@@ -71,6 +71,12 @@ export function conflict(a: Footprint, b: Footprint): boolean {
  *  is still running, which is what lets a background daemon (the hardware walker) step. */
 export const FOREGROUND_LOC = 1 * KEYS + WHOLE;
 
+/** The step counter, as a location: a step that takes a stamp of it (a TLB fill's `since`, a pmd
+ *  read's) reads it, and a step whose stamp the oracle compares with those (a copy, `copiedAt`; an
+ *  mprotect() return) writes it. Without it two such steps would commute, yet the oracle's verdict
+ *  (a write through a TLB entry filled before the copy) depends on their order. */
+export const CLOCK_LOC = 1 * KEYS + 1;
+
 export interface Tracker {
   /** Put the model's long-lived objects behind proxies (again after each reset: idempotent). Returns
    *  how many objects it put behind a proxy this time (0 once the model's objects are all known). */
@@ -221,6 +227,7 @@ export function createTracker(): Tracker {
       } else {
         write(t, k);
         if (Array.isArray(t) && typeof k === 'string' && k !== 'length') write(t, 'length');
+        if (k === 'copiedAt' && cur) { cur.writes.add(CLOCK_LOC); cur.objs.add(1); }
       }
       return Reflect.set(t, k, val);
     },
@@ -283,6 +290,7 @@ export function createTracker(): Tracker {
   };
 
   let wrapped = 0;
+  const clocked = new WeakSet<object>();
   const wrap = (t: object): object => {
     let p = proxyOf.get(t);
     if (!p) {
@@ -329,6 +337,18 @@ export function createTracker(): Tracker {
       const was = cur;
       cur = null;
       wrapped = 0;
+      if (!clocked.has(m)) {
+        clocked.add(m);
+        let step = m.step;
+        Object.defineProperty(m, 'step', {
+          get: () => {
+            if (cur) { cur.reads.add(CLOCK_LOC); cur.objs.add(1); }
+            return step;
+          },
+          set: (v: number) => { step = v; },
+          enumerable: true, configurable: true,
+        });
+      }
       walk(m, null, new Set());
       for (const [o, t] of dynamic) seen.set(o, contents(t));
       writtenAll = true;

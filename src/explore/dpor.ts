@@ -6,7 +6,7 @@
 // orders of steps that commute, this runs one.
 //
 // Dependency: two steps of different actors are dependent when one writes what the other reads or
-// writes, as the model's accesses show them (access.ts records every property of the model's
+// writes (the oracle's reads when it judges the step included), as the model's accesses show them (access.ts records every property of the model's
 // objects each step reads and writes: the same frame's entry, the same lock, the same TLB, the RCU
 // list, an IPI pending on a CPU). A blocked actor's wait condition is charged to its next step: the
 // write that enables it is then a dependency. A foreground actor's steps all count as writing "the
@@ -30,7 +30,7 @@
 // the ordinary executor.
 
 import { execute, type Execution, type Scheduler } from './executor.js';
-import { conflict, createTracker, emptyFootprint, FOREGROUND_LOC, mergeInto, type Footprint, type Tracker } from './access.js';
+import { CLOCK_LOC, conflict, createTracker, emptyFootprint, FOREGROUND_LOC, mergeInto, type Footprint, type Tracker } from './access.js';
 import { recording, type Schedule } from './schedule.js';
 import type { ExhaustiveOptions, ExhaustiveResult } from './exhaustive.js';
 import type { Scenario } from '../mm/scenario.js';
@@ -230,8 +230,11 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
         if (i >= n.choices.length) n.choices[i] = v;
         return v < count ? v : 0;
       },
-      observe(actor, label) {
-        endStep();
+      observe(actor, label, events) {
+        if (fp && events.some((e) => e.e === 'copy' || e.e === 'prot-done')) { fp.writes.add(CLOCK_LOC); fp.objs.add(1); }
+        // The step stays open through the oracle's check of it: what the oracle reads of the model to
+        // judge the step is part of what the step depends on (a check of a mapping against another
+        // CPU's store), so that an order in which the verdict differs is run too.
         steps[actor] = (steps[actor] ?? 0) + 1;
         lastLabel[actor] = label;
       },
