@@ -271,7 +271,8 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
         return { explored, complete: false, failure: { schedule, exec }, states: states.size, sleepBlocked };
       }
       if (model) opts.onFinal?.(model, exec, tracker.raw);
-      disabled(nodes, len, exec.finished);
+      // Only a run that came to its end: one the oracle stopped left its actors unfinished itself.
+      if (exec.outcome === 'clean' && !exec.violation) disabled(nodes, len, exec.finished);
     }
     races(nodes, len);
     if (onProgress && explored % 256 === 0) onProgress({ explored, pending: nodes.reduce((s, n) => s + n.backtrack.size - n.done.size, 0) });
