@@ -6,13 +6,15 @@
 // orders of steps that commute, this runs one.
 //
 // Dependency: two steps of different actors are dependent when one writes what the other reads or
-// writes (the oracle's reads when it judges the step included), as the model's accesses show them (access.ts records every property of the model's
+// writes, as the model's accesses show them (access.ts records every property of the model's
 // objects each step reads and writes: the same frame's entry, the same lock, the same TLB, the RCU
-// list, an IPI pending on a CPU). A blocked actor's wait condition is charged to its next step: the
-// write that enables it is then a dependency. A foreground actor's steps all count as writing "the
-// foreground is running", which a background daemon's steps read (the executor stops it when the
-// foreground is done). Anything access.ts cannot see precisely it charges as a read or write of the
-// whole container: more dependencies, never fewer.
+// list, an IPI pending on a CPU), the oracle's reads when it judges the step included. A blocked
+// actor's wait condition is charged to its next step: the write that enables it is then a
+// dependency. A foreground actor's steps all count as writing "the foreground is running", which a
+// background daemon's steps read (the executor stops it when the foreground is done), and an actor
+// a clean run ended without finishing is run before the step that disabled it. The step counter is
+// a location too (CLOCK_LOC). Anything access.ts cannot see precisely it charges as a read or write
+// of the whole container: more dependencies, never fewer.
 //
 // Data choices (which free frame the allocator returns, which address the walker touches) are
 // branches too, with `enumerateChoices`: a step that draws choices is run with every vector of
