@@ -138,6 +138,10 @@ export interface CampaignResult {
   readonly internalErrors: readonly InternalError[];
   /** Exhaustive only: every schedule within the bound was run. */
   readonly complete?: boolean;
+  /** Exhaustive without a bound (DPOR): distinct states reached and executions cut short by sleep
+   *  sets, over every scenario searched. */
+  readonly states?: number;
+  readonly sleepBlocked?: number;
   /** A strategy with a per-run bound (PCT): what the runs done promise about a bug of depth ≤ d. */
   readonly guarantee?: Guarantee;
 }
@@ -262,6 +266,8 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   if (strategy.kind === 'exhaustive') {
     const calls = cfg.fixedActors ?? [];
     let complete = true;
+    let states: number | undefined;
+    let sleepBlocked: number | undefined;
     for (const world of worlds) {
       for (const arch of cfg.archs) {
         const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors: calls };
@@ -274,11 +280,14 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         executions += r.explored;
         if (r.failure) report(spec, r.failure.schedule, r.failure.exec);
         complete &&= r.complete;
+        if (r.states !== undefined) states = (states ?? 0) + r.states;
+        if (r.sleepBlocked !== undefined) sleepBlocked = (sleepBlocked ?? 0) + r.sleepBlocked;
         if (runsUp()) break;
       }
       if (runsUp()) break;
     }
-    return { executions, durationMs: hooks.now() - t0, failures, internalErrors, complete };
+    return { executions, durationMs: hooks.now() - t0, failures, internalErrors, complete,
+      ...(states !== undefined ? { states } : {}), ...(sleepBlocked !== undefined ? { sleepBlocked } : {}) };
   }
 
   const inEra = (d: ActorDef) => !d.eras || d.eras.includes(cfg.era);

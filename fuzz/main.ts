@@ -21,7 +21,7 @@ import { loadArgs, loadedModules, loadModules, worldOrigin } from './load.js';
 import { runPool } from './pool.js';
 import { progressPrinter } from './progress.js';
 import { PCT_PROBE_RUNS } from '../src/explore/strategies/pct.js';
-import { guaranteeLine, mergeReports, parseReport, reportFailure, reportRaces, type Report } from './report.js';
+import { guaranteeLine, proofLine, mergeReports, parseReport, reportFailure, reportRaces, type Report } from './report.js';
 import { renderViewer, type ViewerTrace } from './html.js';
 import { junitXml } from './junit.js';
 import { groupRaces } from './races.js';
@@ -248,7 +248,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     for (const e of r.fixed) say(`  fixed now: ${echo(e.key, 120)}`);
     for (const u of r.unreadable) say(`  unreadable: ${echo(u.entry.key, 80)}: ${oneLine(u.why, 100)}`);
   }
-  say(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (at most ${o.preemptions} preemptions${o.enumerateChoices ? ', data choices enumerated' : ''})` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}${worldsSaid}, seed ${o.seed}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}, ${o.strategy === 'exhaustive' ? 1 : o.workers} worker(s), ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
+  say(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (${o.preemptions === Infinity ? 'no preemption bound: DPOR' : `at most ${o.preemptions} preemptions`}${o.enumerateChoices ? ', data choices enumerated' : ''})` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}${worldsSaid}, seed ${o.seed}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}, ${o.strategy === 'exhaustive' ? 1 : o.workers} worker(s), ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
 
   const progress = progressPrinter({ tty: process.stderr.isTTY === true, quiet: o.quiet, write: (s) => process.stderr.write(s), now });
   const t0 = now();
@@ -280,7 +280,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const onDuplicate = (foundKey: string, key: string) => { if (foundKey !== key) store.dropUnshrunk(foundKey); };
   const onInternalError = (e: InternalError) => { progress.finish(); printInternal(e, err); };
 
-  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number; guarantee?: Guarantee | undefined };
+  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number; guarantee?: Guarantee | undefined; states?: number | undefined; sleepBlocked?: number | undefined };
   if (o.strategy === 'exhaustive') {
     result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors, ...(o.stopOnFailure ? { stopAfterFailures: 1 } : {}) }, {
       now, ...(deps.shrinkClock === 'frozen' ? { shrinkNow: () => 0 } : {}), onFailure, onInternalError, onDuplicate,
@@ -319,6 +319,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   out('');
   out(`${result.executions} executions in ${secs.toFixed(1)} s (${rate}/s): ${result.failures.length} distinct failure(s)${races.length ? ` in ${races.length} race(s)` : ''}${knownRaces ? `, ${knownRaces} of them known` : ''}${result.internalErrors.length ? `, ${result.internalErrors.length} internal error(s)` : ''}${result.workerDeaths ? `, ${result.workerDeaths} worker death(s)` : ''}${result.complete === true ? '; every schedule within the bound was run' : result.complete === false ? '; the bound was not covered' : ''}${o.stopOnFailure && result.failures.length > 0 ? '; stopped at the first failure (--stop-on-failure)' : ''}`);
   if (result.guarantee) out(guaranteeLine(result.guarantee));
+  if (o.strategy === 'exhaustive' && result.complete !== undefined) out(proofLine({ ...result, complete: result.complete, bound: o.preemptions, choices: o.enumerateChoices ?? 0, archs: o.archs }));
   // One block per race (races.ts): what it was seen as, when first, and its shortest trace; every
   // other failure's token under it, so that none is lost.
   races.forEach((r, i) => {
@@ -345,13 +346,16 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   if (o.json) {
     const report: Report = {
       version: 1,
-      options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
+      options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions === Infinity ? 'none' : o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
       failures: result.failures.map((f, i) => ({ ...reportFailure(f), ...(tables?.[i] ? { affected: tables[i] } : {}) })),
       races: reportRaces(result.failures.map(reportFailure)),
       internalErrors: result.internalErrors,
       ...(result.workerDeaths ? { workerDeaths: result.workerDeaths } : {}),
-      ...(result.complete !== undefined ? { complete: result.complete, preemptionBound: o.preemptions } : {}),
+      ...(result.complete !== undefined ? {
+        complete: result.complete, preemptionBound: o.preemptions === Infinity ? null : o.preemptions, schedules: result.executions,
+        ...(result.states !== undefined ? { states: result.states } : {}), ...(result.sleepBlocked !== undefined ? { sleepBlocked: result.sleepBlocked } : {}),
+      } : {}),
       ...(result.guarantee ? { guarantee: result.guarantee } : {}),
     };
     try {

@@ -68,7 +68,7 @@ export const OPTION_TABLE = {
   world: { type: 'string', takes: 'world names, comma-separated (see --list)', arg: 'W[,W]', help: 'the worlds to run in (default: default); a campaign draws among several' },
   strategy: { type: 'string', takes: 'random, pct, pos, greybox, exhaustive or portfolio', arg: 'S', help: 'random (default with one worker), pct, pos (partial order sampling), greybox\n(coverage-guided: schedules showing new conflicting pairs are kept and mutated),\nexhaustive, portfolio (default with several workers: workers spread over\nrandom, pos, greybox and pct at depths 2-4)' },
   depth: { type: 'string', takes: 'a whole number from 1 to 10', arg: 'N', help: 'PCT bug depth (default 3)' },
-  preemptions: { type: 'string', takes: 'a whole number from 0 to 6', arg: 'P', help: 'exhaustive: at most P preemptions (default 2)' },
+  preemptions: { type: 'string', takes: "a whole number from 0 to 6, or 'none'", arg: 'P', help: "exhaustive: at most P preemptions (default 2); 'none': no bound, every schedule up to\npartial-order equivalence (DPOR), which proves the scenario clean if it ends so" },
   'enumerate-choices': { type: 'string', takes: 'nothing, or =K: at most K choices away from 0', arg: '[=K]', help: 'exhaustive: also try every value of each data choice (which free frame the allocator\nreturns, which address the hardware walker touches, the PAE load order), with at most K\nchoices away from 0 per schedule (default: any number); this multiplies the space\nsearched by the values of every choice point' },
   time: { type: 'string', takes: 'a duration such as 30s, 10m or 8h', arg: 'T', help: '30s, 10m, 8h, at most 8760h (default 30s; none if only --runs is given)' },
   runs: { type: 'string', takes: 'a whole number of executions', arg: 'N', help: 'stop after N executions' },
@@ -118,6 +118,13 @@ function parseInt10(flag: string, v: string, min: number, max: number): number {
   if (!/^\d{1,16}$/.test(v) || Number(v) < min || Number(v) > max) {
     throw new UsageError(`--${flag} '${echo(v)}': accepted are whole numbers from ${min} to ${max}`);
   }
+  return Number(v);
+}
+
+/** --preemptions: a bound, or 'none' (Infinity: no bound, the DPOR search, src/explore/dpor.ts). */
+function parsePreemptions(v: string): number {
+  if (v === 'none') return Infinity;
+  if (!/^\d{1,16}$/.test(v) || Number(v) > 6) throw new UsageError(`--preemptions '${echo(v)}': accepted are whole numbers from 0 to 6, or 'none' (no bound)`);
   return Number(v);
 }
 
@@ -300,7 +307,7 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     help: given.has('help'),
     strategy,
     depth: parseInt10('depth', get('depth') ?? '3', 1, 10),
-    preemptions: parseInt10('preemptions', get('preemptions') ?? '2', 0, 6),
+    preemptions: parsePreemptions(get('preemptions') ?? '2'),
     timeMs: time !== undefined ? parseDuration('time', time) : runs !== undefined ? null : 30_000,
     runs: runs !== undefined ? parseInt10('runs', runs, 1, 1e12) : null,
     seed: parseInt10('seed', get('seed') ?? '1', 0, 0xffffffff),

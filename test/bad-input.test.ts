@@ -38,7 +38,7 @@ const BAD: readonly (readonly string[])[] = [
   ['--strategy', 'dfs'], ['--strategy', 'pct,random'], ['--strategy', 'PCT'], ['--strategy', 'random '],
   // numbers: out of range, not whole, huge, signed, in another base
   ['--depth', '0'], ['--depth', '11'], ['--depth', '3.5'], ['--depth', '1e3'], ['--depth', '99999999999999999999'], ['--depth', ' 3'],
-  ['--preemptions', '7'], ['--preemptions', 'x'], ['--preemptions', '-1'],
+  ['--preemptions', '7'], ['--preemptions', 'x'], ['--preemptions', '-1'], ['--preemptions', 'None'], ['--preemptions', 'none '], ['--preemptions', 'infinite'],
   ['--runs', '0'], ['--runs', '-3'], ['--runs', '1e6'], ['--runs', '99999999999999999999'], ['--runs', '0x10'], ['--runs', '9'.repeat(5000)],
   ['--seed', '4294967296'], ['--seed', '-1'], ['--seed', 'abc'], ['--seed', '+5'],
   ['--workers', '0'], ['--workers', '-2'], ['--workers', '1.5'], ['--workers', '99999999999999999999'],

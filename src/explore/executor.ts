@@ -53,6 +53,12 @@ export interface ExecOptions {
   /** With `trace`: called with the model as each kept step left it (and once before the first step,
    *  with -1), for a viewer's snapshots (src/mm/snapshot.ts). Read-only; never called without `trace`. */
   readonly onStep?: (m: Model, step: number) => void;
+  /** Called with the model, reset, before the actors start (the DPOR search instruments it there to
+   *  see what each step reads and writes: src/explore/access.ts). */
+  readonly prepare?: (m: Model) => void;
+  /** Called before a blocked actor's wait condition is tested (DPOR charges what it reads to the
+   *  actor's next step: that read is what makes the step enabled). */
+  readonly beforeUntil?: (actor: number) => void;
 }
 
 /** A heartbeat for a watchdog in another thread (shared memory): a step that never returns (an actor
@@ -159,6 +165,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   beatScenario(scn);
   const calls = scn.actors;
   const m = modelFor(scn);
+  opts.prepare?.(m);
   m.tracing = keepEvents;
   m.choose = chooserFor(sched);
   const names = calls.map((a) => a.name);
@@ -177,6 +184,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   let last = -1;
   const runnable: number[] = [];
   const onStep = keepEvents ? opts.onStep : undefined;
+  const beforeUntil = opts.beforeUntil;
   onStep?.(m, -1);
 
 
@@ -188,7 +196,11 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     for (const r of runners) {
       if (r.done) continue;
       if (!foreground && r.daemon !== 'drain') continue;
-      if (r.until === null || r.until()) runnable[n++] = r.id;
+      if (r.until === null) runnable[n++] = r.id;
+      else {
+        beforeUntil?.(r.id);
+        if (r.until()) runnable[n++] = r.id;
+      }
     }
     if (runnable.length !== n) runnable.length = n;
     if (runnable.length === 0) {

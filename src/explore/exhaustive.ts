@@ -25,6 +25,10 @@ export interface ExhaustiveResult {
   /** True when every schedule within the bound was run (no violation stopped the search early). */
   readonly complete: boolean;
   readonly failure: { readonly schedule: Schedule; readonly exec: Execution } | null;
+  /** DPOR (no bound): distinct states reached, and executions cut short as equivalent to one run
+   *  (sleep sets). */
+  readonly states?: number;
+  readonly sleepBlocked?: number;
 }
 
 /** A deviation possible at one branch point of a run: another actor to run, or another value of a

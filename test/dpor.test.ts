@@ -1,0 +1,292 @@
+// DPOR (src/explore/dpor.ts): exhaustive search without a preemption bound. What must hold: it reaches
+// every final state the unreduced search reaches (on small scenarios, where the unreduced search is
+// cheap), with fewer schedules; it finds a known race; it proves a small fixed scenario clean and says
+// so; the same inputs give the same result.
+
+import test from 'ava';
+import fc from 'fast-check';
+import { dpor } from '../src/explore/dpor.js';
+import { execute, type Execution } from '../src/explore/executor.js';
+import { follow } from '../src/explore/schedule.js';
+import { main } from '../fuzz/main.js';
+import type { ActorDef } from '../src/mm/actor.js';
+import { ACTORS } from '../src/mm/actors/index.js';
+import { spin_lock, spin_unlock } from '../src/mm/locks.js';
+import { pte_read, pte_write, tableNow } from '../src/mm/pgtable.js';
+import { alloc_page, freeFrame } from '../src/mm/frames.js';
+import { buildScenario, type Scenario } from '../src/mm/scenario.js';
+import { stateText } from '../src/mm/state_hash.js';
+import { step } from '../src/mm/step.js';
+import type { Model } from '../src/mm/types.js';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Small programs over two pte tables of the default world (frames 5 and 2, entries 2 and 3, which map
+// nothing): a write under the table's ptl (3 steps), a lockless read (1 step), an increment under the
+// ptl (3 steps), and a lockless read whose value is then written to the other table, under its ptl
+// (4 steps): what a step writes depends on what it read.
+type Op = { readonly k: 'w'; readonly t: number; readonly i: number; readonly v: number }
+  | { readonly k: 'r'; readonly t: number; readonly i: number }
+  | { readonly k: 'inc'; readonly t: number; readonly i: number }
+  | { readonly k: 'cp'; readonly t: number; readonly i: number; readonly to: number };
+const TABLES = [5, 2];
+const swap = (offset: number) => ({ t: 'swap' as const, type: 0, offset });
+const cost = (o: Op) => (o.k === 'r' ? 1 : o.k === 'cp' ? 4 : 3);
+
+function program(name: string, ops: readonly Op[], daemon: ActorDef['daemon'] = 'no'): ActorDef {
+  return {
+    name, summary: '(test) pte reads and writes', follows: '(test)', inMm: true, daemon, params: [],
+    *run(c) {
+      for (const o of ops) {
+        const t = tableNow(c.m, o.t);
+        if (o.k === 'r') {
+          const e = pte_read(c, t, o.i);
+          yield step(`read ${o.t}[${o.i}] = ${e.t === 'swap' ? e.offset : 0}`);
+          continue;
+        }
+        let v = o.k === 'w' ? o.v : 0;
+        let into = t;
+        if (o.k === 'cp') {
+          const e = pte_read(c, t, o.i);
+          v = (e.t === 'swap' ? e.offset : 0) + 10;
+          yield step(`read ${o.t}[${o.i}]`);
+          into = tableNow(c.m, o.to);
+        }
+        const ptl = c.m.frames[into.pfn]!.ptl;
+        yield* spin_lock(c, ptl);
+        if (o.k === 'inc') {
+          const was = pte_read(c, t, o.i);
+          v = (was.t === 'swap' ? was.offset : 0) + 1;
+        }
+        pte_write(c, into, o.k === 'cp' ? 3 : o.i, swap(v));
+        yield step(`write ${into.pfn} = ${v}`);
+        spin_unlock(c, ptl);
+        yield step('spin_unlock');
+      }
+    },
+  };
+}
+
+function scenarioOf(progs: readonly (readonly Op[])[], background: readonly Op[] = []): Scenario {
+  const defs = progs.map((ops, i) => program(`prog${i}`, ops));
+  if (background.length) defs.push(program('background', background, 'background'));
+  return buildScenario({ arch: 'x86-ipi', era: 'v6.6', actors: defs.map((d) => ({ actor: d.name })) }, [...ACTORS, ...defs]);
+}
+
+const finalOf = (m: Model, e: Execution, raw?: <T extends object>(o: T) => T) => `${e.outcome}:${e.violation?.kind ?? ''}:${stateText(m, raw)}`;
+
+/** The unreduced search: every order of steps (a depth-first walk over the actor picked at each
+ *  scheduling point), each run once. */
+function everySchedule(scn: Scenario): { finals: Set<string>; runs: number } {
+  const finals = new Set<string>();
+  const stack: number[][] = [[]];
+  let runs = 0;
+  while (stack.length > 0) {
+    const prefix = stack.pop()!;
+    const picks: number[] = [];
+    let model: Model | null = null;
+    const e = execute(scn, {
+      pick(runnable) {
+        const k = picks.length;
+        const a = k < prefix.length ? prefix[k]! : runnable[0]!;
+        if (k >= prefix.length) for (const b of runnable) if (b !== a) stack.push([...picks, b]);
+        picks.push(a);
+        return a;
+      },
+      choose: () => 0,
+    }, { prepare: (m) => { model = m; } });
+    runs++;
+    finals.add(finalOf(model!, e));
+  }
+  return { finals, runs };
+}
+
+function dporFinals(scn: Scenario): { finals: Set<string>; runs: number } {
+  const finals = new Set<string>();
+  const r = dpor(scn, { isFailure: () => false, onFinal: (m, e, raw) => finals.add(finalOf(m, e, raw)) });
+  if (!r.complete) throw new Error('dpor: not complete');
+  return { finals, runs: r.explored };
+}
+
+// One entry (table 5, entry 2), so that programs race; `cp` copies it to entry 3 or to the other
+// table, whose ptl is another lock.
+const table = fc.constant(5);
+const entry = fc.constant(2);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { arbitrary: fc.record({ k: fc.constant('w' as const), t: table, i: entry, v: fc.integer({ min: 1, max: 3 }) }), weight: 3 },
+  { arbitrary: fc.record({ k: fc.constant('r' as const), t: table, i: entry }), weight: 1 },
+  { arbitrary: fc.record({ k: fc.constant('inc' as const), t: table, i: entry }), weight: 2 },
+  { arbitrary: fc.record({ k: fc.constant('cp' as const), t: table, i: fc.constant(2), to: fc.constantFrom(...TABLES) }), weight: 2 },
+);
+// Two actors, at most 6 steps between them: the unreduced search stays in the hundreds.
+const programs = fc.array(fc.array(op, { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 2 })
+  .filter((ps) => ps.flat().reduce((n, o) => n + cost(o), 0) <= 6);
+
+test('DPOR reaches the same final states as the unreduced search, with no more schedules (property)', (t) => {
+  let fewer = 0;
+  let orders = 0;
+  fc.assert(fc.property(programs, (ps) => {
+    const scn = scenarioOf(ps);
+    const all = everySchedule(scn);
+    const red = dporFinals(scn);
+    t.deepEqual([...red.finals].sort(), [...all.finals].sort(), JSON.stringify(ps));
+    t.true(red.runs <= all.runs, `${red.runs} > ${all.runs}: ${JSON.stringify(ps)}`);
+    if (red.runs < all.runs) fewer++;
+    if (all.finals.size > 1) orders++;
+  }), { seed: 12, numRuns: 16 });
+  t.true(fewer >= 6, `fewer schedules in only ${fewer} of 16 programs`);
+  t.true(orders >= 4, `only ${orders} of 16 programs end in more than one state: the property tests little`);
+});
+
+test('independent programs: one schedule; conflicting ones: one per order of the conflicting steps', (t) => {
+  // Different tables: every order is equivalent.
+  const apart = scenarioOf([[{ k: 'w', t: 5, i: 2, v: 1 }], [{ k: 'w', t: 2, i: 2, v: 2 }]]);
+  t.is(dporFinals(apart).runs, 1);
+  t.is(everySchedule(apart).finals.size, 1);
+  // The same entry written 1 and 2: two orders of the writes, two final states.
+  const two = scenarioOf([[{ k: 'w', t: 5, i: 2, v: 1 }], [{ k: 'w', t: 5, i: 2, v: 2 }]]);
+  const red = dporFinals(two);
+  const all = everySchedule(two);
+  t.is(all.finals.size, 2);
+  t.deepEqual([...red.finals].sort(), [...all.finals].sort());
+  t.true(red.runs < all.runs, `${red.runs} vs ${all.runs}`);
+});
+
+test('a background daemon (the hardware walker\'s kind) that the foreground\'s end stops: the schedules where it stepped first are run too', (t) => {
+  // Run in the default order, the writer ends first and the daemon never steps: only the race between
+  // the writer's last step and the daemon's next brings its write in.
+  const scn = scenarioOf([[{ k: 'w', t: 5, i: 2, v: 1 }]], [{ k: 'w', t: 5, i: 3, v: 9 }]);
+  const red = dporFinals(scn);
+  const all = everySchedule(scn);
+  t.true(all.finals.size > 1);
+  t.deepEqual([...red.finals].sort(), [...all.finals].sort());
+});
+
+const V2 = (variants: string[]) => buildScenario({ arch: 'rcu-table-free', era: 'v6.2', variants,
+  actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }, { actor: 'fault', args: { addr: 5 } }] });
+
+test('V2 unfixed: found with no preemption bound, and its schedule replays in the ordinary executor', (t) => {
+  const r = dpor(V2(['khugepaged-no-ipi-sync']));
+  t.false(r.complete);
+  t.is(r.failure?.exec.violation?.kind, 'table-use-after-free');
+  const again = execute(V2(['khugepaged-no-ipi-sync']), follow(r.failure!.schedule));
+  t.is(again.violation?.kind, 'table-use-after-free');
+});
+
+test('V2 fixed: proven clean with no bound; every final state of the 1-preemption search is among DPOR\'s', (t) => {
+  const scn = V2([]);
+  const finals = new Set<string>();
+  const r = dpor(scn, { onFinal: (m, e, raw) => finals.add(finalOf(m, e, raw)) });
+  t.true(r.complete);
+  t.is(r.failure, null);
+  t.true((r.states ?? 0) > 0);
+  // The unreduced bounded search, at most one preemption: its final states, its count of schedules.
+  const bounded = boundedFinals(scn, 1);
+  const missing = [...bounded.finals].filter((f) => !finals.has(f)).length;
+  t.true(bounded.runs > r.explored, `bounded ${bounded.runs} vs dpor ${r.explored}`);
+  t.is(missing, 0, `${missing} of ${bounded.finals.size} final states of the bounded search not reached`);
+});
+
+/** The bounded search of exhaustive.ts (at most `p` preemption points, children deviating after
+ *  their parent's last deviation), done again here so that each run's final model can be read. */
+function boundedFinals(scn: Scenario, p: number): { finals: Set<string>; runs: number } {
+  type Point = { after: number; steps: number; to: number };
+  const finals = new Set<string>();
+  const stack: { points: Point[]; lastPos: number }[] = [{ points: [], lastPos: -1 }];
+  let runs = 0;
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    let pos = 0;
+    let lastStepper = -1;
+    const steps: number[] = [];
+    const inner = follow({ preemptions: node.points, choices: [] });
+    let model: Model | null = null;
+    const alts: (Point & { pos: number })[] = [];
+    const e = execute(scn, {
+      pick(runnable, last) {
+        const d = pos++;
+        const id = inner.pick(runnable, last);
+        const dflt = runnable.includes(last) ? last : runnable[0]!;
+        for (const a of runnable) if (a !== dflt) alts.push({ pos: d, after: lastStepper, steps: lastStepper < 0 ? 0 : steps[lastStepper] ?? 0, to: a });
+        return id;
+      },
+      choose: () => 0,
+      observe(actor, label, events) { steps[actor] = (steps[actor] ?? 0) + 1; lastStepper = actor; inner.observe?.(actor, label, events); },
+    }, { prepare: (m) => { model = m; } });
+    runs++;
+    finals.add(finalOf(model!, e));
+    if (node.points.length < p) {
+      for (const a of alts) if (a.pos > node.lastPos) stack.push({ points: [...node.points, { after: a.after, steps: a.steps, to: a.to }], lastPos: a.pos });
+    }
+  }
+  return { finals, runs };
+}
+
+test('data choices are branches: a reuse that needs another frame than the lowest is found only with them enumerated', (t) => {
+  // Frees a fresh table, allocates again and goes on using the first number: wrong only when the
+  // allocator hands back another frame (exhaustive-choices.test.ts has its bounded twin).
+  const recycler: ActorDef = {
+    name: 'recycler', summary: '(test)', follows: '(test)', inMm: true, daemon: 'no', params: [],
+    *run(c) {
+      const first = alloc_page(c, 'pte-table');
+      yield step(`pte_alloc_one() = ${first}`);
+      freeFrame(c.m, first, 'now');
+      yield step(`pte_free(${first})`);
+      const again = alloc_page(c, 'pte-table');
+      yield step(`pte_alloc_one() = ${again}`);
+      pte_read(c, tableNow(c.m, first), 0);
+      yield step(`read a pte of table ${first}`);
+      freeFrame(c.m, again, 'now');
+      yield step(`pte_free(${again})`);
+    },
+  };
+  const scn = () => buildScenario({ arch: 'x86-ipi', actors: [{ actor: 'recycler' }] }, [...ACTORS, recycler]);
+  const plain = dpor(scn());
+  t.true(plain.complete);
+  t.is(plain.explored, 1);
+  const found = dpor(scn(), { enumerateChoices: 1 });
+  t.is(found.failure?.exec.violation?.kind, 'table-use-after-free');
+  t.true(found.failure!.schedule.choices.some((c) => c !== 0));
+  const n = scn().world.nrFrames - scn().world.frames.length;
+  t.is(dpor(scn(), { enumerateChoices: Infinity, isFailure: () => false }).explored, n * n, 'every vector of two choices of n free frames, once');
+});
+
+test('the same scenario gives the same search: schedules, states, the failure\'s schedule', (t) => {
+  const a = dpor(V2(['khugepaged-no-ipi-sync']));
+  const b = dpor(V2(['khugepaged-no-ipi-sync']));
+  t.deepEqual({ n: a.explored, s: a.states, f: a.failure?.schedule }, { n: b.explored, s: b.states, f: b.failure?.schedule });
+  const c = dpor(scenarioOf([[{ k: 'inc', t: 5, i: 2 }], [{ k: 'inc', t: 5, i: 2 }]]));
+  const d = dpor(scenarioOf([[{ k: 'inc', t: 5, i: 2 }], [{ k: 'inc', t: 5, i: 2 }]]));
+  t.deepEqual({ n: c.explored, s: c.states }, { n: d.explored, s: d.states });
+});
+
+test('--preemptions none proves a small fixed scenario clean: the summary and the JSON say complete, with no bound', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmfuzz-dpor-'));
+  const json = join(dir, 'r.json');
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['--strategy', 'exhaustive', '--actors', 'gup_fast(addr=8),collapse_file', '--arch', 'rcu-table-free', '--era', 'v6.2',
+    '--preemptions', 'none', '--json', json, '--corpus', join(dir, 'corpus')], (l) => out.push(l), (l) => err.push(l));
+  t.is(code, 0, err.join('\n'));
+  t.regex(out.join('\n'), /proven clean on rcu-table-free: every schedule \(no preemption bound/);
+  const r = JSON.parse(readFileSync(json, 'utf8')) as { complete: boolean; preemptionBound: number | null; schedules: number; states: number; options: { preemptions: unknown } };
+  t.true(r.complete);
+  t.is(r.preemptionBound, null);
+  t.is(r.options.preemptions, 'none');
+  t.true(r.schedules > 0 && r.states > 0);
+  // The unfixed variant: the same search fails, and the summary does not claim a proof.
+  const out2: string[] = [];
+  const code2 = await main(['--strategy', 'exhaustive', '--actors', 'gup_fast(addr=8),collapse_file', '--arch', 'rcu-table-free', '--era', 'v6.2',
+    '--variant', 'khugepaged-no-ipi-sync', '--preemptions', 'none', '--shrink-time', '0s', '--corpus', join(dir, 'corpus2')], (l) => out2.push(l), () => {});
+  t.not(code2, 0);
+  t.notRegex(out2.join('\n'), /proven clean/);
+});
+
+test('--preemptions takes a number or none; anything else is one line and exit 2', async (t) => {
+  const err: string[] = [];
+  const code = await main(['--strategy', 'exhaustive', '--actors', 'fault', '--preemptions', 'never'], () => {}, (l) => err.push(l));
+  t.is(code, 2);
+  t.is(err.length, 1);
+  t.regex(err[0]!, /--preemptions 'never': accepted are whole numbers from 0 to 6, or 'none'/);
+});
