@@ -13,9 +13,9 @@ import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { spin_lock, spin_unlock } from '../src/mm/locks.js';
 import { pte_read, pte_write, tableNow } from '../src/mm/pgtable.js';
-import { alloc_page, freeFrame } from '../src/mm/frames.js';
 import { buildScenario, type Scenario } from '../src/mm/scenario.js';
 import { stateText } from '../src/mm/state_hash.js';
+import { recycler } from './helpers.js';
 import { step } from '../src/mm/step.js';
 import type { Model } from '../src/mm/types.js';
 import { readFileSync, mkdtempSync } from 'node:fs';
@@ -226,21 +226,6 @@ function boundedFinals(scn: Scenario, p: number): { finals: Set<string>; runs: n
 test('data choices are branches: a reuse that needs another frame than the lowest is found only with them enumerated', (t) => {
   // Frees a fresh table, allocates again and goes on using the first number: wrong only when the
   // allocator hands back another frame (exhaustive-choices.test.ts has its bounded twin).
-  const recycler: ActorDef = {
-    name: 'recycler', summary: '(test)', follows: '(test)', inMm: true, daemon: 'no', params: [],
-    *run(c) {
-      const first = alloc_page(c, 'pte-table');
-      yield step(`pte_alloc_one() = ${first}`);
-      freeFrame(c.m, first, 'now');
-      yield step(`pte_free(${first})`);
-      const again = alloc_page(c, 'pte-table');
-      yield step(`pte_alloc_one() = ${again}`);
-      pte_read(c, tableNow(c.m, first), 0);
-      yield step(`read a pte of table ${first}`);
-      freeFrame(c.m, again, 'now');
-      yield step(`pte_free(${again})`);
-    },
-  };
   const scn = () => buildScenario({ arch: 'x86-ipi', actors: [{ actor: 'recycler' }] }, [...ACTORS, recycler]);
   const plain = dpor(scn());
   t.true(plain.complete);

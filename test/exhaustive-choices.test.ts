@@ -5,32 +5,10 @@ import test from 'ava';
 import { exhaustive } from '../src/explore/exhaustive.js';
 import { main } from '../fuzz/main.js';
 import { HELP } from '../fuzz/options.js';
-import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
-import { alloc_page, freeFrame } from '../src/mm/frames.js';
-import { pte_read, tableNow } from '../src/mm/pgtable.js';
 import { buildScenario } from '../src/mm/scenario.js';
-import { step } from '../src/mm/step.js';
+import { recycler } from './helpers.js';
 
-/** An error path that frees the pte table it just allocated and allocates again, and goes on using
- *  the first table's number: right only when the allocator hands the same frame back, which it does
- *  when every choice is 0 (the lowest free frame both times). */
-const recycler: ActorDef = {
-  name: 'recycler', summary: 'frees a fresh table, allocates again, uses the old number', follows: '(test)',
-  inMm: true, daemon: 'no', params: [],
-  *run(c) {
-    const first = alloc_page(c, 'pte-table');
-    yield step(`pte_alloc_one() = ${first}`);
-    freeFrame(c.m, first, 'now');
-    yield step(`pte_free(${first})`);
-    const again = alloc_page(c, 'pte-table');
-    yield step(`pte_alloc_one() = ${again}`);
-    pte_read(c, tableNow(c.m, first), 0);
-    yield step(`read a pte of table ${first}`);
-    freeFrame(c.m, again, 'now');
-    yield step(`pte_free(${again})`);
-  },
-};
 
 const pool = [...ACTORS, recycler];
 const scn = () => buildScenario({ arch: 'x86-ipi', actors: [{ actor: 'recycler' }] }, pool);

@@ -7,6 +7,11 @@ import { knownRace } from '../src/explore/known.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { buildScenario, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
+import { alloc_page, freeFrame } from '../src/mm/frames.js';
+import { find_vma } from '../src/mm/model.js';
+import { pte_read, tableNow } from '../src/mm/pgtable.js';
+import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
+import type { Vma } from '../src/mm/types.js';
 
 export interface ScriptRun {
   readonly exec: Execution;
@@ -90,3 +95,31 @@ export const frozenClock = (): number => 0;
 /** What main() is given (its Deps) so that a campaign's shrinking, in the pool's workers too, runs on
  *  a clock that never moves: what the CLI prints of a shrunk failure does not depend on load. */
 export const frozenShrink = { shrinkClock: 'frozen' } as const;
+
+/** A test actor in the actor's own mm, a foreground thread. */
+export function testActor(name: string, run: (c: Ctx) => ActorGen): ActorDef {
+  return { name, summary: 'test', follows: '(test)', inMm: true, daemon: 'no', params: [], run };
+}
+
+/** The VMA of the actor's mm that covers `addr` (default world: 0 anon [0,8), 1 file [8,16)). */
+export function vmaAt(c: Ctx, addr: number): Vma {
+  const v = find_vma(c.mm, addr);
+  if (!v) throw new Error(`no VMA at ${addr}`);
+  return v;
+}
+
+/** An error path that frees the pte table it just allocated and allocates again, and goes on using
+ *  the first table's number: right only when the allocator hands the same frame back, which it does
+ *  when every choice is 0 (the lowest free frame both times). */
+export const recycler: ActorDef = testActor('recycler', function* (c) {
+  const first = alloc_page(c, 'pte-table');
+  yield step(`pte_alloc_one() = ${first}`);
+  freeFrame(c.m, first, 'now');
+  yield step(`pte_free(${first})`);
+  const again = alloc_page(c, 'pte-table');
+  yield step(`pte_alloc_one() = ${again}`);
+  pte_read(c, tableNow(c.m, first), 0);
+  yield step(`read a pte of table ${first}`);
+  freeFrame(c.m, again, 'now');
+  yield step(`pte_free(${again})`);
+});

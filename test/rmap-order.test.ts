@@ -8,30 +8,21 @@ import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
 import { nonPreemptive } from '../src/explore/schedulers.js';
 import { decodeToken } from '../src/explore/token.js';
-import type { ActorDef } from '../src/mm/actor.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { migrate_page } from '../src/mm/migrate.js';
 import { find_vma, vma_interval_tree_foreach } from '../src/mm/model.js';
 import { buildScenario } from '../src/mm/scenario.js';
-import { step, type ActorGen, type Ctx } from '../src/mm/step.js';
+import { step } from '../src/mm/step.js';
 import type { Vma } from '../src/mm/types.js';
 import { anon_vma_clone, anon_vma_interval_tree_foreach, copy_vma, mmap_write_lock, mmap_write_unlock, vm_area_dup } from '../src/index.js';
-import { describe, runScript, stepOf } from './helpers.js';
+import { describe, runScript, stepOf, testActor, vmaAt } from './helpers.js';
 
 /** migrate_pages of the page at 32 (the actor's addr stops at 15): VMA 2 of world mremap. */
-const migrate32 = actor('migrate_pages', (c) => migrate_page(c, c.mm, 32));
+const migrate32 = testActor('migrate_pages', (c) => migrate_page(c, c.mm, 32));
 
 const ids = (vs: readonly Vma[]) => vs.map((v) => v.id);
 
-function actor(name: string, run: (c: Ctx) => ActorGen): ActorDef {
-  return { name, summary: 'test', follows: '(test)', inMm: true, daemon: 'no', params: [], run };
-}
 
-function vmaAt(c: Ctx, addr: number): Vma {
-  const v = find_vma(c.mm, addr);
-  if (!v) throw new Error(`no VMA at ${addr}`);
-  return v;
-}
 
 // Found by a hunt at v6.2 (x86-pae): migration's remove_migration_ptes() walked the anon_vma while
 // mremap's copy_vma() had cloned the new VMA into it but not yet vma_link()ed it; the model walked
@@ -76,7 +67,7 @@ test('a move to a lower address: the old VMA is walked first, so the walker cann
 
 test('anon_vma order: a cloned VMA is walked before vma_link(), after the older VMA of equal vm_pgoff, at a lower address too', (t) => {
   const seen: unknown[] = [];
-  const pool = [actor('a', function* (c) {
+  const pool = [testActor('a', function* (c) {
     yield* mmap_write_lock(c, c.mm);
     const old = vmaAt(c, 32);
     const nw = vm_area_dup(c.m, old);
@@ -97,7 +88,7 @@ test('anon_vma order: a cloned VMA is walked before vma_link(), after the older 
 
 test('i_mmap order: copy_vma() of a file VMA to a lower address is walked after the old one', (t) => {
   const seen: unknown[] = [];
-  const pool = [actor('a', function* (c) {
+  const pool = [testActor('a', function* (c) {
     yield* mmap_write_lock(c, c.mm);
     const file = vmaAt(c, 8);
     seen.push(ids(vma_interval_tree_foreach(c.m.files, 0, 9)));
@@ -113,7 +104,7 @@ test('i_mmap order: copy_vma() of a file VMA to a lower address is walked after 
 
 test('the trees are the world\'s again after resetModel(): VMAs linked in one execution are gone in the next', (t) => {
   const starts: unknown[] = [];
-  const pool = [actor('a', function* (c) {
+  const pool = [testActor('a', function* (c) {
     starts.push([ids(anon_vma_interval_tree_foreach(c.m.mms, 0, 32)), ids(vma_interval_tree_foreach(c.m.files, 0, 9))]);
     yield* mmap_write_lock(c, c.mm);
     yield* copy_vma(c, vmaAt(c, 32), 17, 8);

@@ -17,18 +17,10 @@ import {
   lock_vma_under_rcu, mmap_write_downgrade, mmap_write_lock, mmap_write_unlock, vma_end_read, vma_start_read, vma_start_write,
   vma_write_locked,
 } from '../src/index.js';
-import { describe, runScript, stepOf } from './helpers.js';
+import { describe, runScript, stepOf, testActor, vmaAt } from './helpers.js';
 
-function actor(name: string, run: (c: Ctx) => ActorGen): ActorDef {
-  return { name, summary: 'test', follows: '(test)', inMm: true, daemon: 'no', params: [], run };
-}
+const actor = testActor;
 
-/** The VMA of the actor's mm that covers `addr` (default world: 0 anon [0,8), 1 file [8,16)). */
-function vmaAt(c: Ctx, addr: number): Vma {
-  const v = find_vma(c.mm, addr);
-  if (!v) throw new Error(`no VMA at ${addr}`);
-  return v;
-}
 
 const span = (v: Vma | null | undefined) => (v ? { id: v.id, start: v.start, end: v.end, pgoff: v.pgoff, detached: v.detached, inRmap: v.inRmap } : null);
 const ids = (vs: readonly Vma[]) => vs.map((v) => v.id);
