@@ -28,8 +28,10 @@
 //          under the per-VMA lock cannot run on it; vma_iter_bulk_store() links the child's VMA;
 //          copy_pte_range()'s source map is pte_offset_map_nolock(), which may fail.
 //
-// Departures: the child is the first mm of the world with no VMA and an empty pgd (the world
-// stands for mm_alloc()); with none, dup_mm() fails with -ENOMEM. anon_vma_fork() links the child's
+// Departures: the child is the mm the scenario gives it (src/mm/fork_child.ts: the first mm of the
+// world, not the parent's, with no VMA and an empty pgd, that no earlier fork of the scenario took;
+// the world stands for mm_alloc()); with none, dup_mm() fails with -ENOMEM. Its threads wait until
+// fork returns (wake_up_new_task() after copy_process(), fork_child.ts). anon_vma_fork() links the child's
 // VMA into the parent's anon_vma (anon_vma_clone()) but makes no anon_vma of its own, which only
 // new child pages would use. has_pinned (v5.10) is taken as set. page_maybe_dma_pinned() is
 // "more references than mappings" (any extra reference, not the FOLL_PIN bias): a false positive
@@ -38,12 +40,12 @@
 // records no 'copy' event: the parent keeps the pinned page, so no write is lost by copying.
 
 import type { ActorDef } from '../actor.js';
-import { actorState } from '../actor_state.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
 import { HPAGE_PMD_NR, pmd_none, pmd_trans_huge, PMD_PAGES, PUD_PAGES, pteIndex, type PteEntry } from '../entries.js';
 import { alloc_page, frameOf, get_page, put_page } from '../frames.js';
 import { down_write, spin_unlock } from '../locks.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
+import { forkChildOf } from '../fork_child.js';
 import { pmd_alloc } from '../pgalloc.js';
 import {
   pgtable_trans_huge_deposit, pmd_lock, pmd_lockptr, pmd_off, pmd_read, pmd_table, pmdEntryAt, pte_lockptr, pte_read, pte_write,
@@ -319,15 +321,6 @@ function* copy_page_range(c: Ctx, dst: Vma, src: Vma, dstMm: Mm, srcMm: Mm): Act
   }
 }
 
-/** The child: the first mm of the world with no VMA and an empty pgd that no other fork took. */
-function childMm(c: Ctx): Mm | undefined {
-  const taken = actorState(c, 'fork:children', () => [] as boolean[]);
-  const mm = c.m.mms.find((x) => x.id !== c.mm.id && !taken[x.id] && x.vmas.length === 0
-    && (c.m.frames[x.pgd]?.lo.every((v) => v === 0) ?? false));
-  if (mm) taken[mm.id] = true;
-  return mm;
-}
-
 /** fork's actor, with a rule taken out for a test (the built-in one keeps them all). */
 export function makeFork(name: string, opts: ForkOptions): ActorDef {
   return {
@@ -336,11 +329,12 @@ export function makeFork(name: string, opts: ForkOptions): ActorDef {
     follows: 'kernel/fork.c dup_mmap(); mm/memory.c copy_page_range(), copy_pmd_range(), copy_pte_range(), copy_one_pte() (v5.8) / copy_present_pte(), copy_present_page() (v5.10+); mm/huge_memory.c copy_huge_pmd(); v5.8–v6.6 (write_protect_seq from 57efa1fe5957, v5.11; parent VMAs write-locked from fb49c455323f, v6.5)',
     inMm: true,
     daemon: 'no',
+    forks: true,
     params: [],
     *run(c) {
       const m = c.m;
       const oldmm = c.mm;
-      const mm = childMm(c);
+      const mm = forkChildOf(c);
       if (!mm) {
         yield step('dup_mm(): allocate_mm() → NULL (the world has no empty mm for the child): -ENOMEM');
         return;
