@@ -127,3 +127,22 @@ test('random schedules of fork with user threads, a walker and khugepaged on the
   // khugepaged (a kernel thread) is not held: it does get to run while fork does.
   t.true(khugepagedInside > 0);
 });
+
+test("a fork zapped by its mm's core dump before its syscall makes no child: the child's threads never run (was a deadlock)", (t) => {
+  // The campaign's token: coredump, fork and a fork#2 that runs in mm 1.
+  const r = decodeToken('mmfz1:eyJhIjoieDg2LXBhZSIsImUiOiJ2NS44IiwidiI6W10sInciOiJmb3JrIiwicyI6W1siY29yZWR1bXAiLHsiYWRkciI6MH1dLFsiZm9yayIse31dLFsiZm9yayIse30sMV1dLCJwIjpbXSwiYyI6W119.82649e5c');
+  const e = execute(buildScenario(r.spec), follow(r.schedule), { trace: true });
+  t.is(e.outcome, 'clean', describe(e));
+  t.false(e.trace.some((s) => s.actor === 1 || s.actor === 2), 'neither fork took a step');
+  for (const era of ['v5.8', 'v6.6']) {
+    const actors: ActorCall[] = [{ actor: 'coredump' }, { actor: 'fork' }, { actor: 'touch', mm: 1, args: { addr: 0, write: 0, accesses: 1 } }];
+    // The dump first: fork never begins, so the child's thread never exists.
+    const zapped = runScript({ arch: 'x86-ipi', era, world: 'fork', actors }, [{ actor: 'touch' }, { actor: 'coredump' }]);
+    t.is(zapped.exec.outcome, 'clean', `${era}: ${describe(zapped.exec)}`);
+    t.false(zapped.exec.trace.some((s) => s.actor === 1 || s.actor === 2), era);
+    // Fork first: the dump comes after, and the child (no dump there) runs.
+    const forked = runScript({ arch: 'x86-ipi', era, world: 'fork', actors }, [{ actor: 'fork' }, { actor: 'coredump' }, { actor: 'touch' }]);
+    t.is(forked.exec.outcome, 'clean', `${era}: ${describe(forked.exec)}`);
+    t.regex(forked.exec.trace.find((s) => s.actor === 2)?.label ?? '', /read to 0 → frame 3/, era);
+  }
+});

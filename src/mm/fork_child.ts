@@ -21,8 +21,11 @@
 // the first mm of the world, other than its own, that has no VMA and an empty pgd (the world's
 // stand-in for mm_alloc()) and that no earlier forking actor of the scenario took. Every other
 // actor whose CPU is in that mm (inMm, or lazyTlb) waits in wake_up_new_task() until the fork has
-// returned, and enters mm_cpumask at its first step after. A forking actor that gets no child
-// fails as dup_mm() does (-ENOMEM), and nothing waits for it.
+// returned, and enters mm_cpumask at its first step after; the wait comes before anything else the
+// thread does (a core dump's zap, its mmput() at exit). A forking actor that gets no child fails as
+// dup_mm() does (-ENOMEM), and nothing waits for it; one that ends without forking (a core dump of
+// its own mm zapped it before its syscall) leaves a child that never existed: its threads end
+// without a step.
 
 import type { ActorDef } from './actor.js';
 import { blockUntil, type ActorGen, type Ctx } from './step.js';
@@ -59,7 +62,7 @@ export function forkChildOf(c: Ctx): Ctx['mm'] | undefined {
   return c.m.mms.find((mm) => c.m.setup[mm.id]?.forkedBy === c.id);
 }
 
-/** The forking actor: its body (dup_mmap() and all), then, as copy_process() returns,
+/** The forking actor's body (dup_mmap() and all), then, as copy_process() returns,
  *  wake_up_new_task() for the child's thread. No step of its own: the body's last is fork's. */
 export function* forkThenWake(c: Ctx, body: ActorGen): ActorGen {
   yield* body;
@@ -67,11 +70,24 @@ export function* forkThenWake(c: Ctx, body: ActorGen): ActorGen {
   if (child) child.newTask = false;
 }
 
-/** A thread of a fork's child mm: TASK_NEW until the fork returns, then scheduled for the first
- *  time, which switch_mm()s its CPU into the child's mm_cpumask. */
-export function* wakeThenRun(c: Ctx, body: ActorGen): ActorGen {
+/** Around everything the forking actor's thread does: if it ends without having forked (zapped by
+ *  a core dump before its syscall began, or never woken itself), its child never existed. */
+export function* forkerExits(c: Ctx, run: ActorGen): ActorGen {
+  yield* run;
+  const child = forkChildOf(c);
+  if (child?.newTask) {
+    child.newTask = false;
+    child.noTask = true;
+  }
+}
+
+/** Around everything a thread of a fork's child does: TASK_NEW until the fork returns, then
+ *  scheduled for the first time, which switch_mm()s its CPU into the child's mm_cpumask. If the
+ *  fork never happened, the thread never existed. */
+export function* wakeThenRun(c: Ctx, run: ActorGen): ActorGen {
   const mm = c.mm;
   if (mm.newTask) yield* blockUntil('wake_up_new_task(): a thread of the child runs only once fork has returned', () => !mm.newTask);
+  if (mm.noTask) return;
   mm.cpumask[c.cpu.id] = true;
-  yield* body;
+  yield* run;
 }

@@ -164,6 +164,9 @@ export interface Mm {
    *  runs wake_up_new_task() only once dup_mmap() is done), so none runs and none is in its
    *  mm_cpumask (fork_child.ts). */
   newTask: boolean;
+  /** The fork that was to make this child ended without forking (its thread was zapped before its
+   *  syscall began): the child task never existed, and none of its threads runs. */
+  noTask: boolean;
   // VMAs that change (vma.ts, vma_lock.ts):
   /** mm->mm_lock_seq (v6.4+): vma_end_write_all() bumps it at mmap_write_unlock() and
    *  mmap_write_downgrade(), which ends every VMA write lock taken under that mmap_lock. */
