@@ -146,3 +146,14 @@ test("a fork zapped by its mm's core dump before its syscall makes no child: the
     t.regex(forked.exec.trace.find((s) => s.actor === 2)?.label ?? '', /read to 0 → frame 3/, era);
   }
 });
+
+test("a vCPU of the child registering its mmu notifier takes the anon_vma lock the child's VMAs share with the parent", (t) => {
+  // From a v5.8 campaign: migration's rmap walk (under the parent's anon_vma lock) was inside
+  // invalidate_range_start/end on the child when kvm registered, because mm_take_all_locks() locked
+  // an anon_vma of the child's own; kvm's range_end then found mmu_notifier_count < 0.
+  const r = decodeToken('mmfz1:eyJhIjoieDg2LXBhZSIsImUiOiJ2NS44IiwidiI6W10sInciOiJmb3JrIiwicyI6W1sia3ZtIix7ImFjY2Vzc2VzIjoyLCJhZGRyIjowfSwxXSxbIm1pZ3JhdGVfcGFnZXMiLHsiYWRkciI6MH1dLFsiZm9yayIse31dXSwicCI6W1stMSwwLDJdLFsyLDEsMF0sWzIsMSwzXSxbMiwzLDFdLFsxLDEsMl0sWzIsNiwxXSxbMSwzLDJdLFsyLDEwLDFdLFsxLDUsMl0sWzIsMTEsMV0sWzEsNiwyXSxbMiwxNCwxXSxbMSw3LDJdLFsyLDE2LDFdLFsxLDgsMl0sWzIsMTksMV0sWzEsOSwyXSxbMiwyMiwxXSxbMSwxMCwyXSxbMiwyMywxXV0sImMiOlszNSwxOCwxNiwxLDI3LDEsMCwwLDEsMCwxLDEsMSwxLDEsMSwwLDAsMV19.08c1e3e0');
+  const e = execute(buildScenario(r.spec), follow(r.schedule), { trace: true });
+  t.is(e.outcome, 'clean', describe(e));
+  const kvmLocks = e.trace.filter((s) => s.actor === 0 && s.label.startsWith('down_write(')).map((s) => s.label);
+  t.true(kvmLocks.includes('down_write(anon_vma)') && !kvmLocks.some((l) => l.includes('anon_vma(mm1)')), kvmLocks.join('; '));
+});
