@@ -212,6 +212,18 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const pinned = (call: ActorCall, arg: string) => fixed.some((p) => p.actor === call.actor && (arg === 'mm' ? p.mm !== undefined : p.args?.[arg] !== undefined));
   const worlds = (cfg.worlds ?? ['default']).map(parseWorld);
 
+  // A bug in the model (an exception from a step), reported once per message and actors, with the
+  // token that replays it; the campaign goes on.
+  const internalError = (message: string, spec: ScenarioSpec, schedule: Schedule) => {
+    const arch = spec.arch as ArchId;
+    const err: InternalError = { message, actors: spec.actors.map((a) => a.actor), arch, token: encodeToken({ spec, schedule }) };
+    const key = `${message}|${failureKey('', arch, err.actors)}`;
+    if (seenErrors.has(key)) return;
+    seenErrors.add(key);
+    internalErrors.push(err);
+    hooks.onInternalError?.(err);
+  };
+
   const report = (spec: ScenarioSpec, schedule: Schedule, exec: Execution, foundBy?: Member) => {
     const v = exec.violation;
     if (!v) return;
@@ -225,6 +237,8 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const foundAtSearchMs = foundAtMs - shrinkingMs;
     const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.shrinkNow ?? hooks.now, pool: cfg.pool, pinned });
     shrinkingMs += s.ms;
+    // Candidates that threw while shrinking: each is an internal error of its own.
+    for (const e of s.errors) internalError(e.message, e.spec, e.schedule);
     const actors = s.spec.actors.map((a) => a.actor);
     const key = failureKey(v.kind, arch, actors);
     if (key !== early && seen.has(key)) {
@@ -344,14 +358,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
           exec = execute(scn, scheduler());
         } catch (e) {
           executions++;
-          const message = e instanceof Error ? e.message : String(e);
-          const err: InternalError = { message, actors: actors.map((a) => a.actor), arch, token: encodeToken({ spec, schedule: recorded() }) };
-          const key = `${message}|${failureKey('', arch, err.actors)}`;
-          if (!seenErrors.has(key)) {
-            seenErrors.add(key);
-            internalErrors.push(err);
-            hooks.onInternalError?.(err);
-          }
+          internalError(e instanceof Error ? e.message : String(e), spec, recorded());
           continue;
         }
         executions++;
@@ -362,7 +369,16 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         if (boundOf(st, strategy.kind)) missed.set(specKey, (missed.get(specKey) ?? 1) * (exec.steps <= ctx.k ? 1 - st.bound!(ctx) : 1));
         const seen = mean.get(specKey) ?? { runs: 0, steps: 0 };
         mean.set(specKey, { runs: seen.runs + 1, steps: seen.steps + exec.steps });
-        if (exec.violation) report(spec, recorded(), exec, mem);
+        if (exec.violation) {
+          const schedule = recorded();
+          try {
+            report(spec, schedule, exec, mem);
+          } catch (e) {
+            // Not the shrinker's candidates (kept above) but reporting itself: the token replays the
+            // failure that was being reported.
+            internalError(`${e instanceof Error ? e.message : String(e)} (while reporting the failure this token replays)`, spec, schedule);
+          }
+        }
         if ((executions & 255) === 0) progress();
       }
       if (timeUp() || runsUp()) break;

@@ -25,6 +25,7 @@ export { buildModel, resetModel, countTables, type CpuSpec } from './mm/world/bu
 // Walking to a pmd (pgd → pud → pmd), and allocating the upper levels on the fault path.
 export { pmd_off, pmd_off_present, pmd_lock, pmdRange, pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw, upperEntry, upperStore, type PmdPtr } from './mm/pgtable.js';
 export { pmd_alloc } from './mm/pgalloc.js';
+export { forkChildOf } from './mm/fork_child.js';
 // Entry loads and stores: atomic (pmd_load), READ_ONCE / plain (pmd_read: two halves on PAE),
 // pmdp_get_lockless, pmd_read_atomic; xchg and cmpxchg; pmdp_collapse_flush and pmdp_invalidate.
 export {

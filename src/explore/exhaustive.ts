@@ -96,6 +96,9 @@ export interface ExhaustiveOptions {
   readonly enumerateChoices?: number;
   /** Run each schedule with the trace kept, for an `isFailure` that reads it (--affected). */
   readonly trace?: boolean;
+  /** A schedule whose run threw (a bug in the model): told here and not explored further, instead
+   *  of ending the search with the exception (the shrinker keeps it to report). */
+  readonly onError?: (schedule: Schedule, e: unknown) => void;
 }
 
 const nonZero = (xs: readonly number[]) => xs.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0);
@@ -110,7 +113,16 @@ export function exhaustive(scn: Scenario, maxPreemptions: number, opts: Exhausti
     const node = stack.pop()!;
     const schedule: Schedule = { preemptions: node.points, choices: trimZeros(node.choices) };
     const moreChoices = enumerateChoices > 0 && nonZero(node.choices) < enumerateChoices;
-    const { exec, alternatives, drawn } = probe(scn, schedule, moreChoices, opts.trace === true);
+    let probed: ReturnType<typeof probe>;
+    try {
+      probed = probe(scn, schedule, moreChoices, opts.trace === true);
+    } catch (e) {
+      if (!opts.onError) throw e;
+      explored++;
+      opts.onError(schedule, e);
+      continue;
+    }
+    const { exec, alternatives, drawn } = probed;
     explored++;
     if (isFailure(exec)) return { explored, complete: false, failure: { schedule, exec } };
     // Children: one more deviation, after the last; pushed in reverse so that the earliest runs

@@ -65,7 +65,9 @@ export const KNOWN_RACES: readonly KnownRace[] = [
     kinds: ['stale-tlb', 'table-use-after-free', 'table-reused'] },
   // move_normal_pmd() took no rmap lock before 97113eb39fa7 (v5.14): an rmap walker (i_mmap_rwsem
   // read, no mmap_lock) read *pmd = T, mremap moved T to the new pmd, and the walker's
-  // pte_offset_map()/pte_lockptr() read *pmd again: none, physical page 0 as a page table.
+  // pte_offset_map()/pte_lockptr() read *pmd again: none, physical page 0 as a page table. Reclaim
+  // (shrink_folio_list → try_to_unmap) and migration (try_to_unmap(TTU_MIGRATION) and
+  // remove_migration_ptes() of an anon page, under anon_vma read) are such walkers too.
   // CONFIG_HAVE_MOVE_PMD: x86 only at these eras in the model.
   // Any rmap walker with only the rmap lock meets it: migration's try_to_migrate() and
   // remove_migration_ptes() (anon_vma lock; a migration entry left behind: counter-mismatch),

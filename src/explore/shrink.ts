@@ -27,6 +27,13 @@ export interface ShrinkResult extends Candidate {
   /** A fixpoint was reached: no pass could shrink further. False when the budget ran out. */
   readonly minimal: boolean;
   readonly ms: number;
+  /** Candidates whose run threw (a bug in the model, not a race): skipped, as a candidate that does
+   *  not fail would be, and kept here, the first of each message, with what replays it. */
+  readonly errors: readonly ShrinkError[];
+}
+
+export interface ShrinkError extends Candidate {
+  readonly message: string;
 }
 
 export interface ShrinkOptions {
@@ -132,14 +139,39 @@ export function run(c: Candidate, pool: readonly ActorDef[] = allActors()): Exec
   return execute(buildScenario(c.spec, pool), follow(c.schedule));
 }
 
+/** Where shrinking keeps the candidates that threw: the first of each message. */
+type Errors = Map<string, ShrinkError>;
+
+function keepError(errors: Errors, c: Candidate, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!errors.has(message)) errors.set(message, { ...c, message });
+}
+
+/** run(), with a candidate that throws kept in `errors` and taken as not failing (null). */
+function tryRun(c: Candidate, pool: readonly ActorDef[], errors: Errors): Execution | null {
+  try {
+    return run(c, pool);
+  } catch (e) {
+    keepError(errors, c, e);
+    return null;
+  }
+}
+
 /** Look for a schedule under which `spec` fails with `kind`: seeded schedules, uniform random and PCT
  *  of depth 2 and 3 in turn (PCT finds the races where one actor must stall for long). */
-function research(spec: ScenarioSpec, kind: ViolationKind, runs: number, pool: readonly ActorDef[]): { hit: Candidate | null; exec: Execution | null; tries: number } {
+function research(spec: ScenarioSpec, kind: ViolationKind, runs: number, pool: readonly ActorDef[], errors: Errors): { hit: Candidate | null; exec: Execution | null; tries: number } {
   const scn = buildScenario(spec, pool);
   for (let seed = 1; seed <= runs; seed++) {
     const s = seed * 0x9e3779b1;
     const rec = recording(seed % 3 === 0 ? uniformRandom(s) : pct(s, scn.actors.length, 2 + (seed % 3 === 1 ? 0 : 1), 60));
-    const e = execute(scn, rec);
+    let e: Execution;
+    try {
+      e = execute(scn, rec);
+    } catch (err) {
+      // The schedule up to the exception is what replays it.
+      keepError(errors, { spec, schedule: rec.schedule() }, err);
+      continue;
+    }
     if (e.violation?.kind === kind) return { hit: { spec, schedule: rec.schedule() }, exec: e, tries: seed };
   }
   return { hit: null, exec: null, tries: runs };
@@ -150,6 +182,7 @@ export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOption
   const pinned = opts.pinned ?? (() => false);
   const t0 = opts.now();
   const timeUp = () => opts.now() - t0 > opts.budgetMs;
+  const errors: Errors = new Map();
   let best = start;
   let bestExec = run(start, pool);
   let bestSize = size(best, bestExec.steps, pool);
@@ -161,14 +194,16 @@ export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOption
       let cand: Candidate = c;
       let e: Execution;
       if (c.search) {
-        const found = research(c.spec, kind, opts.researchRuns ?? 300, pool);
+        const found = research(c.spec, kind, opts.researchRuns ?? 300, pool, errors);
         tries += found.tries;
         if (!found.hit) continue;
         cand = found.hit;
         e = found.exec!;
       } else {
         tries++;
-        e = run(cand, pool);
+        const ran = tryRun(cand, pool, errors);
+        if (!ran) continue;
+        e = ran;
       }
       if (e.violation?.kind !== kind) continue;
       const s = size(cand, e.steps, pool);
@@ -190,7 +225,10 @@ export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOption
       for (const actors of orders) {
         if (timeUp()) break search;
         const spec = { ...best.spec, actors };
-        const r = exhaustive(buildScenario(spec, pool), p, { stopAfter: 20_000, choices: best.schedule.choices, isFailure, shouldStop: timeUp });
+        const r = exhaustive(buildScenario(spec, pool), p, {
+          stopAfter: 20_000, choices: best.schedule.choices, isFailure, shouldStop: timeUp,
+          onError: (schedule, err) => keepError(errors, { spec, schedule }, err),
+        });
         tries += r.explored;
         if (!r.failure) continue;
         const cand = { spec, schedule: r.failure.schedule };
@@ -209,5 +247,5 @@ export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOption
   const rec = recording(follow(best.schedule));
   const exec = execute(buildScenario(best.spec, pool), rec);
   const canonical = exec.violation?.kind === kind ? rec.schedule() : best.schedule;
-  return { spec: best.spec, schedule: canonical, exec: exec.violation?.kind === kind ? exec : bestExec, tries, minimal, ms: opts.now() - t0 };
+  return { spec: best.spec, schedule: canonical, exec: exec.violation?.kind === kind ? exec : bestExec, tries, minimal, ms: opts.now() - t0, errors: [...errors.values()] };
 }

@@ -28,6 +28,9 @@ export interface ActorDef {
   /** `drain`: a daemon the executor keeps stepping after the others end (the RCU callback runner).
    *  `background`: a daemon that just stops when the others end (the hardware walker). */
   readonly daemon: 'no' | 'drain' | 'background';
+  /** It forks (copy_process() → dup_mm()): the scenario gives it a child mm of the world, whose
+   *  threads start only once it has returned (src/mm/fork_child.ts). */
+  readonly forks?: boolean;
   readonly params: readonly ParamSpec[];
   /** The eras it is modelled in; all of them when absent. */
   readonly eras?: readonly EraId[];

@@ -20,6 +20,7 @@
 // one, its callbacks run in the caller's context and take steps (KVM takes kvm->mmu_lock).
 
 import { down_write, up_write } from './locks.js';
+import { anon_vma_lockptr } from './vma.js';
 import type { Stepper } from './pgtable.js';
 import { step, type ActorGen, type Ctx } from './step.js';
 import { eraAtLeast } from './switches.js';
@@ -76,13 +77,20 @@ function trace(c: Ctx, call: string, mm: Mm, start: number, end: number, event: 
 }
 
 /** The locks mm_take_all_locks() takes besides mmap_lock: the i_mmap_rwsem of every file the mm maps
- *  and the anon_vma lock, in the kernel's order (i_mmap_rwsem before anon_vma->rwsem). With them held
+ *  and the anon_vma root lock of its anon VMAs, in the kernel's order (i_mmap_rwsem before
+ *  anon_vma->rwsem). With them held
  *  no rmap walker (try_to_unmap, retract_page_tables) is between its invalidate_range_start() and
  *  _end() while the subscriber list changes. */
 function allRmapLocks(c: Ctx, mm: Mm): RwSem[] {
   const files = [...new Set(mm.vmas.filter((v) => !v.detached && v.kind === 'file').map((v) => v.file))].sort((a, b) => a - b);
   const out = files.map((f) => c.m.files[f]!.i_mmap_rwsem);
-  if (mm.vmas.some((v) => !v.detached && v.kind === 'anon')) out.push(mm.anon_vma_lock);
+  // vm_lock_anon_vma(mm, avc->anon_vma): the root's rwsem of each VMA's anon_vma, which for a fork's
+  // child is the parent's (anon_vma_fork() chains the child's VMA to the parent's anon_vma tree).
+  for (const v of mm.vmas) {
+    if (v.detached || v.kind !== 'anon') continue;
+    const l = anon_vma_lockptr(c.m, v);
+    if (!out.includes(l)) out.push(l);
+  }
   return out;
 }
 

@@ -15,6 +15,7 @@ import { parseWorld } from './world/registry.js';
 import { collapse_huge_page } from './actors/collapse_huge_page.js';
 import { collapse_pte_mapped_thp } from './actors/collapse_pte_mapped_thp.js';
 import { coredump, zap_threads_park } from './actors/coredump.js';
+import { forkChildren, forkerExits, forkThenWake, runsInMm, wakeThenRun } from './fork_child.js';
 import { makeSwitches, parseEra, type EraId, type Switches, type VariantId, parseVariant } from './switches.js';
 
 export interface ActorCall {
@@ -112,25 +113,37 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = al
     const args = bindArgs(def, call.args ?? {});
     return { def, name: n === 1 ? def.name : `${def.name}#${n}`, args, mm, run: (c: Ctx) => def.run(c, args) };
   });
+  // A fork's child mm: its threads wait for the fork to return (fork_child.ts).
+  const forkedBy = forkChildren(world, actors);
+  const forker = (i: number) => forkedBy.includes(i);
+  const inChild = (a: ScenarioActor) => (forkedBy[a.mm] ?? -1) >= 0 && runsInMm(a.def);
+  const born = actors.map((a, i) => (forker(i) ? { ...a, run: (c: Ctx) => forkThenWake(c, a.def.run(c, a.args)) } : a));
   const mms = world.mms.map((_, id): MmSetup & { exits: boolean } => {
     const mine = actors.filter((a) => a.mm === id);
     const exits = mine.some((a) => a.def === exit_mmap_actor);
     const threads = mine.filter((a) => a.def.inMm && a.def.daemon === 'no').length;
     const khugepagedScanning = mine.some((a) => a.def === collapse_huge_page || a.def === collapse_pte_mapped_thp
       || (a.def === exit_mmap_actor && a.args['scanned'] === 1));
-    return { mmUsers: exits ? threads : threads + 1, khugepagedScanning, exits };
+    return { mmUsers: exits ? threads : threads + 1, khugepagedScanning, exits, forkedBy: forkedBy[id] ?? -1 };
   });
   // coredump_wait() zaps the other user threads of an mm that dumps (zap_threads_park()). The exiting
   // thread is left alone: its mmput() cannot be the last while the dumper holds mm_users.
   const dumps = new Set(actors.filter((a) => a.def === coredump).map((a) => a.mm));
-  const parked = actors.map((a) => (dumps.has(a.mm) && a.def !== coredump && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
-    ? { ...a, run: (c: Ctx) => zap_threads_park(c, a.def.run(c, a.args)) }
+  const parked = born.map((a) => (dumps.has(a.mm) && a.def !== coredump && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
+    ? { ...a, run: (c: Ctx) => zap_threads_park(c, a.run(c)) }
     : a));
   const withMmput = parked.map((a) => (mms[a.mm]?.exits && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
     ? { ...a, run: (c: Ctx) => threadThenMmput(a.run(c), c) }
     : a));
-  withMmput.push({ def: rcu_callbacks, name: 'rcu', args: {}, mm: 0, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
-  return { archId, arch, sw, world, actors: withMmput, mms: mms.map(({ mmUsers, khugepagedScanning }) => ({ mmUsers, khugepagedScanning })) };
+  // Outermost: a child's thread waits before it does anything; a forker that never forked says so.
+  const woken = withMmput.map((a, i) => {
+    if (!inChild(a) && !forker(i)) return a;
+    const own = a.run;
+    const waits = inChild(a) ? (c: Ctx) => wakeThenRun(c, own(c)) : own;
+    return { ...a, run: forker(i) ? (c: Ctx) => forkerExits(c, waits(c)) : waits };
+  });
+  woken.push({ def: rcu_callbacks, name: 'rcu', args: {}, mm: 0, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
+  return { archId, arch, sw, world, actors: woken, mms: mms.map(({ mmUsers, khugepagedScanning, forkedBy: by = -1 }) => ({ mmUsers, khugepagedScanning, forkedBy: by })) };
 }
 
 /** A user thread of an exiting process: its work, then its own mmput() as it exits. */

@@ -165,6 +165,13 @@ export interface Mm {
   khugepaged_scanning: boolean;
   /** mm_cpumask(mm), by CPU: the CPUs that run it, which a flush IPI must reach. */
   readonly cpumask: boolean[];
+  /** The child of a fork that has not returned yet: its threads are still TASK_NEW (copy_process()
+   *  runs wake_up_new_task() only once dup_mmap() is done), so none runs and none is in its
+   *  mm_cpumask (fork_child.ts). */
+  newTask: boolean;
+  /** The fork that was to make this child ended without forking (its thread was zapped before its
+   *  syscall began): the child task never existed, and none of its threads runs. */
+  noTask: boolean;
   // VMAs that change (vma.ts, vma_lock.ts):
   /** mm->mm_lock_seq (v6.4+): vma_end_write_all() bumps it at mmap_write_unlock() and
    *  mmap_write_downgrade(), which ends every VMA write lock taken under that mmap_lock. */
@@ -270,6 +277,9 @@ export interface RcuCallback {
 export interface MmSetup {
   readonly mmUsers: number;
   readonly khugepagedScanning: boolean;
+  /** The mm is the child of a fork in the scenario: that actor's id (fork_child.ts); -1 or absent
+   *  when no fork makes it. */
+  readonly forkedBy?: number;
 }
 
 /** Everything an actor can see. Built by buildModel() from a world, mutated in place by the

@@ -28,22 +28,25 @@
 //          under the per-VMA lock cannot run on it; vma_iter_bulk_store() links the child's VMA;
 //          copy_pte_range()'s source map is pte_offset_map_nolock(), which may fail.
 //
-// Departures: the child is the first mm of the world with no VMA and an empty pgd (the world
-// stands for mm_alloc()); with none, dup_mm() fails with -ENOMEM. anon_vma_fork() links the child's
+// Departures: the child is the mm the scenario gives it (src/mm/fork_child.ts: the first mm of the
+// world, not the parent's, with no VMA and an empty pgd, that no earlier fork of the scenario took;
+// the world stands for mm_alloc()); with none, dup_mm() fails with -ENOMEM. Its threads wait until
+// fork returns (wake_up_new_task() after copy_process(), fork_child.ts). anon_vma_fork() links the child's
 // VMA into the parent's anon_vma (anon_vma_clone()) but makes no anon_vma of its own, which only
 // new child pages would use. has_pinned (v5.10) is taken as set. page_maybe_dma_pinned() is
 // "more references than mappings" (any extra reference, not the FOLL_PIN bias): a false positive
 // only makes fork copy. A maybe-pinned THP is not split (v5.10+): the range is left for the child
-// to fault. A swap or migration pte is copied as it is (no swap_duplicate()). The early-COW copy
+// to fault. A swap pte is copied as it is (no swap_duplicate(), no MM_SWAPENTS); a migration pte or
+// pmd counts in the child's rss and is made readable in both for a COW mapping. The early-COW copy
 // records no 'copy' event: the parent keeps the pinned page, so no write is lost by copying.
 
 import type { ActorDef } from '../actor.js';
-import { actorState } from '../actor_state.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
-import { HPAGE_PMD_NR, pmd_none, pmd_trans_huge, PMD_PAGES, PUD_PAGES, pteIndex, type PteEntry } from '../entries.js';
+import { HPAGE_PMD_NR, is_swap_pmd, pmd_none, pmd_trans_huge, PMD_PAGES, PUD_PAGES, pteIndex, type PteEntry } from '../entries.js';
 import { alloc_page, frameOf, get_page, put_page } from '../frames.js';
 import { down_write, spin_unlock } from '../locks.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
+import { forkChildOf } from '../fork_child.js';
 import { pmd_alloc } from '../pgalloc.js';
 import {
   pgtable_trans_huge_deposit, pmd_lock, pmd_lockptr, pmd_off, pmd_read, pmd_table, pmdEntryAt, pte_lockptr, pte_read, pte_write,
@@ -198,8 +201,22 @@ function* copy_pte_range(c: Ctx, k: Copy, dstPmd: PmdPtr, srcPmd: PmdPtr, start:
       const pte = pte_read(c, sptr, pteIndex(addr));
       if (pte.t === 'none') continue;
       if (pte.t !== 'present') {
-        pte_write(c, dptr, pteIndex(addr), pte);
-        yield step(`copy_nonpresent_pte(): set_pte_at(child addr ${addr}, ${pte.t} entry)`);
+        let child: PteEntry = pte;
+        let how = '';
+        if (pte.t === 'migration') {
+          // rss[mm_counter(page)]++: the page counts in the child's rss while it migrates. A
+          // writable entry of a COW mapping is made readable in parent and child alike
+          // (make_migration_entry_read(), v5.8; make_readable_migration_entry(), v6.6).
+          k.rss++;
+          if (pte.write && is_cow_mapping(k.src)) {
+            child = { ...pte, write: false };
+            pte_write(c, sptr, pteIndex(addr), child);
+            how = 'make_migration_entry_read(); set_pte_at(src_pte); ';
+          }
+          how += 'rss[mm_counter(page)]++; ';
+        }
+        pte_write(c, dptr, pteIndex(addr), child);
+        yield step(`copy_nonpresent_pte(): ${how}set_pte_at(child addr ${addr}, ${pte.t} entry)`);
         continue;
       }
       if ((yield* copy_present_pte(c, k, sptr, dptr, addr, pte)) === 'again') {
@@ -242,6 +259,19 @@ function* copy_huge_pmd(c: Ctx, k: Copy, dstPmd: PmdPtr, srcPmd: PmdPtr, addr: n
     spin_unlock(c, dstPtl);
   };
   const e = pmdEntryAt(m, srcPmd);
+  if (e.t === 'migration') {
+    // is_swap_pmd(pmd): a THP under migration. Readable in both for a COW mapping; the child
+    // counts it and gets a deposited table, as for a huge pmd.
+    const ro = { ...e, write: false };
+    if (e.write && is_cow_mapping(k.src)) set_pmd_at(c, srcPmd, ro);
+    add_mm_counter(c, k.dstMm, HPAGE_PMD_NR);
+    mm_inc_nr_ptes(c, k.dstMm);
+    pgtable_trans_huge_deposit(m, dstPmd, pgtable);
+    set_pmd_at(c, dstPmd, is_cow_mapping(k.src) ? ro : e);
+    unlock();
+    yield step(`copy_huge_pmd(): is_swap_pmd(pmd): ${e.write ? 'make_migration_entry_read(); set_pmd_at(src_pmd); ' : ''}add_mm_counter(dst_mm, HPAGE_PMD_NR); mm_inc_nr_ptes(); pgtable_trans_huge_deposit(${pgtable}); set_pmd_at(child pmd ${dstPmd.slot}, migration entry)`);
+    return 'done';
+  }
   if (e.t !== 'huge' || !pmd_trans_huge(m.arch, e)) {
     pte_free(m, pgtable);
     unlock();
@@ -301,7 +331,7 @@ function* copy_page_range(c: Ctx, dst: Vma, src: Vma, dstMm: Mm, srcMm: Mm): Act
       const dstPmd = pmd_off(c, addr, dstMm);
       if (!srcPmd || !dstPmd) continue;
       const v = yield* pmd_read(c, srcPmd, 'copy_pmd_range(): is_swap_pmd(*src_pmd) || pmd_trans_huge(*src_pmd)');
-      if (pmd_trans_huge(c.m.arch, v.entry)) {
+      if (is_swap_pmd(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) {
         if ((yield* copy_huge_pmd(c, k, dstPmd, srcPmd, addr)) === 'done') continue;
         // -EAGAIN: fall through to pmd_none_or_clear_bad(src_pmd) and the ptes.
         if (pmd_none(c.m.arch, pmdEntryAt(c.m, srcPmd))) continue;
@@ -320,15 +350,6 @@ function* copy_page_range(c: Ctx, dst: Vma, src: Vma, dstMm: Mm, srcMm: Mm): Act
   }
 }
 
-/** The child: the first mm of the world with no VMA and an empty pgd that no other fork took. */
-function childMm(c: Ctx): Mm | undefined {
-  const taken = actorState(c, 'fork:children', () => [] as boolean[]);
-  const mm = c.m.mms.find((x) => x.id !== c.mm.id && !taken[x.id] && x.vmas.length === 0
-    && (c.m.frames[x.pgd]?.lo.every((v) => v === 0) ?? false));
-  if (mm) taken[mm.id] = true;
-  return mm;
-}
-
 /** fork's actor, with a rule taken out for a test (the built-in one keeps them all). */
 export function makeFork(name: string, opts: ForkOptions): ActorDef {
   return {
@@ -337,11 +358,12 @@ export function makeFork(name: string, opts: ForkOptions): ActorDef {
     follows: 'kernel/fork.c dup_mmap(); mm/memory.c copy_page_range(), copy_pmd_range(), copy_pte_range(), copy_one_pte() (v5.8) / copy_present_pte(), copy_present_page() (v5.10+); mm/huge_memory.c copy_huge_pmd(); v5.8–v6.6 (write_protect_seq from 57efa1fe5957, v5.11; parent VMAs write-locked from fb49c455323f, v6.5)',
     inMm: true,
     daemon: 'no',
+    forks: true,
     params: [],
     *run(c) {
       const m = c.m;
       const oldmm = c.mm;
-      const mm = childMm(c);
+      const mm = forkChildOf(c);
       if (!mm) {
         yield step('dup_mm(): allocate_mm() → NULL (the world has no empty mm for the child): -ENOMEM');
         return;

@@ -53,7 +53,7 @@ function mm(m: { world: World; cpus: readonly CpuSpec[] }, id: number): Mm {
     rss: 0, nr_ptes: 0, nr_pmds: 0, nr_puds: 0,
     changedAt: { rss: -1, nr_ptes: -1, nr_pmds: -1, nr_puds: -1 },
     exiting: false, core_state: false, khugepaged_scanning: false,
-    cpumask: m.cpus.map((c) => c.mm === id),
+    cpumask: m.cpus.map((c) => c.mm === id), newTask: false, noTask: false,
     mm_lock_seq: 0, next_vma_id: 0, write_protect_seq: 0,
     notifier_subscriptions: [],
   };
@@ -160,6 +160,9 @@ export function resetModel(m: Model): void {
     const setup = m.setup[id] ?? { mmUsers: 1, khugepagedScanning: false };
     mm.mm_users = setup.mmUsers;
     mm.khugepaged_scanning = setup.khugepagedScanning;
+    // A fork's child: no thread of it has run yet (fork_child.ts), so no CPU is in its mm_cpumask.
+    mm.newTask = (setup.forkedBy ?? -1) >= 0;
+    mm.noTask = false;
     resetSem(mm.mmap_lock);
     resetSem(mm.anon_vma_lock);
     mm.page_table_lock.owner = NOBODY;
@@ -202,7 +205,7 @@ export function resetModel(m: Model): void {
     mm.changedAt.rss = mm.changedAt.nr_ptes = mm.changedAt.nr_pmds = mm.changedAt.nr_puds = -1;
     mm.exiting = false;
     mm.core_state = false;
-    for (let i = 0; i < m.cpus.length; i++) mm.cpumask[i] = m.cpus[i]!.mm === id;
+    for (let i = 0; i < m.cpus.length; i++) mm.cpumask[i] = m.cpus[i]!.mm === id && !mm.newTask;
     empty(mm.notifier_subscriptions);
   }
   resetRmapTrees(m);
