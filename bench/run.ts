@@ -158,6 +158,14 @@ async function main(): Promise<void> {
   const def = runCampaign(campaign({ archs: ARCH_IDS, era: 'v6.6', variants: [], pool: ACTORS, strategy: 'random', timeMs: quick ? 2000 : 10_000 }), { now });
   const defaults = { executions: def.executions, execsPerSec: Math.round(def.executions / (def.durationMs / 1000)), failures: def.failures.length };
   console.error(`default campaign: ${defaults.execsPerSec}/s, ${defaults.failures} failures`);
+  if (process.argv.includes('--throughput')) {
+    // Only the one-core figures, merged into the last full run's file (the variant rows take long).
+    const file = new URL('../../bench/results.json', import.meta.url);
+    const old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, `${JSON.stringify({ ...old, throughput: tp, defaultCampaign: defaults }, null, 2)}\n`);
+    console.error('wrote bench/results.json (throughput, defaultCampaign)');
+    return;
+  }
   const counts = [...new Set([1, 2, cpus().length])].filter((n) => n <= Math.max(2, cpus().length));
   const workers = await scaling(counts, quick ? 3000 : 10_000);
   console.error(`workers: ${workers.map((w) => `${w.workers}: ${w.execsPerSec}/s (x${w.speedup}, ${w.coresBusy} cores busy, ${w.execsPerCpuSec}/cpu-s)`).join('; ')}`);
