@@ -35,9 +35,12 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   { id: 'gup-fast-no-pmd-recheck', eras: ['v5.8', 'v5.10'], arches: ['rcu-table-free'], actors: ['gup_fast', 'collapse_huge_page'], kinds: ['stale-pin'] },
   // The references collapse_pte_mapped_thp() drops are dropped again by the racing zap: a GUP pin on
   // the huge page can then outlive the page.
-  // A fault that allocates a pte table may be handed the one the collapse freed: table-reused.
-  { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'truncate', 'collapse_pte_mapped_thp', 'gup_fast', 'gup_slow', 'fault'],
+  { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'truncate', 'collapse_pte_mapped_thp', 'gup_fast', 'gup_slow'],
     kinds: [...TABLE_UAF, 'kernel-bug', 'bad-refcount', 'counter-mismatch', 'freed-while-pinned'] },
+  // A fault that allocates a pte table may be handed the one the collapse freed: table-reused. Only
+  // with the collapse and a zap in the scenario: gup_fast+fault alone is another race.
+  { id: 'retract-wrong-locks', eras: ['v5.8', 'v5.10'], arches: ALL, actors: ['unmap_mapping_range', 'truncate', 'collapse_pte_mapped_thp', 'fault'],
+    requires: ['collapse_pte_mapped_thp'], kinds: ['table-reused'] },
   // v5.8's collapse_pte_mapped_thp() took no page lock (find_lock_page() came with 119a5fc16105, v5.9):
   // reclaim's rmap walk, under the folio lock and i_mmap_rwsem, found its table freed.
   // shrink_folio_list() is that reclaim (page_referenced() and try_to_unmap() under the folio lock):

@@ -1,0 +1,41 @@
+// The verdicts of session 4's 20-minute hunts (every actor, every architecture, four worlds, each
+// era): failures that were new then, replayed from their tokens, with the known race each is. If
+// the model changes so that one no longer reproduces or matches, this says which.
+
+import test from 'ava';
+import { execute } from '../src/explore/executor.js';
+import { knownRace } from '../src/explore/known.js';
+import { follow } from '../src/explore/schedule.js';
+import { decodeToken } from '../src/explore/token.js';
+import { buildScenario } from '../src/mm/scenario.js';
+import type { ViolationKind } from '../src/oracle/violations.js';
+
+const VERDICTS: readonly { readonly what: string; readonly token: string; readonly kind: ViolationKind; readonly known: string }[] = [
+  { what: 'v5.8 x86-pae: truncate vs mremap', kind: 'bogus-table-walked', known: 'mremap-pmd-no-rmap-lock',
+    token: 'mmfz1:eyJhIjoieDg2LXBhZSIsImUiOiJ2NS44IiwidiI6W10sInciOiJzaGFyZWQtZmlsZSIsInMiOltbInRydW5jYXRlIix7InB1bmNoIjowLCJzbG90IjozfV0sWyJtcmVtYXAiLHsicGFnZXMiOjAsInRvIjoxNiwidm1hIjoxfV1dLCJwIjpbWy0xLDAsMl0sWzAsMSwxXSxbMSwxLDBdLFswLDQsMV0sWzAsMzYsMV0sWzEsMywwXSxbMCwzOCwxXSxbMSwxOSwwXSxbMCw0NSwxXSxbMSwyMSwwXSxbMCw0NiwxXSxbMSwyMywwXSxbMCw0OCwxXSxbMSwyNCwwXSxbMCw0OSwxXSxbMSwyOSwwXSxbMCw1MSwxXSxbMSwzMiwwXSxbMCw1MiwxXSxbMSwzMywwXV0sImMiOlsxLDAsMSwwLDEsMCwxLDIwLDEsMSwxLDAsMCwxLDEsMV19.fe29842c' },
+  { what: 'v5.8 x86-pae: migrate_pages vs mremap', kind: 'torn-pmd-read', known: 'mremap-pmd-no-rmap-lock',
+    token: 'mmfz1:eyJhIjoieDg2LXBhZSIsImUiOiJ2NS44IiwidiI6W10sInciOiJzaGFyZWQtZmlsZSIsInMiOltbIm1pZ3JhdGVfcGFnZXMiLHsiYWRkciI6MH0sMV0sWyJtcmVtYXAiLHsicGFnZXMiOjAsInRvIjoxNiwidm1hIjowfSwxXV0sInAiOltbMCwyLDFdLFsxLDExLDBdLFswLDQsMV0sWzEsMTMsMF0sWzAsNSwxXSxbMSwxNCwwXSxbMCw2LDFdLFsxLDE1LDBdLFswLDgsMV1dLCJjIjpbMCwwLDE0XX0.b67163b5' },
+  { what: 'v5.10 x86-ipi: migrate_pages vs mremap, the migration entry left behind', kind: 'counter-mismatch', known: 'mremap-pmd-no-rmap-lock',
+    token: 'mmfz1:eyJhIjoieDg2LWlwaSIsImUiOiJ2NS4xMCIsInYiOltdLCJzIjpbWyJtaWdyYXRlX3BhZ2VzIix7ImFkZHIiOjB9XSxbIm1yZW1hcCIseyJwYWdlcyI6MCwidG8iOjE2LCJ2bWEiOjB9XV0sInAiOltbMCwxMywxXSxbMSwxMywwXV0sImMiOltdfQ.a86462c1' },
+  { what: 'v5.10 x86-ipi: a fault handed the table collapse_pte_mapped_thp freed', kind: 'table-reused', known: 'retract-wrong-locks',
+    token: 'mmfz1:eyJhIjoieDg2LWlwaSIsImUiOiJ2NS4xMCIsInYiOltdLCJ3Ijoic2hhcmVkLWZpbGUiLCJzIjpbWyJ1bm1hcF9tYXBwaW5nX3JhbmdlIix7InNsb3QiOjN9XSxbImZhdWx0Iix7ImFkZHIiOjR9XSxbImNvbGxhcHNlX3B0ZV9tYXBwZWRfdGhwIix7InNsb3QiOjN9XV0sInAiOltbMCw1LDJdLFsyLDE0LDFdXSwiYyI6W119.a48e3c75' },
+];
+
+for (const v of VERDICTS) {
+  test(`hunt verdict: ${v.what} is ${v.known}`, (t) => {
+    const r = decodeToken(v.token);
+    const scn = buildScenario(r.spec);
+    const exec = execute(scn, follow(r.schedule));
+    t.is(exec.violation?.kind, v.kind);
+    const actors = r.spec.actors.map((a) => a.actor);
+    t.is(knownRace(scn.sw.era, scn.archId, actors, exec.violation!.kind, actors), v.known);
+  });
+}
+
+test('a fault is a bystander of retract-wrong-locks only with the collapse in the scenario', (t) => {
+  t.is(knownRace('v5.10', 'x86-ipi', ['unmap_mapping_range', 'fault', 'collapse_pte_mapped_thp'], 'table-reused'), 'retract-wrong-locks');
+  t.is(knownRace('v5.10', 'x86-ipi', ['unmap_mapping_range', 'fault'], 'table-reused'), null);
+  // GUP-fast's torn read against a fault is its own race, not this one.
+  t.is(knownRace('v5.8', 'x86-pae', ['gup_fast', 'fault'], 'torn-pmd-read'), 'gup-fast-pmd-read-once');
+  t.is(knownRace('v6.2', 'x86-ipi', ['migrate_pages', 'mremap'], 'counter-mismatch'), null);
+});
