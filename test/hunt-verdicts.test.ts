@@ -6,6 +6,7 @@ import test from 'ava';
 import { execute } from '../src/explore/executor.js';
 import { knownRace } from '../src/explore/known.js';
 import { follow } from '../src/explore/schedule.js';
+import { uniformRandom } from '../src/explore/schedulers.js';
 import { decodeToken } from '../src/explore/token.js';
 import { buildScenario } from '../src/mm/scenario.js';
 import type { ViolationKind } from '../src/oracle/violations.js';
@@ -19,6 +20,8 @@ const VERDICTS: readonly { readonly what: string; readonly token: string; readon
     token: 'mmfz1:eyJhIjoieDg2LWlwaSIsImUiOiJ2NS4xMCIsInYiOltdLCJzIjpbWyJtaWdyYXRlX3BhZ2VzIix7ImFkZHIiOjB9XSxbIm1yZW1hcCIseyJwYWdlcyI6MCwidG8iOjE2LCJ2bWEiOjB9XV0sInAiOltbMCwxMywxXSxbMSwxMywwXV0sImMiOltdfQ.a86462c1' },
   { what: 'v5.10 x86-ipi: a fault handed the table collapse_pte_mapped_thp freed', kind: 'table-reused', known: 'retract-wrong-locks',
     token: 'mmfz1:eyJhIjoieDg2LWlwaSIsImUiOiJ2NS4xMCIsInYiOltdLCJ3Ijoic2hhcmVkLWZpbGUiLCJzIjpbWyJ1bm1hcF9tYXBwaW5nX3JhbmdlIix7InNsb3QiOjN9XSxbImZhdWx0Iix7ImFkZHIiOjR9XSxbImNvbGxhcHNlX3B0ZV9tYXBwZWRfdGhwIix7InNsb3QiOjN9XV0sInAiOltbMCw1LDJdLFsyLDE0LDFdXSwiYyI6W119.a48e3c75' },
+  { what: 'v5.8 rcu-table-free, world fork: exit_mmap vs collapse_file, with a munmap that exits first', kind: 'frame-zero-walked', known: 'retract-no-exit-test',
+    token: 'mmfz1:eyJhIjoicmN1LXRhYmxlLWZyZWUiLCJlIjoidjUuOCIsInYiOltdLCJ3IjoiZm9yayIsInMiOltbImV4aXRfbW1hcCIseyJzY2FubmVkIjoxfV0sWyJjb2xsYXBzZV9maWxlIix7InNsb3QiOjJ9XSxbIm11bm1hcCIseyJ2bWEiOjB9XV0sInAiOltbLTEsMCwyXSxbMCw3LDFdXSwiYyI6W119.03e75702' },
 ];
 
 for (const v of VERDICTS) {
@@ -38,4 +41,19 @@ test('a fault is a bystander of retract-wrong-locks only with the collapse in th
   // GUP-fast's torn read against a fault is its own race, not this one.
   t.is(knownRace('v5.8', 'x86-pae', ['gup_fast', 'fault'], 'torn-pmd-read'), 'gup-fast-pmd-read-once');
   t.is(knownRace('v6.2', 'x86-ipi', ['migrate_pages', 'mremap'], 'counter-mismatch'), null);
+});
+
+test('a fork child\'s exit unlinks its VMA from the anon_vma it is linked into: a migration walk holding it read keeps the table (it was a false frame-zero-walked)', (t) => {
+  // The hunt's token, and random schedules of the same three actors: exit_mmap of the child used to
+  // take the child's own anon_vma lock and free the table under the parent's walker.
+  const token = 'mmfz1:eyJhIjoieDg2LXBhZSIsImUiOiJ2NS4xMCIsInYiOltdLCJ3IjoiZm9yayIsInMiOltbImV4aXRfbW1hcCIseyJzY2FubmVkIjowfSwxXSxbIm1pZ3JhdGVfcGFnZXMiLHsiYWRkciI6MH1dLFsiZm9yayIse31dXSwicCI6W1sxLDMsMl0sWzAsMjEsMV0sWzEsMjEsMF0sWzAsMzIsMV1dLCJjIjpbXX0.77233209';
+  const r = decodeToken(token);
+  const replayed = execute(buildScenario(r.spec), follow(r.schedule), { trace: true });
+  t.is(replayed.violation, null);
+  t.true(replayed.trace.some((s) => s.label.startsWith('free_pgtables(): unlink_anon_vmas(); up_write(anon_vma)')), 'the child unlinks under the parent\'s anon_vma lock');
+  const scn = buildScenario(r.spec);
+  for (let seed = 0; seed < 300; seed++) {
+    const v = execute(scn, uniformRandom(seed)).violation;
+    t.not(v?.kind, 'frame-zero-walked', `seed ${seed}`);
+  }
 });

@@ -26,6 +26,9 @@ const TABLE_UAF: readonly ViolationKind[] = ['table-use-after-free', 'table-reus
 
 export const KNOWN_RACES: readonly KnownRace[] = [
   { id: 'retract-no-exit-test', eras: ['v5.8'], arches: ALL, actors: ['exit_mmap', 'collapse_file'], kinds: TABLE_UAF },
+  // In a world whose mm has two users (fork's), another thread's exit (a munmap that then returns
+  // and exits) drops the reference that lets exit_mmap() run: a bystander, with both racers present.
+  { id: 'retract-no-exit-test', eras: ['v5.8'], arches: ALL, actors: ['exit_mmap', 'collapse_file', 'munmap'], requires: ['exit_mmap', 'collapse_file'], kinds: TABLE_UAF },
   { id: 'dump-without-mmget-still-valid', eras: ['v5.8'], arches: ALL, actors: ['coredump', 'collapse_file', 'collapse_pte_mapped_thp'], kinds: TABLE_UAF },
   { id: 'exit-mmput-window', eras: ['v5.10'], arches: ALL, actors: ['exit_mmap', 'collapse_file'], kinds: TABLE_UAF },
   // KVM's hva_to_pfn_fast() walks as GUP-fast does, so it meets the same race.

@@ -254,7 +254,9 @@ export function* free_pgtables(c: Ctx, tlb: MmuGather, vmas: readonly Vma[], flo
     let j = i;
     for (;;) {
       const vma = vmas[j]!;
-      const sem = vma.kind === 'file' ? m.files[vma.file]!.i_mmap_rwsem : tlb.mm.anon_vma_lock;
+      // unlink_anon_vmas() locks the root of the anon_vma the VMA is linked into: for a fork child's
+      // VMA, the parent's (anon_vma_fork() linked it there), not the exiting mm's.
+      const sem = vma.kind === 'file' ? m.files[vma.file]!.i_mmap_rwsem : (m.mms[vma.anon_vma_id] ?? tlb.mm).anon_vma_lock;
       yield* down_write(c, sem);
       // unlink_anon_vmas(vma); unlink_file_vma(vma)
       if (vma.anon_vma) anon_vma_interval_tree_remove(m, vma);
