@@ -14,7 +14,7 @@ import { encodeToken } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
 import type { ArchId } from '../src/mm/arch.js';
 import type { ActorDef } from '../src/mm/actor.js';
-import { buildScenario, findActor, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
+import { actorNames, buildScenario, findActor, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { parseWorld } from '../src/mm/world/registry.js';
 import { raceOf, type Race } from './races.js';
 import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
@@ -200,11 +200,11 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     if (seen.has(early)) return;
     seen.add(early);
     const foundAtMs = hooks.now() - t0;
-    hooks.onFound?.({ key: early, kind: v.kind, arch, actors: spec.actors.map((a) => a.actor), token: encodeToken({ spec, schedule }), after: executions });
+    hooks.onFound?.({ key: early, kind: v.kind, arch, actors: actorNames(spec.actors), token: encodeToken({ spec, schedule }), after: executions });
     const foundAtSearchMs = foundAtMs - shrinkingMs;
     const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.now, pool: cfg.pool, pinned });
     shrinkingMs += s.ms;
-    const actors = s.spec.actors.map((a) => a.actor);
+    const actors = actorNames(s.spec.actors);
     const key = failureKey(v.kind, arch, actors);
     if (key !== early && seen.has(key)) {
       hooks.onDuplicate?.(early, key);
@@ -298,7 +298,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         } catch (e) {
           executions++;
           const message = e instanceof Error ? e.message : String(e);
-          const err: InternalError = { message, actors: actors.map((a) => a.actor), arch, token: encodeToken({ spec, schedule: recorded() }) };
+          const err: InternalError = { message, actors: actorNames(actors), arch, token: encodeToken({ spec, schedule: recorded() }) };
           const key = `${message}|${failureKey('', arch, err.actors)}`;
           if (!seenErrors.has(key)) {
             seenErrors.add(key);
