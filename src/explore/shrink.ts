@@ -104,12 +104,12 @@ function inMm0(c: Candidate, i: number): Candidate {
   return { spec: { ...c.spec, actors }, schedule: c.schedule };
 }
 
-function withPoints(c: Candidate, preemptions: readonly Preemption[]): Candidate {
-  return { spec: c.spec, schedule: { ...c.schedule, preemptions } };
+function withPointsOf(s: Schedule, preemptions: readonly Preemption[]): Schedule {
+  return { ...s, preemptions };
 }
 
-function withChoices(c: Candidate, choices: readonly number[]): Candidate {
-  return { spec: c.spec, schedule: { ...c.schedule, choices: trimZeros(choices) } };
+function withChoicesOf(s: Schedule, choices: readonly number[]): Schedule {
+  return { ...s, choices: trimZeros(choices) };
 }
 
 /** Candidates in the order the passes try them: cheapest wins first. A candidate marked `search`
@@ -144,21 +144,28 @@ function* candidates(c: Candidate, pool: readonly ActorDef[], pinned: (call: Act
       yield { ...inMm0(c, i), search: true };
     }
   }
+  for (const schedule of scheduleCandidates(c.schedule)) yield { spec: c.spec, schedule };
+}
+
+/** The schedule's own shrinks, in the order shrinking tries them: fewer preemptions (chunks, halving,
+ *  then one at a time), each point earlier in its actor's run, then fewer data choices. */
+export function* scheduleCandidates(schedule: Schedule): Generator<Schedule> {
+  const c = { schedule };
   const pts = c.schedule.preemptions;
   // Remove chunks of preemption points, halving the chunk size (ddmin), then one at a time.
   for (let chunk = Math.max(1, Math.floor(pts.length / 2)); chunk >= 1; chunk = chunk === 1 ? 0 : Math.max(1, Math.floor(chunk / 2))) {
-    for (let start = 0; start < pts.length; start += chunk) yield withPoints(c, [...pts.slice(0, start), ...pts.slice(start + chunk)]);
+    for (let start = 0; start < pts.length; start += chunk) yield withPointsOf(c.schedule, [...pts.slice(0, start), ...pts.slice(start + chunk)]);
   }
   // Move each point earlier in its actor's run: a shorter way to the same race.
   for (let i = 0; i < pts.length; i++) {
     const p = pts[i]!;
     for (const steps of new Set([1, Math.floor(p.steps / 2), p.steps - 1])) {
-      if (steps >= 1 && steps < p.steps) yield withPoints(c, pts.map((q, j) => (j === i ? { ...q, steps } : q)));
+      if (steps >= 1 && steps < p.steps) yield withPointsOf(c.schedule, pts.map((q, j) => (j === i ? { ...q, steps } : q)));
     }
   }
   const ch = c.schedule.choices;
-  if (ch.length > 0) yield withChoices(c, []);
-  for (let i = 0; i < ch.length; i++) if (ch[i] !== 0) yield withChoices(c, ch.map((x, j) => (j === i ? 0 : x)));
+  if (ch.length > 0) yield withChoicesOf(c.schedule, []);
+  for (let i = 0; i < ch.length; i++) if (ch[i] !== 0) yield withChoicesOf(c.schedule, ch.map((x, j) => (j === i ? 0 : x)));
 }
 
 export function run(c: Candidate, pool: readonly ActorDef[] = allActors()): Execution {
