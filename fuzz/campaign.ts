@@ -3,10 +3,13 @@
 // options, except for how many executions fit in the time given.
 
 import fc from 'fast-check';
-import { worldActorsArb, type PoolEntry } from '../src/arbitraries/scenario.js';
-import { execute, type Execution, type Scheduler } from '../src/explore/executor.js';
+import { worldProgram } from '../src/arbitraries/program.js';
+import { schedule, type ScheduleStrategy } from '../src/arbitraries/schedule.js';
+import type { PoolEntry } from '../src/arbitraries/scenario.js';
+import { archArb } from '../src/arbitraries/arch.js';
+import { execute, type Execution } from '../src/explore/executor.js';
 import { knownRace } from '../src/explore/known.js';
-import { depth, follow, recording, type Schedule } from '../src/explore/schedule.js';
+import { depth, follow, type Schedule } from '../src/explore/schedule.js';
 import { splitmix32 } from '../src/explore/schedulers.js';
 import { findStrategy, type StrategyName } from '../src/explore/strategies/index.js';
 import { shrink } from '../src/explore/shrink.js';
@@ -26,6 +29,8 @@ export type Strategy = StrategyName;
 export interface SearchSettings {
   readonly strategy: Strategy;
   readonly depth: number;
+  /** Programs: each thread runs 1 to this many operations (random, pct, pos); 1 when absent. */
+  readonly opsPerThread?: number;
   readonly preemptions: number;
   readonly timeMs: number | null;
   readonly runs: number | null;
@@ -263,7 +268,13 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const entries: PoolEntry[] = cfg.pins
     ? cfg.pins.map((c) => ({ def: findActor(c.actor, cfg.pool), ...(c.args ? { args: c.args } : {}), ...(c.mm !== undefined ? { mm: c.mm } : {}) })).filter((e) => inEra(e.def))
     : cfg.pool.filter(inEra).map((def) => ({ def }));
-  const scenariosArbitrary = worldActorsArb(worlds, entries);
+  // One path: the scenarios, architectures and schedules are drawn from the arbitraries a fast-check
+  // suite uses (mmfuzz/arbitraries), 32 scenarios at a time, each with 8 schedules.
+  const draw = fc.record({
+    wp: worldProgram(worlds, { pool: entries, ...(cfg.opsPerThread !== undefined && cfg.opsPerThread > 1 ? { opsPerThread: { min: 1, max: cfg.opsPerThread } } : {}) }),
+    arch: archArb(cfg.archs),
+    schedules: fc.array(schedule({ strategy: strategy.name as ScheduleStrategy, depth: cfg.depth }), { minLength: 8, maxLength: 8 }),
+  });
   let avgSteps = 60;
   // Per scenario (by its spec): the mean length of its runs so far (PCT's k: change points must be
   // able to fall anywhere in a run, and a scenario's length is its own, not the campaign's average;
@@ -274,27 +285,24 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const missed = new Map<string, number>();
   const meanOf = (key: string) => { const m = mean.get(key); return m ? m.steps / m.runs : undefined; };
   while (!timeUp() && !runsUp()) {
-    const batch = fc.sample(scenariosArbitrary, { seed: rng() | 0, numRuns: 32 });
-    for (const { world, actors } of batch) {
-      const arch = cfg.archs[rng() % cfg.archs.length]!;
+    const batch = fc.sample(draw, { seed: rng() | 0, numRuns: 32 });
+    for (const { wp: { world, program: actors }, arch, schedules } of batch) {
       const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors };
       const scn = buildScenario(spec, cfg.pool);
       const specKey = JSON.stringify(spec);
-      for (let k = 0; k < 8; k++) {
+      for (const sv of schedules) {
         if (timeUp() || runsUp()) break;
-        // Search without recording; a failure's schedule is written down by running its seed again
-        // under the recorder (an execution is a function of its scheduler's seed).
-        const seed = rng();
+        // Search without recording; a failure's schedule is written down by running the same
+        // schedule value again under its recorder (an execution is a function of its seed).
         const ctx = { actors: scn.actors.length, depth: cfg.depth, k: Math.max(1, Math.round(meanOf(specKey) ?? avgSteps)) };
-        const scheduler = (): Scheduler => strategy.make(seed, ctx);
         const recorded = (): Schedule => {
-          const rec = recording(scheduler());
+          const rec = sv.scheduler(ctx, true);
           try { execute(scn, rec); } catch { /* the schedule up to the exception is what replays it */ }
-          return rec.schedule();
+          return sv.recorded() ?? { preemptions: [], choices: [] };
         };
         let exec: Execution;
         try {
-          exec = execute(scn, scheduler());
+          exec = execute(scn, sv.scheduler(ctx, false));
         } catch (e) {
           executions++;
           const message = e instanceof Error ? e.message : String(e);

@@ -17,11 +17,11 @@ import { makeSwitches, parseEra, parseVariant } from '../mm/switches.js';
 import type { Violation } from '../oracle/violations.js';
 import { arch as archOf } from './arch.js';
 import { customArbitrary, streamOf } from './custom.js';
-import { poolEntries, program, type Count } from './program.js';
+import { poolEntries, worldProgram, type Count } from './program.js';
+import { parseWorld } from '../mm/world/registry.js';
 import { schedule, scheduleValue, type ScheduleStrategy, type ScheduleValue } from './schedule.js';
 import type { PoolEntry } from './scenario.js';
 import { switches } from './switches.js';
-import { world } from './world.js';
 import type { ActorDef } from '../mm/actor.js';
 
 export interface ExecutionOptions {
@@ -134,8 +134,8 @@ export function execution(opts: ExecutionOptions = {}): fc.Arbitrary<ExecutionVa
   const entries = poolEntries(opts.actors ?? allActors().filter((d) => !d.eras || d.eras.includes(era)));
   const worlds = opts.worlds ?? ['default'];
   const progOpts = { pool: entries, ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.opsPerThread !== undefined ? { opsPerThread: opts.opsPerThread } : {}) };
-  const worldProgram = world(worlds).chain((w) => program({ ...progOpts, world: w }).map((p) => ({ w, p })));
-  const parts = fc.record({ wp: worldProgram, arch: archOf(opts.arch), sw: switches(era, variants), sched: schedule({ strategy: opts.strategy ?? 'pct', depth: opts.depth ?? 3 }) });
+  const wps = worldProgram(worlds.map(parseWorld), progOpts).map(({ world: w, program: p }) => ({ w, p }));
+  const parts = fc.record({ wp: wps, arch: archOf(opts.arch), sw: switches(era, variants), sched: schedule({ strategy: opts.strategy ?? 'pct', depth: opts.depth ?? 3 }) });
   const pins = entries.filter((e) => e.args !== undefined || e.mm !== undefined);
   const pinned = (call: ActorCall, arg: string) => pins.some((p) => p.def.name === call.actor && (arg === 'mm' ? p.mm !== undefined : p.args?.[arg] !== undefined));
   const env: Env = {

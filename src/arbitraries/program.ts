@@ -71,3 +71,12 @@ export function program(opts: ProgramOptions = {}): fc.Arbitrary<Program> {
     });
   return fc.array(thread, { minLength: threads.min, maxLength: threads.max });
 }
+
+/** A world among `worlds` and a program for it (its mms drawn among the world's). With one world
+ *  this draws exactly what program() does. */
+export function worldProgram(worlds: readonly World[], opts: Omit<ProgramOptions, 'world'> = {}): fc.Arbitrary<{ world: World; program: Program }> {
+  const one = (w: World) => program({ ...opts, world: w }).map((p) => ({ world: w, program: p }));
+  if (worlds.length === 0) throw new Error('worldProgram(): name at least one world');
+  if (worlds.length === 1) return one(worlds[0]!);
+  return fc.nat({ max: worlds.length - 1 }).chain((i) => one(worlds[i]!));
+}
