@@ -27,7 +27,9 @@ for (const c of CASES) {
   const v = parseVariant(c.variants[0]!);
   test(`fc.assert finds ${v.tag} ${v.id}: ${c.kind} at depth ${c.depth}`, (t) => {
     const arb = execution({ variants: c.variants, arch: [c.arch], actors: c.actors, strategy: 'pct' });
-    const r = fc.check(fc.property(arb, assertSafe), { seed: 7, numRuns: 50_000 });
+    // The property is the catalog's: an execution may show the variant as another kind first (V1
+    // also frees a table under the zap), which this property lets pass.
+    const r = fc.check(fc.property(arb, (e) => { if (e.violation?.kind === c.kind) assertSafe(e); }), { seed: 7, numRuns: 50_000 });
     if (!r.failed) return t.fail(`no failure in ${r.numRuns} runs`);
     const e = r.counterexample![0] as ExecutionValue;
     t.is(e.violation?.kind, c.kind);

@@ -54,8 +54,10 @@ export const KNOWN_RACES: readonly KnownRace[] = [
   // move_normal_pmd() took no rmap lock before 97113eb39fa7 (v5.14): an rmap walker (i_mmap_rwsem
   // read, no mmap_lock) read *pmd = T, mremap moved T to the new pmd, and the walker's
   // pte_offset_map()/pte_lockptr() read *pmd again: none, physical page 0 as a page table.
-  // CONFIG_HAVE_MOVE_PMD: x86 only at these eras in the model.
-  { id: 'mremap-pmd-no-rmap-lock', eras: ['v5.8', 'v5.10'], arches: ['x86-ipi', 'x86-pae'], actors: ['mremap', 'try_to_unmap', 'unmap_mapping_range'], kinds: TABLE_UAF },
+  // CONFIG_HAVE_MOVE_PMD: x86 only at these eras in the model. truncate is the same walker:
+  // truncate_pagecache() → unmap_mapping_range(), the zap under i_mmap_rwsem only (a campaign
+  // drawing its schedules from the arbitraries found it with truncate).
+  { id: 'mremap-pmd-no-rmap-lock', eras: ['v5.8', 'v5.10'], arches: ['x86-ipi', 'x86-pae'], actors: ['mremap', 'try_to_unmap', 'unmap_mapping_range', 'truncate'], kinds: TABLE_UAF },
   // move_page_tables() chose NORMAL_PMD from a *old_pmd read before take_rmap_locks(); v6.6's
   // lockless retract_page_tables() cleared that pmd in between, and move_normal_pmd() populated the
   // new pmd with pmd_pgtable(none): physical page 0 as a page table (6fa1066fc5d0, v6.12).
