@@ -3,8 +3,11 @@
 // options, except for how many executions fit in the time given.
 
 import fc from 'fast-check';
-import { worldActorsArb, type PoolEntry } from '../src/arbitraries/scenario.js';
-import { execute, type Execution, type Scheduler } from '../src/explore/executor.js';
+import { worldProgram } from '../src/arbitraries/program.js';
+import { scheduleValue, type ScheduleStrategy } from '../src/arbitraries/schedule.js';
+import type { PoolEntry } from '../src/arbitraries/scenario.js';
+import { archArb } from '../src/arbitraries/arch.js';
+import { execute, type Execution } from '../src/explore/executor.js';
 import { knownRace } from '../src/explore/known.js';
 import { depth, follow, recording, type Schedule } from '../src/explore/schedule.js';
 import { splitmix32 } from '../src/explore/schedulers.js';
@@ -16,7 +19,7 @@ import { encodeToken } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
 import type { ArchId } from '../src/mm/arch.js';
 import type { ActorDef } from '../src/mm/actor.js';
-import { buildScenario, findActor, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
+import { actorNames, buildScenario, findActor, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { parseWorld } from '../src/mm/world/registry.js';
 import { raceOf, type Race } from './races.js';
 import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
@@ -28,6 +31,8 @@ export type Strategy = StrategyName;
 export interface SearchSettings {
   readonly strategy: Strategy;
   readonly depth: number;
+  /** Programs: each thread runs 1 to this many operations (random, pct, pos); 1 when absent. */
+  readonly opsPerThread?: number;
   readonly preemptions: number;
   readonly timeMs: number | null;
   readonly runs: number | null;
@@ -233,13 +238,13 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     if (seen.has(early)) return;
     seen.add(early);
     const foundAtMs = hooks.now() - t0;
-    hooks.onFound?.({ key: early, kind: v.kind, arch, actors: spec.actors.map((a) => a.actor), token: encodeToken({ spec, schedule }), after: executions });
+    hooks.onFound?.({ key: early, kind: v.kind, arch, actors: actorNames(spec.actors), token: encodeToken({ spec, schedule }), after: executions });
     const foundAtSearchMs = foundAtMs - shrinkingMs;
     const s = shrink({ spec, schedule }, v.kind, { budgetMs: cfg.shrinkMs, now: hooks.shrinkNow ?? hooks.now, pool: cfg.pool, pinned });
     shrinkingMs += s.ms;
     // Candidates that threw while shrinking: each is an internal error of its own.
     for (const e of s.errors) internalError(e.message, e.spec, e.schedule);
-    const actors = s.spec.actors.map((a) => a.actor);
+    const actors = actorNames(s.spec.actors);
     const key = failureKey(v.kind, arch, actors);
     if (key !== early && seen.has(key)) {
       hooks.onDuplicate?.(early, key);
@@ -308,7 +313,14 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const entries: PoolEntry[] = cfg.pins
     ? cfg.pins.map((c) => ({ def: findActor(c.actor, cfg.pool), ...(c.args ? { args: c.args } : {}), ...(c.mm !== undefined ? { mm: c.mm } : {}) })).filter((e) => inEra(e.def))
     : cfg.pool.filter(inEra).map((def) => ({ def }));
-  const scenariosArbitrary = worldActorsArb(worlds, entries);
+  // One path: the scenarios and architectures are drawn from the arbitraries a fast-check suite uses
+  // (mmfuzz/arbitraries), 32 scenarios at a time, each with the seeds of its first 8 schedules; a
+  // run's schedule is the value schedule() generates for its strategy and seed (scheduleValue()).
+  const draw = fc.record({
+    wp: worldProgram(worlds, { pool: entries, ...(cfg.opsPerThread !== undefined && cfg.opsPerThread > 1 ? { opsPerThread: { min: 1, max: cfg.opsPerThread } } : {}) }),
+    arch: archArb(cfg.archs),
+    seeds: fc.array(fc.integer({ min: 0, max: 0x7fffffff }), { minLength: 8, maxLength: 8 }),
+  });
   // The sampling strategies this campaign runs, one scenario each in turn (one, but for a portfolio),
   // and the guide of each that learns (greybox), kept for the whole campaign.
   const members: readonly Member[] = strategy.kind === 'portfolio'
@@ -330,32 +342,36 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const missed = new Map<string, number>();
   const meanOf = (key: string) => { const m = mean.get(key); return m ? m.steps / m.runs : undefined; };
   while (!timeUp() && !runsUp()) {
-    const batch = fc.sample(scenariosArbitrary, { seed: rng() | 0, numRuns: 32 });
-    for (const { world, actors } of batch) {
-      const arch = cfg.archs[rng() % cfg.archs.length]!;
+    const batch = fc.sample(draw, { seed: rng() | 0, numRuns: 32 });
+    for (const { wp: { world, program: actors }, arch, seeds } of batch) {
       const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors };
       const scn = buildScenario(spec, cfg.pool);
       const specKey = JSON.stringify(spec);
       const { mem, st, guide } = samplers[turn++ % samplers.length]!;
       // A learning strategy gives a scenario whose runs keep showing new things more runs (at most 16
-      // times the 8 of the others).
+      // times the 8 of the others; those past the 8 drawn take their seeds from the campaign's).
       let runsHere = 8;
       for (let k = 0; k < runsHere; k++) {
         if (timeUp() || runsUp()) break;
-        // Search without recording; a failure's schedule is written down by running its seed again
-        // under the recorder (an execution is a function of its scheduler's seed).
-        const seed = rng();
+        // Search without recording; a failure's schedule is written down by running the same
+        // schedule again under its recorder (an execution is a function of its seed).
+        const seed = seeds[k] ?? rng();
         const ctx = { actors: scn.actors.length, depth: mem.depth, k: Math.max(1, Math.round(meanOf(specKey) ?? avgSteps)) };
         const plan = guide?.plan(specKey, ctx, seed);
-        const scheduler = (): Scheduler => (plan ? plan.make() : st.make(seed, ctx));
+        const sv = plan ? null : scheduleValue(mem.strategy as ScheduleStrategy, seed, mem.depth);
         const recorded = (): Schedule => {
-          const rec = recording(scheduler());
+          if (plan) {
+            const rec = recording(plan.make());
+            try { execute(scn, rec); } catch { /* the schedule up to the exception is what replays it */ }
+            return rec.schedule();
+          }
+          const rec = sv!.scheduler(ctx, true);
           try { execute(scn, rec); } catch { /* the schedule up to the exception is what replays it */ }
-          return rec.schedule();
+          return sv!.recorded() ?? { preemptions: [], choices: [] };
         };
         let exec: Execution;
         try {
-          exec = execute(scn, scheduler());
+          exec = execute(scn, plan ? plan.make() : sv!.scheduler(ctx, false));
         } catch (e) {
           executions++;
           internalError(e instanceof Error ? e.message : String(e), spec, recorded());

@@ -11,7 +11,7 @@ import { formatCall } from '../src/explore/trace.js';
 import { allArchIds, archOf } from '../src/mm/arch.js';
 import { allActors, originOf } from '../src/mm/registry.js';
 import { ModelError } from '../src/mm/errors.js';
-import { buildScenario, findActor } from '../src/mm/scenario.js';
+import { actorNames, buildScenario, findActor } from '../src/mm/scenario.js';
 import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
 import { allWorlds, worldOf } from '../src/mm/world/registry.js';
 import { failureKey, resolveEra, runCampaign, type Failure, type Guarantee, type InternalError } from './campaign.js';
@@ -106,7 +106,7 @@ async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => voi
     ...(o.variants !== undefined ? { variants: o.variants } : {}),
   };
   if (spec.world !== undefined && !worldOf(spec.world)) throw new UsageError(`the token needs world '${spec.world}', which is not built in: load the module that defines it with --load FILE`);
-  const missing = spec.actors.map((a) => a.actor).find((n) => !allActors().some((d) => d.name === n));
+  const missing = actorNames(spec.actors).find((n) => !allActors().some((d) => d.name === n));
   if (missing) throw new UsageError(`the token needs actor '${echo(missing)}', which is not built in: load the module that defines it with --load FILE`);
   const missingVariant = (spec.variants ?? []).find((v) => !allVariants().some((x) => x.id === v));
   if (missingVariant) throw new UsageError(`the token needs variant '${echo(missingVariant)}', which is not built in: load the module that defines it with --load FILE`);
@@ -135,7 +135,7 @@ async function replay(o: Options, out: Out, err: Out, onSigint: (stop: () => voi
   if (o.json) writeFileSync(o.json, `${JSON.stringify(diagram || table ? { ...res.json, ...(diagram ? { diagram } : {}), ...(table ? { affected: table } : {}) } : res.json, null, 2)}\n`);
   if (o.html) {
     const v = res.json?.violation;
-    const bad = await writeViewer(o.html, [{ title: v ? `${v.kind}: ${spec.actors.map((a) => a.actor).join(' vs ')} on ${spec.arch}` : `replay on ${spec.arch}`, token }], deps, o);
+    const bad = await writeViewer(o.html, [{ title: v ? `${v.kind}: ${actorNames(spec.actors).join(' vs ')} on ${spec.arch}` : `replay on ${spec.arch}`, token }], deps, o);
     if (bad) err(`mmfuzz: the page could not be written to ${echoPath(o.html)} (${oneLine(bad, 80)})`);
     else out(`trace viewer written to ${o.html}`);
   }

@@ -43,8 +43,15 @@ test('npm pack gives a package that installs in another project, where npx mmfuz
   const bad = await run(bin, ['--frobnicate'], { cwd: proj }).then(() => null, (e: { code: number; stderr: string }) => e);
   t.is(bad?.code, 2);
   t.is(bad?.stderr.trim(), "mmfuzz: unknown option '--frobnicate': accepted are the options --help lists");
+  // The issue's property, from the project's own suite: mmfuzz/arbitraries resolves through the
+  // package's exports, fast-check comes with it, and the failure is the trace and its token.
+  writeFileSync(join(proj, 'v2.mjs'), readFileSync(join(root, 'examples/property-v2.mjs'), 'utf8'));
+  const prop = await run('node', ['v2.mjs'], { cwd: proj }).then(() => null, (e: { code: number; stderr: string }) => e);
+  t.is(prop?.code, 1);
+  t.regex(prop?.stderr ?? '', /table-use-after-free[\s\S]*CPU 0: gup_fast[\s\S]*replay: npm run fuzz -- --replay mmfz1:/);
   const files = (await run('tar', ['tzf', join(dir, tgz)])).stdout.split('\n');
   t.true(files.includes('package/dist/fuzz/main.js') && files.includes('package/dist/fuzz/worker.js') && files.includes('package/dist/src/index.js'));
+  t.true(files.includes('package/dist/src/arbitraries/index.js') && files.includes('package/dist/src/arbitraries/index.d.ts'));
   t.false(files.some((f) => f.startsWith('package/dist/test/') || f.endsWith('.map')), 'no tests, no source maps');
 });
 

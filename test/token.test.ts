@@ -43,7 +43,7 @@ const good = encodeToken({ spec: { arch: 'x86-ipi', era: 'v6.6', variants: [], a
 test('bad tokens each get their own one-line reason', (t) => {
   const reason = (s: string) => t.throws(() => decodeToken(s), { instanceOf: TokenError }).message;
   t.regex(reason('hello'), /not a replay token: it must start with 'mmfz1:'/);
-  t.regex(reason(good.replace('mmfz1:', 'mmfz2:')), /format version 2 is not known to this mmfuzz, which reads version 1/);
+  t.regex(reason(good.replace('mmfz1:', 'mmfz3:')), /format version 3 is not known to this mmfuzz, which reads versions 1 and 2/);
   t.regex(reason(good.slice(0, good.lastIndexOf('.'))), /truncated: its checksum is missing/);
   const flipped = good.slice(0, 10) + (good[10] === 'A' ? 'B' : 'A') + good.slice(11);
   t.regex(reason(flipped), /damaged or truncated: its checksum does not match/);

@@ -1,5 +1,5 @@
-// Shrinking a failure to its minimal interleaving. Minimal means, in this order: fewest actors,
-// fewest arguments away from their defaults (an mm other than 0 counts as one; what the user fixed
+// Shrinking a failure to its minimal interleaving. Minimal means, in this order: fewest actors
+// (threads), fewest operations, fewest arguments away from their defaults (an mm other than 0 counts as one; what the user fixed
 // on the command line is kept as given), fewest preemptions, shortest trace. A candidate is kept
 // when it still fails with the same kind of violation and is smaller in that order. Greedy passes
 // (delta debugging over actors, arguments, preemption points and choices) repeat until none helps or
@@ -7,7 +7,7 @@
 
 import type { ActorDef } from '../mm/actor.js';
 import { allActors } from '../mm/registry.js';
-import { buildScenario, type ActorCall, type ScenarioSpec } from '../mm/scenario.js';
+import { buildScenario, opsOf, type ActorCall, type ScenarioSpec } from '../mm/scenario.js';
 import type { ViolationKind } from '../oracle/violations.js';
 import { execute, type Execution } from './executor.js';
 import { exhaustive } from './exhaustive.js';
@@ -53,19 +53,23 @@ export interface ShrinkOptions {
 function nonDefaultArgs(spec: ScenarioSpec, pool: readonly ActorDef[]): number {
   let n = 0;
   for (const call of spec.actors) {
-    const def = pool.find((d) => d.name === call.actor);
-    for (const p of def?.params ?? []) if ((call.args?.[p.name] ?? p.default) !== p.default) n++;
+    for (const op of opsOf(call)) {
+      const def = pool.find((d) => d.name === op.actor);
+      for (const p of def?.params ?? []) if ((op.args?.[p.name] ?? p.default) !== p.default) n++;
+    }
     if ((call.mm ?? 0) !== 0) n++;
   }
   return n;
 }
 
-/** The size that minimal is measured by, compared lexicographically. */
-function size(c: Candidate, steps: number, pool: readonly ActorDef[]): number[] {
-  return [c.spec.actors.length, nonDefaultArgs(c.spec, pool), c.schedule.preemptions.length, steps, c.schedule.choices.length];
+/** The size that minimal is measured by, compared lexicographically. With one operation per thread
+ *  the count of operations is the count of actors, and the order is what it was before programs. */
+export function size(c: Candidate, steps: number, pool: readonly ActorDef[]): number[] {
+  const ops = c.spec.actors.reduce((n, a) => n + opsOf(a).length, 0);
+  return [c.spec.actors.length, ops, nonDefaultArgs(c.spec, pool), c.schedule.preemptions.length, steps, c.schedule.choices.length];
 }
 
-function smaller(a: readonly number[], b: readonly number[]): boolean {
+export function smaller(a: readonly number[], b: readonly number[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] ?? 0) < (b[i] ?? 0);
   return false;
 }
@@ -79,23 +83,40 @@ function withoutActor(c: Candidate, i: number): Candidate {
   return { spec: { ...c.spec, actors }, schedule: { ...c.schedule, preemptions } };
 }
 
-function withArg(c: Candidate, i: number, name: string, value: number): Candidate {
-  const actors = c.spec.actors.map((a, j): ActorCall => (j === i ? { ...a, args: { ...a.args, [name]: value } } : a));
+/** Argument `name` of operation `k` of thread `i` set to `value`. */
+function withArg(c: Candidate, i: number, k: number, name: string, value: number): Candidate {
+  const actors = c.spec.actors.map((a, j): ActorCall => {
+    if (j !== i) return a;
+    if (k === 0) return { ...a, args: { ...a.args, [name]: value } };
+    return { ...a, then: (a.then ?? []).map((o, m) => (m === k - 1 ? { ...o, args: { ...o.args, [name]: value } } : o)) };
+  });
+  return { spec: { ...c.spec, actors }, schedule: c.schedule };
+}
+
+/** Thread `i` without its operation `k` (a thread keeps at least one). Its preemption points stay as
+ *  they are; where they no longer fit, the search variant looks for a schedule that does. */
+function withoutOp(c: Candidate, i: number, k: number): Candidate {
+  const actors = c.spec.actors.map((a, j): ActorCall => {
+    if (j !== i) return a;
+    const ops = opsOf(a).filter((_, m) => m !== k);
+    const [first, ...rest] = ops;
+    return { actor: first!.actor, ...(first!.args ? { args: first!.args } : {}), ...(a.mm !== undefined ? { mm: a.mm } : {}), ...(rest.length ? { then: rest } : {}) };
+  });
   return { spec: { ...c.spec, actors }, schedule: c.schedule };
 }
 
 /** The call `i` in mm 0. */
 function inMm0(c: Candidate, i: number): Candidate {
-  const actors = c.spec.actors.map((a, j): ActorCall => (j === i ? { actor: a.actor, ...(a.args ? { args: a.args } : {}) } : a));
+  const actors = c.spec.actors.map((a, j): ActorCall => (j === i ? { actor: a.actor, ...(a.args ? { args: a.args } : {}), ...(a.then ? { then: a.then } : {}) } : a));
   return { spec: { ...c.spec, actors }, schedule: c.schedule };
 }
 
-function withPoints(c: Candidate, preemptions: readonly Preemption[]): Candidate {
-  return { spec: c.spec, schedule: { ...c.schedule, preemptions } };
+function withPointsOf(s: Schedule, preemptions: readonly Preemption[]): Schedule {
+  return { ...s, preemptions };
 }
 
-function withChoices(c: Candidate, choices: readonly number[]): Candidate {
-  return { spec: c.spec, schedule: { ...c.schedule, choices: trimZeros(choices) } };
+function withChoicesOf(s: Schedule, choices: readonly number[]): Schedule {
+  return { ...s, choices: trimZeros(choices) };
 }
 
 /** Candidates in the order the passes try them: cheapest wins first. A candidate marked `search`
@@ -103,14 +124,26 @@ function withChoices(c: Candidate, choices: readonly number[]): Candidate {
 function* candidates(c: Candidate, pool: readonly ActorDef[], pinned: (call: ActorCall, arg: string) => boolean): Generator<Candidate & { search?: boolean }> {
   for (let i = c.spec.actors.length - 1; i >= 0; i--) yield withoutActor(c, i);
   for (let i = c.spec.actors.length - 1; i >= 0; i--) yield { ...withoutActor(c, i), search: true };
+  // Operations of threads of several, the last first.
+  for (let i = c.spec.actors.length - 1; i >= 0; i--) {
+    const n = opsOf(c.spec.actors[i]!).length;
+    if (n > 1) for (let k = n - 1; k >= 0; k--) yield withoutOp(c, i, k);
+  }
+  for (let i = c.spec.actors.length - 1; i >= 0; i--) {
+    const n = opsOf(c.spec.actors[i]!).length;
+    if (n > 1) for (let k = n - 1; k >= 0; k--) yield { ...withoutOp(c, i, k), search: true };
+  }
   for (let i = 0; i < c.spec.actors.length; i++) {
     const call = c.spec.actors[i]!;
-    const def = pool.find((d) => d.name === call.actor);
-    for (const p of def?.params ?? []) {
-      const v = call.args?.[p.name] ?? p.default;
-      if (v !== p.default && !pinned(call, p.name)) {
-        yield withArg(c, i, p.name, p.default);
-        yield { ...withArg(c, i, p.name, p.default), search: true };
+    for (const [k, op] of opsOf(call).entries()) {
+      const def = pool.find((d) => d.name === op.actor);
+      const asCall: ActorCall = k === 0 ? call : op;
+      for (const p of def?.params ?? []) {
+        const v = op.args?.[p.name] ?? p.default;
+        if (v !== p.default && !pinned(asCall, p.name)) {
+          yield withArg(c, i, k, p.name, p.default);
+          yield { ...withArg(c, i, k, p.name, p.default), search: true };
+        }
       }
     }
     if ((call.mm ?? 0) !== 0 && !pinned(call, 'mm')) {
@@ -118,21 +151,28 @@ function* candidates(c: Candidate, pool: readonly ActorDef[], pinned: (call: Act
       yield { ...inMm0(c, i), search: true };
     }
   }
+  for (const schedule of scheduleCandidates(c.schedule)) yield { spec: c.spec, schedule };
+}
+
+/** The schedule's own shrinks, in the order shrinking tries them: fewer preemptions (chunks, halving,
+ *  then one at a time), each point earlier in its actor's run, then fewer data choices. */
+export function* scheduleCandidates(schedule: Schedule): Generator<Schedule> {
+  const c = { schedule };
   const pts = c.schedule.preemptions;
   // Remove chunks of preemption points, halving the chunk size (ddmin), then one at a time.
   for (let chunk = Math.max(1, Math.floor(pts.length / 2)); chunk >= 1; chunk = chunk === 1 ? 0 : Math.max(1, Math.floor(chunk / 2))) {
-    for (let start = 0; start < pts.length; start += chunk) yield withPoints(c, [...pts.slice(0, start), ...pts.slice(start + chunk)]);
+    for (let start = 0; start < pts.length; start += chunk) yield withPointsOf(c.schedule, [...pts.slice(0, start), ...pts.slice(start + chunk)]);
   }
   // Move each point earlier in its actor's run: a shorter way to the same race.
   for (let i = 0; i < pts.length; i++) {
     const p = pts[i]!;
     for (const steps of new Set([1, Math.floor(p.steps / 2), p.steps - 1])) {
-      if (steps >= 1 && steps < p.steps) yield withPoints(c, pts.map((q, j) => (j === i ? { ...q, steps } : q)));
+      if (steps >= 1 && steps < p.steps) yield withPointsOf(c.schedule, pts.map((q, j) => (j === i ? { ...q, steps } : q)));
     }
   }
   const ch = c.schedule.choices;
-  if (ch.length > 0) yield withChoices(c, []);
-  for (let i = 0; i < ch.length; i++) if (ch[i] !== 0) yield withChoices(c, ch.map((x, j) => (j === i ? 0 : x)));
+  if (ch.length > 0) yield withChoicesOf(c.schedule, []);
+  for (let i = 0; i < ch.length; i++) if (ch[i] !== 0) yield withChoicesOf(c.schedule, ch.map((x, j) => (j === i ? 0 : x)));
 }
 
 export function run(c: Candidate, pool: readonly ActorDef[] = allActors()): Execution {
@@ -177,75 +217,111 @@ function research(spec: ScenarioSpec, kind: ViolationKind, runs: number, pool: r
   return { hit: null, exec: null, tries: runs };
 }
 
-export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOptions): ShrinkResult {
+/** One shrinking in progress: what it keeps across steps (its clock, its count of runs), shared by
+ *  the command line's loop and the fast-check arbitrary's shrinker, which take the same steps. */
+export interface ShrinkSession {
+  readonly kind: ViolationKind;
+  readonly opts: ShrinkOptions;
+  readonly pool: readonly ActorDef[];
+  readonly t0: number;
+  tries: number;
+  /** The budget ran out before a fixpoint. */
+  outOfTime: boolean;
+  /** Candidates that threw (a bug in the model), by message: each becomes an internal error. */
+  readonly errors: Errors;
+}
+
+/** Where a shrinking is: greedy passes, then (at their fixpoint) the exhaustive search for fewer
+ *  preemptions, then the canonical form of the schedule, then done. */
+export type ShrinkPhase = 'greedy' | 'canonical' | 'done';
+
+export interface ShrinkState extends Candidate {
+  readonly exec: Execution;
+  readonly phase: ShrinkPhase;
+  readonly session: ShrinkSession;
+}
+
+export function startShrinking(start: Candidate, kind: ViolationKind, opts: ShrinkOptions, exec?: Execution): ShrinkState {
   const pool = opts.pool ?? allActors();
+  const session: ShrinkSession = { kind, opts, pool, t0: opts.now(), tries: 1, outOfTime: false, errors: new Map() };
+  return { ...start, exec: exec ?? run(start, pool), phase: 'greedy', session };
+}
+
+/** The steps shrinking may take from `st`, best first: each a candidate that still fails with the
+ *  same kind of violation and is smaller. The command line takes the first, and asks again from it;
+ *  fast-check's shrinker offers them all, and takes the first its property still fails on (with
+ *  assertSafe, the first): the same path. Lazy: a candidate is run only when asked for. */
+export function* shrinkSteps(st: ShrinkState): Generator<ShrinkState> {
+  const { session, kind, pool } = { ...st.session, session: st.session };
+  const opts = session.opts;
   const pinned = opts.pinned ?? (() => false);
-  const t0 = opts.now();
-  const timeUp = () => opts.now() - t0 > opts.budgetMs;
-  const errors: Errors = new Map();
-  let best = start;
-  let bestExec = run(start, pool);
-  let bestSize = size(best, bestExec.steps, pool);
-  let tries = 1;
-  let minimal = false;
-  outer: for (;;) {
-    for (const c of candidates(best, pool, pinned)) {
-      if (opts.now() - t0 > opts.budgetMs) break outer;
+  const timeUp = () => opts.now() - session.t0 > opts.budgetMs;
+  const bestSize = size(st, st.exec.steps, pool);
+  if (st.phase === 'greedy') {
+    let broke = false;
+    for (const c of candidates(st, pool, pinned)) {
+      if (opts.now() - session.t0 > opts.budgetMs) { broke = true; break; }
       let cand: Candidate = c;
       let e: Execution;
       if (c.search) {
-        const found = research(c.spec, kind, opts.researchRuns ?? 300, pool, errors);
-        tries += found.tries;
+        const found = research(c.spec, kind, opts.researchRuns ?? 300, pool, session.errors);
+        session.tries += found.tries;
         if (!found.hit) continue;
         cand = found.hit;
         e = found.exec!;
       } else {
-        tries++;
-        const ran = tryRun(cand, pool, errors);
+        session.tries++;
+        const ran = tryRun(cand, pool, session.errors);
         if (!ran) continue;
         e = ran;
       }
       if (e.violation?.kind !== kind) continue;
-      const s = size(cand, e.steps, pool);
-      if (!smaller(s, bestSize)) continue;
-      best = cand;
-      bestExec = e;
-      bestSize = s;
-      continue outer;
+      if (!smaller(size(cand, e.steps, pool), bestSize)) continue;
+      yield { ...cand, exec: e, phase: 'greedy', session };
     }
-    minimal = true;
-    break;
-  }
-  // Fewest preemptions, exactly: a bounded exhaustive search of the shrunk scenario, and of it with
-  // each actor moved to the front, for P = 0, 1, ... below what greedy shrinking reached.
-  if (!timeUp()) {
-    const orders = [best.spec.actors, ...best.spec.actors.slice(1).map((_, j) => [best.spec.actors[j + 1]!, ...best.spec.actors.filter((__, k) => k !== j + 1)])];
-    const isFailure = (e: Execution) => e.violation?.kind === kind;
-    search: for (let p = 0; p < best.schedule.preemptions.length; p++) {
-      for (const actors of orders) {
-        if (timeUp()) break search;
-        const spec = { ...best.spec, actors };
-        const r = exhaustive(buildScenario(spec, pool), p, {
-          stopAfter: 20_000, choices: best.schedule.choices, isFailure, shouldStop: timeUp,
-          onError: (schedule, err) => keepError(errors, { spec, schedule }, err),
-        });
-        tries += r.explored;
-        if (!r.failure) continue;
-        const cand = { spec, schedule: r.failure.schedule };
-        const sz = size(cand, r.failure.exec.steps, pool);
-        if (smaller(sz, bestSize)) {
-          best = cand;
-          bestExec = r.failure.exec;
-          bestSize = sz;
-          break search;
+    session.outOfTime = broke;
+    // Fewest preemptions, exactly: a bounded exhaustive search of the shrunk scenario, and of it with
+    // each actor moved to the front, for P = 0, 1, ... below what greedy shrinking reached.
+    if (!broke && !timeUp()) {
+      const best = st;
+      const orders = [best.spec.actors, ...best.spec.actors.slice(1).map((_, j) => [best.spec.actors[j + 1]!, ...best.spec.actors.filter((__, k) => k !== j + 1)])];
+      const isFailure = (e: Execution) => e.violation?.kind === kind;
+      search: for (let p = 0; p < best.schedule.preemptions.length; p++) {
+        for (const actors of orders) {
+          if (timeUp()) break search;
+          const spec = { ...best.spec, actors };
+          const r = exhaustive(buildScenario(spec, pool), p, {
+            stopAfter: 20_000, choices: best.schedule.choices, isFailure, shouldStop: timeUp,
+            onError: (schedule, err) => keepError(session.errors, { spec, schedule }, err),
+          });
+          session.tries += r.explored;
+          if (!r.failure) continue;
+          const cand = { spec, schedule: r.failure.schedule };
+          if (smaller(size(cand, r.failure.exec.steps, pool), bestSize)) {
+            yield { ...cand, exec: r.failure.exec, phase: 'canonical', session };
+            break search;
+          }
         }
       }
     }
   }
+  if (st.phase === 'done') return;
   // Points that no longer change anything (that actor would have run anyway) are dropped by running
   // the result once more through the recorder: the canonical form of what actually happened.
-  const rec = recording(follow(best.schedule));
-  const exec = execute(buildScenario(best.spec, pool), rec);
-  const canonical = exec.violation?.kind === kind ? rec.schedule() : best.schedule;
-  return { spec: best.spec, schedule: canonical, exec: exec.violation?.kind === kind ? exec : bestExec, tries, minimal, ms: opts.now() - t0, errors: [...errors.values()] };
+  const rec = recording(follow(st.schedule));
+  const exec = execute(buildScenario(st.spec, pool), rec);
+  if (exec.violation?.kind === kind) yield { spec: st.spec, schedule: rec.schedule(), exec, phase: 'done', session };
+}
+
+/** Shrink a failure to its minimal interleaving: take the first step of shrinkSteps() until there is
+ *  none. */
+export function shrink(start: Candidate, kind: ViolationKind, opts: ShrinkOptions): ShrinkResult {
+  let st = startShrinking(start, kind, opts);
+  for (;;) {
+    const next = shrinkSteps(st).next();
+    if (next.done) break;
+    st = next.value;
+  }
+  const { session } = st;
+  return { spec: st.spec, schedule: st.schedule, exec: st.exec, tries: session.tries, minimal: !session.outOfTime, ms: opts.now() - session.t0, errors: [...session.errors.values()] };
 }

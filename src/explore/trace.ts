@@ -16,7 +16,8 @@ const COL = 44;
  *  has several mms. Kept within `width`: arguments that do not fit are cut to `…`. */
 export function columnHead(scenario: Scenario, id: number, name: string, width = COL): string {
   const a = scenario.actors[id];
-  const args = a ? a.def.params.filter((p) => a.args[p.name] !== undefined && a.args[p.name] !== p.default).map((p) => `${p.name}=${a.args[p.name]}`) : [];
+  // A thread of several operations is headed by their names; each shows its arguments as it starts.
+  const args = a && a.ops.length === 1 ? a.def.params.filter((p) => a.args[p.name] !== undefined && a.args[p.name] !== p.default).map((p) => `${p.name}=${a.args[p.name]}`) : [];
   const tail = a && scenario.world.mms.length > 1 && a.def.daemon !== 'drain' ? ` mm${a.mm}` : '';
   for (let k = args.length; k >= 0; k--) {
     const shown = k === args.length ? args : [...args.slice(0, k), '…'];
@@ -31,7 +32,9 @@ export function columnHead(scenario: Scenario, id: number, name: string, width =
 export function formatCall(call: ActorCall): string {
   const parts = Object.entries(call.args ?? {}).map(([k, v]) => `${k}=${v}`);
   if (call.mm !== undefined) parts.push(`mm=${call.mm}`);
-  return parts.length ? `${call.actor}(${parts.join(',')})` : call.actor;
+  const head = parts.length ? `${call.actor}(${parts.join(',')})` : call.actor;
+  // A thread of several operations: `fault(addr=4);gup_fast(addr=4)`, in order.
+  return [head, ...(call.then ?? []).map((o) => formatCall({ actor: o.actor, ...(o.args ? { args: o.args } : {}) }))].join(';');
 }
 
 /** Text from an actor (a label, a message) made safe to print: control characters, terminal escape
@@ -141,7 +144,11 @@ export interface JsonTrace {
   readonly variants: readonly string[];
   readonly world: string;
   /** Every actor with all its arguments (defaults included) and the mm it runs in or works on. */
-  readonly actors: readonly { readonly cpu: number; readonly name: string; readonly args: Readonly<Record<string, number>>; readonly mm: number }[];
+  readonly actors: readonly {
+    readonly cpu: number; readonly name: string; readonly args: Readonly<Record<string, number>>; readonly mm: number;
+    /** A thread of several operations: each, with all its arguments (absent for a thread of one). */
+    readonly ops?: readonly { readonly actor: string; readonly args: Readonly<Record<string, number>> }[];
+  }[];
   readonly depth: number;
   readonly schedule: Schedule;
   readonly steps: readonly { readonly step: number; readonly cpu: number; readonly actor: string; readonly label: string; readonly notes: readonly string[] }[];
@@ -157,7 +164,9 @@ export function traceJson({ scenario, schedule, exec }: RenderInput): JsonTrace 
     era: scenario.sw.era,
     variants: scenario.sw.variants,
     world: scenario.world.name,
-    actors: scenario.actors.map((a, cpu) => ({ cpu, name: a.name, args: a.args, mm: a.mm })),
+    actors: scenario.actors.map((a, cpu) => ({
+      cpu, name: a.name, args: a.args, mm: a.mm, ...(a.ops.length > 1 ? { ops: a.ops.map((o) => ({ actor: o.def.name, args: o.args })) } : {}),
+    })),
     depth: depth(schedule),
     schedule,
     steps: exec.trace.map((s) => ({

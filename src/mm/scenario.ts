@@ -1,6 +1,10 @@
 // A scenario: which actors run, with which arguments, on which architecture, era and variants.
 // buildScenario() validates every name and argument and throws a ModelError that lists what is
 // accepted. The RCU callback runner is always added last: every scenario needs its grace periods.
+//
+// A scenario is a program: each call is a thread on its own CPU, and a call with `then` runs further
+// operations on that thread, in order, after its first. A call without `then` (a sequence of one) is
+// exactly what a scenario was before programs, step for step.
 
 import { allArchIds, archOf, paravirtGuest, type Arch, type ArchId } from './arch.js';
 import type { ActorDef, Args } from './actor.js';
@@ -8,7 +12,7 @@ import { ModelError, unknownName } from './errors.js';
 import { rcu_callbacks } from './actors/index.js';
 import { allActors } from './registry.js';
 import { exit_mmap_actor, mmput } from './actors/exit_mmap.js';
-import type { ActorGen, Ctx } from './step.js';
+import { step, type ActorGen, type Ctx } from './step.js';
 import type { MmSetup } from './types.js';
 import type { World } from './world/types.js';
 import { parseWorld } from './world/registry.js';
@@ -18,12 +22,29 @@ import { coredump, zap_threads_park } from './actors/coredump.js';
 import { forkChildren, forkerExits, forkThenWake, runsInMm, wakeThenRun } from './fork_child.js';
 import { makeSwitches, parseEra, type EraId, type Switches, type VariantId, parseVariant } from './switches.js';
 
-export interface ActorCall {
+/** One operation of a thread: an actor call with its arguments. */
+export interface OpCall {
   readonly actor: string;
   readonly args?: Readonly<Record<string, number>>;
+}
+
+export interface ActorCall extends OpCall {
   /** The mm it runs in (a user thread) or works on (a kernel thread such as khugepaged): an index
    *  into the world's mms, 0 when absent. */
   readonly mm?: number;
+  /** Operations the same thread runs after this one, in order, on the same CPU and in the same mm.
+   *  Absent or empty: a thread of one operation. */
+  readonly then?: readonly OpCall[];
+}
+
+/** The operations of a thread, its first included. */
+export function opsOf(call: ActorCall): readonly OpCall[] {
+  return call.then && call.then.length > 0 ? [call, ...call.then] : [call];
+}
+
+/** Every operation's actor name, thread after thread (what failure keys and known races name). */
+export function actorNames(calls: readonly ActorCall[]): string[] {
+  return calls.flatMap((c) => opsOf(c).map((o) => o.actor));
 }
 
 export interface ScenarioSpec {
@@ -35,11 +56,23 @@ export interface ScenarioSpec {
   readonly actors: readonly ActorCall[];
 }
 
-export interface ScenarioActor {
+/** One operation of a thread, bound. */
+export interface ScenarioOp {
   readonly def: ActorDef;
-  /** Unique in the scenario: the actor's name, with #2, #3 for repeats. */
-  readonly name: string;
   readonly args: Args;
+}
+
+export interface ScenarioActor {
+  /** The first operation's actor (a thread of several: what they share, inMm, daemon and lazyTlb,
+   *  is the same for all, and buildScenario checks it). */
+  readonly def: ActorDef;
+  /** Unique in the scenario: the actor's name, with #2, #3 for repeats (a thread of several
+   *  operations: their names joined by `+`). */
+  readonly name: string;
+  /** The first operation's arguments. */
+  readonly args: Args;
+  /** Every operation of the thread, in order; one for a thread of one operation. */
+  readonly ops: readonly ScenarioOp[];
   /** Its mm: an index into the world's mms. */
   readonly mm: number;
   /** The actor's body, and for a user thread of an exiting process, its mmput() at thread exit. */
@@ -104,35 +137,44 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = al
     if (!Number.isInteger(mm) || mm < 0 || mm >= world.mms.length) {
       throw new ModelError('bad-argument', `actor '${call.actor}' names mm ${mm}: world '${world.name}' has mms 0..${world.mms.length - 1}`, []);
     }
-    const def = findActor(call.actor, pool);
-    if (def.eras && !def.eras.includes(sw.era)) {
-      throw new ModelError('unknown-actor', `actor '${def.name}' is not modelled in era ${sw.era}: it is in ${def.eras.join(', ')}`, def.eras);
-    }
-    const n = (seen.get(def.name) ?? 0) + 1;
-    seen.set(def.name, n);
-    const args = bindArgs(def, call.args ?? {});
-    return { def, name: n === 1 ? def.name : `${def.name}#${n}`, args, mm, run: (c: Ctx) => def.run(c, args) };
+    const ops = opsOf(call).map((op): ScenarioOp => {
+      const def = findActor(op.actor, pool);
+      if (def.eras && !def.eras.includes(sw.era)) {
+        throw new ModelError('unknown-actor', `actor '${def.name}' is not modelled in era ${sw.era}: it is in ${def.eras.join(', ')}`, def.eras);
+      }
+      return { def, args: bindArgs(def, op.args ?? {}) };
+    });
+    if (ops.length > 1) checkThread(ops);
+    const first = ops[0]!;
+    const base = ops.map((o) => o.def.name).join('+');
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    const run = ops.length === 1 ? (c: Ctx) => first.def.run(c, first.args) : (c: Ctx) => thread(c, ops);
+    return { def: first.def, name: n === 1 ? base : `${base}#${n}`, args: first.args, ops, mm, run };
   });
   // A fork's child mm: its threads wait for the fork to return (fork_child.ts).
   const forkedBy = forkChildren(world, actors);
   const forker = (i: number) => forkedBy.includes(i);
   const inChild = (a: ScenarioActor) => (forkedBy[a.mm] ?? -1) >= 0 && runsInMm(a.def);
   const born = actors.map((a, i) => (forker(i) ? { ...a, run: (c: Ctx) => forkThenWake(c, a.def.run(c, a.args)) } : a));
+  const has = (a: ScenarioActor, pred: (o: ScenarioOp) => boolean) => a.ops.some(pred);
+  const exitsIn = (a: ScenarioActor) => has(a, (o) => o.def === exit_mmap_actor);
   const mms = world.mms.map((_, id): MmSetup & { exits: boolean } => {
     const mine = actors.filter((a) => a.mm === id);
-    const exits = mine.some((a) => a.def === exit_mmap_actor);
+    const exits = mine.some(exitsIn);
     const threads = mine.filter((a) => a.def.inMm && a.def.daemon === 'no').length;
-    const khugepagedScanning = mine.some((a) => a.def === collapse_huge_page || a.def === collapse_pte_mapped_thp
-      || (a.def === exit_mmap_actor && a.args['scanned'] === 1));
+    const khugepagedScanning = mine.some((a) => has(a, (o) => o.def === collapse_huge_page || o.def === collapse_pte_mapped_thp
+      || (o.def === exit_mmap_actor && o.args['scanned'] === 1)));
     return { mmUsers: exits ? threads : threads + 1, khugepagedScanning, exits, forkedBy: forkedBy[id] ?? -1 };
   });
   // coredump_wait() zaps the other user threads of an mm that dumps (zap_threads_park()). The exiting
   // thread is left alone: its mmput() cannot be the last while the dumper holds mm_users.
-  const dumps = new Set(actors.filter((a) => a.def === coredump).map((a) => a.mm));
-  const parked = born.map((a) => (dumps.has(a.mm) && a.def !== coredump && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
+  const dumpsIn = (a: ScenarioActor) => has(a, (o) => o.def === coredump);
+  const dumps = new Set(actors.filter(dumpsIn).map((a) => a.mm));
+  const parked = born.map((a) => (dumps.has(a.mm) && !dumpsIn(a) && !exitsIn(a) && a.def.inMm && a.def.daemon === 'no'
     ? { ...a, run: (c: Ctx) => zap_threads_park(c, a.run(c)) }
     : a));
-  const withMmput = parked.map((a) => (mms[a.mm]?.exits && a.def !== exit_mmap_actor && a.def.inMm && a.def.daemon === 'no'
+  const withMmput = parked.map((a) => (mms[a.mm]?.exits && !exitsIn(a) && a.def.inMm && a.def.daemon === 'no'
     ? { ...a, run: (c: Ctx) => threadThenMmput(a.run(c), c) }
     : a));
   // Outermost: a child's thread waits before it does anything; a forker that never forked says so.
@@ -142,8 +184,43 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = al
     const waits = inChild(a) ? (c: Ctx) => wakeThenRun(c, own(c)) : own;
     return { ...a, run: forker(i) ? (c: Ctx) => forkerExits(c, waits(c)) : waits };
   });
-  woken.push({ def: rcu_callbacks, name: 'rcu', args: {}, mm: 0, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
+  woken.push({ def: rcu_callbacks, name: 'rcu', args: {}, ops: [{ def: rcu_callbacks, args: {} }], mm: 0, run: (c: Ctx) => rcu_callbacks.run(c, {}) });
   return { archId, arch, sw, world, actors: woken, mms: mms.map(({ mmUsers, khugepagedScanning, forkedBy: by = -1 }) => ({ mmUsers, khugepagedScanning, forkedBy: by })) };
+}
+
+/** A thread of several operations runs on one CPU as one kind of thread: all user threads of its mm,
+ *  or all kernel threads; none a daemon. exit_mmap and coredump end a thread (the process is gone, or
+ *  dumping), so they may only come last. */
+function checkThread(ops: readonly ScenarioOp[]): void {
+  const first = ops[0]!.def;
+  const names = ops.map((o) => o.def.name).join(', ');
+  for (const [i, { def }] of ops.entries()) {
+    if (def.daemon !== 'no') throw new ModelError('bad-argument', `a thread of several operations (${names}) cannot run '${def.name}': it is a background actor, give it a thread of its own`, []);
+    if (def.inMm !== first.inMm || (def.lazyTlb === true) !== (first.lazyTlb === true)) {
+      throw new ModelError('bad-argument', `a thread of several operations (${names}) mixes user-thread and kernel-thread actors ('${first.name}', '${def.name}'): a thread is one or the other`, []);
+    }
+    // (fork_child.ts wraps a forking actor's whole run: a fork is a thread of its own, for now.)
+    if (def.forks === true) throw new ModelError('bad-argument', `a thread of several operations (${names}) cannot run '${def.name}': a fork runs as a thread of its own`, []);
+    if ((def === exit_mmap_actor || def === coredump) && i < ops.length - 1) {
+      throw new ModelError('bad-argument', `in a thread of several operations (${names}), '${def.name}' must come last: the thread does not run on after it`, []);
+    }
+  }
+}
+
+/** Label of the step that starts operation `i` of a thread of several: the trace shows each
+ *  operation as it starts. */
+export function opLabel(i: number, op: ScenarioOp): string {
+  const args = op.def.params.filter((p) => op.args[p.name] !== p.default).map((p) => `${p.name}=${op.args[p.name]}`);
+  return `op ${i + 1}: ${op.def.name}${args.length ? `(${args.join(',')})` : ''}`;
+}
+
+/** A thread of several operations: before each one a step that names it (a scheduling point between
+ *  operations, as at the end of a thread), then the operation's own steps. */
+function* thread(c: Ctx, ops: readonly ScenarioOp[]): ActorGen {
+  for (const [i, op] of ops.entries()) {
+    yield step(opLabel(i, op));
+    yield* op.def.run(c, op.args);
+  }
 }
 
 /** A user thread of an exiting process: its work, then its own mmput() as it exits. */

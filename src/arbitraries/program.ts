@@ -1,0 +1,82 @@
+// Programs: a few threads, each a short sequence of operations (actor calls with their arguments)
+// drawn from a pool, in a world whose mms they run in. With one operation per thread this draws
+// exactly what actorsArb() does (the campaigns of before programs draw the same scenarios).
+
+import fc from 'fast-check';
+import type { ActorDef } from '../mm/actor.js';
+import { allActors } from '../mm/registry.js';
+import { findActor, type ActorCall, type OpCall } from '../mm/scenario.js';
+import type { World } from '../mm/world/types.js';
+import { DEFAULT_WORLD } from '../mm/world/worlds.js';
+import { actorCallArb, actorsArb, type PoolEntry } from './scenario.js';
+
+/** A count: exactly n, or a range. */
+export type Count = number | { readonly min: number; readonly max: number };
+
+export interface ProgramOptions {
+  /** The actors to draw from: names, definitions, or entries that fix some arguments. Default: every
+   *  actor registered (built-in and the user's), when the arbitrary is made. */
+  readonly pool?: readonly (string | ActorDef | PoolEntry)[];
+  /** Threads (each on its own CPU): 2 to 4 by default. */
+  readonly threads?: Count;
+  /** Operations per thread: 1 by default. Further operations are drawn among the pool's actors that
+   *  can share the thread (the same kind of thread, no daemon; nothing after exit_mmap or coredump). */
+  readonly opsPerThread?: Count;
+  /** The world the program runs in (its mms): default. */
+  readonly world?: World;
+}
+
+/** A program: its threads, each an ActorCall whose `then` holds the operations after the first. */
+export type Program = readonly ActorCall[];
+
+const range = (c: Count | undefined, d: { min: number; max: number }) => (c === undefined ? d : typeof c === 'number' ? { min: c, max: c } : c);
+
+export function poolEntries(pool: readonly (string | ActorDef | PoolEntry)[] | undefined): PoolEntry[] {
+  return (pool ?? allActors()).map((x) => (typeof x === 'string' ? { def: findActor(x) } : 'def' in x ? x : { def: x }));
+}
+
+/** Can `b` run after `a` on one thread? */
+function fits(a: ActorDef, b: ActorDef): boolean {
+  return a.daemon === 'no' && b.daemon === 'no' && a.inMm === b.inMm && (a.lazyTlb === true) === (b.lazyTlb === true);
+}
+const ends = (d: ActorDef) => d.name === 'exit_mmap' || d.name === 'coredump';
+
+/** The operations drawn after `first` that can share its thread, in order, cut after one that ends it. */
+function keepFitting(first: ActorCall, rest: readonly OpCall[], defs: ReadonlyMap<string, ActorDef>): OpCall[] {
+  const a = defs.get(first.actor);
+  if (!a || ends(a)) return [];
+  const out: OpCall[] = [];
+  for (const op of rest) {
+    const b = defs.get(op.actor);
+    if (!b || !fits(a, b)) continue;
+    out.push(op);
+    if (ends(b)) break;
+  }
+  return out;
+}
+
+export function program(opts: ProgramOptions = {}): fc.Arbitrary<Program> {
+  const entries = poolEntries(opts.pool);
+  if (entries.length === 0) throw new Error('program(): the pool is empty');
+  const threads = range(opts.threads, { min: 2, max: 4 });
+  const ops = range(opts.opsPerThread, { min: 1, max: 1 });
+  const mms = (opts.world ?? DEFAULT_WORLD).mms.length;
+  if (ops.max <= 1) return actorsArb(entries, threads.min, threads.max, mms);
+  const defs = new Map(entries.map((e) => [e.def.name, e.def]));
+  const opArb = fc.oneof(...entries.map((e) => actorCallArb({ def: e.def, ...(e.args ? { args: e.args } : {}) }).map(({ actor, args }): OpCall => ({ actor, ...(args ? { args } : {}) }))));
+  const thread = fc.tuple(fc.oneof(...entries.map((e) => actorCallArb(e, mms))), fc.array(opArb, { minLength: Math.max(0, ops.min - 1), maxLength: ops.max - 1 }))
+    .map(([first, rest]): ActorCall => {
+      const then = keepFitting(first, rest, defs);
+      return then.length ? { ...first, then } : first;
+    });
+  return fc.array(thread, { minLength: threads.min, maxLength: threads.max });
+}
+
+/** A world among `worlds` and a program for it (its mms drawn among the world's). With one world
+ *  this draws exactly what program() does. */
+export function worldProgram(worlds: readonly World[], opts: Omit<ProgramOptions, 'world'> = {}): fc.Arbitrary<{ world: World; program: Program }> {
+  const one = (w: World) => program({ ...opts, world: w }).map((p) => ({ world: w, program: p }));
+  if (worlds.length === 0) throw new Error('worldProgram(): name at least one world');
+  if (worlds.length === 1) return one(worlds[0]!);
+  return fc.nat({ max: worlds.length - 1 }).chain((i) => one(worlds[i]!));
+}
