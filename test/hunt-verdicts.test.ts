@@ -57,3 +57,14 @@ test('a fork child\'s exit unlinks its VMA from the anon_vma it is linked into: 
     t.not(v?.kind, 'frame-zero-walked', `seed ${seed}`);
   }
 });
+
+test('truncation zaps a huge index that a VMA moved off pmd alignment maps through two pte tables (it left 3 ptes mapped: a false kernel-bug)', (t) => {
+  // mremap(vma=1, to=31) moves the file VMA [8,16) to [31,39); truncate's unmap_mapping_pages() of
+  // pgoff 12 then covers 35..38, across pmd 8 and pmd 9. Found by the load test's campaign.
+  for (const era of ['v5.8', 'v5.10', 'v6.2', 'v6.6'] as const) {
+    const scn = buildScenario({ arch: 'x86-ipi', era, actors: [{ actor: 'mremap', args: { vma: 1, to: 31, pages: 0 } }, { actor: 'truncate', args: { slot: 3, punch: 0 } }] });
+    const exec = execute(scn, follow({ preemptions: [], choices: [] }), { trace: true });
+    t.is(exec.violation, null, `${era}: ${exec.violation?.message ?? ''}`);
+    t.true(exec.trace.some((s) => s.label.includes('[pmd 9]') && exec.names[s.actor] === 'truncate'), `${era}: truncate zaps pmd 9 too`);
+  }
+});

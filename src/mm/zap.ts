@@ -144,14 +144,23 @@ export function* unmap_vmas(c: Ctx, tlb: MmuGather, vmas: readonly Vma[], start 
 }
 
 /** zap_page_range() (v5.8–v6.2, MADV_DONTNEED) / zap_page_range_single() (unmap_mapping_range(); v6.6
- *  MADV_DONTNEED), for [start, end) within one pmd of `vma`: mmu_notifier_range_init(MMU_NOTIFY_CLEAR),
+ *  MADV_DONTNEED), for [start, end) of `vma`: mmu_notifier_range_init(MMU_NOTIFY_CLEAR),
  *  tlb_gather_mmu(), mmu_notifier_invalidate_range_start(), unmap_single_vma(),
  *  mmu_notifier_invalidate_range_end(), tlb_finish_mmu(). */
 export function* zap_page_range_single(c: Ctx, mm: Mm, vma: Vma, pmd: PmdPtr, start: number, end: number, details?: ZapDetails): ActorGen {
   const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, start, end);
   const tlb = tlb_gather_mmu(mm, false);
   yield* mmu_notifier_invalidate_range_start(c, range);
-  yield* zap_pmd_range(c, tlb, vma, pmd, start, end, details);
+  // unmap_single_vma() → unmap_page_range() walks every pmd of the range: a VMA that mremap() moved
+  // to an address that is not pmd-aligned maps one huge index through two pte tables. (`pmd` is the
+  // first one's.)
+  let p: PmdPtr | null = pmd;
+  for (let a = start; a < end;) {
+    const next = Math.min(end, pmdAddr(Math.floor(a / PMD_PAGES) + 1));
+    if (p) yield* zap_pmd_range(c, tlb, vma, p, a, next, details);
+    a = next;
+    if (a < end) p = pmd_off(c, a, mm);
+  }
   yield* mmu_notifier_invalidate_range_end(c, range);
   yield* tlb_finish_mmu(c, tlb);
 }
