@@ -67,7 +67,7 @@ test('greybox finds V3 (GUP-fast without the pmd recheck vs collapse) within 300
   const g = findStrategy('greybox');
   if (g.kind !== 'sampling') return t.fail();
   const n = toFirstFailure(CATALOG['V3']!, g, 1, 3, 3000);
-  t.true(n <= 3000, `took ${n}`);
+  t.true(n <= 3000, `found after ${n} executions`);
   t.is(toFirstFailure(CATALOG['V3']!, g, 1, 3, 3000), n, 'same seed, same executions');
 });
 

@@ -3,7 +3,6 @@
 // the campaign (in a worker thread it killed the worker: the v5.8 fork hunt lost its 6 workers so).
 
 import test from 'ava';
-import { performance } from 'node:perf_hooks';
 import { runCampaign } from '../fuzz/campaign.js';
 import { execute } from '../src/explore/executor.js';
 import { follow } from '../src/explore/schedule.js';
@@ -12,6 +11,7 @@ import { decodeToken } from '../src/explore/token.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { buildScenario } from '../src/mm/scenario.js';
 import { step } from '../src/mm/step.js';
+import { frozenClock } from './helpers.js';
 
 const MESSAGE = 'model bug: bad ran without a second user thread';
 // A violation with a second user thread in mm 0; an exception without one.
@@ -28,7 +28,7 @@ const POOL = [bad, guard];
 
 test('shrink skips a candidate that throws and keeps it, with what replays it', (t) => {
   const spec = { arch: 'x86-ipi', era: 'v6.6', actors: [{ actor: 'guard' }, { actor: 'bad' }] };
-  const s = shrink({ spec, schedule: { preemptions: [], choices: [] } }, 'kernel-bug', { budgetMs: 5000, now: () => performance.now(), pool: POOL });
+  const s = shrink({ spec, schedule: { preemptions: [], choices: [] } }, 'kernel-bug', { budgetMs: 5000, now: frozenClock, pool: POOL });
   t.deepEqual(s.spec.actors.map((a) => a.actor), ['guard', 'bad']);
   t.is(s.exec.violation?.kind, 'kernel-bug');
   t.is(s.errors.length, 1);
@@ -42,7 +42,7 @@ test('a campaign whose shrinking hits an exception goes on, and reports it as an
   const r = runCampaign({
     archs: ['x86-ipi'], era: 'v6.6', variants: [], pool: POOL, fixedActors: undefined,
     strategy: 'random', depth: 3, preemptions: 2, timeMs: null, runs: 64, seed: 1, shrinkMs: 2000,
-  }, { now: () => performance.now() });
+  }, { now: frozenClock });
   t.is(r.executions, 64, 'the campaign went on');
   t.true(r.failures.some((f) => f.kind === 'kernel-bug'));
   const err = r.internalErrors.find((e) => e.message === MESSAGE);

@@ -96,7 +96,7 @@ test('POS finds V3 (GUP-fast without the pmd recheck vs collapse) within 2000 ex
   const pos = findStrategy('pos');
   if (pos.kind !== 'sampling') return t.fail();
   const n = toFirstFailure(CATALOG['V3']!, pos, 1, 0, 2000);
-  t.true(n <= 2000, `took ${n}`);
+  t.true(n <= 2000, `found after ${n} executions`);
   t.is(toFirstFailure(CATALOG['V3']!, pos, 1, 0, 2000), n, 'same seed, same executions');
 });
 
