@@ -360,14 +360,9 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         const plan = guide?.plan(specKey, ctx, seed);
         const sv = plan ? null : scheduleValue(mem.strategy as ScheduleStrategy, seed, mem.depth);
         const recorded = (): Schedule => {
-          if (plan) {
-            const rec = recording(plan.make());
-            try { execute(scn, rec); } catch { /* the schedule up to the exception is what replays it */ }
-            return rec.schedule();
-          }
-          const rec = sv!.scheduler(ctx, true);
-          try { execute(scn, rec); } catch { /* the schedule up to the exception is what replays it */ }
-          return sv!.recorded() ?? { preemptions: [], choices: [] };
+          const rec = plan ? recording(plan.make()) : null;
+          try { execute(scn, rec ?? sv!.scheduler(ctx, true)); } catch { /* the schedule up to the exception is what replays it */ }
+          return rec ? rec.schedule() : sv!.recorded() ?? { preemptions: [], choices: [] };
         };
         let exec: Execution;
         try {

@@ -187,7 +187,6 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   const beforeUntil = opts.beforeUntil;
   onStep?.(m, -1);
 
-
   for (;;) {
     let foreground = false;
     for (const r of runners) if (!r.done && r.daemon === 'no') foreground = true;
