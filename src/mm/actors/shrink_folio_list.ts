@@ -38,16 +38,13 @@ import { freeFrame, frameOf, get_page_unless_zero, put_page } from '../frames.js
 import { down_read, up_read } from '../locks.js';
 import { vma_address, vma_interval_tree_foreach } from '../model.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
-import { pmd_off, pmdEntryAt, pte_read, ptep_get_and_clear } from '../pgtable.js';
-import { page_remove_rmap, set_page_dirty } from '../rmap.js';
+import { pmd_off, pmdEntryAt } from '../pgtable.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast } from '../switches.js';
-import { flush_tlb_mm, flush_tlb_page } from '../tlbflush.js';
+import { flush_tlb_mm } from '../tlbflush.js';
 import type { Mm } from '../types.js';
-import { pte_unmap_unlock } from '../walk.js';
-import { add_mm_counter } from '../counters.js';
 import { actorState } from '../actor_state.js';
-import { pvmw_map_pte } from './try_to_unmap.js';
+import { try_to_unmap_one } from './try_to_unmap.js';
 
 /** Protocol rules a test may take out, or the later ordering put in. */
 export interface ReclaimMutations {
@@ -101,35 +98,6 @@ export function* try_to_unmap_flush(c: Ctx): ActorGen {
   ubc.writable = false;
 }
 
-/** try_to_unmap_one() over one VMA: clear every pte that maps `hpage`, deferring the flush. */
-function* try_to_unmap_one(c: Ctx, mm: Mm, base: number, hpage: number, mut: ReclaimMutations): ActorGen {
-  const m = c.m;
-  const pmd = pmd_off(c, base, mm);
-  if (!pmd) return;
-  const ptr = yield* pvmw_map_pte(c, pmd);
-  if (!ptr) return;
-  for (let i = 0; i < HPAGE_PMD_NR; i++) {
-    const pte = pte_read(c, ptr, i);
-    if (pte.t !== 'present' || pte.pfn !== hpage) continue;
-    if (should_defer_flush(c, mm, mut)) {
-      ptep_get_and_clear(c, ptr, i);
-      set_tlb_ubc_flush_pending(c, mm, pte.dirty);
-      yield step(`try_to_unmap_one(): should_defer_flush(): ptep_get_and_clear(addr ${base + i}); set_tlb_ubc_flush_pending()`);
-    } else {
-      ptep_get_and_clear(c, ptr, i);
-      yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
-      yield* flush_tlb_page(c, mm, base + i, 'ptep_clear_flush(): flush_tlb_page()');
-    }
-    if (pte.dirty) set_page_dirty(c, hpage);
-    add_mm_counter(c, mm, -1);
-    page_remove_rmap(c, hpage);
-    put_page(m, hpage);
-    yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); ${eraAtLeast(m.sw, 'v6.2') ? 'folio_put' : 'put_page'}()`);
-  }
-  pte_unmap_unlock(c, ptr);
-  yield step('page_vma_mapped_walk_done(): pte_unmap_unlock()');
-}
-
 /** try_to_unmap(TTU_BATCH_FLUSH): rmap_walk_file() under i_mmap_rwsem read. False if a huge pmd maps
  *  the page (TTU_SPLIT_HUGE_PMD is not modelled: the page stays mapped). */
 function* try_to_unmap(c: Ctx, slot: number, hpage: number, mut: ReclaimMutations): ActorGen {
@@ -144,7 +112,7 @@ function* try_to_unmap(c: Ctx, slot: number, hpage: number, mut: ReclaimMutation
     if (pmd && pmd_trans_huge(m.arch, pmdEntryAt(m, pmd))) continue;
     const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, base, base + HPAGE_PMD_NR);
     yield* mmu_notifier_invalidate_range_start(c, range);
-    yield* try_to_unmap_one(c, mm, base, hpage, mut);
+    yield* try_to_unmap_one(c, mm, base, hpage, { defer: (on) => should_defer_flush(c, on, mut), pending: (on, w) => set_tlb_ubc_flush_pending(c, on, w) });
     yield* mmu_notifier_invalidate_range_end(c, range);
   }
   up_read(c, file.i_mmap_rwsem);

@@ -19,6 +19,7 @@ import type { Mm } from '../types.js';
 import { flush_tlb_page } from '../tlbflush.js';
 import { mayFailPteMap, pte_offset_map_rcu, pte_unmap_unlock } from '../walk.js';
 import { add_mm_counter } from '../counters.js';
+import { eraAtLeast } from '../switches.js';
 
 /** page_vma_mapped_walk() up to map_pte(): the locked table, or null if nothing is mapped there. */
 export function* pvmw_map_pte(c: Ctx, slot: PmdPtr): Stepper<TablePtr | null> {
@@ -41,8 +42,17 @@ export function* pvmw_map_pte(c: Ctx, slot: PmdPtr): Stepper<TablePtr | null> {
   return locked;
 }
 
-/** try_to_unmap_one()'s page_vma_mapped_walk() loop over one VMA mapping `hpage` at `base`. */
-function* try_to_unmap_one(c: Ctx, mm: Mm, base: number, hpage: number): ActorGen {
+/** TTU_BATCH_FLUSH (shrink_folio_list()'s reclaim): whether should_defer_flush() defers this mm's
+ *  flush, and set_tlb_ubc_flush_pending() when it does. */
+export interface TtuBatch {
+  readonly defer: (mm: Mm) => boolean;
+  readonly pending: (mm: Mm, writable: boolean) => void;
+}
+
+/** try_to_unmap_one()'s page_vma_mapped_walk() loop over one VMA mapping `hpage` at `base`: each pte
+ *  cleared with ptep_clear_flush(), or, with `batch` and should_defer_flush(), ptep_get_and_clear()
+ *  and the flush left pending. */
+export function* try_to_unmap_one(c: Ctx, mm: Mm, base: number, hpage: number, batch?: TtuBatch): ActorGen {
   const m = c.m;
   // page_vma_mapped_walk(): pvmw->pmd = mm_find_pmd() (pgd, p4d, pud present).
   const pmd = pmd_off(c, base, mm);
@@ -53,13 +63,19 @@ function* try_to_unmap_one(c: Ctx, mm: Mm, base: number, hpage: number): ActorGe
     const pte = pte_read(c, ptr, i);
     if (pte.t !== 'present' || pte.pfn !== hpage) continue;
     ptep_get_and_clear(c, ptr, i);
-    yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
-    yield* flush_tlb_page(c, mm, base + i, 'ptep_clear_flush(): flush_tlb_page()');
+    if (batch?.defer(mm)) {
+      batch.pending(mm, pte.dirty);
+      yield step(`try_to_unmap_one(): should_defer_flush(): ptep_get_and_clear(addr ${base + i}); set_tlb_ubc_flush_pending()`);
+    } else {
+      yield step(`try_to_unmap_one(): ptep_clear_flush(addr ${base + i})`);
+      yield* flush_tlb_page(c, mm, base + i, 'ptep_clear_flush(): flush_tlb_page()');
+    }
     if (pte.dirty) set_page_dirty(c, hpage);
     add_mm_counter(c, mm, -1);
     page_remove_rmap(c, hpage);
     put_page(m, hpage);
-    yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); folio_put()`);
+    // (The try_to_unmap actor's label says folio_put() at every era; reclaim's says what the era calls.)
+    yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); ${!batch || eraAtLeast(m.sw, 'v6.2') ? 'folio_put' : 'put_page'}()`);
   }
   pte_unmap_unlock(c, ptr);
   yield step('page_vma_mapped_walk_done(): pte_unmap_unlock()');
