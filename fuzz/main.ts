@@ -49,9 +49,9 @@ function listAll(out: Out): void {
 /** A token given on the command line, or the first token in a file (a token file or a report). */
 function tokenText(arg: string): string {
   if (/^mmfz\d*:/.test(arg.trim())) return arg;
-  if (!existsSync(arg)) throw new UsageError(`--replay '${echo(arg)}': neither a replay token (mmfz1:...) nor a file`);
+  if (!existsSync(arg)) throw new UsageError(`--replay '${echo(arg)}': neither a replay token (mmfz1:... or mmfz2:...) nor a file`);
   const m = /mmfz\d+:[A-Za-z0-9_\-.]+/.exec(readInput('--replay', arg));
-  if (!m) throw new UsageError(`--replay '${echo(arg)}': the file holds no replay token (mmfz1:...)`);
+  if (!m) throw new UsageError(`--replay '${echo(arg)}': the file holds no replay token (mmfz1:... or mmfz2:...)`);
   return m[0];
 }
 

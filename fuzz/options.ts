@@ -83,7 +83,7 @@ export const OPTION_TABLE = {
   json: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a JSON report, one entry per race in `races` (with --replay: the trace as JSON)' },
   junit: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a JUnit XML report: one test case per race, with its trace and token' },
   html: { type: 'string', takes: 'a file to write', arg: 'FILE', help: 'write a page to step through the trace, with the model state at each step\n(with --replay, of that failure; after a campaign, of each race\'s shortest one)' },
-  replay: { type: 'string', takes: 'a token (mmfz1:...) or a file', arg: 'TOKEN|FILE', help: 'replay a failure; exit 1 if it reproduces, 0 if not' },
+  replay: { type: 'string', takes: 'a token (mmfz1:... or mmfz2:...) or a file', arg: 'TOKEN|FILE', help: 'replay a failure; exit 1 if it reproduces, 0 if not' },
   diagram: { type: 'boolean', takes: '', arg: '', help: "draw each failure as a commit message does: only the steps that make the race,\nthe others shown as '...' (with --replay, or for each failure of a campaign)" },
   affected: { type: 'boolean', takes: '', arg: '', help: 'for each failure, search every era and architecture for the same race, with its\nvariants and without: which releases it affects, and the fix where it is known' },
   'affected-time': { type: 'string', takes: 'a duration such as 5s or 1m', arg: 'T', help: 'the CPU time of each --affected table (default 10s), shared among its searches' },

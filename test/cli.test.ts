@@ -41,7 +41,7 @@ const BAD: readonly [string[], RegExp][] = [
   [['--strategy', 'exhaustive'], /--strategy exhaustive needs a fixed scenario/],
   [['--replay', 'mmfz1:abc'], /replay token is truncated/],
   [['--replay', 'mmfz7:abc.00000000'], /format version 7 is not known/],
-  [['--replay', '/no/such/file'], /neither a replay token \(mmfz1:\.\.\.\) nor a file/],
+  [['--replay', '/no/such/file'], /neither a replay token \(mmfz1:\.\.\. or mmfz2:\.\.\.\) nor a file/],
 ];
 
 for (const [argv, why] of BAD) {
