@@ -291,19 +291,25 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       for (const arch of cfg.archs) {
         const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors: calls };
         const scn = buildScenario(spec, cfg.pool);
+        // --time bounds the search as it bounds sampling (the result is then not complete), and a
+        // schedule whose run throws is an internal error with its token: the search goes on past it,
+        // but what it did not run below that schedule is not proven.
+        let threw = false;
         const r = strategy.run(scn, cfg.preemptions, {
           onProgress: (p) => hooks.onProgress?.({ executions: executions + p.explored, failures: failures.length, elapsedMs: hooks.now() - t0, pending: p.pending }),
           stopAfter: cfg.runs === null ? Infinity : cfg.runs - executions,
+          shouldStop: timeUp,
           enumerateChoices: cfg.enumerateChoices ?? 0,
+          onError: (schedule, e) => { threw = true; internalError(e instanceof Error ? e.message : String(e), spec, schedule); },
         });
         executions += r.explored;
         if (r.failure) report(spec, r.failure.schedule, r.failure.exec);
-        complete &&= r.complete;
+        complete &&= r.complete && !threw;
         if (r.states !== undefined) states = (states ?? 0) + r.states;
         if (r.sleepBlocked !== undefined) sleepBlocked = (sleepBlocked ?? 0) + r.sleepBlocked;
-        if (runsUp()) break;
+        if (runsUp() || timeUp()) break;
       }
-      if (runsUp()) break;
+      if (runsUp() || timeUp()) break;
     }
     return { executions, durationMs: hooks.now() - t0, failures, internalErrors, complete,
       ...(states !== undefined ? { states } : {}), ...(sleepBlocked !== undefined ? { sleepBlocked } : {}) };

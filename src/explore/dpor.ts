@@ -151,7 +151,15 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
   // default schedule until an execution starts with nothing new to instrument.
   for (let warm = 0; ; warm++) {
     let fresh = 0;
-    execute(scn, { pick: (r, last) => (r.includes(last) ? last : r[0]!), choose: () => 0 }, { prepare: (m) => { fresh = tracker.instrument(m); } });
+    const rec = recording({ pick: (r, last) => (r.includes(last) ? last : r[0]!), choose: () => 0 });
+    try {
+      execute(scn, rec, { prepare: (m) => { fresh = tracker.instrument(m); } });
+    } catch (e) {
+      if (!opts.onError) throw e;
+      tracker.record(null);
+      opts.onError(rec.schedule(), e);
+      return { explored: 1, complete: false, failure: null, states: 0, sleepBlocked: 0 };
+    }
     tracker.record(null);
     if (fresh === 0) break;
     if (warm >= 8) throw new Error('dpor: the model makes new long-lived objects at every reset');
@@ -260,8 +268,9 @@ export function dpor(scn0: Scenario, opts: DporOptions = {}): DporResult {
         },
       });
     } catch (e) {
-      if (e !== SLEEP_BLOCKED) throw e;
-      sleepBlocked++;
+      if (e === SLEEP_BLOCKED) sleepBlocked++;
+      else if (opts.onError) opts.onError(rec.schedule(), e); // a bug in the model: not explored below
+      else throw e;
     }
     endStep();
     tracker.record(null);
