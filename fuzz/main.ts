@@ -346,7 +346,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   if (o.json) {
     const report: Report = {
       version: 1,
-      options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions === Infinity ? 'none' : o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}` },
+      options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions === Infinity ? 'none' : o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}`, ops: o.opsPerThread },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
       failures: result.failures.map((f, i) => ({ ...reportFailure(f), ...(tables?.[i] ? { affected: tables[i] } : {}) })),
       races: reportRaces(result.failures.map(reportFailure)),

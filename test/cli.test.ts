@@ -41,6 +41,7 @@ const BAD: readonly [string[], RegExp][] = [
   [['--strategy', 'exhaustive'], /--strategy exhaustive needs a fixed scenario/],
   [['--replay', 'mmfz1:abc'], /replay token is truncated/],
   [['--replay', 'mmfz7:abc.00000000'], /format version 7 is not known/],
+  [['--ops', '5'], /--ops '5': accepted are whole numbers from 1 to 4/],
   [['--replay', '/no/such/file'], /neither a replay token \(mmfz1:\.\.\. or mmfz2:\.\.\.\) nor a file/],
 ];
 
@@ -100,6 +101,14 @@ test('a campaign with nothing new exits 0 (known races are reported, not news) a
   for (const k of ['version', 'options', 'executions', 'execsPerSec', 'durationMs', 'failures']) t.true(k in rep, k);
   t.is(rep['executions'], 3000);
   t.deepEqual((rep['failures'] as { known: string | null }[]).filter((f) => !f.known), [], 'no failure but known races');
+});
+
+test('--ops is in the JSON report\'s options (the report says how its programs were drawn)', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'mmfuzz-')), 'report.json');
+  const r = await cli('--runs', '200', '--seed', '5', '--ops', '3', '--workers', '1', '--json', file, '--quiet');
+  t.true(r.code === 0 || r.code === 1, r.err);
+  t.notRegex(r.err, /died/, 'no worker died (a fork drawn into a thread of several operations killed them)');
+  t.is((JSON.parse(readFileSync(file, 'utf8')) as { options: { ops: number } }).options.ops, 3);
 });
 
 test('a campaign that finds a failure exits 1, and the same seed finds the same token', async (t) => {

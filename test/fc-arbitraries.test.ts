@@ -39,6 +39,16 @@ test('program(): every value and every shrink builds, with 2..3 threads of 1..3 
   t.true(multi > 0, 'threads of several operations are drawn');
 });
 
+test('program(): a fork is never drawn into a thread of several operations (it runs as a thread of its own)', (t) => {
+  const arb = program({ pool: ['fork', 'fault', 'munmap', 'exit_mmap'], threads: { min: 2, max: 3 }, opsPerThread: { min: 2, max: 3 } });
+  let forks = 0;
+  for (const p of fc.sample(arb, { seed: 7, numRuns: 200 })) {
+    t.notThrows(() => buildScenario({ arch: 'x86-ipi', era: 'v6.6', world: 'fork', actors: p }), JSON.stringify(p));
+    for (const c of p) if (opsOf(c).some((o) => o.actor === 'fork')) { forks++; t.is(opsOf(c).length, 1, JSON.stringify(c)); }
+  }
+  t.true(forks > 0, 'forks are drawn');
+});
+
 test('program() with one operation per thread draws what the campaigns drew before programs', (t) => {
   const a = fc.sample(program({ pool: ['fault', 'munmap'] }), { seed: 4, numRuns: 50 });
   t.true(a.every((p) => p.every((c) => c.then === undefined)));

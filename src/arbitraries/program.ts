@@ -20,7 +20,8 @@ export interface ProgramOptions {
   /** Threads (each on its own CPU): 2 to 4 by default. */
   readonly threads?: Count;
   /** Operations per thread: 1 by default. Further operations are drawn among the pool's actors that
-   *  can share the thread (the same kind of thread, no daemon; nothing after exit_mmap or coredump). */
+   *  can share the thread (the same kind of thread, no daemon, no fork; nothing after exit_mmap or
+   *  coredump). */
   readonly opsPerThread?: Count;
   /** The world the program runs in (its mms): default. */
   readonly world?: World;
@@ -35,9 +36,10 @@ export function poolEntries(pool: readonly (string | ActorDef | PoolEntry)[] | u
   return (pool ?? allActors()).map((x) => (typeof x === 'string' ? { def: findActor(x) } : 'def' in x ? x : { def: x }));
 }
 
-/** Can `b` run after `a` on one thread? */
+/** Can `b` run after `a` on one thread? A fork runs as a thread of its own (checkThread()): its
+ *  child's threads wait in wake_up_new_task() for it. */
 function fits(a: ActorDef, b: ActorDef): boolean {
-  return a.daemon === 'no' && b.daemon === 'no' && a.inMm === b.inMm && (a.lazyTlb === true) === (b.lazyTlb === true);
+  return a.daemon === 'no' && b.daemon === 'no' && a.inMm === b.inMm && (a.lazyTlb === true) === (b.lazyTlb === true) && a.forks !== true && b.forks !== true;
 }
 const ends = (d: ActorDef) => d.name === 'exit_mmap' || d.name === 'coredump';
 
