@@ -19,7 +19,7 @@ import { encodeToken } from '../src/explore/token.js';
 import { renderTrace, traceJson, type JsonTrace } from '../src/explore/trace.js';
 import type { ArchId } from '../src/mm/arch.js';
 import type { ActorDef } from '../src/mm/actor.js';
-import { actorNames, buildScenario, findActor, type ActorCall, type ScenarioSpec } from '../src/mm/scenario.js';
+import { actorNames, buildScenario, findActor, type ActorCall, type OpCall, type ScenarioSpec } from '../src/mm/scenario.js';
 import { parseWorld } from '../src/mm/world/registry.js';
 import { raceOf, type Race } from './races.js';
 import { makeSwitches, type EraId, type VariantId } from '../src/mm/switches.js';
@@ -316,8 +316,10 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   }
 
   const inEra = (d: ActorDef) => !d.eras || d.eras.includes(cfg.era);
+  const op = (o: OpCall) => ({ def: findActor(o.actor, cfg.pool), ...(o.args ? { args: o.args } : {}) });
   const entries: PoolEntry[] = cfg.pins
-    ? cfg.pins.map((c) => ({ def: findActor(c.actor, cfg.pool), ...(c.args ? { args: c.args } : {}), ...(c.mm !== undefined ? { mm: c.mm } : {}) })).filter((e) => inEra(e.def))
+    ? cfg.pins.map((c): PoolEntry => ({ ...op(c), ...(c.mm !== undefined ? { mm: c.mm } : {}), ...(c.then?.length ? { then: c.then.map(op) } : {}) }))
+      .filter((e) => inEra(e.def) && (e.then ?? []).every((o) => inEra(o.def)))
     : cfg.pool.filter(inEra).map((def) => ({ def }));
   // One path: the scenarios and architectures are drawn from the arbitraries a fast-check suite uses
   // (mmfuzz/arbitraries), 32 scenarios at a time, each with the seeds of its first 8 schedules; a

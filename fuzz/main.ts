@@ -217,7 +217,7 @@ function merge(argv: readonly string[], out: Out): number {
 async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => void) => void, deps: Deps): Promise<number> {
   const variants = o.variants ?? [];
   const era = resolveEra(o.era, variants);
-  const names = o.actors ? [...new Set(o.actors.map((a) => a.actor))] : undefined;
+  const names = o.actors ? [...new Set(actorNames(o.actors))] : undefined;
   const pool = names ? names.map((n) => findActor(n)) : allActors();
   const eraPool = pool.filter((a) => !a.eras || a.eras.includes(era));
   // An actor named with --actors that the era lacks is a mistake to say, not to drop: the campaign

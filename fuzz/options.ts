@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { allArchIds, type ArchId } from '../src/mm/arch.js';
 import type { ActorDef } from '../src/mm/actor.js';
 import { allActors } from '../src/mm/registry.js';
-import type { ActorCall } from '../src/mm/scenario.js';
+import { threadProblem, type ActorCall } from '../src/mm/scenario.js';
 import { allVariants, ERA_IDS, type EraId, type VariantId } from '../src/mm/switches.js';
 import { allWorlds } from '../src/mm/world/registry.js';
 import type { SearchSettings } from './campaign.js';
@@ -64,7 +64,7 @@ export const OPTION_TABLE = {
   arch: { type: 'string', takes: 'x86-ipi, rcu-table-free, x86-pae (comma-separated) or all', arg: 'A[,A]', help: 'x86-ipi, rcu-table-free, x86-pae or all (default all)' },
   era: { type: 'string', takes: 'v5.8, v5.10, v6.2 or v6.6', arg: 'E', help: "v5.8, v5.10, v6.2 or v6.6 (default: the newest, or the variant's home era)" },
   variant: { type: 'string', takes: 'V1..V9 or an id, comma-separated, or none', arg: 'V[,V]', help: "put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none" },
-  actors: { type: 'string', takes: "actor calls, comma-separated: name or 'name(arg=N,mm=M)' (see --list)", arg: 'A[,A]', help: 'restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may\nfix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)\n(mm=N: the mm of the world it runs in); a bad one is refused with the accepted range' },
+  actors: { type: 'string', takes: "actor calls, comma-separated: name or 'name(arg=N,mm=M)' (see --list)", arg: 'A[,A]', help: 'restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may\nfix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)\n(mm=N: the mm of the world it runs in); a bad one is refused with the accepted range;\na semicolon joins the operations of one thread, in order: fault(addr=4);gup_fast(addr=4)' },
   world: { type: 'string', takes: 'world names, comma-separated (see --list)', arg: 'W[,W]', help: 'the worlds to run in (default: default); a campaign draws among several' },
   strategy: { type: 'string', takes: 'random, pct, pos, greybox, exhaustive or portfolio', arg: 'S', help: 'random (default with one worker), pct, pos (partial order sampling), greybox\n(coverage-guided: schedules showing new conflicting pairs are kept and mutated),\nexhaustive, portfolio (default with several workers: workers spread over\nrandom, pos, greybox and pct at depths 2-4)' },
   depth: { type: 'string', takes: 'a whole number from 1 to 10', arg: 'N', help: 'PCT bug depth (default 3)' },
@@ -155,10 +155,10 @@ export function parseShard(v: string): { index: number; count: number } {
   return { index, count };
 }
 
-const CALL_SYNTAX = 'NAME or NAME(ARG=N,...), e.g. munmap(vma=1),fault(addr=5,mm=1)';
+const CALL_SYNTAX = "NAME or NAME(ARG=N,...), a thread's operations joined by ';', e.g. munmap(vma=1),fault(addr=5,mm=1);gup_fast";
 
-/** Split at the commas that are not inside parentheses. */
-function splitTop(text: string): string[] | null {
+/** Split at the `sep`s (commas, semicolons) that are not inside parentheses. */
+function splitTop(text: string, sep = ','): string[] | null {
   const out: string[] = [];
   let depth = 0;
   let start = 0;
@@ -167,7 +167,7 @@ function splitTop(text: string): string[] | null {
     if (ch === '(') depth++;
     else if (ch === ')') depth--;
     if (depth < 0 || depth > 1) return null;
-    if (ch === ',' && depth === 0) {
+    if (ch === sep && depth === 0) {
       out.push(text.slice(start, i));
       start = i + 1;
     }
@@ -177,42 +177,55 @@ function splitTop(text: string): string[] | null {
   return out;
 }
 
-/** --actors 'munmap(vma=1),collapse_file(slot=2),fault(addr=5,mm=1)': each actor by name, with the
- *  arguments given (the rest are drawn, or take their defaults in an exhaustive search) and `mm`, a
- *  pseudo-argument for the mm of the world it runs in. Strict: anything else is refused in one line
- *  that says what is accepted. */
+/** --actors 'munmap(vma=1),collapse_file(slot=2),fault(addr=5,mm=1);gup_fast': each thread, its
+ *  operations joined by ';' (formatCall() writes them so), each actor by name with the arguments given
+ *  (the rest are drawn, or take their defaults in an exhaustive search) and `mm`, a pseudo-argument
+ *  for the mm of the world the thread runs in (on its first operation). Strict: anything else is
+ *  refused in one line that says what is accepted. */
 export function parseActorCalls(text: string, defs: readonly ActorDef[], world: { readonly mms: number; readonly worlds: readonly string[] } = { mms: 1, worlds: ['default'] }): ActorCall[] {
   const items = splitTop(text);
   if (!items) throw new UsageError(`--actors '${text}': unbalanced parentheses: accepted is ${CALL_SYNTAX}`);
   return items.map((raw) => {
-    const item = raw.trim();
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?$/.exec(item);
-    if (!m) throw new UsageError(`--actors '${item}': malformed: accepted is ${CALL_SYNTAX}`);
-    const name = m[1]!;
-    const def = defs.find((d) => d.name === name);
-    if (!def) throw new UsageError(`--actors '${name}': accepted are ${defs.map((d) => d.name).join(', ')}`);
-    const accepted = [...def.params.map((p) => `${p.name}=${p.min}..${p.max}`), `mm=0..${world.mms - 1}`].join(', ');
-    const args: Record<string, number> = {};
-    let mm: number | undefined;
-    const body = m[2]?.trim() ?? '';
-    for (const part of body === '' ? [] : body.split(',')) {
-      const kv = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d+)\s*$/.exec(part);
-      if (!kv) throw new UsageError(`--actors '${item}': malformed argument '${part.trim()}': accepted are ${accepted} (ARG=N, whole numbers)`);
-      const [, k, vText] = kv as unknown as [string, string, string];
-      const v = Number(vText);
-      if (k in args || (k === 'mm' && mm !== undefined)) throw new UsageError(`--actors '${item}': argument '${k}' given twice`);
-      if (k === 'mm') {
-        if (v >= world.mms) throw new UsageError(`--actors '${item}': mm=${v} is out of range: accepted is mm=0..${world.mms - 1} (the mms of world ${world.worlds.join(', ')}; see --list)`);
-        mm = v;
-        continue;
-      }
-      const p = def.params.find((x) => x.name === k);
-      if (!p) throw new UsageError(`--actors '${item}': ${name} has no argument '${k}': accepted are ${accepted}`);
-      if (v < p.min || v > p.max) throw new UsageError(`--actors '${item}': ${k}=${v} is out of range: accepted is ${k}=${p.min}..${p.max} (${p.doc})`);
-      args[k] = v;
-    }
-    return { actor: name, ...(Object.keys(args).length > 0 ? { args } : {}), ...(mm !== undefined ? { mm } : {}) };
+    const ops = splitTop(raw, ';')!.map((op) => parseOp(op.trim(), defs, world));
+    const [first, ...then] = ops;
+    const later = then.find((o) => o.mm !== undefined);
+    if (later) throw new UsageError(`--actors '${raw.trim()}': mm= goes on a thread's first operation (the thread runs in one mm), not on '${later.actor}'`);
+    const problem = ops.length > 1 ? threadProblem(ops.map((o) => o.def)) : null;
+    if (problem) throw new UsageError(`--actors '${raw.trim()}': ${problem}`);
+    const call = (o: ParsedOp) => ({ actor: o.actor, ...(o.args ? { args: o.args } : {}) });
+    return { ...call(first!), ...(first!.mm !== undefined ? { mm: first!.mm } : {}), ...(then.length ? { then: then.map(call) } : {}) };
   });
+}
+
+interface ParsedOp { readonly def: ActorDef; readonly actor: string; readonly args?: Record<string, number>; readonly mm?: number }
+
+function parseOp(item: string, defs: readonly ActorDef[], world: { readonly mms: number; readonly worlds: readonly string[] }): ParsedOp {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?$/.exec(item);
+  if (!m) throw new UsageError(`--actors '${item}': malformed: accepted is ${CALL_SYNTAX}`);
+  const name = m[1]!;
+  const def = defs.find((d) => d.name === name);
+  if (!def) throw new UsageError(`--actors '${name}': accepted are ${defs.map((d) => d.name).join(', ')}`);
+  const accepted = [...def.params.map((p) => `${p.name}=${p.min}..${p.max}`), `mm=0..${world.mms - 1}`].join(', ');
+  const args: Record<string, number> = {};
+  let mm: number | undefined;
+  const body = m[2]?.trim() ?? '';
+  for (const part of body === '' ? [] : body.split(',')) {
+    const kv = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!kv) throw new UsageError(`--actors '${item}': malformed argument '${part.trim()}': accepted are ${accepted} (ARG=N, whole numbers)`);
+    const [, k, vText] = kv as unknown as [string, string, string];
+    const v = Number(vText);
+    if (k in args || (k === 'mm' && mm !== undefined)) throw new UsageError(`--actors '${item}': argument '${k}' given twice`);
+    if (k === 'mm') {
+      if (v >= world.mms) throw new UsageError(`--actors '${item}': mm=${v} is out of range: accepted is mm=0..${world.mms - 1} (the mms of world ${world.worlds.join(', ')}; see --list)`);
+      mm = v;
+      continue;
+    }
+    const p = def.params.find((x) => x.name === k);
+    if (!p) throw new UsageError(`--actors '${item}': ${name} has no argument '${k}': accepted are ${accepted}`);
+    if (v < p.min || v > p.max) throw new UsageError(`--actors '${item}': ${k}=${v} is out of range: accepted is ${k}=${p.min}..${p.max} (${p.doc})`);
+    args[k] = v;
+  }
+  return { def, actor: name, ...(Object.keys(args).length > 0 ? { args } : {}), ...(mm !== undefined ? { mm } : {}) };
 }
 
 /** The option named in one of util.parseArgs's errors ('--seed', '-x'), or the whole argument. */

@@ -42,6 +42,9 @@ const BAD: readonly [string[], RegExp][] = [
   [['--replay', 'mmfz1:abc'], /replay token is truncated/],
   [['--replay', 'mmfz7:abc.00000000'], /format version 7 is not known/],
   [['--ops', '5'], /--ops '5': accepted are whole numbers from 1 to 4/],
+  [['--actors', 'fault;fork'], /--actors 'fault;fork': a thread of several operations \(fault, fork\) cannot run 'fork': a fork runs as a thread of its own/],
+  [['--actors', 'fault;gup_fast(mm=0)'], /--actors 'fault;gup_fast\(mm=0\)': mm= goes on a thread's first operation/],
+  [['--actors', 'fault;;munmap'], /--actors '': malformed: accepted is NAME or NAME\(ARG=N,...\), a thread's operations joined by ';'/],
   [['--replay', '/no/such/file'], /neither a replay token \(mmfz1:\.\.\. or mmfz2:\.\.\.\) nor a file/],
 ];
 
@@ -109,6 +112,18 @@ test('--ops is in the JSON report\'s options (the report says how its programs w
   t.true(r.code === 0 || r.code === 1, r.err);
   t.notRegex(r.err, /died/, 'no worker died (a fork drawn into a thread of several operations killed them)');
   t.is((JSON.parse(readFileSync(file, 'utf8')) as { options: { ops: number } }).options.ops, 3);
+});
+
+test("--actors writes a thread of several operations with ';': exhaustive search runs it as one thread, and the report gives it back so", async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'mmfuzz-')), 'report.json');
+  const r = await cli('--strategy', 'exhaustive', '--actors', 'fault(addr=4);gup_fast(addr=4),munmap(vma=0)', '--preemptions', '1', '--arch', 'x86-ipi', '--json', file, '--quiet');
+  t.is(r.code, 0, r.out + r.err);
+  t.regex(r.out, /every schedule within the bound was run/);
+  const rep = JSON.parse(readFileSync(file, 'utf8')) as { options: { actors: string[] }; executions: number };
+  t.deepEqual(rep.options.actors, ['fault(addr=4);gup_fast(addr=4)', 'munmap(vma=0)']);
+  // Two threads: more schedules than the two operations' own, fewer than three threads would give.
+  const three = await cli('--strategy', 'exhaustive', '--actors', 'fault(addr=4),gup_fast(addr=4),munmap(vma=0)', '--preemptions', '1', '--arch', 'x86-ipi', '--quiet');
+  t.true(rep.executions < Number(/(\d+) executions/.exec(three.out)?.[1]), `${rep.executions} vs ${three.out}`);
 });
 
 test('a campaign that finds a failure exits 1, and the same seed finds the same token', async (t) => {

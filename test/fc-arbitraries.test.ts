@@ -49,6 +49,19 @@ test('program(): a fork is never drawn into a thread of several operations (it r
   t.true(forks > 0, 'forks are drawn');
 });
 
+test('a pool entry that is a thread the user wrote is drawn as written: its operations in order, what was fixed kept, the rest drawn', (t) => {
+  const entry = { def: findActor('fault'), args: { addr: 4 }, then: [{ def: findActor('gup_fast'), args: { write: 1 } }] };
+  const calls = fc.sample(program({ pool: [entry, 'munmap'], opsPerThread: { min: 1, max: 3 } }), { seed: 3, numRuns: 100 }).flat();
+  const threads = calls.filter((c) => c.actor === 'fault');
+  t.true(threads.length > 0);
+  for (const c of threads) {
+    t.deepEqual(opsOf(c).map((o) => o.actor), ['fault', 'gup_fast']);
+    t.is(c.args?.['addr'], 4);
+    t.is(c.then![0]!.args?.['write'], 1);
+  }
+  t.true(new Set(threads.map((c) => c.then![0]!.args?.['addr'])).size > 1, "gup_fast's address is drawn");
+});
+
 test('program() with one operation per thread draws what the campaigns drew before programs', (t) => {
   const a = fc.sample(program({ pool: ['fault', 'munmap'] }), { seed: 4, numRuns: 50 });
   t.true(a.every((p) => p.every((c) => c.then === undefined)));

@@ -68,6 +68,7 @@ export function program(opts: ProgramOptions = {}): fc.Arbitrary<Program> {
   const opArb = fc.oneof(...entries.map((e) => actorCallArb({ def: e.def, ...(e.args ? { args: e.args } : {}) }).map(({ actor, args }): OpCall => ({ actor, ...(args ? { args } : {}) }))));
   const thread = fc.tuple(fc.oneof(...entries.map((e) => actorCallArb(e, mms))), fc.array(opArb, { minLength: Math.max(0, ops.min - 1), maxLength: ops.max - 1 }))
     .map(([first, rest]): ActorCall => {
+      if (first.then) return first; // a thread the user wrote stays as written
       const then = keepFitting(first, rest, defs);
       return then.length ? { ...first, then } : first;
     });

@@ -190,21 +190,27 @@ export function buildScenario(spec: ScenarioSpec, pool: readonly ActorDef[] = al
 
 /** A thread of several operations runs on one CPU as one kind of thread: all user threads of its mm,
  *  or all kernel threads; none a daemon. exit_mmap and coredump end a thread (the process is gone, or
- *  dumping), so they may only come last. */
-function checkThread(ops: readonly ScenarioOp[]): void {
-  const first = ops[0]!.def;
-  const names = ops.map((o) => o.def.name).join(', ');
-  for (const [i, { def }] of ops.entries()) {
-    if (def.daemon !== 'no') throw new ModelError('bad-argument', `a thread of several operations (${names}) cannot run '${def.name}': it is a background actor, give it a thread of its own`, []);
+ *  dumping), so they may only come last. What is wrong with the thread `defs` would make, or null. */
+export function threadProblem(defs: readonly ActorDef[]): string | null {
+  const first = defs[0]!;
+  const names = defs.map((d) => d.name).join(', ');
+  for (const [i, def] of defs.entries()) {
+    if (def.daemon !== 'no') return `a thread of several operations (${names}) cannot run '${def.name}': it is a background actor, give it a thread of its own`;
     if (def.inMm !== first.inMm || (def.lazyTlb === true) !== (first.lazyTlb === true)) {
-      throw new ModelError('bad-argument', `a thread of several operations (${names}) mixes user-thread and kernel-thread actors ('${first.name}', '${def.name}'): a thread is one or the other`, []);
+      return `a thread of several operations (${names}) mixes user-thread and kernel-thread actors ('${first.name}', '${def.name}'): a thread is one or the other`;
     }
     // (fork_child.ts wraps a forking actor's whole run: a fork is a thread of its own, for now.)
-    if (def.forks === true) throw new ModelError('bad-argument', `a thread of several operations (${names}) cannot run '${def.name}': a fork runs as a thread of its own`, []);
-    if ((def === exit_mmap_actor || def === coredump) && i < ops.length - 1) {
-      throw new ModelError('bad-argument', `in a thread of several operations (${names}), '${def.name}' must come last: the thread does not run on after it`, []);
+    if (def.forks === true) return `a thread of several operations (${names}) cannot run '${def.name}': a fork runs as a thread of its own`;
+    if ((def === exit_mmap_actor || def === coredump) && i < defs.length - 1) {
+      return `in a thread of several operations (${names}), '${def.name}' must come last: the thread does not run on after it`;
     }
   }
+  return null;
+}
+
+function checkThread(ops: readonly ScenarioOp[]): void {
+  const problem = threadProblem(ops.map((o) => o.def));
+  if (problem) throw new ModelError('bad-argument', problem, []);
 }
 
 /** Label of the step that starts operation `i` of a thread of several: the trace shows each
