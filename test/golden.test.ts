@@ -4,6 +4,8 @@
 // of each text and JSON trace). Each must decode, encode back to the same token, and render the same
 // bytes today. Five were rendered again by the build just before programs were merged: model fixes
 // merged first had changed them (the PAE two-store pmd clear, the fork child, NUMA faults in KVM).
+// Six more were rendered again when try_to_unmap's label took its era's put_page() before v6.2 (it
+// said folio_put() at every era); that label is the only difference, checked when they were.
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -119,3 +119,13 @@ test('random schedules of the registered reclaim against faults, truncation, GUP
   t.is(runs, 720);
   t.true(known > 0, 'the known race shows up in random schedules on x86');
 });
+
+test("try_to_unmap_one() drops the page's reference with put_page() before the folio conversion (5.18) and folio_put() after, in the try_to_unmap actor as in reclaim", (t) => {
+  for (const era of ERA_IDS) {
+    const e = runScript({ arch: 'x86-ipi', era, actors: [{ actor: 'try_to_unmap' }] }, []).exec;
+    const labels = e.trace.map((s) => s.label).filter((l) => l.startsWith('try_to_unmap_one():') && l.includes('page_remove_rmap()'));
+    t.true(labels.length > 0, `${era}: ${describe(e)}`);
+    const want = era === 'v5.8' || era === 'v5.10' ? 'put_page()' : 'folio_put()';
+    for (const l of labels) t.true(l.endsWith(want), `${era}: ${l}`);
+  }
+});

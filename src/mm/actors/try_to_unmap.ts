@@ -74,8 +74,9 @@ export function* try_to_unmap_one(c: Ctx, mm: Mm, base: number, hpage: number, b
     add_mm_counter(c, mm, -1);
     page_remove_rmap(c, hpage);
     put_page(m, hpage);
-    // (The try_to_unmap actor's label says folio_put() at every era; reclaim's says what the era calls.)
-    yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); ${!batch || eraAtLeast(m.sw, 'v6.2') ? 'folio_put' : 'put_page'}()`);
+    // put_page(page) until the folio conversion of 5.18 (869f7ee6f647 "mm/rmap: Convert try_to_unmap()
+    // to take a folio"), folio_put(folio) after.
+    yield step(`try_to_unmap_one(): ${pte.dirty ? 'set_page_dirty(); ' : ''}page_remove_rmap(); ${eraAtLeast(m.sw, 'v6.2') ? 'folio_put' : 'put_page'}()`);
   }
   pte_unmap_unlock(c, ptr);
   yield step('page_vma_mapped_walk_done(): pte_unmap_unlock()');
