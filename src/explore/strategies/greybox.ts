@@ -1,31 +1,54 @@
-// Coverage-guided scheduling (greybox; Wolff, Shi, Zheng, Roychoudhury, "Greybox Fuzzing for
-// Concurrency Testing", ASPLOS 2024). The feedback of an execution is the set of conflicting pairs it
-// saw: a step of one actor that read what a step of another had written (reads-from), wrote what
-// another had read or written, or freed what another used. A pair is named by the two steps' labels
-// (their kernel lines, numbers taken out) and the relation, not by the step's position, so the same
-// interleaving of the same two lines counts once however it was reached. Schedules whose run showed a
-// pair never seen before in the campaign are kept in a corpus (per scenario) and mutated:
+// Coverage-guided scheduling (greybox) with sampled race reversal (issue 12).
+//
+// Feedback (Wolff, Shi, Zheng, Roychoudhury, "Greybox Fuzzing for Concurrency Testing", ASPLOS 2024,
+// RFF): the feedback of an execution is the set of conflicting pairs it saw: a step of one actor that
+// read what a step of another had written (reads-from), wrote what another had read or written, or
+// freed what another used. A pair is named by the two steps' labels (their kernel lines, numbers taken
+// out) and the relation, not by the step's position, so the same interleaving of the same two lines
+// counts once however it was reached. A run that shows a pair its scenario had not shown is kept in
+// the scenario's corpus; feedback() tells the campaign how many pairs were new to the whole campaign.
+//
+// Mutation by reversal (the backtracking step of DPOR: Flanagan, Godefroid, "Dynamic Partial-Order
+// Reduction for Model Checking Software", POPL 2005; here sampled, as RFF's mutants that make a read
+// see another write). For each pair of conflicting steps of a kept run, step i of actor a and a later
+// step of actor b, the reversal is the run's canonical schedule up to step i, then b instead of a
+// (where b could run at that decision), and the default rule after: b goes on until it blocks or
+// ends, so b's conflicting step, and whatever b does after it, now comes before a's step i. A reversal
+// needs one preemption more than the run it comes from, and its run is kept in turn if it shows a new
+// pair, so a race that needs the reader to stop at its read and the writer to stop right before its
+// write (V3: GUP-fast stops after its pmd read, khugepaged after copying the page and before clearing
+// its pte) is two reversals from the default run. Reversals wait in a frontier per scenario and are
+// drawn uniformly from it, each schedule run at most once (a set of the schedules run).
+//
+// A scenario's first run is the default schedule (no preemption), the run DPOR starts from. After
+// that, of every 8 runs: 6 are a reversal from the frontier (when it has one), 1 a havoc mutant of a
+// corpus entry, 1 a fresh POS sample (pos.ts); an empty frontier gives POS. Havoc (1–3 of):
 //   - flip a preemption: drop one of the schedule's points, or add one (after some actor's n-th step,
 //     switch to another actor);
 //   - move a change point: shift a point by a few of its actor's steps, or switch to another actor;
 //   - change a data choice (which free frame, which address).
 // A schedule here is the canonical one (schedule.ts): a corpus entry is a run's own canonical schedule,
-// and a mutant is run by follow(), so every execution replays from its schedule alone.
-//
-// Fresh runs (no corpus yet for the scenario, and one run in two after that) are POS samples (pos.ts):
-// POS spreads over partial orders, which gives the corpus varied seeds to mutate.
+// and a reversal or mutant is run by follow(), so every execution replays from its schedule alone.
 //
 // What the pairs are taken from: the events an untraced execution records (events.ts): pmd stores and
 // reads (by pmd slot), pte stores, frees and allocations, pins, TLB fills and flushes, suspect table and
-// user accesses. Sound table reads, locks and RCU are recorded only when tracing, so they are not in
-// the feedback; the pmd read a walker acts on is (pmd-read, at the step that acts on it).
+// user accesses. Sound table reads, locks and RCU are recorded only when tracing (and a traced run
+// may count its steps differently: a block whose only events are trace-only ones is a step when
+// tracing and none without, so a schedule recorded traced need not replay untraced). The walk
+// through a pmd value is seen instead: the step that acts on a pmd it read (pmd-read) reads the
+// table or huge page the value points to, as a whole, and a pte store writes its table's frame as
+// well as the entry. That is what connects GUP-fast's lockless pte read (no event) with khugepaged's
+// ptep_clear().
 //
-// Determinism: everything is drawn from the campaign's seeds (splitmix32), the corpus is a list in the
-// order entries were added, and pairs are numbers in a Set; the same seed gives the same campaign.
+// Determinism: everything is drawn from the campaign's seeds (splitmix32); the corpus and frontier
+// are lists in the order entries were added, reversals are listed by step, pairs are numbers in
+// Sets, and the per-scenario states are evicted least recently planned first. The same seed gives
+// the same campaign.
 
 import type { MmEvent } from '../../mm/events.js';
+import { pmdDecode } from '../../mm/entries.js';
 import type { Scheduler } from '../executor.js';
-import { follow, recording, type Preemption, type Schedule } from '../schedule.js';
+import { defaultPick, follow, recording, type Preemption, type Schedule } from '../schedule.js';
 import { splitmix32 } from '../schedulers.js';
 import { posScheduler } from './pos.js';
 import type { Guide, Plan, SampleContext, SamplingStrategy } from './strategy.js';
@@ -43,11 +66,18 @@ export function accesses(events: readonly MmEvent[], out: { key: number; write: 
   for (const ev of events) {
     switch (ev.e) {
       case 'pmd-store': w(slot(ev.slot)); break;
-      case 'pmd-read': r(slot(ev.slot)); break;
+      case 'pmd-read': {
+        // The value acted on: a walk through it reads the table (or huge page) it points to. Sound
+        // pte reads are not recorded untraced, so the table is read as a whole.
+        r(slot(ev.slot));
+        const v = pmdDecode(ev.lo, ev.hi);
+        if (v.t === 'table' || v.t === 'huge') r(frame(v.pfn));
+        break;
+      }
       case 'pmd-clear-bad': w(slot(ev.slot)); break;
       case 'upper-store': w(entry(ev.table, ev.idx)); break;
       case 'table-access': (ev.write ? w : r)(entry(ev.pfn, ev.idx)); r(frame(ev.pfn)); break;
-      case 'pte-store': w(entry(ev.pfn, ev.idx)); break;
+      case 'pte-store': w(entry(ev.pfn, ev.idx)); w(frame(ev.pfn)); break;
       case 'dirty-pte-cleared': w(entry(ev.table, ev.idx)); break;
       case 'entry-install': w(entry(ev.table, ev.idx)); r(frame(ev.pfn)); break;
       case 'table-zeroed': case 'free': case 'alloc': case 'cow-share': case 'cache-remove': case 'page-dirty': w(frame(ev.pfn)); break;
@@ -147,30 +177,105 @@ export function mutate(e: Entry, actors: number, next: () => number): Schedule {
   return { preemptions: points, choices };
 }
 
+/** One step of a run, as the reversals need it: who took it and the canonical position before it. */
+interface StepAt {
+  readonly actor: number;
+  /** The actor that took the step before (-1 for the first) and its count of steps then. */
+  readonly prevActor: number;
+  readonly prevSteps: number;
+  /** The actors runnable at the decision that gave this step, as a bit mask (bit a: actor a). */
+  readonly runnable: number;
+}
+
 /** The scheduler of a plan: `base` recorded (its canonical schedule, the steps each actor took, the
- *  choices' arities) and its pairs tracked. */
-function tracked(base: Scheduler, actors: number, intern: (label: string) => number) {
+ *  choices' arities), its pairs tracked, and each step's position and conflicts kept for reversals. */
+export function tracked(base: Scheduler, actors: number, intern: (label: string) => number) {
   const rec = recording(base);
   const pairs = pairTracker(intern);
   const steps = new Array<number>(actors).fill(0);
   const arity: number[] = [];
+  const at: StepAt[] = [];
+  // The global step at which each recorded preemption was decided (in the order recorded).
+  const prePos: number[] = [];
+  // Per object: who touched it so far (step index, actor, write), for the conflicting pairs by position.
+  const touches = new Map<number, { step: number; actor: number; write: boolean }[]>();
+  // Reversal candidates: (step i, actor b) packed as i * 64 + b: b's later step conflicts with step i.
+  const reversals = new Set<number>();
+  const scratch: { key: number; write: boolean }[] = [];
+  let runnableMask = 0;
+  let prev = -1;
   const s: Scheduler = {
-    pick: (runnable, last) => rec.pick(runnable, last),
+    pick(runnable, last) {
+      runnableMask = 0;
+      for (const a of runnable) if (a < 31) runnableMask |= 1 << a;
+      const id = rec.pick(runnable, last);
+      // recording() writes a preemption down exactly when the pick is not the default one.
+      if (id !== defaultPick(runnable, last)) prePos.push(at.length);
+      return id;
+    },
     choose(n, what) {
       arity.push(n);
       return rec.choose(n, what);
     },
     observe(actor, label, events) {
+      const i = at.length;
+      at.push({ actor, prevActor: prev, prevSteps: prev < 0 ? 0 : steps[prev]!, runnable: runnableMask });
       steps[actor] = (steps[actor] ?? 0) + 1;
+      prev = actor;
       pairs.observe(actor, label, events);
+      scratch.length = 0;
+      accesses(events, scratch);
+      for (const { key, write } of scratch) {
+        let ts = touches.get(key);
+        if (!ts) touches.set(key, (ts = []));
+        for (const t of ts) if (t.actor !== actor && (t.write || write) && actor < 64) reversals.add(t.step * 64 + actor);
+        ts.push({ step: i, actor, write });
+      }
       rec.observe?.(actor, label, events);
     },
   };
-  return { s, pairs: pairs.pairs, entry: (): Entry => ({ schedule: rec.schedule(), steps: steps.slice(), arity: arity.slice() }) };
+  const entry = (): Entry => ({ schedule: rec.schedule(), steps: steps.slice(), arity: arity.slice() });
+  /** The run's reversals: for each step i and actor b whose later step conflicts with it, the run's
+   *  schedule up to step i, and then b instead (while b could run there), b going on as the default
+   *  rule says. */
+  const reversed = (): Schedule[] => {
+    const sched = rec.schedule();
+    const out: Schedule[] = [];
+    for (const x of [...reversals].sort((a, b) => a - b)) {
+      const i = Math.floor(x / 64);
+      const b = x % 64;
+      const st = at[i]!;
+      if (b >= 31 || (st.runnable & (1 << b)) === 0) continue;
+      const keep = sched.preemptions.filter((_, j) => (prePos[j] ?? Infinity) < i);
+      out.push({ preemptions: [...keep, { after: st.prevActor, steps: st.prevSteps, to: b }], choices: sched.choices });
+    }
+    return out;
+  };
+  return { s, pairs: pairs.pairs, entry, reversed, at };
 }
 
-/** Most entries a scenario's corpus keeps (the oldest go first). */
+/** Most entries a scenario's corpus keeps (the oldest go first), and most reversals waiting. */
 const CORPUS_MAX = 64;
+const FRONTIER_MAX = 512;
+/** Most schedules a scenario remembers having run (so as not to run a reversal twice). */
+const TRIED_MAX = 8192;
+
+/** Most scenarios whose state a guide keeps (a pool campaign draws thousands): the least recently
+ *  planned goes first. */
+const SCENARIOS_MAX = 256;
+
+interface PerScenario {
+  /** The pairs this scenario's runs have shown: a run new here is kept, though other scenarios
+   *  showed the same pairs (its reversals are this scenario's). */
+  readonly seen: Set<number>;
+  readonly corpus: Entry[];
+  /** Reversals of kept runs, not run yet. */
+  frontier: Schedule[];
+  readonly tried: Set<string>;
+  runs: number;
+}
+
+const keyOf = (s: Schedule) => JSON.stringify(s);
 
 /** A campaign's greybox state: the pairs seen so far and, per scenario, the corpus. */
 export function greyboxGuide(seed: number): Guide {
@@ -186,13 +291,42 @@ export function greyboxGuide(seed: number): Guide {
     return id;
   };
   const seen = new Set<number>();
-  const corpus = new Map<string, Entry[]>();
+  const scenarios = new Map<string, PerScenario>();
   const last = new WeakMap<Plan, ReturnType<typeof tracked>>();
+  const stateOf = (key: string): PerScenario => {
+    let st = scenarios.get(key);
+    if (st) {
+      // Most recently used last (a Map keeps insertion order).
+      scenarios.delete(key);
+    } else {
+      st = { seen: new Set(), corpus: [], frontier: [], tried: new Set(), runs: 0 };
+      if (scenarios.size >= SCENARIOS_MAX) scenarios.delete(scenarios.keys().next().value!);
+    }
+    scenarios.set(key, st);
+    return st;
+  };
+  const choose = (st: PerScenario, actors: number): Schedule | null => {
+    // The scenario's first run: the default schedule, no preemption (the run DPOR starts from).
+    if (st.runs === 0) return { preemptions: [], choices: [] };
+    const r = next() % 8;
+    if (r >= 2) {
+      // A reversal not run yet, drawn uniformly.
+      while (st.frontier.length > 0) {
+        const j = next() % st.frontier.length;
+        const sch = st.frontier[j]!;
+        st.frontier[j] = st.frontier[st.frontier.length - 1]!;
+        st.frontier.pop();
+        if (!st.tried.has(keyOf(sch))) return sch;
+      }
+    }
+    if (r === 1 && st.corpus.length > 0) return mutate(st.corpus[next() % st.corpus.length]!, actors, next);
+    return null;
+  };
   return {
     plan(key: string, ctx: SampleContext, runSeed: number): Plan {
-      const entries = corpus.get(key);
-      const fresh = !entries || entries.length === 0 || next() % 2 === 0;
-      const schedule = fresh ? null : mutate(entries[next() % entries.length]!, ctx.actors, next);
+      const st = stateOf(key);
+      const schedule = choose(st, ctx.actors);
+      st.runs++;
       const plan: Plan = {
         key,
         make() {
@@ -207,16 +341,25 @@ export function greyboxGuide(seed: number): Guide {
       const t = last.get(plan);
       if (!t) return 0;
       let gained = 0;
+      let here = 0;
+      const st = stateOf(plan.key);
       for (const p of t.pairs) {
+        if (!st.seen.has(p)) {
+          st.seen.add(p);
+          here++;
+        }
         if (seen.has(p)) continue;
         seen.add(p);
         gained++;
       }
-      if (gained > 0) {
-        const list = corpus.get(plan.key) ?? [];
-        list.push(t.entry());
-        if (list.length > CORPUS_MAX) list.shift();
-        corpus.set(plan.key, list);
+      const e = t.entry();
+      if (st.tried.size >= TRIED_MAX) st.tried.clear();
+      st.tried.add(keyOf(e.schedule));
+      if (here > 0 || st.corpus.length === 0) {
+        st.corpus.push(e);
+        if (st.corpus.length > CORPUS_MAX) st.corpus.shift();
+        for (const r of t.reversed()) if (!st.tried.has(keyOf(r))) st.frontier.push(r);
+        if (st.frontier.length > FRONTIER_MAX) st.frontier = st.frontier.slice(st.frontier.length - FRONTIER_MAX);
       }
       return gained;
     },
