@@ -9,20 +9,27 @@
 // the scenario's corpus; feedback() tells the campaign how many pairs were new to the whole campaign.
 //
 // Mutation by reversal (the backtracking step of DPOR: Flanagan, Godefroid, "Dynamic Partial-Order
-// Reduction for Model Checking Software", POPL 2005; here sampled, as RFF's mutants that make a read
-// see another write). For each pair of conflicting steps of a kept run, step i of actor a and a later
-// step of actor b, the reversal is the run's canonical schedule up to step i, then b instead of a
-// (where b could run at that decision), and the default rule after: b goes on until it blocks or
-// ends, so b's conflicting step, and whatever b does after it, now comes before a's step i. A reversal
-// needs one preemption more than the run it comes from, and its run is kept in turn if it shows a new
-// pair, so a race that needs the reader to stop at its read and the writer to stop right before its
-// write (V3: GUP-fast stops after its pmd read, khugepaged after copying the page and before clearing
-// its pte) is two reversals from the default run. Reversals wait in a frontier per scenario and are
-// drawn uniformly from it, each schedule run at most once (a set of the schedules run).
+// Reduction for Model Checking Software", POPL 2005; here sampled, one run per reversal, as RFF's
+// mutants that make a read see another write). For each pair of conflicting steps of a kept run,
+// step i of actor a and a later step of actor b, two schedules are queued, each the run's canonical
+// schedule up to that point and one preemption more:
+//   - reversal: before step i, b instead of a (b's conflicting step now comes first);
+//   - stale-read window, when step i only read the object: right after step i, b instead (a goes on
+//     later with what it read, after b's write: what a check-then-use race needs).
+// After the preemption the default rule runs b until it blocks or ends. A reversal's run is kept in
+// turn when it shows a pair new to the scenario, so a race that needs the reader to stop after its
+// read and the writer to stop right before a later write is two reversals from the default run (V3:
+// GUP-fast stops after its pmd read; khugepaged, run to the end, wrote the pte GUP-fast then reads
+// as none; reversing that pair stops khugepaged after copying the page, before clearing its pte).
+// Then, per kept run, CHOICE_FLIPS runs with one of its first data choices drawn anew (a reversal
+// keeps the run's choices; PAE's load order is one: V4). Each run's candidates form a batch, queued
+// in the order of their steps; the newest batch is taken first (depth first, as DPOR explores), and
+// a schedule is never queued twice. No bound on preemptions: a reversal adds one, and the frontier
+// holds at most FRONTIER_MAX schedules.
 //
 // A scenario's first run is the default schedule (no preemption), the run DPOR starts from. After
-// that, of every 8 runs: 6 are a reversal from the frontier (when it has one), 1 a havoc mutant of a
-// corpus entry, 1 a fresh POS sample (pos.ts); an empty frontier gives POS. Havoc (1–3 of):
+// that, of every 8 runs 7 take the next reversal (when there is one) and 1 is a havoc mutant of a
+// corpus entry; with neither, a fresh POS sample (pos.ts). Havoc (1–3 of):
 //   - flip a preemption: drop one of the schedule's points, or add one (after some actor's n-th step,
 //     switch to another actor);
 //   - move a change point: shift a point by a few of its actor's steps, or switch to another actor;
@@ -38,7 +45,8 @@
 // through a pmd value is seen instead: the step that acts on a pmd it read (pmd-read) reads the
 // table or huge page the value points to, as a whole, and a pte store writes its table's frame as
 // well as the entry. That is what connects GUP-fast's lockless pte read (no event) with khugepaged's
-// ptep_clear().
+// ptep_clear(). And a plain pmd load that is only tested (pmd_none(), pmd_trans_huge()) records no
+// event, but its step's label names the pmd ("[pmd N]", pgtable.ts's pmd_read()): labelReads().
 //
 // Determinism: everything is drawn from the campaign's seeds (splitmix32); the corpus and frontier
 // are lists in the order entries were added, reversals are listed by step, pairs are numbers in
@@ -92,6 +100,23 @@ export function accesses(events: readonly MmEvent[], out: { key: number; write: 
   return out;
 }
 
+/** The pmds a step read by a plain load: pgtable.ts's pmd_read(), pmdp_get_lockless() and
+ *  pmd_read_atomic() end their step's label with "[pmd N]" ("[mm1 pmd N]" in another mm). A value
+ *  that is only tested and read again records no event untraced (pmd_use() is for values acted on),
+ *  yet the test decides the walker's path (pmd_none_or_clear_bad() before a fault installs a huge
+ *  pmd: V5): the label is all an untraced run says of it. */
+export function labelReads(label: string, out: { key: number; write: boolean }[]): void {
+  let hit = labelSlots.get(label);
+  if (hit === undefined) {
+    hit = [];
+    for (const m of label.matchAll(/\[(?:mm\d+ )?pmd (\d+)\]/g)) hit.push(slot(Number(m[1])));
+    if (labelSlots.size >= 4096) labelSlots.clear();
+    labelSlots.set(label, hit);
+  }
+  for (const key of hit) out.push({ key, write: false });
+}
+const labelSlots = new Map<string, number[]>();
+
 /** Relations of a conflicting pair: b read what a wrote; b wrote what a read; b wrote what a wrote. */
 const WR = 0;
 const RW = 1;
@@ -111,7 +136,8 @@ export function pairTracker(intern: (label: string) => number) {
     observe(actor: number, label: string, events: readonly MmEvent[]) {
       scratch.length = 0;
       accesses(events, scratch);
-      if (scratch.length === 0) return;
+      labelReads(label, scratch);
+      if (scratch.length === 0) return scratch;
       const me = intern(label);
       for (const { key, write } of scratch) {
         const w = writer.get(key);
@@ -126,6 +152,7 @@ export function pairTracker(intern: (label: string) => number) {
           else readers.set(key, [{ actor, label: me }]);
         }
       }
+      return scratch;
     },
   };
 }
@@ -183,6 +210,8 @@ interface StepAt {
   /** The actor that took the step before (-1 for the first) and its count of steps then. */
   readonly prevActor: number;
   readonly prevSteps: number;
+  /** The actor's own count of steps once this one is taken. */
+  readonly ownSteps: number;
   /** The actors runnable at the decision that gave this step, as a bit mask (bit a: actor a). */
   readonly runnable: number;
 }
@@ -199,9 +228,9 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   const prePos: number[] = [];
   // Per object: who touched it so far (step index, actor, write), for the conflicting pairs by position.
   const touches = new Map<number, { step: number; actor: number; write: boolean }[]>();
-  // Reversal candidates: (step i, actor b) packed as i * 64 + b: b's later step conflicts with step i.
+  // Candidates: (step i, actor b, kind) packed as (i * 64 + b) * 2 + kind, b < 31 (a bit of the
+  // runnable mask): b's later step conflicts with step i; kind 1 before step i, 0 right after it.
   const reversals = new Set<number>();
-  const scratch: { key: number; write: boolean }[] = [];
   let runnableMask = 0;
   let prev = -1;
   const s: Scheduler = {
@@ -219,46 +248,75 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
     },
     observe(actor, label, events) {
       const i = at.length;
-      at.push({ actor, prevActor: prev, prevSteps: prev < 0 ? 0 : steps[prev]!, runnable: runnableMask });
+      const prevSteps = prev < 0 ? 0 : steps[prev]!;
       steps[actor] = (steps[actor] ?? 0) + 1;
+      at.push({ actor, prevActor: prev, prevSteps, ownSteps: steps[actor]!, runnable: runnableMask });
       prev = actor;
-      pairs.observe(actor, label, events);
-      scratch.length = 0;
-      accesses(events, scratch);
-      for (const { key, write } of scratch) {
+      for (const { key, write } of pairs.observe(actor, label, events)) {
         let ts = touches.get(key);
         if (!ts) touches.set(key, (ts = []));
-        for (const t of ts) if (t.actor !== actor && (t.write || write) && actor < 64) reversals.add(t.step * 64 + actor);
+        for (const t of ts) {
+          if (t.actor === actor || !(t.write || write) || actor >= 31) continue;
+          // Before step t.step, actor b instead; and where t.step read what b writes, b right after
+          // it (the reader goes on with what it read: the window a stale read needs).
+          reversals.add((t.step * 64 + actor) * 2 + 1);
+          if (!t.write) reversals.add((t.step * 64 + actor) * 2);
+        }
         ts.push({ step: i, actor, write });
       }
       rec.observe?.(actor, label, events);
     },
   };
   const entry = (): Entry => ({ schedule: rec.schedule(), steps: steps.slice(), arity: arity.slice() });
-  /** The run's reversals: for each step i and actor b whose later step conflicts with it, the run's
-   *  schedule up to step i, and then b instead (while b could run there), b going on as the default
-   *  rule says. */
-  const reversed = (): Schedule[] => {
+  /** The run's reversals and stale-read windows (b only where it could run at that decision), then
+   *  its choice flips when `next` is given (it draws the new values). */
+  const reversed = (next?: () => number): Schedule[] => {
     const sched = rec.schedule();
     const out: Schedule[] = [];
+    // By step; at a step, the stale-read window first, then the reversal.
     for (const x of [...reversals].sort((a, b) => a - b)) {
-      const i = Math.floor(x / 64);
-      const b = x % 64;
+      const after = x % 2 === 0;
+      const i = Math.floor(x / 128);
+      const b = Math.floor(x / 2) % 64;
       const st = at[i]!;
-      if (b >= 31 || (st.runnable & (1 << b)) === 0) continue;
-      const keep = sched.preemptions.filter((_, j) => (prePos[j] ?? Infinity) < i);
-      out.push({ preemptions: [...keep, { after: st.prevActor, steps: st.prevSteps, to: b }], choices: sched.choices });
+      const nx = after ? at[i + 1] : st;
+      if (!nx || (nx.runnable & (1 << b)) === 0) continue;
+      const keep = sched.preemptions.filter((_, j) => (prePos[j] ?? Infinity) < (after ? i + 1 : i));
+      const point = after ? { after: st.actor, steps: st.ownSteps, to: b } : { after: st.prevActor, steps: st.prevSteps, to: b };
+      out.push({ preemptions: [...keep, point], choices: sched.choices });
+    }
+    // Then the run again with one of its first data choices drawn anew (PAE's load order, which frame
+    // the allocator returns): a reversal keeps the run's choices.
+    if (next) {
+      for (let j = 0, n = 0; j < arity.length && n < CHOICE_FLIPS; j++) {
+        const a = arity[j]!;
+        if (a < 2) continue;
+        n++;
+        const choices = sched.choices.slice();
+        while (choices.length <= j) choices.push(0);
+        choices[j] = (choices[j]! + 1 + (next() % (a - 1))) % a;
+        out.push({ preemptions: sched.preemptions, choices });
+      }
     }
     return out;
   };
   return { s, pairs: pairs.pairs, entry, reversed, at };
 }
 
+/** How many of a kept run's data choices are drawn anew, each in a run of its own. */
+const CHOICE_FLIPS = 2;
+
 /** Most entries a scenario's corpus keeps (the oldest go first), and most reversals waiting. */
 const CORPUS_MAX = 64;
 const FRONTIER_MAX = 512;
-/** Most schedules a scenario remembers having run (so as not to run a reversal twice). */
-const TRIED_MAX = 8192;
+/** Most schedules a scenario remembers having run or queued (so as not to run a reversal twice). */
+const KNOWN_MAX = 8192;
+
+function queued(st: PerScenario): number {
+  let n = 0;
+  for (const b of st.frontier) n += b.length;
+  return n;
+}
 
 /** Most scenarios whose state a guide keeps (a pool campaign draws thousands): the least recently
  *  planned goes first. */
@@ -269,9 +327,10 @@ interface PerScenario {
    *  showed the same pairs (its reversals are this scenario's). */
   readonly seen: Set<number>;
   readonly corpus: Entry[];
-  /** Reversals of kept runs, not run yet. */
-  frontier: Schedule[];
-  readonly tried: Set<string>;
+  /** Reversals of kept runs not run yet: a batch per run, each by step; the newest is taken first. */
+  readonly frontier: Schedule[][];
+  /** Schedules run or waiting (so that none is queued twice). */
+  readonly known: Set<string>;
   runs: number;
 }
 
@@ -299,7 +358,7 @@ export function greyboxGuide(seed: number): Guide {
       // Most recently used last (a Map keeps insertion order).
       scenarios.delete(key);
     } else {
-      st = { seen: new Set(), corpus: [], frontier: [], tried: new Set(), runs: 0 };
+      st = { seen: new Set(), corpus: [], frontier: [], known: new Set(), runs: 0 };
       if (scenarios.size >= SCENARIOS_MAX) scenarios.delete(scenarios.keys().next().value!);
     }
     scenarios.set(key, st);
@@ -308,18 +367,19 @@ export function greyboxGuide(seed: number): Guide {
   const choose = (st: PerScenario, actors: number): Schedule | null => {
     // The scenario's first run: the default schedule, no preemption (the run DPOR starts from).
     if (st.runs === 0) return { preemptions: [], choices: [] };
-    const r = next() % 8;
-    if (r >= 2) {
-      // A reversal not run yet, drawn uniformly.
+    // 7 runs in 8: the next reversal of the newest batch (depth first; within a run, by step); the
+    // 8th a havoc mutant of a corpus entry. POS when neither.
+    if (next() % 8 !== 0) {
       while (st.frontier.length > 0) {
-        const j = next() % st.frontier.length;
-        const sch = st.frontier[j]!;
-        st.frontier[j] = st.frontier[st.frontier.length - 1]!;
-        st.frontier.pop();
-        if (!st.tried.has(keyOf(sch))) return sch;
+        const b = st.frontier.length - 1;
+        const batch = st.frontier[b]!;
+        const sch = batch.shift();
+        if (batch.length === 0) st.frontier.splice(b, 1);
+        if (sch) return sch;
       }
+    } else if (st.corpus.length > 0) {
+      return mutate(st.corpus[next() % st.corpus.length]!, actors, next);
     }
-    if (r === 1 && st.corpus.length > 0) return mutate(st.corpus[next() % st.corpus.length]!, actors, next);
     return null;
   };
   return {
@@ -353,13 +413,20 @@ export function greyboxGuide(seed: number): Guide {
         gained++;
       }
       const e = t.entry();
-      if (st.tried.size >= TRIED_MAX) st.tried.clear();
-      st.tried.add(keyOf(e.schedule));
+      if (st.known.size >= KNOWN_MAX) st.known.clear();
+      st.known.add(keyOf(e.schedule));
       if (here > 0 || st.corpus.length === 0) {
         st.corpus.push(e);
         if (st.corpus.length > CORPUS_MAX) st.corpus.shift();
-        for (const r of t.reversed()) if (!st.tried.has(keyOf(r))) st.frontier.push(r);
-        if (st.frontier.length > FRONTIER_MAX) st.frontier = st.frontier.slice(st.frontier.length - FRONTIER_MAX);
+        // A full frontier takes no more: what waits is nearer the default run.
+        const batch: Schedule[] = [];
+        for (const r of t.reversed(next)) {
+          const k = keyOf(r);
+          if (queued(st) + batch.length >= FRONTIER_MAX || st.known.has(k)) continue;
+          st.known.add(k);
+          batch.push(r);
+        }
+        if (batch.length > 0) st.frontier.push(batch);
       }
       return gained;
     },
