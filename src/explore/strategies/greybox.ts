@@ -320,7 +320,7 @@ function queued(st: PerScenario): number {
 
 /** Most scenarios whose state a guide keeps (a pool campaign draws thousands): the least recently
  *  planned goes first. */
-const SCENARIOS_MAX = 256;
+const SCENARIOS_MAX = 64;
 
 interface PerScenario {
   /** The pairs this scenario's runs have shown: a run new here is kept, though other scenarios
@@ -437,7 +437,7 @@ export function greyboxGuide(seed: number): Guide {
 export const greybox: SamplingStrategy = {
   kind: 'sampling',
   name: 'greybox',
-  summary: 'coverage-guided: schedules that show new conflicting pairs (kernel line × kernel line) are kept and mutated',
+  summary: 'coverage-guided: runs that show new conflicting pairs (kernel line × kernel line) are kept, and each of their conflicting pairs reversed in a run of its own',
   // Without a campaign's guide (one run on its own), a fresh run: POS.
   make: (seed, ctx) => posScheduler(seed, ctx.actors),
   guide: greyboxGuide,
