@@ -68,9 +68,14 @@ const tlb = (cpu: number) => cpu * 8 + 2;
 const entry = (table: number, idx: number) => (table * 1024 + idx) * 8 + 3;
 
 /** The objects a step read and wrote, from its events (write: true when it changed or freed it). */
-export function accesses(events: readonly MmEvent[], out: { key: number; write: boolean }[] = []): { key: number; write: boolean }[] {
-  const r = (key: number) => out.push({ key, write: false });
-  const w = (key: number) => out.push({ key, write: true });
+export function accesses(events: readonly MmEvent[]): { key: number; write: boolean }[] {
+  return accessCodes(events, []).map((c) => ({ key: Math.floor(c / 2), write: c % 2 === 1 }));
+}
+
+/** accesses(), packed: key × 2, plus 1 for a write (no object per access: this runs at every step). */
+export function accessCodes(events: readonly MmEvent[], out: number[]): number[] {
+  const r = (key: number) => out.push(key * 2);
+  const w = (key: number) => out.push(key * 2 + 1);
   for (const ev of events) {
     switch (ev.e) {
       case 'pmd-store': w(slot(ev.slot)); break;
@@ -105,7 +110,8 @@ export function accesses(events: readonly MmEvent[], out: { key: number; write: 
  *  that is only tested and read again records no event untraced (pmd_use() is for values acted on),
  *  yet the test decides the walker's path (pmd_none_or_clear_bad() before a fault installs a huge
  *  pmd: V5): the label is all an untraced run says of it. */
-export function labelReads(label: string, out: { key: number; write: boolean }[]): void {
+export function labelReads(label: string, out: number[]): void {
+  if (!label.includes('pmd ')) return;
   let hit = labelSlots.get(label);
   if (hit === undefined) {
     hit = [];
@@ -113,7 +119,7 @@ export function labelReads(label: string, out: { key: number; write: boolean }[]
     if (labelSlots.size >= 4096) labelSlots.clear();
     labelSlots.set(label, hit);
   }
-  for (const key of hit) out.push({ key, write: false });
+  for (const key of hit) out.push(key * 2);
 }
 const labelSlots = new Map<string, number[]>();
 
@@ -122,34 +128,37 @@ const WR = 0;
 const RW = 1;
 const WW = 2;
 
-interface Touch { readonly actor: number; readonly label: number }
-
-/** One execution's pairs, as numbers: (label a, label b, relation). Labels are interned by `intern`. */
+/** One execution's pairs, as numbers: (label a, label b, relation). Labels are interned by `intern`.
+ *  observe() returns the step's accesses (accessCodes() and labelReads()), valid until the next call. */
 export function pairTracker(intern: (label: string) => number) {
-  const writer = new Map<number, Touch>();
-  const readers = new Map<number, Touch[]>();
+  // Who wrote each object last, and who read it since: label × 1024 + actor.
+  const writer = new Map<number, number>();
+  const readers = new Map<number, number[]>();
   const pairs = new Set<number>();
-  const scratch: { key: number; write: boolean }[] = [];
+  const scratch: number[] = [];
   const add = (a: number, b: number, rel: number) => pairs.add((a * 0x100000 + b) * 4 + rel);
   return {
     pairs,
-    observe(actor: number, label: string, events: readonly MmEvent[]) {
+    observe(actor: number, label: string, events: readonly MmEvent[]): readonly number[] {
       scratch.length = 0;
-      accesses(events, scratch);
+      accessCodes(events, scratch);
       labelReads(label, scratch);
       if (scratch.length === 0) return scratch;
       const me = intern(label);
-      for (const { key, write } of scratch) {
+      const touch = me * 1024 + actor;
+      for (const code of scratch) {
+        const key = Math.floor(code / 2);
+        const write = code % 2 === 1;
         const w = writer.get(key);
-        if (w && w.actor !== actor) add(w.label, me, write ? WW : WR);
+        if (w !== undefined && w % 1024 !== actor) add(Math.floor(w / 1024), me, write ? WW : WR);
         if (write) {
-          for (const rd of readers.get(key) ?? []) if (rd.actor !== actor) add(rd.label, me, RW);
-          writer.set(key, { actor, label: me });
+          for (const rd of readers.get(key) ?? []) if (rd % 1024 !== actor) add(Math.floor(rd / 1024), me, RW);
+          writer.set(key, touch);
           readers.delete(key);
         } else {
           const rs = readers.get(key);
-          if (rs) rs.push({ actor, label: me });
-          else readers.set(key, [{ actor, label: me }]);
+          if (rs) rs.push(touch);
+          else readers.set(key, [touch]);
         }
       }
       return scratch;
@@ -204,18 +213,6 @@ export function mutate(e: Entry, actors: number, next: () => number): Schedule {
   return { preemptions: points, choices };
 }
 
-/** One step of a run, as the reversals need it: who took it and the canonical position before it. */
-interface StepAt {
-  readonly actor: number;
-  /** The actor that took the step before (-1 for the first) and its count of steps then. */
-  readonly prevActor: number;
-  readonly prevSteps: number;
-  /** The actor's own count of steps once this one is taken. */
-  readonly ownSteps: number;
-  /** The actors runnable at the decision that gave this step, as a bit mask (bit a: actor a). */
-  readonly runnable: number;
-}
-
 /** The scheduler of a plan: `base` recorded (its canonical schedule, the steps each actor took, the
  *  choices' arities), its pairs tracked, and each step's position and conflicts kept for reversals. */
 export function tracked(base: Scheduler, actors: number, intern: (label: string) => number) {
@@ -223,14 +220,20 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   const pairs = pairTracker(intern);
   const steps = new Array<number>(actors).fill(0);
   const arity: number[] = [];
-  const at: StepAt[] = [];
+  // Per step (parallel arrays: no object per step): who took it; the actor that took the step before
+  // (-1 for the first) and its count of steps then; the taker's own count once it is taken; the
+  // actors runnable at the decision that gave it, as a bit mask (bit a: actor a).
+  const stepActor: number[] = [];
+  const prevActor: number[] = [];
+  const prevCount: number[] = [];
+  const ownCount: number[] = [];
+  const runnableAt: number[] = [];
   // The global step at which each recorded preemption was decided (in the order recorded).
   const prePos: number[] = [];
-  // Per object: who touched it so far (step index, actor, write), for the conflicting pairs by position.
-  const touches = new Map<number, { step: number; actor: number; write: boolean }[]>();
-  // Candidates: (step i, actor b, kind) packed as (i * 64 + b) * 2 + kind, b < 31 (a bit of the
-  // runnable mask): b's later step conflicts with step i; kind 1 before step i, 0 right after it.
-  const reversals = new Set<number>();
+  // What each step touched, flat: step i's accesses are acc[from[i] .. from[i + 1]), a key times 2
+  // plus 1 for a write. Conflicts by position are worked out only for a run that is kept.
+  const acc: number[] = [];
+  const from: number[] = [];
   let runnableMask = 0;
   let prev = -1;
   const s: Scheduler = {
@@ -239,7 +242,7 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       for (const a of runnable) if (a < 31) runnableMask |= 1 << a;
       const id = rec.pick(runnable, last);
       // recording() writes a preemption down exactly when the pick is not the default one.
-      if (id !== defaultPick(runnable, last)) prePos.push(at.length);
+      if (id !== defaultPick(runnable, last)) prePos.push(stepActor.length);
       return id;
     },
     choose(n, what) {
@@ -247,23 +250,16 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       return rec.choose(n, what);
     },
     observe(actor, label, events) {
-      const i = at.length;
       const prevSteps = prev < 0 ? 0 : steps[prev]!;
       steps[actor] = (steps[actor] ?? 0) + 1;
-      at.push({ actor, prevActor: prev, prevSteps, ownSteps: steps[actor]!, runnable: runnableMask });
+      stepActor.push(actor);
+      prevActor.push(prev);
+      prevCount.push(prevSteps);
+      ownCount.push(steps[actor]!);
+      runnableAt.push(runnableMask);
       prev = actor;
-      for (const { key, write } of pairs.observe(actor, label, events)) {
-        let ts = touches.get(key);
-        if (!ts) touches.set(key, (ts = []));
-        for (const t of ts) {
-          if (t.actor === actor || !(t.write || write) || actor >= 31) continue;
-          // Before step t.step, actor b instead; and where t.step read what b writes, b right after
-          // it (the reader goes on with what it read: the window a stale read needs).
-          reversals.add((t.step * 64 + actor) * 2 + 1);
-          if (!t.write) reversals.add((t.step * 64 + actor) * 2);
-        }
-        ts.push({ step: i, actor, write });
-      }
+      from.push(acc.length);
+      for (const code of pairs.observe(actor, label, events)) acc.push(code);
       rec.observe?.(actor, label, events);
     },
   };
@@ -273,16 +269,36 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   const reversed = (next?: () => number): Schedule[] => {
     const sched = rec.schedule();
     const out: Schedule[] = [];
+    // Candidates: (step i, actor b, kind) packed as (i * 64 + b) * 2 + kind, b < 31 (a bit of the
+    // runnable mask): b's later step conflicts with step i; kind 1 before step i, 0 right after it.
+    const reversals = new Set<number>();
+    const touches = new Map<number, { step: number; actor: number; write: boolean }[]>();
+    for (let j = 0; j < stepActor.length; j++) {
+      const actor = stepActor[j]!;
+      for (let x = from[j]!, end = from[j + 1] ?? acc.length; x < end; x++) {
+        const key = Math.floor(acc[x]! / 2);
+        const write = acc[x]! % 2 === 1;
+        let ts = touches.get(key);
+        if (!ts) touches.set(key, (ts = []));
+        for (const t of ts) {
+          if (t.actor === actor || !(t.write || write) || actor >= 31) continue;
+          // Before step t.step, actor b instead; and where t.step read what b writes, b right after
+          // it (the reader goes on with what it read: the window a stale read needs).
+          reversals.add((t.step * 64 + actor) * 2 + 1);
+          if (!t.write) reversals.add((t.step * 64 + actor) * 2);
+        }
+        ts.push({ step: j, actor, write });
+      }
+    }
     // By step; at a step, the stale-read window first, then the reversal.
     for (const x of [...reversals].sort((a, b) => a - b)) {
       const after = x % 2 === 0;
       const i = Math.floor(x / 128);
       const b = Math.floor(x / 2) % 64;
-      const st = at[i]!;
-      const nx = after ? at[i + 1] : st;
-      if (!nx || (nx.runnable & (1 << b)) === 0) continue;
+      const mask = runnableAt[after ? i + 1 : i];
+      if (mask === undefined || (mask & (1 << b)) === 0) continue;
       const keep = sched.preemptions.filter((_, j) => (prePos[j] ?? Infinity) < (after ? i + 1 : i));
-      const point = after ? { after: st.actor, steps: st.ownSteps, to: b } : { after: st.prevActor, steps: st.prevSteps, to: b };
+      const point = after ? { after: stepActor[i]!, steps: ownCount[i]!, to: b } : { after: prevActor[i]!, steps: prevCount[i]!, to: b };
       out.push({ preemptions: [...keep, point], choices: sched.choices });
     }
     // Then the run again with one of its first data choices drawn anew (PAE's load order, which frame
@@ -300,7 +316,7 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
     }
     return out;
   };
-  return { s, pairs: pairs.pairs, entry, reversed, at };
+  return { s, pairs: pairs.pairs, entry, reversed };
 }
 
 /** How many of a kept run's data choices are drawn anew, each in a run of its own. */
@@ -340,13 +356,20 @@ const keyOf = (s: Schedule) => JSON.stringify(s);
 export function greyboxGuide(seed: number): Guide {
   const next = splitmix32(seed);
   const labels = new Map<string, number>();
+  // Raw label to id: most steps' labels recur run after run (the same string), so the digits are
+  // taken out once per label.
+  const raw = new Map<string, number>();
   const intern = (label: string) => {
+    const hit = raw.get(label);
+    if (hit !== undefined) return hit;
     const l = label.replace(/\d+/g, '#');
     let id = labels.get(l);
     if (id === undefined) {
       id = labels.size;
       labels.set(l, id);
     }
+    if (raw.size >= 16384) raw.clear();
+    raw.set(label, id);
     return id;
   };
   const seen = new Set<number>();
