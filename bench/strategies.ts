@@ -1,6 +1,10 @@
-// Executions to the first failure, per strategy, on catalog races with their catalog actors (the
-// scenario fixed, as test/variants.test.ts gives it): 20 seeds each, median and max. Counted in
-// executions, not time. Run: node dist/bench/strategies.js [budget]
+// Executions to the first failure, per strategy, on the catalog races (V1–V9) with their catalog
+// actors (the scenario fixed, as test/variants.test.ts gives it): 20 seeds each, median and max runs
+// to the first failure and the hit rate (failures per execution: seeds that found it over the
+// executions of every seed, a seed that missed counting its whole budget). Counted in executions, not
+// time. The 20-seed table (issue 12):
+//   node dist/bench/strategies.js [budget=20000] [seeds=20] [variants=all] [strategies=all]
+// e.g. node dist/bench/strategies.js 20000 20 V3,V9 pct:3,greybox
 
 import { execute } from '../src/explore/executor.js';
 import { splitmix32 } from '../src/explore/schedulers.js';
@@ -9,14 +13,20 @@ import { buildScenario, type ScenarioSpec } from '../src/mm/scenario.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 
 export const CATALOG: Readonly<Record<string, ScenarioSpec>> = {
+  V1: { arch: 'x86-ipi', era: 'v5.10', variants: ['retract-no-exit-test'], actors: [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }] },
   V2: { arch: 'rcu-table-free', era: 'v6.2', variants: ['khugepaged-no-ipi-sync'], actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }] },
   V3: { arch: 'rcu-table-free', era: 'v6.2', variants: ['gup-fast-no-pmd-recheck', 'khugepaged-no-ipi-sync'], actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }] },
+  V4: { arch: 'x86-pae', era: 'v6.6', variants: ['pae-torn-pmd-read'], actors: [{ actor: 'gup_fast', args: { addr: 4 } }, { actor: 'fault', args: { addr: 4 } }] },
+  V5: { arch: 'x86-ipi', era: 'v6.2', variants: ['pmd-bad-clears-huge'], actors: [{ actor: 'madvise_dontneed', args: { slot: 1 } }, { actor: 'thp_fault', args: { slot: 1 } }] },
+  V6: { arch: 'x86-ipi', era: 'v6.2', variants: ['retract-wrong-locks'], actors: [{ actor: 'unmap_mapping_range', args: { slot: 3 } }, { actor: 'collapse_pte_mapped_thp' }] },
   V7: { arch: 'x86-ipi', era: 'v6.6', variants: ['gup-fast-no-irq-disable'], actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'munmap', args: { vma: 0 } }] },
+  V8: { arch: 'x86-ipi', era: 'v6.6', variants: ['paravirt-flush-no-rcu'], actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'munmap', args: { vma: 0 } }] },
+  V9: { arch: 'x86-ipi', era: 'v5.10', variants: ['coredump-unlocked'], actors: [{ actor: 'coredump', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }] },
 };
 
 /** Executions until the first violation (budget + 1 when none); k, as in a campaign, the mean length
- *  of the runs so far (60 before the first). */
-export function toFirstFailure(spec: ScenarioSpec, strategy: SamplingStrategy, seed: number, depth: number, budget: number): number {
+ *  of the runs so far (60 before the first). With `kind`, only a violation of that kind counts. */
+export function toFirstFailure(spec: ScenarioSpec, strategy: SamplingStrategy, seed: number, depth: number, budget: number, kind?: string): number {
   const scn = buildScenario(spec, ACTORS);
   const rng = splitmix32(seed);
   // A learning strategy (greybox) keeps one guide over the runs, as a campaign does.
@@ -27,22 +37,40 @@ export function toFirstFailure(spec: ScenarioSpec, strategy: SamplingStrategy, s
     const ctx = { actors: scn.actors.length, depth, k };
     const plan = guide?.plan('fixed', ctx, rng());
     const e = execute(scn, plan ? plan.make() : strategy.make(rng(), ctx));
-    if (e.violation) return i;
+    if (e.violation && (kind === undefined || e.violation.kind === kind)) return i;
     if (plan) guide!.feedback(plan);
     steps += e.steps;
   }
   return budget + 1;
 }
 
+/** One row of the table: runs to the first failure over `seeds` seeds (0 .. seeds − 1). */
+export function strategyRow(spec: ScenarioSpec, name: string, depth: number, seeds: number, budget: number) {
+  const s = findStrategy(name);
+  if (s.kind !== 'sampling') throw new Error(`${name} is not a sampling strategy`);
+  const xs = Array.from({ length: seeds }, (_, seed) => toFirstFailure(spec, s, seed, depth, budget)).sort((a, b) => a - b);
+  const found = xs.filter((x) => x <= budget).length;
+  const runs = xs.reduce((a, x) => a + Math.min(x, budget), 0);
+  return { median: xs[Math.floor((seeds - 1) / 2)]!, max: xs[seeds - 1]!, found, hitRate: found / runs };
+}
+
+const ALL: readonly (readonly [string, number])[] = [['random', 0], ['pct', 2], ['pct', 3], ['pct', 4], ['pos', 0], ['greybox', 0]];
+
 function main(): void {
   const budget = Number(process.argv[2] ?? 20000);
-  for (const [v, spec] of Object.entries(CATALOG)) {
-    for (const [name, depth] of [['random', 0], ['pct', 2], ['pct', 3], ['pct', 4], ['pos', 0], ['greybox', 0]] as const) {
-      const s = findStrategy(name);
-      if (s.kind !== 'sampling') continue;
-      const xs = Array.from({ length: 20 }, (_, seed) => toFirstFailure(spec, s, seed, depth, budget)).sort((a, b) => a - b);
-      const fmt = (x: number) => (x > budget ? `>${budget}` : String(x));
-      console.log(`${v} ${name}${depth ? ` d=${depth}` : ''}: median ${fmt(xs[9]!)}, max ${fmt(xs[19]!)}, missed ${xs.filter((x) => x > budget).length}/20`);
+  const seeds = Number(process.argv[3] ?? 20);
+  const variants = process.argv[4] && process.argv[4] !== 'all' ? process.argv[4].split(',') : Object.keys(CATALOG);
+  const strategies = process.argv[5] && process.argv[5] !== 'all'
+    ? process.argv[5].split(',').map((x) => { const [n, d] = x.split(':'); return [n!, Number(d ?? 0)] as const; })
+    : ALL;
+  const fmt = (x: number) => (x > budget ? `>${budget}` : String(x));
+  console.log(`budget ${budget} executions, seeds 0..${seeds - 1}; hit rate = seeds found / executions to the first failure`);
+  for (const v of variants) {
+    const spec = CATALOG[v];
+    if (!spec) throw new Error(`no ${v} in CATALOG`);
+    for (const [name, depth] of strategies) {
+      const r = strategyRow(spec, name, depth, seeds, budget);
+      console.log(`${v} ${`${name}${depth ? ` d=${depth}` : ''}`.padEnd(9)} median ${fmt(r.median).padStart(6)}  max ${fmt(r.max).padStart(6)}  hit rate ${r.hitRate.toFixed(4)}  missed ${seeds - r.found}/${seeds}`);
     }
   }
 }

@@ -2,7 +2,9 @@
 // (issue 12). Budgets in executions, clocks frozen: nothing here depends on the machine's speed.
 
 import test from 'ava';
-import { accesses, greyboxGuide, mutate, pairTracker, type Entry } from '../src/explore/strategies/greybox.js';
+import { accesses, greyboxGuide, labelReads, mutate, pairTracker, tracked, type Entry } from '../src/explore/strategies/greybox.js';
+import { follow } from '../src/explore/schedule.js';
+import { pmdHi, pmdLo } from '../src/mm/entries.js';
 import { membersOf, PORTFOLIO_MEMBERS } from '../src/explore/strategies/portfolio.js';
 import { pctFindsAt } from '../src/explore/strategies/pct.js';
 import { findStrategy } from '../src/explore/strategies/index.js';
@@ -63,12 +65,75 @@ test('greybox keeps a schedule only when it shows new pairs', (t) => {
   t.deepEqual(a.trace.map((s) => s.label), b.trace.map((s) => s.label), 'a plan gives the same run every time');
 });
 
-test('greybox finds V3 (GUP-fast without the pmd recheck vs collapse) within 3000 executions, the same with the same seed', (t) => {
+test('greybox accesses: a walk through a pmd value reads the table it points to, a pte store writes its table', (t) => {
+  const lo = pmdLo({ t: 'table', pfn: 7 });
+  const hi = pmdHi({ t: 'table', pfn: 7 });
+  const walk = accesses([{ e: 'pmd-read', table: 1, idx: 0, slot: 4, lo, hi, since: 0 }]);
+  const store = accesses([{ e: 'pte-store', pfn: 7, idx: 3, old: { t: 'none' }, now: { t: 'none' } }]);
+  t.true(walk.every((a) => !a.write) && store.every((a) => a.write));
+  t.true(walk.some((a) => store.some((b) => b.key === a.key)), 'they conflict: a lockless pte read has no event of its own');
+  t.false(accesses([{ e: 'pmd-read', table: 1, idx: 0, slot: 4, lo: 0, hi: 0, since: 0 }]).some((a) => store.some((b) => b.key === a.key)), 'a none pmd points nowhere');
+  const out: number[] = [];
+  labelReads('zap_pmd_range(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) [pmd 1]', out);
+  labelReads('pmd_read [mm1 pmd 2] [high half]', out);
+  labelReads('copy_user_highpage(3 → 9+0)', out);
+  t.is(out.length, 2);
+  t.true(out.every((c) => c % 2 === 0), 'reads (a write would be odd)');
+  t.not(out[0], out[1], 'two pmds, two objects');
+  const p = pairTracker((l) => l.length);
+  p.observe(0, 'a [pmd 1]', []);
+  p.observe(1, 'b', [{ e: 'pmd-store', table: 1, idx: 1, slot: 1, mm: 0, old: { t: 'none' }, now: { t: 'none' }, how: 'x' }]);
+  t.is(p.pairs.size, 1, 'a store after another actor\'s labelled pmd load is a pair');
+});
+
+test('greybox reversals of V9\'s default run: one preemption each, and the stale-read window after the dump\'s pmd read is the race', (t) => {
+  const scn = buildScenario(CATALOG['V9']!, ACTORS);
+  const tr = tracked(follow({ preemptions: [], choices: [] }), scn.actors.length, (l) => l.length);
+  const base = execute(scn, tr.s);
+  t.is(base.violation, null);
+  const revs = tr.reversed();
+  t.true(revs.length >= 2);
+  for (const r of revs) t.is(r.preemptions.length, 1);
+  // follow_pmd_mask() reads pmd 0 in the dump's 3rd step; khugepaged (actor 1) right after it.
+  const window = revs.find((r) => r.preemptions[0]!.after === 0 && r.preemptions[0]!.steps === 3 && r.preemptions[0]!.to === 1);
+  t.truthy(window, JSON.stringify(revs));
+  t.is(execute(scn, follow(window!)).violation?.kind, 'bogus-table-walked');
+  // Each reversal of that run adds one preemption to it, its own kept first.
+  const tr2 = tracked(follow(window!), scn.actors.length, (l) => l.length);
+  execute(scn, tr2.s);
+  t.true(tr2.reversed().some((r) => r.preemptions.length === 2 && JSON.stringify(r.preemptions[0]) === JSON.stringify(window!.preemptions[0])));
+});
+
+test('greybox finds V3 within 40 executions and V9 within 5 (seeds 1-3), the same with the same seed', (t) => {
   const g = findStrategy('greybox');
   if (g.kind !== 'sampling') return t.fail();
-  const n = toFirstFailure(CATALOG['V3']!, g, 1, 3, 3000);
-  t.true(n <= 3000, `found after ${n} executions`);
-  t.is(toFirstFailure(CATALOG['V3']!, g, 1, 3, 3000), n, 'same seed, same executions');
+  for (const seed of [1, 2, 3]) {
+    const n = toFirstFailure(CATALOG['V3']!, g, seed, 3, 40, 'stale-pin');
+    t.true(n <= 40, `V3 seed ${seed}: found after ${n} executions`);
+    t.is(toFirstFailure(CATALOG['V3']!, g, seed, 3, 40, 'stale-pin'), n, 'same seed, same executions');
+    const m = toFirstFailure(CATALOG['V9']!, g, seed, 3, 5, 'bogus-table-walked');
+    t.true(m <= 5, `V9 seed ${seed}: found after ${m} executions`);
+  }
+});
+
+test('a greybox guide: the same seed plans the same schedules, run after run', (t) => {
+  // V4: PAE, so data choices (the load order) are drawn too.
+  const scn = buildScenario(CATALOG['V4']!, ACTORS);
+  const ctx = { actors: scn.actors.length, depth: 3, k: 30 };
+  const campaign = (seed: number) => {
+    const g = greyboxGuide(seed);
+    const out: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const p = g.plan('s', ctx, 1000 + i);
+      const e = execute(scn, p.make(), { trace: true });
+      out.push(e.trace.map((s) => s.label).join('|'));
+      g.feedback(p);
+    }
+    return out;
+  };
+  const a = campaign(5);
+  t.deepEqual(campaign(5), a);
+  t.true(new Set(a).size > 10, 'and the runs differ');
 });
 
 const cfg = (o: Partial<CampaignConfig>): CampaignConfig => ({

@@ -1,31 +1,62 @@
-// Coverage-guided scheduling (greybox; Wolff, Shi, Zheng, Roychoudhury, "Greybox Fuzzing for
-// Concurrency Testing", ASPLOS 2024). The feedback of an execution is the set of conflicting pairs it
-// saw: a step of one actor that read what a step of another had written (reads-from), wrote what
-// another had read or written, or freed what another used. A pair is named by the two steps' labels
-// (their kernel lines, numbers taken out) and the relation, not by the step's position, so the same
-// interleaving of the same two lines counts once however it was reached. Schedules whose run showed a
-// pair never seen before in the campaign are kept in a corpus (per scenario) and mutated:
+// Coverage-guided scheduling (greybox) with sampled race reversal (issue 12).
+//
+// Feedback (Wolff, Shi, Zheng, Roychoudhury, "Greybox Fuzzing for Concurrency Testing", ASPLOS 2024,
+// RFF): the feedback of an execution is the set of conflicting pairs it saw: a step of one actor that
+// read what a step of another had written (reads-from), wrote what another had read or written, or
+// freed what another used. A pair is named by the two steps' labels (their kernel lines, numbers taken
+// out) and the relation, not by the step's position, so the same interleaving of the same two lines
+// counts once however it was reached. A run that shows a pair its scenario had not shown is kept in
+// the scenario's corpus; feedback() tells the campaign how many pairs were new to the whole campaign.
+//
+// Mutation by reversal (the backtracking step of DPOR: Flanagan, Godefroid, "Dynamic Partial-Order
+// Reduction for Model Checking Software", POPL 2005; here sampled, one run per reversal, as RFF's
+// mutants that make a read see another write). For each pair of conflicting steps of a kept run,
+// step i of actor a and a later step of actor b, two schedules are queued, each the run's canonical
+// schedule up to that point and one preemption more:
+//   - reversal: before step i, b instead of a (b's conflicting step now comes first);
+//   - stale-read window, when step i only read the object: right after step i, b instead (a goes on
+//     later with what it read, after b's write: what a check-then-use race needs).
+// After the preemption the default rule runs b until it blocks or ends. A reversal's run is kept in
+// turn when it shows a pair new to the scenario, so a race that needs the reader to stop after its
+// read and the writer to stop right before a later write is two reversals from the default run (V3:
+// GUP-fast stops after its pmd read; khugepaged, run to the end, wrote the pte GUP-fast then reads
+// as none; reversing that pair stops khugepaged after copying the page, before clearing its pte).
+// Then, per kept run, CHOICE_FLIPS runs with one of its first data choices drawn anew (a reversal
+// keeps the run's choices; PAE's load order is one: V4). Each run's candidates form a batch, queued
+// in the order of their steps; the newest batch is taken first (depth first, as DPOR explores), and
+// a schedule is never queued twice. No bound on preemptions: a reversal adds one, and the frontier
+// holds at most FRONTIER_MAX schedules.
+//
+// A scenario's first run is the default schedule (no preemption), the run DPOR starts from. After
+// that, of every 8 runs 7 take the next reversal (when there is one) and 1 is a havoc mutant of a
+// corpus entry; with neither, a fresh POS sample (pos.ts). Havoc (1–3 of):
 //   - flip a preemption: drop one of the schedule's points, or add one (after some actor's n-th step,
 //     switch to another actor);
 //   - move a change point: shift a point by a few of its actor's steps, or switch to another actor;
 //   - change a data choice (which free frame, which address).
 // A schedule here is the canonical one (schedule.ts): a corpus entry is a run's own canonical schedule,
-// and a mutant is run by follow(), so every execution replays from its schedule alone.
-//
-// Fresh runs (no corpus yet for the scenario, and one run in two after that) are POS samples (pos.ts):
-// POS spreads over partial orders, which gives the corpus varied seeds to mutate.
+// and a reversal or mutant is run by follow(), so every execution replays from its schedule alone.
 //
 // What the pairs are taken from: the events an untraced execution records (events.ts): pmd stores and
 // reads (by pmd slot), pte stores, frees and allocations, pins, TLB fills and flushes, suspect table and
-// user accesses. Sound table reads, locks and RCU are recorded only when tracing, so they are not in
-// the feedback; the pmd read a walker acts on is (pmd-read, at the step that acts on it).
+// user accesses. Sound table reads, locks and RCU are recorded only when tracing (and a traced run
+// may count its steps differently: a block whose only events are trace-only ones is a step when
+// tracing and none without, so a schedule recorded traced need not replay untraced). The walk
+// through a pmd value is seen instead: the step that acts on a pmd it read (pmd-read) reads the
+// table or huge page the value points to, as a whole, and a pte store writes its table's frame as
+// well as the entry. That is what connects GUP-fast's lockless pte read (no event) with khugepaged's
+// ptep_clear(). And a plain pmd load that is only tested (pmd_none(), pmd_trans_huge()) records no
+// event, but its step's label names the pmd ("[pmd N]", pgtable.ts's pmd_read()): labelReads().
 //
-// Determinism: everything is drawn from the campaign's seeds (splitmix32), the corpus is a list in the
-// order entries were added, and pairs are numbers in a Set; the same seed gives the same campaign.
+// Determinism: everything is drawn from the campaign's seeds (splitmix32); the corpus and frontier
+// are lists in the order entries were added, reversals are listed by step, pairs are numbers in
+// Sets, and the per-scenario states are evicted least recently planned first. The same seed gives
+// the same campaign.
 
 import type { MmEvent } from '../../mm/events.js';
+import { pmdDecode } from '../../mm/entries.js';
 import type { Scheduler } from '../executor.js';
-import { follow, recording, type Preemption, type Schedule } from '../schedule.js';
+import { defaultPick, follow, recording, type Preemption, type Schedule } from '../schedule.js';
 import { splitmix32 } from '../schedulers.js';
 import { posScheduler } from './pos.js';
 import type { Guide, Plan, SampleContext, SamplingStrategy } from './strategy.js';
@@ -37,17 +68,29 @@ const tlb = (cpu: number) => cpu * 8 + 2;
 const entry = (table: number, idx: number) => (table * 1024 + idx) * 8 + 3;
 
 /** The objects a step read and wrote, from its events (write: true when it changed or freed it). */
-export function accesses(events: readonly MmEvent[], out: { key: number; write: boolean }[] = []): { key: number; write: boolean }[] {
-  const r = (key: number) => out.push({ key, write: false });
-  const w = (key: number) => out.push({ key, write: true });
+export function accesses(events: readonly MmEvent[]): { key: number; write: boolean }[] {
+  return accessCodes(events, []).map((c) => ({ key: Math.floor(c / 2), write: c % 2 === 1 }));
+}
+
+/** accesses(), packed: key × 2, plus 1 for a write (no object per access: this runs at every step). */
+export function accessCodes(events: readonly MmEvent[], out: number[]): number[] {
+  const r = (key: number) => out.push(key * 2);
+  const w = (key: number) => out.push(key * 2 + 1);
   for (const ev of events) {
     switch (ev.e) {
       case 'pmd-store': w(slot(ev.slot)); break;
-      case 'pmd-read': r(slot(ev.slot)); break;
+      case 'pmd-read': {
+        // The value acted on: a walk through it reads the table (or huge page) it points to. Sound
+        // pte reads are not recorded untraced, so the table is read as a whole.
+        r(slot(ev.slot));
+        const v = pmdDecode(ev.lo, ev.hi);
+        if (v.t === 'table' || v.t === 'huge') r(frame(v.pfn));
+        break;
+      }
       case 'pmd-clear-bad': w(slot(ev.slot)); break;
       case 'upper-store': w(entry(ev.table, ev.idx)); break;
       case 'table-access': (ev.write ? w : r)(entry(ev.pfn, ev.idx)); r(frame(ev.pfn)); break;
-      case 'pte-store': w(entry(ev.pfn, ev.idx)); break;
+      case 'pte-store': w(entry(ev.pfn, ev.idx)); w(frame(ev.pfn)); break;
       case 'dirty-pte-cleared': w(entry(ev.table, ev.idx)); break;
       case 'entry-install': w(entry(ev.table, ev.idx)); r(frame(ev.pfn)); break;
       case 'table-zeroed': case 'free': case 'alloc': case 'cow-share': case 'cache-remove': case 'page-dirty': w(frame(ev.pfn)); break;
@@ -62,40 +105,63 @@ export function accesses(events: readonly MmEvent[], out: { key: number; write: 
   return out;
 }
 
+/** The pmds a step read by a plain load: pgtable.ts's pmd_read(), pmdp_get_lockless() and
+ *  pmd_read_atomic() end their step's label with "[pmd N]" ("[mm1 pmd N]" in another mm). A value
+ *  that is only tested and read again records no event untraced (pmd_use() is for values acted on),
+ *  yet the test decides the walker's path (pmd_none_or_clear_bad() before a fault installs a huge
+ *  pmd: V5): the label is all an untraced run says of it. */
+export function labelReads(label: string, out: number[]): void {
+  if (!label.includes('pmd ')) return;
+  let hit = labelSlots.get(label);
+  if (hit === undefined) {
+    hit = [];
+    for (const m of label.matchAll(/\[(?:mm\d+ )?pmd (\d+)\]/g)) hit.push(slot(Number(m[1])));
+    if (labelSlots.size >= 4096) labelSlots.clear();
+    labelSlots.set(label, hit);
+  }
+  for (const key of hit) out.push(key * 2);
+}
+const labelSlots = new Map<string, number[]>();
+
 /** Relations of a conflicting pair: b read what a wrote; b wrote what a read; b wrote what a wrote. */
 const WR = 0;
 const RW = 1;
 const WW = 2;
 
-interface Touch { readonly actor: number; readonly label: number }
-
-/** One execution's pairs, as numbers: (label a, label b, relation). Labels are interned by `intern`. */
+/** One execution's pairs, as numbers: (label a, label b, relation). Labels are interned by `intern`.
+ *  observe() returns the step's accesses (accessCodes() and labelReads()), valid until the next call. */
 export function pairTracker(intern: (label: string) => number) {
-  const writer = new Map<number, Touch>();
-  const readers = new Map<number, Touch[]>();
+  // Who wrote each object last, and who read it since: label × 1024 + actor.
+  const writer = new Map<number, number>();
+  const readers = new Map<number, number[]>();
   const pairs = new Set<number>();
-  const scratch: { key: number; write: boolean }[] = [];
+  const scratch: number[] = [];
   const add = (a: number, b: number, rel: number) => pairs.add((a * 0x100000 + b) * 4 + rel);
   return {
     pairs,
-    observe(actor: number, label: string, events: readonly MmEvent[]) {
+    observe(actor: number, label: string, events: readonly MmEvent[]): readonly number[] {
       scratch.length = 0;
-      accesses(events, scratch);
-      if (scratch.length === 0) return;
+      accessCodes(events, scratch);
+      labelReads(label, scratch);
+      if (scratch.length === 0) return scratch;
       const me = intern(label);
-      for (const { key, write } of scratch) {
+      const touch = me * 1024 + actor;
+      for (const code of scratch) {
+        const key = Math.floor(code / 2);
+        const write = code % 2 === 1;
         const w = writer.get(key);
-        if (w && w.actor !== actor) add(w.label, me, write ? WW : WR);
+        if (w !== undefined && w % 1024 !== actor) add(Math.floor(w / 1024), me, write ? WW : WR);
         if (write) {
-          for (const rd of readers.get(key) ?? []) if (rd.actor !== actor) add(rd.label, me, RW);
-          writer.set(key, { actor, label: me });
+          for (const rd of readers.get(key) ?? []) if (rd % 1024 !== actor) add(Math.floor(rd / 1024), me, RW);
+          writer.set(key, touch);
           readers.delete(key);
         } else {
           const rs = readers.get(key);
-          if (rs) rs.push({ actor, label: me });
-          else readers.set(key, [{ actor, label: me }]);
+          if (rs) rs.push(touch);
+          else readers.set(key, [touch]);
         }
       }
+      return scratch;
     },
   };
 }
@@ -148,51 +214,202 @@ export function mutate(e: Entry, actors: number, next: () => number): Schedule {
 }
 
 /** The scheduler of a plan: `base` recorded (its canonical schedule, the steps each actor took, the
- *  choices' arities) and its pairs tracked. */
-function tracked(base: Scheduler, actors: number, intern: (label: string) => number) {
+ *  choices' arities), its pairs tracked, and each step's position and conflicts kept for reversals. */
+export function tracked(base: Scheduler, actors: number, intern: (label: string) => number) {
   const rec = recording(base);
   const pairs = pairTracker(intern);
   const steps = new Array<number>(actors).fill(0);
   const arity: number[] = [];
+  // Per step (parallel arrays: no object per step): who took it; the actor that took the step before
+  // (-1 for the first) and its count of steps then; the taker's own count once it is taken; the
+  // actors runnable at the decision that gave it, as a bit mask (bit a: actor a).
+  const stepActor: number[] = [];
+  const prevActor: number[] = [];
+  const prevCount: number[] = [];
+  const ownCount: number[] = [];
+  const runnableAt: number[] = [];
+  // The global step at which each recorded preemption was decided (in the order recorded).
+  const prePos: number[] = [];
+  // What each step touched, flat: step i's accesses are acc[from[i] .. from[i + 1]), a key times 2
+  // plus 1 for a write. Conflicts by position are worked out only for a run that is kept.
+  const acc: number[] = [];
+  const from: number[] = [];
+  let runnableMask = 0;
+  let prev = -1;
   const s: Scheduler = {
-    pick: (runnable, last) => rec.pick(runnable, last),
+    pick(runnable, last) {
+      runnableMask = 0;
+      for (const a of runnable) if (a < 31) runnableMask |= 1 << a;
+      const id = rec.pick(runnable, last);
+      // recording() writes a preemption down exactly when the pick is not the default one.
+      if (id !== defaultPick(runnable, last)) prePos.push(stepActor.length);
+      return id;
+    },
     choose(n, what) {
       arity.push(n);
       return rec.choose(n, what);
     },
     observe(actor, label, events) {
+      const prevSteps = prev < 0 ? 0 : steps[prev]!;
       steps[actor] = (steps[actor] ?? 0) + 1;
-      pairs.observe(actor, label, events);
+      stepActor.push(actor);
+      prevActor.push(prev);
+      prevCount.push(prevSteps);
+      ownCount.push(steps[actor]!);
+      runnableAt.push(runnableMask);
+      prev = actor;
+      from.push(acc.length);
+      for (const code of pairs.observe(actor, label, events)) acc.push(code);
       rec.observe?.(actor, label, events);
     },
   };
-  return { s, pairs: pairs.pairs, entry: (): Entry => ({ schedule: rec.schedule(), steps: steps.slice(), arity: arity.slice() }) };
+  const entry = (): Entry => ({ schedule: rec.schedule(), steps: steps.slice(), arity: arity.slice() });
+  /** The run's reversals and stale-read windows (b only where it could run at that decision), then
+   *  its choice flips when `next` is given (it draws the new values). */
+  const reversed = (next?: () => number): Schedule[] => {
+    const sched = rec.schedule();
+    const out: Schedule[] = [];
+    // Candidates: (step i, actor b, kind) packed as (i * 64 + b) * 2 + kind, b < 31 (a bit of the
+    // runnable mask): b's later step conflicts with step i; kind 1 before step i, 0 right after it.
+    const reversals = new Set<number>();
+    const touches = new Map<number, { step: number; actor: number; write: boolean }[]>();
+    for (let j = 0; j < stepActor.length; j++) {
+      const actor = stepActor[j]!;
+      for (let x = from[j]!, end = from[j + 1] ?? acc.length; x < end; x++) {
+        const key = Math.floor(acc[x]! / 2);
+        const write = acc[x]! % 2 === 1;
+        let ts = touches.get(key);
+        if (!ts) touches.set(key, (ts = []));
+        for (const t of ts) {
+          if (t.actor === actor || !(t.write || write) || actor >= 31) continue;
+          // Before step t.step, actor b instead; and where t.step read what b writes, b right after
+          // it (the reader goes on with what it read: the window a stale read needs).
+          reversals.add((t.step * 64 + actor) * 2 + 1);
+          if (!t.write) reversals.add((t.step * 64 + actor) * 2);
+        }
+        ts.push({ step: j, actor, write });
+      }
+    }
+    // By step; at a step, the stale-read window first, then the reversal.
+    for (const x of [...reversals].sort((a, b) => a - b)) {
+      const after = x % 2 === 0;
+      const i = Math.floor(x / 128);
+      const b = Math.floor(x / 2) % 64;
+      const mask = runnableAt[after ? i + 1 : i];
+      if (mask === undefined || (mask & (1 << b)) === 0) continue;
+      const keep = sched.preemptions.filter((_, j) => (prePos[j] ?? Infinity) < (after ? i + 1 : i));
+      const point = after ? { after: stepActor[i]!, steps: ownCount[i]!, to: b } : { after: prevActor[i]!, steps: prevCount[i]!, to: b };
+      out.push({ preemptions: [...keep, point], choices: sched.choices });
+    }
+    // Then the run again with one of its first data choices drawn anew (PAE's load order, which frame
+    // the allocator returns): a reversal keeps the run's choices.
+    if (next) {
+      for (let j = 0, n = 0; j < arity.length && n < CHOICE_FLIPS; j++) {
+        const a = arity[j]!;
+        if (a < 2) continue;
+        n++;
+        const choices = sched.choices.slice();
+        while (choices.length <= j) choices.push(0);
+        choices[j] = (choices[j]! + 1 + (next() % (a - 1))) % a;
+        out.push({ preemptions: sched.preemptions, choices });
+      }
+    }
+    return out;
+  };
+  return { s, pairs: pairs.pairs, entry, reversed };
 }
 
-/** Most entries a scenario's corpus keeps (the oldest go first). */
+/** How many of a kept run's data choices are drawn anew, each in a run of its own. */
+const CHOICE_FLIPS = 2;
+
+/** Most entries a scenario's corpus keeps (the oldest go first), and most reversals waiting. */
 const CORPUS_MAX = 64;
+const FRONTIER_MAX = 512;
+/** Most schedules a scenario remembers having run or queued (so as not to run a reversal twice). */
+const KNOWN_MAX = 8192;
+
+function queued(st: PerScenario): number {
+  let n = 0;
+  for (const b of st.frontier) n += b.length;
+  return n;
+}
+
+/** Most scenarios whose state a guide keeps (a pool campaign draws thousands): the least recently
+ *  planned goes first. */
+const SCENARIOS_MAX = 64;
+
+interface PerScenario {
+  /** The pairs this scenario's runs have shown: a run new here is kept, though other scenarios
+   *  showed the same pairs (its reversals are this scenario's). */
+  readonly seen: Set<number>;
+  readonly corpus: Entry[];
+  /** Reversals of kept runs not run yet: a batch per run, each by step; the newest is taken first. */
+  readonly frontier: Schedule[][];
+  /** Schedules run or waiting (so that none is queued twice). */
+  readonly known: Set<string>;
+  runs: number;
+}
+
+const keyOf = (s: Schedule) => JSON.stringify(s);
 
 /** A campaign's greybox state: the pairs seen so far and, per scenario, the corpus. */
 export function greyboxGuide(seed: number): Guide {
   const next = splitmix32(seed);
   const labels = new Map<string, number>();
+  // Raw label to id: most steps' labels recur run after run (the same string), so the digits are
+  // taken out once per label.
+  const raw = new Map<string, number>();
   const intern = (label: string) => {
+    const hit = raw.get(label);
+    if (hit !== undefined) return hit;
     const l = label.replace(/\d+/g, '#');
     let id = labels.get(l);
     if (id === undefined) {
       id = labels.size;
       labels.set(l, id);
     }
+    if (raw.size >= 16384) raw.clear();
+    raw.set(label, id);
     return id;
   };
   const seen = new Set<number>();
-  const corpus = new Map<string, Entry[]>();
+  const scenarios = new Map<string, PerScenario>();
   const last = new WeakMap<Plan, ReturnType<typeof tracked>>();
+  const stateOf = (key: string): PerScenario => {
+    let st = scenarios.get(key);
+    if (st) {
+      // Most recently used last (a Map keeps insertion order).
+      scenarios.delete(key);
+    } else {
+      st = { seen: new Set(), corpus: [], frontier: [], known: new Set(), runs: 0 };
+      if (scenarios.size >= SCENARIOS_MAX) scenarios.delete(scenarios.keys().next().value!);
+    }
+    scenarios.set(key, st);
+    return st;
+  };
+  const choose = (st: PerScenario, actors: number): Schedule | null => {
+    // The scenario's first run: the default schedule, no preemption (the run DPOR starts from).
+    if (st.runs === 0) return { preemptions: [], choices: [] };
+    // 7 runs in 8: the next reversal of the newest batch (depth first; within a run, by step); the
+    // 8th a havoc mutant of a corpus entry. POS when neither.
+    if (next() % 8 !== 0) {
+      while (st.frontier.length > 0) {
+        const b = st.frontier.length - 1;
+        const batch = st.frontier[b]!;
+        const sch = batch.shift();
+        if (batch.length === 0) st.frontier.splice(b, 1);
+        if (sch) return sch;
+      }
+    } else if (st.corpus.length > 0) {
+      return mutate(st.corpus[next() % st.corpus.length]!, actors, next);
+    }
+    return null;
+  };
   return {
     plan(key: string, ctx: SampleContext, runSeed: number): Plan {
-      const entries = corpus.get(key);
-      const fresh = !entries || entries.length === 0 || next() % 2 === 0;
-      const schedule = fresh ? null : mutate(entries[next() % entries.length]!, ctx.actors, next);
+      const st = stateOf(key);
+      const schedule = choose(st, ctx.actors);
+      st.runs++;
       const plan: Plan = {
         key,
         make() {
@@ -207,16 +424,32 @@ export function greyboxGuide(seed: number): Guide {
       const t = last.get(plan);
       if (!t) return 0;
       let gained = 0;
+      let here = 0;
+      const st = stateOf(plan.key);
       for (const p of t.pairs) {
+        if (!st.seen.has(p)) {
+          st.seen.add(p);
+          here++;
+        }
         if (seen.has(p)) continue;
         seen.add(p);
         gained++;
       }
-      if (gained > 0) {
-        const list = corpus.get(plan.key) ?? [];
-        list.push(t.entry());
-        if (list.length > CORPUS_MAX) list.shift();
-        corpus.set(plan.key, list);
+      const e = t.entry();
+      if (st.known.size >= KNOWN_MAX) st.known.clear();
+      st.known.add(keyOf(e.schedule));
+      if (here > 0 || st.corpus.length === 0) {
+        st.corpus.push(e);
+        if (st.corpus.length > CORPUS_MAX) st.corpus.shift();
+        // A full frontier takes no more: what waits is nearer the default run.
+        const batch: Schedule[] = [];
+        for (const r of t.reversed(next)) {
+          const k = keyOf(r);
+          if (queued(st) + batch.length >= FRONTIER_MAX || st.known.has(k)) continue;
+          st.known.add(k);
+          batch.push(r);
+        }
+        if (batch.length > 0) st.frontier.push(batch);
       }
       return gained;
     },
@@ -227,7 +460,7 @@ export function greyboxGuide(seed: number): Guide {
 export const greybox: SamplingStrategy = {
   kind: 'sampling',
   name: 'greybox',
-  summary: 'coverage-guided: schedules that show new conflicting pairs (kernel line × kernel line) are kept and mutated',
+  summary: 'coverage-guided: runs that show new conflicting pairs (kernel line × kernel line) are kept, and each of their conflicting pairs reversed in a run of its own',
   // Without a campaign's guide (one run on its own), a fresh run: POS.
   make: (seed, ctx) => posScheduler(seed, ctx.actors),
   guide: greyboxGuide,
