@@ -157,11 +157,13 @@ test('--preemptions none proves a small fixed scenario clean: the summary and th
     '--preemptions', 'none', '--json', json, '--corpus', join(dir, 'corpus')], (l) => out.push(l), (l) => err.push(l));
   t.is(code, 0, err.join('\n'));
   t.regex(out.join('\n'), /proven clean on rcu-table-free: every schedule \(no preemption bound/);
-  const r = JSON.parse(readFileSync(json, 'utf8')) as { complete: boolean; preemptionBound: number | null; schedules: number; states: number; options: { preemptions: unknown } };
+  t.regex(out.join('\n'), /distinct state\(s\).* \d+ cut at a state seen before\)/);
+  const r = JSON.parse(readFileSync(json, 'utf8')) as { complete: boolean; preemptionBound: number | null; schedules: number; states: number; cuts: number; options: { preemptions: unknown } };
   t.true(r.complete);
   t.is(r.preemptionBound, null);
   t.is(r.options.preemptions, 'none');
   t.true(r.schedules > 0 && r.states > 0);
+  t.is(typeof r.cuts, 'number');
   // The unfixed variant: the same search fails, and the summary does not claim a proof.
   const out2: string[] = [];
   const code2 = await main(['--strategy', 'exhaustive', '--actors', 'gup_fast(addr=8),collapse_file', '--arch', 'rcu-table-free', '--era', 'v6.2',

@@ -21,12 +21,48 @@
 // values (an odometer over the values drawn) before the search moves on, and its footprint for the
 // sleep set is the union over all of them.
 //
-// States: every new state reached (the model's canonical text, state_hash.ts, with each actor's step
-// count and last step, and which actors are done) is counted. The search does not cut at a state
-// seen before: combining sleep sets and DPOR's backtrack sets with state caching needs, at each cut,
-// the races between the current prefix and every step below the earlier visit (Yang et al., "Efficient
-// Stateful Dynamic Partial Order Reduction", SPIN 2008), and a cut that skips them loses schedules.
-// Every execution is finite (the executor's step limit), so the search terminates without cutting.
+// States, and cutting at one seen before (Yang, Chen, Gopalakrishnan, Kirby, "Efficient Stateful
+// Dynamic Partial Order Reduction", SPIN 2008). A state's key must be the whole state, everything
+// that decides what can happen from it:
+// - the model, by its canonical text (state_hash.ts) with the step numbers kept (`since`,
+//   `copiedAt`...: the oracle compares them with its own), per component, each hash kept until
+//   something in the component is written;
+// - the oracle's own state (Oracle.stateText(): the pmd history, the stores, the pins, the copies,
+//   with their step numbers; not the steps it keeps only to name one in a message);
+// - per actor, how many times it was picked and its observations (access.ts): a generator's locals
+//   (a pmd value it read earlier, a choice it drew) are not in the model, but an actor is a
+//   deterministic function of the values its steps read and the choices it drew, so the same count
+//   and the same sequence give the same locals, the same wait condition, the same next step; and the
+//   containers it took a plain object from (whose later reads access.ts does not see: their text is
+//   hashed into its observations at each of its steps);
+// - which actors can step; the room left for data choices (`enumerateChoices`).
+// Whether an actor is done or waits, whether the foreground still runs (which stops a background
+// daemon), what an RCU callback or IPI pending will do (the model's rcu list and CPUs) all follow
+// from these. The step counter is not in the key but is the same in two states with the same key:
+// it counts the steps taken, the sum over actors of their picks less those that did nothing, and
+// which of an actor's picks did nothing follows from its observations. So the executor's step limit
+// (which ends an execution at a fixed count) decides the same from both. The search's own state is
+// the sleep set (the actor that stepped last only orders the search's first pick, not what it
+// explores from there): a state is cut only if the earlier visit's sleep set is within the current one (it
+// explored every actor this visit would). The hashes are 52-bit: a collision would cut wrongly,
+// with odds of about n²/2⁵³ for n states.
+//
+// When a state is reached again whose subtree is done (backtrack points are only added on the
+// path, so a node's subtree is final when the search leaves it), the execution stops there; but the
+// races the skipped subtree would have had with the current prefix must still be found: each node
+// keeps a summary of what ran anywhere below it (each actor's steps' footprints, united, and the
+// actors left unfinished whose disabling step was above), united up the path as subtrees finish, and
+// at a cut each actor's steps there are taken as if they ran next (summaryRaces(): Flanagan and
+// Godefroid's rule as Yang et al. use it, with source-DPOR's besides, over-approximated). A
+// violation below the earlier visit was reported then (the search stops at a failure), so a cut
+// hides none.
+//
+// What the key does not merge: two orders of steps that leave the oracle's history stamped with
+// different step numbers, or an actor that read different values (a lock it found held, an entry's
+// old value) though its locals would not differ. That is most orders in the kernel scenarios (the
+// fixed V2 scenario has no state reached twice under this key); the cuts come where steps leave the
+// oracle nothing and read the same whatever the order. Every execution is finite (the executor's
+// step limit) so the search terminates with or without cuts.
 //
 // The schedule of a failure is written down as a canonical schedule (schedule.ts), which replays in
 // the ordinary executor.
