@@ -36,6 +36,7 @@
 //   containers it took a plain object from (whose later reads access.ts does not see: their text is
 //   hashed into its observations at each of its steps);
 // - which actors can step; the room left for data choices (`enumerateChoices`).
+// A closure in the model (an RCU callback's `fn`) is known by its label, which names what it frees.
 // Whether an actor is done or waits, whether the foreground still runs (which stops a background
 // daemon), what an RCU callback or IPI pending will do (the model's rcu list and CPUs) all follow
 // from these. The step counter is not in the key but is the same in two states with the same key:
