@@ -147,6 +147,8 @@ export interface CampaignResult {
    *  sets, over every scenario searched. */
   readonly states?: number;
   readonly sleepBlocked?: number;
+  /** ... and executions cut at a state explored before (its subtree done). */
+  readonly cuts?: number;
   /** A strategy with a per-run bound (PCT): what the runs done promise about a bug of depth ≤ d. */
   readonly guarantee?: Guarantee;
 }
@@ -287,6 +289,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     let complete = true;
     let states: number | undefined;
     let sleepBlocked: number | undefined;
+    let cuts: number | undefined;
     for (const world of worlds) {
       for (const arch of cfg.archs) {
         const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors: calls };
@@ -307,12 +310,14 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         complete &&= r.complete && !threw;
         if (r.states !== undefined) states = (states ?? 0) + r.states;
         if (r.sleepBlocked !== undefined) sleepBlocked = (sleepBlocked ?? 0) + r.sleepBlocked;
+        if (r.cuts !== undefined) cuts = (cuts ?? 0) + r.cuts;
         if (runsUp() || timeUp()) break;
       }
       if (runsUp() || timeUp()) break;
     }
     return { executions, durationMs: hooks.now() - t0, failures, internalErrors, complete,
-      ...(states !== undefined ? { states } : {}), ...(sleepBlocked !== undefined ? { sleepBlocked } : {}) };
+      ...(states !== undefined ? { states } : {}), ...(sleepBlocked !== undefined ? { sleepBlocked } : {}),
+      ...(cuts !== undefined ? { cuts } : {}) };
   }
 
   const inEra = (d: ActorDef) => !d.eras || d.eras.includes(cfg.era);

@@ -280,7 +280,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   const onDuplicate = (foundKey: string, key: string) => { if (foundKey !== key) store.dropUnshrunk(foundKey); };
   const onInternalError = (e: InternalError) => { progress.finish(); printInternal(e, err); };
 
-  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number; guarantee?: Guarantee | undefined; states?: number | undefined; sleepBlocked?: number | undefined };
+  let result: { executions: number; durationMs: number; failures: readonly Failure[]; internalErrors: readonly InternalError[]; complete?: boolean | undefined; workerDeaths?: number; guarantee?: Guarantee | undefined; states?: number | undefined; sleepBlocked?: number | undefined; cuts?: number | undefined };
   if (o.strategy === 'exhaustive') {
     result = runCampaign({ ...o, era, variants, pool: eraPool, fixedActors: o.actors, ...(o.stopOnFailure ? { stopAfterFailures: 1 } : {}) }, {
       now, ...(deps.shrinkClock === 'frozen' ? { shrinkNow: () => 0 } : {}), onFailure, onInternalError, onDuplicate,
@@ -355,6 +355,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
       ...(result.complete !== undefined ? {
         complete: result.complete, preemptionBound: o.preemptions === Infinity ? null : o.preemptions, schedules: result.executions,
         ...(result.states !== undefined ? { states: result.states } : {}), ...(result.sleepBlocked !== undefined ? { sleepBlocked: result.sleepBlocked } : {}),
+        ...(result.cuts !== undefined ? { cuts: result.cuts } : {}),
       } : {}),
       ...(result.guarantee ? { guarantee: result.guarantee } : {}),
     };

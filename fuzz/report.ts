@@ -53,16 +53,18 @@ export interface Report {
   readonly schedules?: number;
   readonly states?: number;
   readonly sleepBlocked?: number;
+  /** Exhaustive without a bound: the schedules cut at a state explored before (stateful DPOR). */
+  readonly cuts?: number;
   /** PCT: what the runs promise about a bug of depth ≤ d (campaign.ts, Guarantee). */
   readonly guarantee?: Guarantee;
 }
 
 /** The summary's line for an exhaustive search: what it proved, within which bound. */
 export function proofLine(r: { readonly complete: boolean; readonly bound: number; readonly choices: number; readonly executions: number;
-  readonly failures: readonly unknown[]; readonly states?: number | undefined; readonly sleepBlocked?: number | undefined; readonly archs: readonly string[] }): string {
+  readonly failures: readonly unknown[]; readonly states?: number | undefined; readonly sleepBlocked?: number | undefined; readonly cuts?: number | undefined; readonly archs: readonly string[] }): string {
   const within = r.bound === Infinity ? 'every schedule (no preemption bound; DPOR runs one per class of equivalent schedules)' : `every schedule with at most ${r.bound} preemption(s)`;
   const data = r.choices === 0 ? 'data choices fixed at 0' : r.choices === Infinity ? 'every data choice' : `data choices with at most ${r.choices} away from 0`;
-  const counts = `${r.executions} schedule(s) run${r.states !== undefined ? `, ${r.states} distinct state(s)` : ''}${r.sleepBlocked ? `, ${r.sleepBlocked} cut short as equivalent` : ''}`;
+  const counts = `${r.executions} schedule(s) run${r.states !== undefined ? `, ${r.states} distinct state(s)` : ''}${r.sleepBlocked ? `, ${r.sleepBlocked} cut short as equivalent` : ''}${r.cuts !== undefined ? `, ${r.cuts} cut at a state seen before` : ''}`;
   if (!r.complete && r.failures.length > 0) return `exhaustive: stopped at a failure, within ${within}, ${data} (${counts})`;
   if (!r.complete) return `exhaustive: NOT proven: the search stopped before covering ${within} (${counts})`;
   return r.failures.length === 0

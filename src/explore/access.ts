@@ -21,8 +21,18 @@
 // What it cannot see at all: a closure that captured a plain object and runs in another actor's step
 // (an RCU callback that kept a VMA it made). No actor does that today; one that did would need its
 // object put in the model.
+//
+// Observations (for the stateful search's key, dpor.ts): while `observe(true)`, every value a read
+// returns to the actor stepping (a number, a string, an entry by its text, a model object by its id,
+// a plain object by its text at the time, a key list, `has`, a Map's size, the step counter) is
+// hashed, in order, into that actor's running hash. An actor is a generator, a deterministic function
+// of what its steps read: two actors of the same code that read the same sequence of values hold the
+// same locals. Reads of a plain object's own fields (not proxied) are not seen: the object's text is
+// hashed when it is taken, and the containers it came from (`sticky`) are hashed at each step start
+// of the actor that took it (dpor.ts), which covers a change another actor made to it in between.
 
 import type { Model } from '../mm/types.js';
+import { valueText } from '../mm/state_hash.js';
 
 /** What one step touched. A location is an object id times KEYS plus a key id. */
 export interface Footprint {
@@ -94,6 +104,14 @@ export interface Tracker {
   reset(): void;
   /** A proxy's target (to read the model without recording). */
   raw<T extends object>(o: T): T;
+  /** Hash the values reads return into the current actor's observations (see above), or stop. */
+  observe(on: boolean): void;
+  /** Hash a value of the search's (a data choice) into the current actor's observations. */
+  note(token: string): void;
+  /** Hash the text of the containers the current actor took a plain object from (`sticky`). */
+  noteSticky(): void;
+  /** Each actor's observations so far, as text. */
+  observations(): readonly string[];
   /** The parts of the model written since the last call, by component: `frames:3` (a frame and
    *  all under it), `frames` (the array itself), `rcu`; `all` when it cannot tell (after a reset, a
    *  write to an object two components share). For a state text kept by component. */
@@ -122,6 +140,40 @@ export function createTracker(): Tracker {
   const componentOf = new WeakMap<object, string>();
   let writtenAll = true;
   let written = new Set<string>();
+  let observing = false;
+  /** Per actor, two 32-bit lanes of a running FNV-style hash. */
+  const obsA: number[] = [];
+  const obsB: number[] = [];
+  const rawOf = <T extends object>(o: T): T => (targetOf.get(o) as T | undefined) ?? o;
+  const note = (s: string) => {
+    if (actor < 0) return;
+    let a = obsA[actor] ?? 0x811c9dc5;
+    let b = obsB[actor] ?? 0x01000193;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193) >>> 0;
+      b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+    }
+    // A separator, so that ("ab","c") and ("a","bc") differ.
+    a = Math.imul(a ^ 0xff, 0x01000193) >>> 0;
+    b = Math.imul(b ^ 0xff, 0x5bd1e995) >>> 0;
+    obsA[actor] = a;
+    obsB[actor] = b;
+  };
+  const valueTexts = new WeakMap<object, string>();
+  const seenValue = (v: unknown) => {
+    if (!observing || !cur) return;
+    if (v === null || typeof v !== 'object') { note(typeof v === 'function' ? 'f' : `${typeof v}:${String(v)}`); return; }
+    const tgt = targetOf.get(v) ?? (proxyOf.has(v) ? v : undefined);
+    if (tgt !== undefined) { note(`#${id(tgt)}`); return; }
+    if (isValue(v)) {
+      let t = valueTexts.get(v);
+      if (t === undefined) { t = valueText(v, rawOf, true); valueTexts.set(v, t); }
+      note(t);
+      return;
+    }
+    note(`plain:${valueText(v, rawOf, true)}`);
+  };
   const dirty = (t: object) => {
     const c = componentOf.get(t);
     if (c === undefined || c === '') writtenAll = true;
@@ -202,6 +254,7 @@ export function createTracker(): Tracker {
   const handler: ProxyHandler<object> = {
     get(t, k) {
       const v: unknown = Reflect.get(t, k);
+      seenValue(v);
       if (typeof v === 'function') return v;
       if (typeof k === 'string') read(t, k);
       if (v === null || typeof v !== 'object') return v;
@@ -243,11 +296,15 @@ export function createTracker(): Tracker {
     },
     has(t, k) {
       read(t, k);
-      return Reflect.has(t, k);
+      const r = Reflect.has(t, k);
+      seenValue(r);
+      return r;
     },
     ownKeys(t) {
       if (cur) { const o = id(t); cur.readAll.add(o); cur.objs.add(o); }
-      return Reflect.ownKeys(t);
+      const r = Reflect.ownKeys(t);
+      seenValue(r.map(String).join(','));
+      return r;
     },
   };
 
@@ -266,9 +323,9 @@ export function createTracker(): Tracker {
     return {
       get(_t, k) {
         switch (k) {
-          case 'size': whole(false); return t.size;
-          case 'get': return (key: unknown) => { read(t, String(key)); return got(t.get(key)); };
-          case 'has': return (key: unknown) => { read(t, String(key)); return t.has(key); };
+          case 'size': whole(false); seenValue(t.size); return t.size;
+          case 'get': return (key: unknown) => { read(t, String(key)); const v = t.get(key); seenValue(v); return got(v); };
+          case 'has': return (key: unknown) => { read(t, String(key)); const r = t.has(key); seenValue(r); return r; };
           case 'set': return (key: unknown, v: unknown) => {
             dirty(t);
             write(t, String(key));
@@ -276,10 +333,12 @@ export function createTracker(): Tracker {
             t.set(key, v);
             return proxyOf.get(t);
           };
-          case 'delete': return (key: unknown) => { dirty(t); whole(true); return t.delete(key); };
+          case 'delete': return (key: unknown) => { dirty(t); whole(true); const r = t.delete(key); seenValue(r); return r; };
           case 'clear': return () => { dirty(t); whole(true); t.clear(); };
           default: {
             whole(false);
+            // Iteration: what it will return, whole.
+            if (observing && cur) note(`map:${valueText(t, rawOf, true)}`);
             plain(t);
             const f: unknown = Reflect.get(t, k);
             return typeof f === 'function' ? (f as (...a: unknown[]) => unknown).bind(t) : f;
@@ -343,6 +402,7 @@ export function createTracker(): Tracker {
         Object.defineProperty(m, 'step', {
           get: () => {
             if (cur) { cur.reads.add(CLOCK_LOC); cur.objs.add(1); }
+            seenValue(step);
             return step;
           },
           set: (v: number) => { step = v; },
@@ -371,8 +431,19 @@ export function createTracker(): Tracker {
     },
     sticky: (a) => stickies[a] ?? new Set(),
     setActor(a) { actor = a; },
-    reset() { stickies.length = 0; actor = -1; cur = null; },
-    raw: <T extends object>(o: T): T => (targetOf.get(o) as T | undefined) ?? o,
+    reset() { stickies.length = 0; actor = -1; cur = null; observing = false; obsA.length = 0; obsB.length = 0; },
+    raw: rawOf,
+    observe(on) { observing = on; },
+    note(s) { note(s); },
+    noteSticky() {
+      const s = actor >= 0 ? stickies[actor] : undefined;
+      if (!s) return;
+      for (const o of [...s].sort((a, b) => a - b)) {
+        const t = dynamic.get(o);
+        if (t) note(`sticky:${o}:${valueText(t, rawOf, true)}`);
+      }
+    },
+    observations: () => obsA.map((a, i) => `${a}/${obsB[i] ?? ''}`),
     takeWritten() {
       const r = { all: writtenAll, comps: written };
       writtenAll = false;

@@ -9,7 +9,7 @@ import { buildModel, resetModel } from '../mm/model.js';
 import type { Model } from '../mm/types.js';
 import type { MmEvent } from '../mm/events.js';
 import type { Ctx, Yield } from '../mm/step.js';
-import { createOracle } from '../oracle/oracle.js';
+import { createOracle, type Oracle } from '../oracle/oracle.js';
 import type { StepRef, Violation } from '../oracle/violations.js';
 import type { Scenario } from '../mm/scenario.js';
 
@@ -59,6 +59,8 @@ export interface ExecOptions {
   /** Called before a blocked actor's wait condition is tested (DPOR charges what it reads to the
    *  actor's next step: that read is what makes the step enabled). */
   readonly beforeUntil?: (actor: number) => void;
+  /** Given the execution's oracle (the stateful DPOR search reads its state: stateText()). */
+  readonly onOracle?: (o: Oracle) => void;
 }
 
 /** A heartbeat for a watchdog in another thread (shared memory): a step that never returns (an actor
@@ -178,6 +180,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     return { id, gen: a.run(c), daemon: a.def.daemon, until: null, waitLabel: '', done: false };
   });
   const oracle = createOracle(m);
+  opts.onOracle?.(oracle);
   const trace: TraceStep[] = [];
   const log = stepLogFor(m, maxSteps);
   let steps = 0;

@@ -29,6 +29,8 @@ export interface ExhaustiveResult {
    *  (sleep sets). */
   readonly states?: number;
   readonly sleepBlocked?: number;
+  /** DPOR: executions cut at a state explored before. */
+  readonly cuts?: number;
 }
 
 /** A deviation possible at one branch point of a run: another actor to run, or another value of a

@@ -23,8 +23,9 @@ export function stateText(m: Model, raw: <T extends object>(o: T) => T = (o) => 
 /** The model's parts that stateText() reads, in its order. */
 export const STATE_ROOTS: readonly (typeof ROOT)[number][] = ROOT;
 
-/** The canonical text of one value of the model (a frame, a CPU, the RCU list). */
-export function valueText(v: unknown, raw: <T extends object>(o: T) => T = (o) => o): string {
+/** The canonical text of one value of the model (a frame, a CPU, the RCU list). With `when`, the
+ *  step numbers too (the stateful DPOR search's key: the oracle compares them, src/explore/dpor.ts). */
+export function valueText(v: unknown, raw: <T extends object>(o: T) => T = (o) => o, when = false): string {
   let out = '';
   const onStack = new Set<unknown>();
   const go = (v0: unknown): void => {
@@ -48,7 +49,7 @@ export function valueText(v: unknown, raw: <T extends object>(o: T) => T = (o) =
       out += '{';
       const o = v as Record<string, unknown>;
       for (const k of sortedKeys(o)) {
-        if (WHEN.has(k)) continue;
+        if (!when && WHEN.has(k)) continue;
         out += `${k}:`;
         go(o[k]);
         out += ',';

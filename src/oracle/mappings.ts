@@ -18,6 +18,8 @@ export interface Mappings {
   zeroed(table: number, step: number): void;
   /** Did `addr` of `mm` map `pfn` (its head page, for a huge one) at some instant of [since, now]? */
   mapped(mm: number, addr: number, pfn: number, since: number): boolean;
+  /** The stores as text, in order (the stateful DPOR search's key: src/explore/dpor.ts). */
+  text(): string;
 }
 
 type Store =
@@ -155,5 +157,6 @@ export function mappings(m: Model): Mappings {
       built ??= (replay ??= build())();
       return built(mm, addr, pfn, since);
     },
+    text: () => JSON.stringify(stores),
   };
 }

@@ -24,6 +24,12 @@ export interface Oracle {
   step(ref: StepRef, events: readonly MmEvent[]): Violation | null;
   /** Audit the state when no actor is left to run. */
   end(s: EndState): Violation | null;
+  /** What the oracle keeps that decides a later verdict, as text: two executions with the same
+   *  model, actors and this text get the same verdicts from here on (the stateful DPOR search's key,
+   *  src/explore/dpor.ts). Left out: the steps kept only to name one in a violation's message
+   *  (lastFree, the TLB, paging-structure-cache and secondary-MMU fills, a pin's taker, the last
+   *  page-cache removal), which decide no verdict. */
+  stateText(): string;
 }
 
 /** How a violation message names a table of a level, and what pointing at frame 0 came from. */
@@ -241,6 +247,11 @@ export function createOracle(m: Model): Oracle {
           message: `a dirty pte of file page ${pfn} was cleared and the dirty bit never reached the page (no set_page_dirty()): the write is lost` };
       }
       return endAudit(m, s, pins, lastFree) ?? (s.blocked.length === 0 ? smmu.end(s.last) : null);
+    },
+    stateText() {
+      const pinText = pins.map((p) => `${p.pfn}@${p.addr}`).sort().join(',');
+      const copyText = copies.map((c) => `${c.from}@${c.addr}:${c.by.step}`).sort().join(',');
+      return `pmd=${hist.text()}|maps=${maps.text()}|pins=${pinText}|copies=${copyText}|dirty=${[...dirtyClears.keys()].sort((a, b) => a - b).join(',')}|prot=${prot.text()}`;
     },
   };
 }

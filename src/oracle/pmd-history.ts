@@ -14,6 +14,8 @@ export interface PmdHistory {
   zeroed(table: number, step: number): void;
   /** Was (lo, hi) the pmd's value at some instant from the start of step `since` to now? */
   wasStored(table: number, idx: number, since: number, lo: number, hi: number): boolean;
+  /** The history as text, by pmd (the stateful DPOR search's key: src/explore/dpor.ts). */
+  text(): string;
 }
 
 /** What each pmd of a world's pmd tables holds at the start, by key: computed once per world. */
@@ -58,6 +60,18 @@ export function pmdHistory(m: Model): PmdHistory {
       while (i > 0 && (h[i]?.step ?? -1) >= since) i--;
       for (; i < h.length; i++) if (h[i]?.lo === lo && h[i]?.hi === hi) return true;
       return false;
+    },
+    text() {
+      // A pmd with nothing but its start value reads as one never touched.
+      let out = '';
+      for (const k of [...hist.keys()].sort((a, b) => a - b)) {
+        const h = hist.get(k)!;
+        if (h.length < 2) continue;
+        out += `${k}:`;
+        for (const x of h) out += `${x.step}/${x.lo}/${x.hi},`;
+        out += ';';
+      }
+      return out;
     },
   };
 }

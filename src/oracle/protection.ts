@@ -18,6 +18,8 @@ type UserAccess = Extract<MmEvent, { e: 'user-access' }>;
 export interface ProtectionChecks {
   done(ref: StepRef, ev: ProtDone): void;
   access(ref: StepRef, ev: UserAccess): Violation | null;
+  /** What decides a later verdict, as text (the stateful DPOR search's key: src/explore/dpor.ts). */
+  text(): string;
 }
 
 function fmtProt(prot: number): string {
@@ -31,6 +33,7 @@ export function protectionChecks(): ProtectionChecks {
     done(ref, ev) {
       returned.push({ ev, by: ref });
     },
+    text: () => returned.map((r) => `${JSON.stringify(r.ev)}@${r.by.step}`).join(';'),
     access(ref, ev) {
       const need = ev.write ? PROT_WRITE : PROT_READ;
       const r = returned.find((x) => x.ev.mm === ev.mm && ev.addr >= x.ev.start && ev.addr < x.ev.end && x.by.step > ev.since && (x.ev.prot & need) === 0);
