@@ -119,7 +119,7 @@ export interface Tracker {
 }
 
 /** The model's fields that are the executor's or fixed configuration, not shared mutable state. */
-const ROOT_SKIP = new Set<PropertyKey>(['archId', 'arch', 'sw', 'world', 'setup', 'events', 'choose', 'step', 'tracing']);
+const ROOT_SKIP = new Set<PropertyKey>(['archId', 'arch', 'sw', 'world', 'setup', 'events', 'choose', 'step', 'tracing', 'traceOnly']);
 
 const isValue = (v: object): boolean =>
   Object.isFrozen(v) || (!Array.isArray(v) && typeof (v as { t?: unknown }).t === 'string');

@@ -225,17 +225,19 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
       Atomics.add(beat.ints, 0, 1);
       Atomics.store(beat.ints, 3, 1);
     }
+    m.traceOnly = 0;
     const res = r.gen.next();
     if (beat) Atomics.store(beat.ints, 3, 0);
     let label: string;
     if (res.done) {
       r.done = true;
-      if (m.events.length === 0) continue;
+      // An end or a block that did nothing is not a step; one that did is, traced or not.
+      if (m.events.length === 0 && m.traceOnly === 0) continue;
       label = 'return';
     } else if (res.value.kind === 'block') {
       r.until = res.value.until;
       r.waitLabel = res.value.label;
-      if (m.events.length === 0) continue;
+      if (m.events.length === 0 && m.traceOnly === 0) continue;
       label = `… then waits in ${res.value.label}`;
     } else {
       label = res.value.label;

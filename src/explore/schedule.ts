@@ -67,18 +67,27 @@ export function follow(s: Schedule): Scheduler {
   };
 }
 
-/** Wrap a scheduler and write down, as a canonical schedule, what it decided. */
+/** Wrap a scheduler and write down, as a canonical schedule, what it decided.
+ *  A pick can run no step (the actor blocked again, or ended, having done nothing), so several picks
+ *  can meet at one point's moment, and follow() gives a point to the first of them. When a pick that
+ *  is not the default's comes after such default picks, each of those is written down too (a point
+ *  to the actor the default chose): rare, and it keeps the replay the same run. */
 export function recording(inner: Scheduler): Scheduler & { schedule(): Schedule } {
   const counter = stepCounter();
   const preemptions: Preemption[] = [];
   const choices: number[] = [];
+  /** The default's picks since the last step (picks that ran none). */
+  const silent: number[] = [];
   return {
     pick(runnable, last) {
       const id = inner.pick(runnable, last);
       if (id !== defaultPick(runnable, last)) {
         const after = counter.last;
-        preemptions.push({ after, steps: after < 0 ? 0 : counter.count(after), to: id });
-      }
+        const steps = after < 0 ? 0 : counter.count(after);
+        for (const to of silent) preemptions.push({ after, steps, to });
+        silent.length = 0;
+        preemptions.push({ after, steps, to: id });
+      } else silent.push(id);
       return id;
     },
     choose(n, what) {
@@ -88,6 +97,7 @@ export function recording(inner: Scheduler): Scheduler & { schedule(): Schedule 
     },
     observe(actor, label, events) {
       counter.observe(actor);
+      silent.length = 0;
       inner.observe?.(actor, label, events);
     },
     schedule: () => ({ preemptions: preemptions.slice(), choices: trimZeros(choices) }),

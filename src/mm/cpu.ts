@@ -59,6 +59,7 @@ function takePendingIpis(m: Model, cpu: Cpu): void {
   if (cpu.pendingIpi.length === 0) return;
   for (const ipi of cpu.pendingIpi) {
     if (ipi.flush) flushIpi(m, cpu, ipi.flush);
+    m.traceOnly++;
     if (m.tracing) m.events.push({ e: 'ipi-take', cpu: cpu.id, from: ipi.from });
   }
   cpu.pendingIpi.length = 0;
@@ -68,6 +69,7 @@ function takePendingIpis(m: Model, cpu: Cpu): void {
 export function local_irq_save(c: Ctx): boolean {
   const was = c.cpu.irqsOff;
   c.cpu.irqsOff = true;
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: true });
   return was;
 }
@@ -75,6 +77,7 @@ export function local_irq_save(c: Ctx): boolean {
 /** local_irq_restore(): with IRQs back on, pending IPIs are taken at once. */
 export function local_irq_restore(c: Ctx, wasOff: boolean): void {
   c.cpu.irqsOff = wasOff;
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: wasOff });
   if (!wasOff) {
     takePendingIpis(c.m, c.cpu);
@@ -84,12 +87,14 @@ export function local_irq_restore(c: Ctx, wasOff: boolean): void {
 
 export function rcu_read_lock(c: Ctx): void {
   c.cpu.rcuDepth++;
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
 }
 
 export function rcu_read_unlock(c: Ctx): void {
   c.cpu.rcuDepth--;
   if (c.cpu.rcuDepth < 0) c.m.events.push({ e: 'bug', msg: 'rcu_read_unlock() without rcu_read_lock()' });
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
   if (quiescent(c.cpu)) reportQs(c.m, c.cpu);
 }
@@ -100,6 +105,7 @@ export function call_rcu(m: Model, queuedBy: number, label: string, fn: (m: Mode
   const waitFor = m.cpus.map((cpu) => !quiescent(cpu));
   const waiting = waitFor.filter(Boolean).length;
   m.rcu.push({ label, fn, waitFor, waiting, queuedBy });
+  m.traceOnly++;
   if (m.tracing) m.events.push({ e: 'call-rcu', label, waitFor: m.cpus.filter((cpu) => !quiescent(cpu)).map((cpu) => cpu.id) });
 }
 
@@ -116,9 +122,11 @@ export function* send_ipi_and_wait(c: Ctx, targets: readonly Cpu[], flush: Flush
       pending.push(t.id);
     } else {
       if (flush) flushIpi(c.m, t, flush);
+      c.m.traceOnly++;
       if (c.m.tracing) c.m.events.push({ e: 'ipi-take', cpu: t.id, from: c.id });
     }
   }
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'ipi-send', from: c.cpu.id, to, pending });
   yield step(label);
   if (pending.length > 0) {

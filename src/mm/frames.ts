@@ -36,7 +36,10 @@ export function allocFrame(m: Model, kind: FrameKind): number {
     f.hi.fill(0);
     f.deposited.fill(0);
     if (kind === 'pmd-table' || kind === 'pte-table') m.events.push({ e: 'table-zeroed', pfn: f.pfn, kind });
-    else if (m.tracing) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
+    else {
+      m.traceOnly++;
+      if (m.tracing) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
+    }
     return f.pfn;
   }
   throw new Error('model: allocator lost count');
@@ -73,6 +76,7 @@ export function get_page(c: Ctx, pfn: number): void {
   const frameKind = f.kind;
   f.refcount++;
   f.refStep = c.m.step;
+  c.m.traceOnly++;
   if (c.m.tracing || refGetSuspect(false, frameKind)) c.m.events.push({ e: 'ref-get', pfn, frameKind, ok: true, speculative: false });
 }
 
@@ -84,6 +88,7 @@ export function get_page_unless_zero(c: Ctx, pfn: number): boolean {
     f.refcount++;
     f.refStep = c.m.step;
   }
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'ref-get', pfn, frameKind: f.kind, ok, speculative: true });
   return ok;
 }
@@ -93,6 +98,7 @@ export function put_page(m: Model, pfn: number, how: FreeHow = 'now'): void {
   const f = frameOf(m, pfn);
   f.refcount--;
   f.refStep = m.step;
+  m.traceOnly++;
   if (m.tracing) m.events.push({ e: 'ref-put', pfn });
   if (f.refcount === 0) freeFrame(m, pfn, how);
   else if (f.refcount < 0) m.events.push({ e: 'bug', msg: `page ${pfn}: refcount underflow (put_page on a free page)` });
@@ -111,6 +117,7 @@ export function* lock_page(c: Ctx, pfn: number): ActorGen {
   const f = frameOf(c.m, pfn);
   if (f.pg_locked !== NOBODY) yield* blockUntil(`lock_page(${pfn})`, () => f.pg_locked === NOBODY);
   f.pg_locked = c.id;
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
   yield step(`lock_page(${pfn})`);
 }
@@ -119,10 +126,12 @@ export function* lock_page(c: Ctx, pfn: number): ActorGen {
 export function trylock_page(c: Ctx, pfn: number): boolean {
   const f = frameOf(c.m, pfn);
   if (f.pg_locked !== NOBODY) {
+    c.m.traceOnly++;
     if (c.m.tracing) c.m.events.push({ e: 'trylock-failed', lock: `PG_locked(${pfn})` });
     return false;
   }
   f.pg_locked = c.id;
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
   return true;
 }
@@ -131,6 +140,7 @@ export function unlock_page(c: Ctx, pfn: number): void {
   const f = frameOf(c.m, pfn);
   if (f.pg_locked !== c.id) c.m.events.push({ e: 'bug', msg: `unlock_page(${pfn}) by a task that does not hold it` });
   f.pg_locked = NOBODY;
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'unlock', lock: `PG_locked(${pfn})`, mode: 'spin' });
 }
 

@@ -73,6 +73,7 @@ function endCallsInvalidateRange(c: Ctx): boolean {
 }
 
 function trace(c: Ctx, call: string, mm: Mm, start: number, end: number, event: string): void {
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'mmu-notifier', call, mm: mm.id, start, end, event });
 }
 
@@ -173,6 +174,7 @@ export function smmu_zap_range(c: Ctx, smmu: SecondaryMmu, start: number, end: n
   for (const s of smmu.spt) if (s.addr < start || s.addr >= end) smmu.spt[j++] = s;
   smmu.spt.length = j;
   const dropped = before - j;
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'smmu-zap', smmu: smmu.id, start, end, dropped });
   return dropped;
 }

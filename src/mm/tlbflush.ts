@@ -31,11 +31,13 @@ export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()', asked: Flu
   if (m.arch.flush === 'ipi') {
     const mask = m.mms[range.mm]?.cpumask ?? [];
     const targets = m.cpus.filter((cpu) => mask[cpu.id] === true && (freedTables || !cpu.lazy));
+    m.traceOnly++;
     if (m.tracing) m.events.push({ e: 'flush', cpus: [c.cpu.id], how: 'local' });
     yield* send_ipi_and_wait(c, targets, range, `${label}: IPI`);
     return;
   }
   for (const cpu of m.cpus) flushLocal(cpu, range);
+  m.traceOnly++;
   if (m.tracing) m.events.push({ e: 'flush', cpus: m.cpus.map((cpu) => cpu.id), how: m.arch.flush });
   yield step(`${label}: ${m.arch.flush === 'broadcast' ? 'broadcast invalidate' : 'flush hypercall'}, no IPI`);
 }

@@ -307,6 +307,10 @@ export interface Model {
   step: number;
   /** Record the events that only the trace needs (what each pmd read returned). */
   tracing: boolean;
+  /** How many events the running step made that only a trace records, counted whether tracing or
+   *  not: a block or an end that made only such events is a step in both (the executor's step
+   *  boundaries, which schedules count, must not depend on tracing). */
+  traceOnly: number;
   /** Per-execution state of actor modules (actorState()): emptied before each execution. */
   readonly actorState: Map<string, unknown>;
   /** Every secondary MMU created in this execution (whether or not still subscribed), by id. */

@@ -26,6 +26,7 @@ import { mmu_notifier_release } from '../mmu_notifier.js';
 export function* mmput(c: Ctx): ActorGen {
   const mm = c.mm;
   const last = --mm.mm_users === 0;
+  c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'mm-users', mm: mm.id, now: mm.mm_users });
   yield step('mmput(): atomic_dec_and_test(&mm->mm_users)');
   if (!last) return;

@@ -196,6 +196,7 @@ export function guest_access(c: Ctx, kvm: Kvm, hva: number): number | null {
   if (!s) return null;
   s.young = true;
   const f = frameOf(c.m, s.pfn);
+  c.m.traceOnly++;
   if (c.m.tracing || smmuAccessSuspect(s.gen, f.kind, f.gen)) {
     c.m.events.push({ e: 'smmu-access', smmu: kvm.smmu.id, addr: hva, pfn: s.pfn, gen: s.gen, frameKind: f.kind, frameGen: f.gen });
   }

@@ -29,6 +29,7 @@ function access(c: Ctx, addr: number, write: boolean): { readonly t: TlbEntry } 
   if (write && !t.dirty && !setDirtyBit(c, t)) return { fault: 'the walk to set the dirty bit finds no writable pte' };
   const f = frameOf(c.m, t.pfn);
   const unseen = write && writeUnseen(c, t);
+  c.m.traceOnly++;
   if (c.m.tracing || unseen || tlbAccessSuspect(t.gen, f.kind, f.gen, write, t.since, f.copiedAt)) {
     c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen, write, since: t.since, copiedAt: f.copiedAt, unseen });
   }

@@ -77,6 +77,7 @@ export function buildModel(archId: ArchId, arch: Arch, sw: Switches, world: Worl
     choose: () => 0,
     step: 0,
     tracing: false,
+    traceOnly: 0,
     actorState: new Map(),
     smmus: [],
   };
@@ -222,6 +223,7 @@ export function resetModel(m: Model): void {
   m.choose = () => 0;
   m.step = 0;
   m.tracing = false;
+  m.traceOnly = 0;
   if (m.actorState.size > 0) m.actorState.clear();
   empty(m.smmus);
 }
