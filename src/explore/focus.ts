@@ -32,7 +32,7 @@ export interface FocusQuery {
 
 /** Runs of each actor per world and architecture: the first with its default arguments, the others
  *  with arguments and schedules drawn. */
-export const PROBE_RUNS = 6;
+export const PROBE_RUNS = 4;
 /** A probe run is short: a switch consulted at all is consulted early in an actor alone. */
 const PROBE_STEPS = 400;
 
@@ -64,20 +64,27 @@ function drawArgs(def: ActorDef, next: () => number, first: boolean): Args {
   return Object.fromEntries(def.params.map((p) => [p.name, first ? p.default : p.min + (next() % (p.max - p.min + 1))]));
 }
 
-/** The variants of `q` that change the architecture `arch` on their own (V8). */
-function archChangers(q: FocusQuery, arch: string): VariantId[] {
-  return q.variants.filter((v) => {
+/** Per architecture: the architecture as the variants of `q` leave it, as no variant leaves it, and
+ *  the variants that change it on their own (V8). */
+interface ArchProbe {
+  readonly base: Arch | null;
+  readonly changers: readonly VariantId[];
+}
+
+function archProbe(q: FocusQuery, arch: string): ArchProbe {
+  const archWith = (variants: readonly VariantId[]): Arch | null => {
     try {
-      const spec = { arch, era: q.era, world: 'default', actors: [] };
-      return buildScenario({ ...spec, variants: [v] }, q.pool).arch !== buildScenario({ ...spec, variants: [] }, q.pool).arch;
+      return buildScenario({ arch, era: q.era, variants, actors: [] }, q.pool).arch;
     } catch {
-      return false;
+      return null;
     }
-  });
+  };
+  const base = archWith([]);
+  return { base, changers: q.variants.filter((v) => { const a = archWith([v]); return a !== null && a !== base; }) };
 }
 
 /** Which of the variants of `q` `def`, run alone, asks about (or reads the architecture they change). */
-function consulted(def: ActorDef, q: FocusQuery): Set<VariantId> {
+function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, ArchProbe>): Set<VariantId> {
   const want = new Set(q.variants);
   const asked = new Set<VariantId>();
   const found = new Set<VariantId>();
@@ -85,20 +92,18 @@ function consulted(def: ActorDef, q: FocusQuery): Set<VariantId> {
   for (const worldName of q.worlds ?? ['default']) {
     const mms = parseWorld(worldName).mms.length;
     for (const arch of q.archs) {
-      const changers = archChangers(q, arch);
+      const { base, changers } = archs.get(arch) ?? { base: null, changers: [] };
       for (let r = 0; r < (q.runs ?? PROBE_RUNS); r++) {
         const call: ActorCall = { actor: def.name, args: drawArgs(def, next, r === 0), ...(mms > 1 ? { mm: r === 0 ? 0 : next() % mms } : {}) };
         let scn: Scenario;
-        let base: Arch;
         try {
           scn = buildScenario({ arch, era: q.era, variants: q.variants, world: worldName, actors: [call] }, q.pool);
-          base = buildScenario({ arch, era: q.era, variants: [], world: worldName, actors: [call] }, q.pool).arch;
         } catch {
           continue; // not runnable there (its era, its world): nothing it could ask
         }
         const archAsked = { arch: false };
         try {
-          execute({ ...scn, sw: recordingSwitches(scn.sw, asked), arch: recordingArch(scn.arch, base, archAsked) }, uniformRandom(next()), { maxSteps: PROBE_STEPS });
+          execute({ ...scn, sw: recordingSwitches(scn.sw, asked), arch: base ? recordingArch(scn.arch, base, archAsked) : scn.arch }, uniformRandom(next()), { maxSteps: PROBE_STEPS });
         } catch {
           // An exception in a probe is the campaign's to find and report, not the probe's.
         }
@@ -118,7 +123,8 @@ function consulted(def: ActorDef, q: FocusQuery): Set<VariantId> {
 export function focusGroups(q: FocusQuery): string[][] {
   const inEra = (d: ActorDef) => !d.eras || d.eras.includes(q.era);
   const pool = q.pool.filter(inEra);
-  const reads = new Map(q.variants.length === 0 ? [] : pool.map((d) => [d.name, consulted(d, q)] as const));
+  const archs = new Map(q.variants.length === 0 ? [] : q.archs.map((a) => [a, archProbe(q, a)] as const));
+  const reads = new Map(q.variants.length === 0 ? [] : pool.map((d) => [d.name, consulted(d, q, archs)] as const));
   const groups = q.variants.map((v) => pool.filter((d) => reads.get(d.name)?.has(v) === true).map((d) => d.name));
   groups.push(pool.filter((d) => q.loaded?.(d.name) === true).map((d) => d.name));
   return groups.filter((g) => g.length > 0);
