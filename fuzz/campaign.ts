@@ -71,7 +71,7 @@ export interface CampaignConfig extends SearchSettings {
    *  actor is in the pool; 'off' or absent (a pool the caller chose, --actors, --focus off): the
    *  undirected draw whatever the variants. */
   readonly focus?: 'on' | 'off';
-  /** Bench: another share-out of the directed draw than the default. */
+  /** To measure another share-out of the directed draw than DIRECTED_WEIGHTS (absent: that). */
   readonly focusWeights?: DirectedWeights;
 }
 

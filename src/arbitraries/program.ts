@@ -29,7 +29,7 @@ export interface ProgramOptions {
    *  pool, most programs are drawn directed at them (directed.ts), each with an actor of every group.
    *  Absent, or none in the pool: the draw is the undirected one, unchanged. */
   readonly focus?: readonly (readonly string[])[];
-  /** How the directed draw is shared out (default DIRECTED_WEIGHTS; the bench tries others). */
+  /** How the directed draw is shared out (default DIRECTED_WEIGHTS). */
   readonly focusWeights?: DirectedWeights;
 }
 
