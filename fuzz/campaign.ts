@@ -4,6 +4,9 @@
 
 import fc from 'fast-check';
 import { worldProgram } from '../src/arbitraries/program.js';
+import type { DirectedWeights } from '../src/arbitraries/directed.js';
+import { focusGroups } from '../src/explore/focus.js';
+import { originOf } from '../src/mm/registry.js';
 import { scheduleValue, type ScheduleStrategy } from '../src/arbitraries/schedule.js';
 import type { PoolEntry } from '../src/arbitraries/scenario.js';
 import { archArb } from '../src/arbitraries/arch.js';
@@ -63,6 +66,13 @@ export interface CampaignConfig extends SearchSettings {
   /** Runs per depth PCT is given to say at which --depth it finds a failure (Failure.pctDepth);
    *  default PCT_PROBE_RUNS, 0: not asked (bench: search time only). */
   readonly pctProbeRuns?: number;
+  /** The directed draw (src/explore/focus.ts, src/arbitraries/directed.ts): 'on' (the command line's
+   *  default when the pool is every actor) changes nothing unless a variant is on or a user module's
+   *  actor is in the pool; 'off' or absent (a pool the caller chose, --actors, --focus off): the
+   *  undirected draw whatever the variants. */
+  readonly focus?: 'on' | 'off';
+  /** To measure another share-out of the directed draw than DIRECTED_WEIGHTS (absent: that). */
+  readonly focusWeights?: DirectedWeights;
 }
 
 export interface Failure {
@@ -183,6 +193,8 @@ export interface Hooks {
    *  unshrunk entry saved under `foundKey` can go. */
   readonly onDuplicate?: (foundKey: string, key: string) => void;
   readonly onInternalError?: (e: InternalError) => void;
+  /** Each scenario drawn, before its runs (tests: what the draw gives). */
+  readonly onScenario?: (spec: ScenarioSpec) => void;
   /** Asked between executions: end the campaign now (bench: the failure it waited for is in). */
   readonly stop?: () => boolean;
 }
@@ -190,6 +202,29 @@ export interface Hooks {
 /** The campaign's settings from the user's options: era defaulting to the variant's home era. */
 export function resolveEra(era: EraId | undefined, variants: readonly VariantId[]): EraId {
   return makeSwitches(era, variants).era;
+}
+
+const focusMemo = new Map<string, readonly (readonly string[])[]>();
+
+/** The campaign's focus groups: for each switched-on variant the actors of its pool that consult it,
+ *  and the actors of user modules (src/explore/focus.ts); [] with --focus off. Worked out once per
+ *  process for given settings (the probe runs each actor of the pool a few times). */
+export function campaignFocus(cfg: Pick<CampaignConfig, 'era' | 'variants' | 'archs' | 'worlds' | 'pool' | 'focus'>): readonly (readonly string[])[] {
+  if (cfg.focus !== 'on') return [];
+  const loaded = (name: string) => originOf(name) !== null;
+  if (cfg.variants.length === 0 && !cfg.pool.some((d) => loaded(d.name))) return [];
+  const key = JSON.stringify([cfg.era, cfg.variants, cfg.archs, cfg.worlds ?? ['default'], cfg.pool.map((d) => d.name)]);
+  let f = focusMemo.get(key);
+  if (!f) {
+    f = focusGroups({ era: cfg.era, variants: cfg.variants, archs: cfg.archs, worlds: cfg.worlds ?? ['default'], pool: cfg.pool, loaded });
+    focusMemo.set(key, f);
+  }
+  return f;
+}
+
+/** Forget the focus worked out so far (bench: each seed a campaign of its own, probe included). */
+export function forgetFocus(): void {
+  focusMemo.clear();
 }
 
 const baseName = (n: string) => n.replace(/#\d+$/, '');
@@ -326,11 +361,12 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     ? cfg.pins.map((c): PoolEntry => ({ ...op(c), ...(c.mm !== undefined ? { mm: c.mm } : {}), ...(c.then?.length ? { then: c.then.map(op) } : {}) }))
       .filter((e) => inEra(e.def) && (e.then ?? []).every((o) => inEra(o.def)))
     : cfg.pool.filter(inEra).map((def) => ({ def }));
+  const focus = campaignFocus(cfg);
   // One path: the scenarios and architectures are drawn from the arbitraries a fast-check suite uses
   // (mmfuzz/arbitraries), 32 scenarios at a time, each with the seeds of its first 8 schedules; a
   // run's schedule is the value schedule() generates for its strategy and seed (scheduleValue()).
   const draw = fc.record({
-    wp: worldProgram(worlds, { pool: entries, ...(cfg.opsPerThread !== undefined && cfg.opsPerThread > 1 ? { opsPerThread: { min: 1, max: cfg.opsPerThread } } : {}) }),
+    wp: worldProgram(worlds, { pool: entries, focus, ...(cfg.focusWeights ? { focusWeights: cfg.focusWeights } : {}), ...(cfg.opsPerThread !== undefined && cfg.opsPerThread > 1 ? { opsPerThread: { min: 1, max: cfg.opsPerThread } } : {}) }),
     arch: archArb(cfg.archs),
     seeds: fc.array(fc.integer({ min: 0, max: 0x7fffffff }), { minLength: 8, maxLength: 8 }),
   });
@@ -358,6 +394,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     const batch = fc.sample(draw, { seed: rng() | 0, numRuns: 32 });
     for (const { wp: { world, program: actors }, arch, seeds } of batch) {
       const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors };
+      hooks.onScenario?.(spec);
       const scn = buildScenario(spec, cfg.pool);
       const specKey = JSON.stringify(spec);
       const { mem, st, guide } = samplers[turn++ % samplers.length]!;

@@ -14,7 +14,7 @@ import { ModelError } from '../src/mm/errors.js';
 import { actorNames, buildScenario, findActor } from '../src/mm/scenario.js';
 import { allVariants, ERAS, ERA_IDS } from '../src/mm/switches.js';
 import { allWorlds, worldOf } from '../src/mm/world/registry.js';
-import { failureKey, resolveEra, runCampaign, type Failure, type Guarantee, type InternalError } from './campaign.js';
+import { campaignFocus, failureKey, resolveEra, runCampaign, type Failure, type Guarantee, type InternalError } from './campaign.js';
 import { corpusStore, defaultCorpusDir, replayCorpus, scanCorpus } from './corpus.js';
 import { HELP, parseOptions, UsageError, type Options } from './options.js';
 import { loadArgs, loadedModules, loadModules, worldOrigin } from './load.js';
@@ -248,7 +248,14 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     for (const e of r.fixed) say(`  fixed now: ${echo(e.key, 120)}`);
     for (const u of r.unreadable) say(`  unreadable: ${echo(u.entry.key, 80)}: ${oneLine(u.why, 100)}`);
   }
-  say(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (${o.preemptions === Infinity ? 'no preemption bound: DPOR' : `at most ${o.preemptions} preemptions`}${o.enumerateChoices ? ', data choices enumerated' : ''})` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}${worldsSaid}, seed ${o.seed}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}, ${o.strategy === 'exhaustive' ? 1 : o.workers} worker(s), ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
+  // The directed draw's focus, named in the header: not for exhaustive, which draws nothing, nor with
+  // --actors, where the user chose the pool.
+  const focusSetting = o.actors ? 'off' : o.focus;
+  const groups = o.strategy === 'exhaustive' || o.actors ? null : campaignFocus({ era, variants, archs: o.archs, worlds: o.worlds, pool: eraPool, focus: focusSetting });
+  const focus = groups === null ? null : eraPool.map((a) => a.name).filter((n) => groups.some((g) => g.includes(n)));
+  const aimed = variants.length > 0 || eraPool.some((a) => originOf(a.name) !== null);
+  const focusSaid = focus === null || !aimed ? '' : o.focus === 'off' ? ', focus off' : focus.length === 0 ? ', focus none' : `, focus ${focus.slice(0, 6).join(' ')}${focus.length > 6 ? ` (+${focus.length - 6})` : ''}`;
+  say(`mmfuzz: ${o.strategy}${o.strategy === 'pct' ? ` (depth ${o.depth})` : o.strategy === 'exhaustive' ? ` (${o.preemptions === Infinity ? 'no preemption bound: DPOR' : `at most ${o.preemptions} preemptions`}${o.enumerateChoices ? ', data choices enumerated' : ''})` : ''} on ${o.archs.join(', ')}, era ${era}${variants.length ? `, variants ${variants.join(', ')}` : ''}${focusSaid}${worldsSaid}, seed ${o.seed}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}, ${o.strategy === 'exhaustive' ? 1 : o.workers} worker(s), ${o.timeMs !== null ? `${o.timeMs / 1000} s` : ''}${o.timeMs !== null && o.runs !== null ? ' or ' : ''}${o.runs !== null ? `${o.runs} runs` : ''}`);
 
   const progress = progressPrinter({ tty: process.stderr.isTTY === true, quiet: o.quiet, write: (s) => process.stderr.write(s), now });
   const t0 = now();
@@ -288,7 +295,7 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
     });
   } else {
     let stopRun = () => {};
-    const run = runPool({ ...o, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, ...(pins ? { pins } : {}), load: loadedModules(),
+    const run = runPool({ ...o, focus: focusSetting, era, variants, actors: eraPool.map((a) => a.name), fixedActors: undefined, ...(pins ? { pins } : {}), load: loadedModules(),
       ...(o.stopOnFailure ? { stopAfterFailures: 1 } : {}),
       ...(deps.shrinkClock ? { shrinkClock: deps.shrinkClock } : {}),
       ...(deps.stepDeadlineMs !== undefined ? { stepDeadlineMs: deps.stepDeadlineMs } : {}) }, {
@@ -346,7 +353,8 @@ async function campaign(o: Options, out: Out, err: Out, onSigint: (stop: () => v
   if (o.json) {
     const report: Report = {
       version: 1,
-      options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions === Infinity ? 'none' : o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}`, ops: o.opsPerThread },
+      options: { archs: o.archs, era, variants, worlds: o.worlds, actors: o.actors?.map(formatCall) ?? null, enumerateChoices: o.enumerateChoices === Infinity ? 'all' : o.enumerateChoices, strategy: o.strategy, depth: o.depth, preemptions: o.preemptions === Infinity ? 'none' : o.preemptions, timeMs: o.timeMs, runs: o.runs, seed: o.seed, shrinkMs: o.shrinkMs, workers: o.workers, shard: `${o.shard.index}/${o.shard.count}`, ops: o.opsPerThread,
+        ...(focus !== null && aimed ? { focus: o.focus === 'off' ? 'off' : focus } : {}) },
       executions: result.executions, execsPerSec: rate, durationMs: Math.round(result.durationMs),
       failures: result.failures.map((f, i) => ({ ...reportFailure(f), ...(tables?.[i] ? { affected: tables[i] } : {}) })),
       races: reportRaces(result.failures.map(reportFailure)),

@@ -56,6 +56,8 @@ export interface Options extends SearchSettings {
    *  budget of that table, in ms. */
   readonly affected?: boolean;
   readonly affectedMs?: number;
+  /** --focus: the directed draw (fuzz/campaign.ts campaignFocus), on unless 'off'. */
+  readonly focus: 'on' | 'off';
 }
 
 /** Every option, one line each: its kind for util.parseArgs, what its value is (for "needs a value")
@@ -65,6 +67,7 @@ export const OPTION_TABLE = {
   era: { type: 'string', takes: 'v5.8, v5.10, v6.2 or v6.6', arg: 'E', help: "v5.8, v5.10, v6.2 or v6.6 (default: the newest, or the variant's home era)" },
   variant: { type: 'string', takes: 'V1..V9 or an id, comma-separated, or none', arg: 'V[,V]', help: "put catalog bugs back, by id or tag (V1..V9); 'none' with --replay for none" },
   actors: { type: 'string', takes: "actor calls, comma-separated: name or 'name(arg=N,mm=M)' (see --list)", arg: 'A[,A]', help: 'restrict the actor pool (the fixed scenario, for --strategy exhaustive); an actor may\nfix arguments, kept by every strategy and by shrinking: munmap(vma=1),fault(addr=5,mm=1)\n(mm=N: the mm of the world it runs in); a bad one is refused with the accepted range;\na semicolon joins the operations of one thread, in order: fault(addr=4);gup_fast(addr=4)' },
+  focus: { type: 'string', takes: 'on or off', arg: 'on|off', help: "with a variant on (--variant) or a module loaded (--load), and no --actors: draw three\nscenarios in four with an actor whose code each variant changes, and one of the\nmodule's (default on; the header names them); off: every actor alike" },
   world: { type: 'string', takes: 'world names, comma-separated (see --list)', arg: 'W[,W]', help: 'the worlds to run in (default: default); a campaign draws among several' },
   strategy: { type: 'string', takes: 'random, pct, pos, greybox, exhaustive or portfolio', arg: 'S', help: 'random (default with one worker), pct, pos (partial order sampling), greybox\n(coverage-guided: schedules showing new conflicting pairs are kept and mutated),\nexhaustive, portfolio (default with several workers: workers spread over\nrandom, pos, greybox and pct at depths 2-4)' },
   depth: { type: 'string', takes: 'a whole number from 1 to 10', arg: 'N', help: 'PCT bug depth (default 3)' },
@@ -127,6 +130,11 @@ function parsePreemptions(v: string): number {
   if (v === 'none') return Infinity;
   if (!/^\d{1,16}$/.test(v) || Number(v) > 6) throw new UsageError(`--preemptions '${echo(v)}': accepted are whole numbers from 0 to 6, or 'none' (no bound)`);
   return Number(v);
+}
+
+function onOff(flag: string, v: string): 'on' | 'off' {
+  if (v !== 'on' && v !== 'off') throw new UsageError(`--${flag} '${echo(v)}': accepted are on or off`);
+  return v;
 }
 
 /** A comma-separated list of names, each exactly one of `accepted` (no stray spaces, no empty one). */
@@ -321,6 +329,7 @@ export function parseOptions(argv: readonly string[], cores = availableParalleli
     help: given.has('help'),
     strategy,
     depth: parseInt10('depth', get('depth') ?? '3', 1, 10),
+    focus: onOff('focus', get('focus') ?? 'on'),
     opsPerThread: parseInt10('ops', get('ops') ?? '1', 1, 4),
     preemptions: parsePreemptions(get('preemptions') ?? '2'),
     timeMs: time !== undefined ? parseDuration('time', time) : runs !== undefined ? null : 30_000,

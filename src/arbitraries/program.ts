@@ -9,6 +9,7 @@ import { findActor, type ActorCall, type OpCall } from '../mm/scenario.js';
 import type { World } from '../mm/world/types.js';
 import { DEFAULT_WORLD } from '../mm/world/worlds.js';
 import { actorCallArb, actorsArb, type PoolEntry } from './scenario.js';
+import { directed, type DirectedWeights } from './directed.js';
 
 /** A count: exactly n, or a range. */
 export type Count = number | { readonly min: number; readonly max: number };
@@ -25,6 +26,12 @@ export interface ProgramOptions {
   readonly opsPerThread?: Count;
   /** The world the program runs in (its mms): default. */
   readonly world?: World;
+  /** Focus groups (actor names; a campaign's come from src/explore/focus.ts): when some are in the
+   *  pool, most programs are drawn directed at them (directed.ts), each with an actor of every group.
+   *  Absent, or none in the pool: the draw is the undirected one, unchanged. */
+  readonly focus?: readonly (readonly string[])[];
+  /** How the directed draw is shared out (default DIRECTED_WEIGHTS). */
+  readonly focusWeights?: DirectedWeights;
 }
 
 /** A program: its threads, each an ActorCall whose `then` holds the operations after the first. */
@@ -63,16 +70,21 @@ export function program(opts: ProgramOptions = {}): fc.Arbitrary<Program> {
   const threads = range(opts.threads, { min: 2, max: 4 });
   const ops = range(opts.opsPerThread, { min: 1, max: 1 });
   const mms = (opts.world ?? DEFAULT_WORLD).mms.length;
-  if (ops.max <= 1) return actorsArb(entries, threads.min, threads.max, mms);
+  const groups = (opts.focus ?? []).map((g) => entries.filter((e) => g.includes(e.def.name))).filter((g) => g.length > 0);
+  const focus = entries.filter((e) => groups.some((g) => g.includes(e)));
+  const aim = (undirected: fc.Arbitrary<ActorCall[]>, threadOf: (es: readonly PoolEntry[]) => fc.Arbitrary<ActorCall>): fc.Arbitrary<ActorCall[]> =>
+    (focus.length === 0 ? undirected : directed(undirected, groups.map(threadOf), threadOf(focus), threadOf(entries), threads, focus.length, opts.focusWeights));
+  if (ops.max <= 1) return aim(actorsArb(entries, threads.min, threads.max, mms), (es) => fc.oneof(...es.map((e) => actorCallArb(e, mms))));
   const defs = new Map(entries.map((e) => [e.def.name, e.def]));
   const opArb = fc.oneof(...entries.map((e) => actorCallArb({ def: e.def, ...(e.args ? { args: e.args } : {}) }).map(({ actor, args }): OpCall => ({ actor, ...(args ? { args } : {}) }))));
-  const thread = fc.tuple(fc.oneof(...entries.map((e) => actorCallArb(e, mms))), fc.array(opArb, { minLength: Math.max(0, ops.min - 1), maxLength: ops.max - 1 }))
+  // A thread: its first operation among `es`, the others among the whole pool.
+  const threadOf = (es: readonly PoolEntry[]) => fc.tuple(fc.oneof(...es.map((e) => actorCallArb(e, mms))), fc.array(opArb, { minLength: Math.max(0, ops.min - 1), maxLength: ops.max - 1 }))
     .map(([first, rest]): ActorCall => {
       if (first.then) return first; // a thread the user wrote stays as written
       const then = keepFitting(first, rest, defs);
       return then.length ? { ...first, then } : first;
     });
-  return fc.array(thread, { minLength: threads.min, maxLength: threads.max });
+  return aim(fc.array(threadOf(entries), { minLength: threads.min, maxLength: threads.max }), threadOf);
 }
 
 /** A world among `worlds` and a program for it (its mms drawn among the world's). With one world

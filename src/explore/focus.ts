@@ -1,0 +1,138 @@
+// A campaign's focus: the actors its switched-on variants concern. An actor belongs to it when its
+// code consults one of those switches (has(sw, bug), src/mm/switches.ts, whether in the actor's own
+// file or in a helper it calls, such as pmd_none_or_clear_bad() in walk.ts), or reads a feature of
+// the architecture that they change (V8 makes an IPI architecture a paravirt guest that flushes by
+// hypercall: the flushers read arch.flush), which is found by
+// running it: each actor of the pool alone, a few times with its arguments drawn, under switches
+// whose set of bugs records what it is asked. Actors of a user module (--load) are in it too: they
+// are what the user came to test. Deterministic: the runs' arguments and schedules come from fixed
+// seeds, and the answer is in the pool's order.
+
+import type { ActorDef, Args } from '../mm/actor.js';
+import type { Arch } from '../mm/arch.js';
+import { buildScenario, type ActorCall, type Scenario } from '../mm/scenario.js';
+import type { EraId, Switches, VariantId } from '../mm/switches.js';
+import { parseWorld } from '../mm/world/registry.js';
+import { execute } from './executor.js';
+import { splitmix32, uniformRandom } from './schedulers.js';
+
+export interface FocusQuery {
+  readonly era: EraId;
+  /** The switched-on variants (not the era's own bugs). */
+  readonly variants: readonly VariantId[];
+  readonly archs: readonly string[];
+  /** World names (default: `default`). */
+  readonly worlds?: readonly string[];
+  readonly pool: readonly ActorDef[];
+  /** Is this actor from a user module (--load)? */
+  readonly loaded?: (name: string) => boolean;
+  /** Runs of each actor per world and architecture (default PROBE_RUNS). */
+  readonly runs?: number;
+}
+
+/** Runs of each actor per world and architecture: the first with its default arguments, the others
+ *  with arguments and schedules drawn. */
+export const PROBE_RUNS = 4;
+/** A probe run is short: a switch consulted at all is consulted early in an actor alone. */
+const PROBE_STEPS = 400;
+
+/** The switches of `scn` with a set of bugs that writes down every bug it is asked about. */
+function recordingSwitches(sw: Switches, asked: Set<VariantId>): Switches {
+  const bugs = new Set(sw.bugs);
+  bugs.has = (b: VariantId) => {
+    asked.add(b);
+    return Set.prototype.has.call(bugs, b);
+  };
+  return { ...sw, bugs };
+}
+
+/** `arch`, but reading one of the fields in which it differs from `base` sets `asked.arch`. */
+function recordingArch(arch: Arch, base: Arch, asked: { arch: boolean }): Arch {
+  const a = arch as unknown as Readonly<Record<string, unknown>>;
+  const b = base as unknown as Readonly<Record<string, unknown>>;
+  const changed = new Set(Object.keys(a).filter((k) => k !== 'description' && a[k] !== b[k]));
+  if (changed.size === 0) return arch;
+  return new Proxy(arch, {
+    get: (t, k, r) => {
+      if (typeof k === 'string' && changed.has(k)) asked.arch = true;
+      return Reflect.get(t, k, r) as unknown;
+    },
+  });
+}
+
+function drawArgs(def: ActorDef, next: () => number, first: boolean): Args {
+  return Object.fromEntries(def.params.map((p) => [p.name, first ? p.default : p.min + (next() % (p.max - p.min + 1))]));
+}
+
+/** Per architecture: the architecture as the variants of `q` leave it, as no variant leaves it, and
+ *  the variants that change it on their own (V8). */
+interface ArchProbe {
+  readonly base: Arch | null;
+  readonly changers: readonly VariantId[];
+}
+
+function archProbe(q: FocusQuery, arch: string): ArchProbe {
+  const archWith = (variants: readonly VariantId[]): Arch | null => {
+    try {
+      return buildScenario({ arch, era: q.era, variants, actors: [] }, q.pool).arch;
+    } catch {
+      return null;
+    }
+  };
+  const base = archWith([]);
+  return { base, changers: q.variants.filter((v) => { const a = archWith([v]); return a !== null && a !== base; }) };
+}
+
+/** Which of the variants of `q` `def`, run alone, asks about (or reads the architecture they change). */
+function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, ArchProbe>): Set<VariantId> {
+  const want = new Set(q.variants);
+  const asked = new Set<VariantId>();
+  const found = new Set<VariantId>();
+  const next = splitmix32(0x5eed ^ def.name.length);
+  for (const worldName of q.worlds ?? ['default']) {
+    const mms = parseWorld(worldName).mms.length;
+    for (const arch of q.archs) {
+      const { base, changers } = archs.get(arch) ?? { base: null, changers: [] };
+      for (let r = 0; r < (q.runs ?? PROBE_RUNS); r++) {
+        const call: ActorCall = { actor: def.name, args: drawArgs(def, next, r === 0), ...(mms > 1 ? { mm: r === 0 ? 0 : next() % mms } : {}) };
+        let scn: Scenario;
+        try {
+          scn = buildScenario({ arch, era: q.era, variants: q.variants, world: worldName, actors: [call] }, q.pool);
+        } catch {
+          continue; // not runnable there (its era, its world): nothing it could ask
+        }
+        const archAsked = { arch: false };
+        try {
+          execute({ ...scn, sw: recordingSwitches(scn.sw, asked), arch: base ? recordingArch(scn.arch, base, archAsked) : scn.arch }, uniformRandom(next()), { maxSteps: PROBE_STEPS });
+        } catch {
+          // An exception in a probe is the campaign's to find and report, not the probe's.
+        }
+        for (const b of asked) if (want.has(b)) found.add(b);
+        if (archAsked.arch) for (const v of changers) found.add(v);
+        if (found.size === want.size) return found;
+      }
+    }
+  }
+  return found;
+}
+
+/** The focus groups of a campaign: for each switched-on variant, the actors of the pool that consult
+ *  it, and the actors of user modules; each in the pool's order, the empty ones left out. A directed
+ *  program has an actor of each group (directed.ts): with two variants on, as V3 is (the GUP-fast pmd
+ *  re-check and khugepaged's IPI), the race is between a reader of each. */
+export function focusGroups(q: FocusQuery): string[][] {
+  const inEra = (d: ActorDef) => !d.eras || d.eras.includes(q.era);
+  const pool = q.pool.filter(inEra);
+  const archs = new Map(q.variants.length === 0 ? [] : q.archs.map((a) => [a, archProbe(q, a)] as const));
+  const reads = new Map(q.variants.length === 0 ? [] : pool.map((d) => [d.name, consulted(d, q, archs)] as const));
+  const groups = q.variants.map((v) => pool.filter((d) => reads.get(d.name)?.has(v) === true).map((d) => d.name));
+  groups.push(pool.filter((d) => q.loaded?.(d.name) === true).map((d) => d.name));
+  return groups.filter((g) => g.length > 0);
+}
+
+/** The focus actors of a campaign, in the pool's order: those that consult a switched-on variant, and
+ *  those of user modules. Empty when no variant is on and no module's actor is in the pool. */
+export function focusActors(q: FocusQuery): string[] {
+  const inGroup = new Set(focusGroups(q).flat());
+  return q.pool.filter((d) => inGroup.has(d.name)).map((d) => d.name);
+}
