@@ -161,18 +161,19 @@ function targetChecks(rows: readonly Row[]): string[] {
   return out;
 }
 
-/** npm run bench -- --strategies [--seeds N] [--limit-ms MS] [--runs R] [--undirected]: only the
+/** npm run bench -- --strategies [--seeds N] [--limit-ms MS] [--runs R] [--undirected] [--pool P --out F]
+ *  (then --strategies --merge F1,F2): only the
  *  per-strategy table, merged into bench/results.json as `strategies` (the rest kept from the last
  *  full run). Times are the process's CPU time; each seed is capped at MS of it (and R runs, when
  *  given), and a seed that missed counts as missed. --undirected adds every-actor rows with the
  *  directed draw off (--focus off), to compare. */
-function strategiesOnly(seeds: number, limitMs: number, runs: number | null, undirected: boolean): void {
+function strategiesOnly(seeds: number, limitMs: number, runs: number | null, undirected: boolean, only?: 'catalog' | 'all', out?: string): void {
   const t0 = cpuNow();
   // Warm up first (2 s of CPU over every actor, not measured): else the first every-actor rows pay for
   // compiling each actor's code, and the rows after them do not.
   runCampaign(campaign({ archs: ARCH_IDS, era: 'v6.6', variants: [], pool: ACTORS.filter((a) => !a.eras || a.eras.includes('v6.6')), strategy: 'random', timeMs: 2000, shrinkMs: 100 }), { now: cpuNow });
   const rows: Row[] = [];
-  const pools: readonly (readonly ['catalog' | 'all', 'on' | 'off'])[] = [['catalog', 'on'], ['all', 'on'], ...(undirected ? [['all', 'off'] as const] : [])];
+  const pools = ([['catalog', 'on'], ['all', 'on'], ...(undirected ? [['all', 'off'] as const] : [])] as const).filter(([p]) => !only || p === only);
   for (const [pool, focus] of pools) {
     for (const c of VARIANT_CASES) {
       for (const st of STRATEGY_ROWS) {
@@ -183,6 +184,20 @@ function strategiesOnly(seeds: number, limitMs: number, runs: number | null, und
       }
     }
   }
+  writeStrategies({ seeds, limitMs, runs, cpuMs: Math.round(cpuNow() - t0) }, rows, out);
+}
+
+interface StrategiesRun { readonly seeds: number; readonly limitMs: number; readonly runs: number | null; readonly cpuMs: number }
+
+/** The table, the target checks and bench/results.json's `strategies` (or only the rows and the run's
+ *  settings to `out`, for --merge to put together: the pools can run in processes of their own). */
+function writeStrategies(run: StrategiesRun, rows: readonly Row[], out?: string): void {
+  if (out) {
+    writeFileSync(out, `${JSON.stringify({ run, rows }, null, 2)}\n`);
+    console.error(`wrote ${out}`);
+    return;
+  }
+  const { seeds, limitMs, runs } = run;
   const table = markdown(rows);
   const checks = targetChecks(rows);
   console.log(table);
@@ -191,7 +206,7 @@ function strategiesOnly(seeds: number, limitMs: number, runs: number | null, und
   const file = new URL('../../bench/results.json', import.meta.url);
   const old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const strategies = {
-    seeds, limitCpuMsPerSeed: limitMs, runsPerSeed: runs, cpuMs: Math.round(cpuNow() - t0),
+    seeds, limitCpuMsPerSeed: limitMs, runsPerSeed: runs, cpuMs: run.cpuMs,
     note: `times are CPU time of the bench process (process.cpuUsage(): user + system, V8's GC helper threads included), not wall time, so that a loaded machine does not distort them; after a 2 s warm-up over every actor, each seed is a campaign of its own (its focus probe included) capped at ${limitMs} ms of CPU${runs !== null ? ` and ${runs} runs` : ''}; a seed that missed counts its whole time and runs, and as missed; pool 'all' draws with the directed draw (focus on) unless focus says off`,
     targets: { ...TARGETS, hitRateVsPctOnV3V9: 10 },
     checks,
@@ -208,7 +223,19 @@ async function main(): Promise<void> {
   if (process.argv.includes('--strategies')) {
     const arg = (f: string, d: number) => { const i = process.argv.indexOf(f); return i >= 0 ? Number(process.argv[i + 1]) : d; };
     const runs = arg('--runs', 0);
-    strategiesOnly(arg('--seeds', SEEDS), arg('--limit-ms', 10_000), runs > 0 ? runs : null, process.argv.includes('--undirected'));
+    const str = (f: string) => { const i = process.argv.indexOf(f); return i >= 0 ? process.argv[i + 1] : undefined; };
+    const merge = str('--merge');
+    if (merge) {
+      // --merge A.json,B.json: the rows of runs made with --pool and --out, into bench/results.json.
+      const parts = merge.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as { run: StrategiesRun; rows: Row[] });
+      const run = parts[0]!.run;
+      if (parts.some((x) => x.run.seeds !== run.seeds || x.run.limitMs !== run.limitMs || x.run.runs !== run.runs)) throw new Error('--merge: the runs differ in seeds, limit or runs');
+      writeStrategies({ ...run, cpuMs: parts.reduce((n, x) => n + x.run.cpuMs, 0) }, parts.flatMap((x) => x.rows));
+      return;
+    }
+    const pool = str('--pool');
+    if (pool !== undefined && pool !== 'catalog' && pool !== 'all') throw new Error("--pool: accepted are catalog or all");
+    strategiesOnly(arg('--seeds', SEEDS), arg('--limit-ms', 10_000), runs > 0 ? runs : null, process.argv.includes('--undirected'), pool, str('--out'));
     return;
   }
   const tp = [
