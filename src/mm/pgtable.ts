@@ -8,7 +8,7 @@
 import { PMD_PAGES, fmtPmd, fmtPte, pgdIndex, pmdAddr, pmd_mkinvalid, pmd_pfn, pmdDecode, pmdHi, pmdIndex, pmdLo, pmdTableIndex, pudIndex, type Level, type PmdEntry, type PteEntry } from './entries.js';
 import { installSuspect, installWant, tableAccessSuspect } from './events.js';
 import { frameOf } from './frames.js';
-import { spin_take } from './locks.js';
+import { spin_take, spinLockLabel } from './locks.js';
 import { eraAtLeast } from './switches.js';
 import { flush_tlb_range } from './tlbflush.js';
 import type { FlushRange } from './cpu.js';
@@ -405,10 +405,10 @@ export function pte_lockptr(m: Model, p: TablePtr): SpinLock {
 export function* spin_lock_ptl(c: Ctx, p: TablePtr): ActorGen {
   // A pte table's ptl; pmd_lock() for a pmd table's.
   const l = pte_lockptr(c.m, p);
-  if (l.owner !== NOBODY) yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  if (l.owner !== NOBODY) yield* blockUntil(spinLockLabel(l.name), () => l.owner === NOBODY);
   touchTable(c, p.pfn, p.gen, -1, true, 'ptl');
   spin_take(c, l);
-  yield step(`spin_lock(${l.name})`);
+  yield step(spinLockLabel(l.name));
 }
 
 /** pmd_lockptr(): the pmd table page's split ptl (USE_SPLIT_PMD_PTLOCKS). Taking it after the table
@@ -420,10 +420,10 @@ export function pmd_lockptr(m: Model, p: PmdPtr): SpinLock {
 /** spin_lock(pmd_lockptr(mm, pmd)). */
 export function* pmd_lock(c: Ctx, p: PmdPtr): ActorGen {
   const l = pmd_lockptr(c.m, p);
-  if (l.owner !== NOBODY) yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  if (l.owner !== NOBODY) yield* blockUntil(spinLockLabel(l.name), () => l.owner === NOBODY);
   touchTable(c, p.table, p.gen, -1, true, 'ptl', 'pmd');
   spin_take(c, l);
-  yield step(`spin_lock(${l.name})`);
+  yield step(spinLockLabel(l.name));
 }
 
 /** The table an upper-level walk reaches, for primitives one level up (pgalloc.ts, free_pgtables). */
