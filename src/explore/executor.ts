@@ -269,7 +269,9 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     sched.observe?.(r.id, label, m.events);
     if (m.events.length === 0) continue;
     const v = oracle.step({ step: steps - 1, actor: r.id, name: names[r.id] ?? '', label }, m.events);
-    m.events.length = 0;
+    // Emptied by pops, not \`length = 0\`: setting an array's length is a runtime call (1.8% of the
+    // time), and a step records a few events.
+    while (m.events.length > 0) m.events.pop();
     if (v) return finish(m, 'violation', v, steps, trace, names, runners);
   }
 }
