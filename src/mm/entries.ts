@@ -176,9 +176,12 @@ function decodeKind(lo: number, pfn: number): PmdEntry | null {
 export function pmdDecode(lo: number, hi: number): PmdEntry {
   if (lo === 0 && hi === 0) return PMD_NONE;
   // Entries are immutable values, and a run decodes the same few over and over: decode each once.
-  // (Only halves as stores make them: non-negative and small, so that the key is exact.)
+  // (Only halves as stores make them: non-negative and small, so that the key is exact.) Every low
+  // half a store makes is below 2^14 (flags and the pfn's low bits), so the key of such a pair is a
+  // small integer (a Smi to V8: hashed as an integer, and no heap number made for it); any other
+  // pair keeps a key of its own, above 2^30.
   const cacheable = lo >= 0 && lo < 0x8000_0000 && hi >= 0 && hi < 0x10_0000 && Number.isInteger(lo) && Number.isInteger(hi);
-  const k = hi * 0x8000_0000 + lo;
+  const k = lo < 0x4000 && hi < 0x1_0000 ? hi * 0x4000 + lo : 2 ** 30 + hi * 0x8000_0000 + lo;
   const hit = cacheable ? decoded.get(k) : undefined;
   if (hit) return hit;
   const e = decodeKind(lo, hi * PFN_LO_SCALE + ((lo >>> PFN_SHIFT) & PFN_LO_MASK));

@@ -5,10 +5,30 @@
 import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { NOBODY, type RwSem, type SpinLock } from './types.js';
 
+/** `${op}(${name})` for a lock's name, made once per name: taking a lock is a step of nearly every
+ *  path, and most executions keep no trace. (Lock names are a world's few; the bound is for names
+ *  a user actor makes up.) */
+function lockLabels(op: string): (name: string) => string {
+  const made = new Map<string, string>();
+  return (name) => {
+    let label = made.get(name);
+    if (label === undefined) {
+      if (made.size >= 4096) made.clear();
+      made.set(name, (label = `${op}(${name})`));
+    }
+    return label;
+  };
+}
+export const spinLockLabel = lockLabels('spin_lock');
+const mmapReadLockLabel = lockLabels('mmap_read_lock');
+const downReadLabel = lockLabels('down_read');
+const mmapWriteLockLabel = lockLabels('mmap_write_lock');
+const downWriteLabel = lockLabels('down_write');
+
 export function* spin_lock(c: Ctx, l: SpinLock): ActorGen {
-  if (l.owner !== NOBODY) yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  if (l.owner !== NOBODY) yield* blockUntil(spinLockLabel(l.name), () => l.owner === NOBODY);
   spin_take(c, l);
-  yield step(`spin_lock(${l.name})`);
+  yield step(spinLockLabel(l.name));
 }
 
 /** The acquisition itself, for a caller that has waited for the lock and yields its own step. */
@@ -42,7 +62,7 @@ export function* down_read(c: Ctx, s: RwSem): ActorGen {
   addReader(s, c.id);
   c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
-  yield step(`${s.name === 'mmap_lock' ? 'mmap_read_lock' : `down_read`}(${s.name})`);
+  yield step(s.name === 'mmap_lock' ? mmapReadLockLabel(s.name) : downReadLabel(s.name));
 }
 
 export function* down_write(c: Ctx, s: RwSem): ActorGen {
@@ -50,7 +70,7 @@ export function* down_write(c: Ctx, s: RwSem): ActorGen {
   s.writer = c.id;
   c.m.traceOnly++;
   if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'write' });
-  yield step(`${s.name === 'mmap_lock' ? 'mmap_write_lock' : 'down_write'}(${s.name})`);
+  yield step(s.name === 'mmap_lock' ? mmapWriteLockLabel(s.name) : downWriteLabel(s.name));
 }
 
 /** down_read_trylock() (mmap_read_trylock(), the per-VMA lock's vm_lock): the caller yields the

@@ -8,7 +8,7 @@
 import { PMD_PAGES, fmtPmd, fmtPte, pgdIndex, pmdAddr, pmd_mkinvalid, pmd_pfn, pmdDecode, pmdHi, pmdIndex, pmdLo, pmdTableIndex, pudIndex, type Level, type PmdEntry, type PteEntry } from './entries.js';
 import { installSuspect, installWant, tableAccessSuspect } from './events.js';
 import { frameOf } from './frames.js';
-import { spin_take } from './locks.js';
+import { spin_take, spinLockLabel } from './locks.js';
 import { eraAtLeast } from './switches.js';
 import { flush_tlb_range } from './tlbflush.js';
 import type { FlushRange } from './cpu.js';
@@ -163,25 +163,44 @@ function pmdLabel(p: PmdPtr): string {
 }
 const PMD_LABELS: string[] = [];
 
+/** What a step of a pmd read adds after `${what} [pmd N]`: which half it loaded (PAE). */
+const HALF = ['', ' [low half]', ' [high half]', ' [low half again: same]', ' [low half again: moved, retry]', ' [low half: none]'] as const;
+type Half = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** The label of a step of a pmd read: `${what} [${pmdLabel(p)}]${HALF[half]}`. Every pmd read
+ *  takes a step, and most run with no trace kept: mm 0's labels are made once per call site's
+ *  `what` (a string constant), slot and half, not per read. */
+function pmdReadLabel(what: string, p: PmdPtr, half: Half): string {
+  if (p.mm !== 0) return `${what} [${pmdLabel(p)}]${HALF[half]}`;
+  let bySlot = PMD_READ_LABELS.get(what);
+  if (!bySlot) {
+    // A bound, for callers that pass a `what` of their own making.
+    if (PMD_READ_LABELS.size >= 4096) PMD_READ_LABELS.clear();
+    PMD_READ_LABELS.set(what, (bySlot = []));
+  }
+  const i = p.slot * HALF.length + half;
+  return (bySlot[i] ??= `${what} [${pmdLabel(p)}]${HALF[half]}`);
+}
+const PMD_READ_LABELS = new Map<string, string[]>();
+
 /** A plain `*pmdp` read, one step. On PAE it is two 32-bit loads, each its own step, in an order the
  *  compiler chooses (a schedule choice here): a store between them tears the value (CVE-2012-2373). */
 export function* pmd_read(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
   const m = c.m;
-  const label = `${what} [${pmdLabel(p)}]`;
   if (!m.arch.pae) {
     const v = pmd_load(c, p);
     done?.();
-    yield step(label);
+    yield step(pmdReadLabel(what, p, 0));
     return v;
   }
   const since = m.step;
   const highFirst = m.choose(2, 'pae-load-order') === 1;
   const first = loadHalf(c, p, highFirst);
-  yield step(`${label} [${highFirst ? 'high' : 'low'} half]`);
+  yield step(pmdReadLabel(what, p, highFirst ? 2 : 1));
   const second = loadHalf(c, p, !highFirst);
   const v = highFirst ? makeVal(c, p, second, first, since) : makeVal(c, p, first, second, since);
   done?.();
-  yield step(`${label} [${highFirst ? 'low' : 'high'} half]`);
+  yield step(pmdReadLabel(what, p, highFirst ? 1 : 2));
   return v;
 }
 
@@ -190,20 +209,19 @@ export function* pmd_read(c: Ctx, p: PmdPtr, what: string, done?: () => void): S
  *  `done` runs in the step of the last load (pmdp_get_lockless_end() restoring IRQs, say). */
 export function* pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
   if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, p, what, done);
-  const label = `${what} [${pmdLabel(p)}]`;
   for (;;) {
     const since = c.m.step;
     const lo = loadHalf(c, p, false);
-    yield step(`${label} [low half]`);
+    yield step(pmdReadLabel(what, p, 1));
     const hi = loadHalf(c, p, true);
-    yield step(`${label} [high half]`);
+    yield step(pmdReadLabel(what, p, 2));
     if (loadHalf(c, p, false) === lo) {
       const v = makeVal(c, p, lo, hi, since);
       done?.();
-      yield step(`${label} [low half again: same]`);
+      yield step(pmdReadLabel(what, p, 3));
       return v;
     }
-    yield step(`${label} [low half again: moved, retry]`);
+    yield step(pmdReadLabel(what, p, 4));
   }
 }
 
@@ -211,17 +229,16 @@ export function* pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string, done?: () =>
  *  the low half is not none, since under mmap_lock read a pmd only goes from none to populated. */
 export function* pmd_read_atomic(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
   if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, p, what);
-  const label = `${what} [${pmdLabel(p)}]`;
   const since = c.m.step;
   const lo = loadHalf(c, p, false);
   if (lo === 0) {
     const v = makeVal(c, p, 0, 0, since);
-    yield step(`${label} [low half: none]`);
+    yield step(pmdReadLabel(what, p, 5));
     return v;
   }
-  yield step(`${label} [low half]`);
+  yield step(pmdReadLabel(what, p, 1));
   const v = makeVal(c, p, lo, loadHalf(c, p, true), since);
-  yield step(`${label} [high half]`);
+  yield step(pmdReadLabel(what, p, 2));
   return v;
 }
 
@@ -407,10 +424,10 @@ export function pte_lockptr(m: Model, p: TablePtr): SpinLock {
 export function* spin_lock_ptl(c: Ctx, p: TablePtr): ActorGen {
   // A pte table's ptl; pmd_lock() for a pmd table's.
   const l = pte_lockptr(c.m, p);
-  if (l.owner !== NOBODY) yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  if (l.owner !== NOBODY) yield* blockUntil(spinLockLabel(l.name), () => l.owner === NOBODY);
   touchTable(c, p.pfn, p.gen, -1, true, 'ptl');
   spin_take(c, l);
-  yield step(`spin_lock(${l.name})`);
+  yield step(spinLockLabel(l.name));
 }
 
 /** pmd_lockptr(): the pmd table page's split ptl (USE_SPLIT_PMD_PTLOCKS). Taking it after the table
@@ -422,10 +439,10 @@ export function pmd_lockptr(m: Model, p: PmdPtr): SpinLock {
 /** spin_lock(pmd_lockptr(mm, pmd)). */
 export function* pmd_lock(c: Ctx, p: PmdPtr): ActorGen {
   const l = pmd_lockptr(c.m, p);
-  if (l.owner !== NOBODY) yield* blockUntil(`spin_lock(${l.name})`, () => l.owner === NOBODY);
+  if (l.owner !== NOBODY) yield* blockUntil(spinLockLabel(l.name), () => l.owner === NOBODY);
   touchTable(c, p.table, p.gen, -1, true, 'ptl', 'pmd');
   spin_take(c, l);
-  yield step(`spin_lock(${l.name})`);
+  yield step(spinLockLabel(l.name));
 }
 
 /** The table an upper-level walk reaches, for primitives one level up (pgalloc.ts, free_pgtables). */

@@ -57,6 +57,10 @@ export interface PteMap {
   readonly pmdval: PmdVal;
 }
 
+// The read's `what`, string constants: the pmd read labels are kept by them (pgtable.ts).
+const PTE_OFFSET_MAP = '__pte_offset_map(): rcu_read_lock(); pmdval = pmdp_get_lockless(pmd)';
+const PTE_OFFSET_MAP_IRQS = '__pte_offset_map(): rcu_read_lock(); local_irq_save(); pmdval = pmdp_get_lockless(pmd)';
+
 /** __pte_offset_map() (v6.5+, mm/pgtable-generic.c): under rcu_read_lock(); fails on a none, huge or
  *  bad pmd. */
 export function* pte_offset_map_rcu(c: Ctx, pmd: PmdPtr): Stepper<PteMap | null> {
@@ -67,7 +71,7 @@ export function* pte_offset_map_rcu(c: Ctx, pmd: PmdPtr): Stepper<PteMap | null>
   const irqs = c.m.arch.pae;
   const flags = irqs ? local_irq_save(c) : false;
   const end = irqs ? () => local_irq_restore(c, flags) : undefined;
-  const v = yield* pmdp_get_lockless(c, pmd, `__pte_offset_map(): rcu_read_lock(); ${irqs ? 'local_irq_save(); ' : ''}pmdval = pmdp_get_lockless(pmd)`, end);
+  const v = yield* pmdp_get_lockless(c, pmd, irqs ? PTE_OFFSET_MAP_IRQS : PTE_OFFSET_MAP, end);
   // if (pmd_none(pmdval) || is_pmd_migration_entry(pmdval)) goto nomap;
   if (pmd_none(c.m.arch, v.entry) || v.entry.t === 'migration' || pmd_trans_huge(c.m.arch, v.entry)) {
     rcu_read_unlock(c);

@@ -183,6 +183,9 @@ function mayFreeTable(start: number, end: number, floor: number, ceiling: number
 
 /** free_pmd_range(): free the pte tables under [addr, end); then, if no VMA outside [floor, ceiling)
  *  can need it, pud_clear() and pmd_free_tlb() the pmd table itself. */
+/** free_pmd_range()'s pmd read `what`, made once per slot: the pmd read labels are kept by it. */
+const FREE_PMD_RANGE_WHAT: string[] = [];
+
 function* free_pmd_range(c: Ctx, tlb: MmuGather, pud: TablePtr, pudIdx: number, addr: number, end: number, floor: number, ceiling: number): ActorGen {
   const mm = tlb.mm;
   const pu = upperEntry(c, pud, pudIdx, 'pud');
@@ -190,7 +193,7 @@ function* free_pmd_range(c: Ctx, tlb: MmuGather, pud: TablePtr, pudIdx: number, 
   const table = { pfn: pu.pfn, gen: c.m.frames[pu.pfn]?.gen ?? -1 };
   for (let a = addr; a < end; a = pmdAddr(Math.floor(a / PMD_PAGES) + 1)) {
     const pmd = pmd_offset(mm, table, a);
-    const v = yield* pmd_read(c, pmd, `free_pmd_range(): pmd_none_or_clear_bad(pmd ${pmd.slot})`);
+    const v = yield* pmd_read(c, pmd, (FREE_PMD_RANGE_WHAT[pmd.slot] ??= `free_pmd_range(): pmd_none_or_clear_bad(pmd ${pmd.slot})`));
     if (pmd_none(c.m.arch, v.entry)) continue;
     if (v.entry.t !== 'table') {
       pmd_clear_bad(c, pmd, v);

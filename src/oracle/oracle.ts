@@ -49,16 +49,18 @@ export function createOracle(m: Model): Oracle {
   const lastFree: (StepRef | null)[] = m.frames.map(() => null);
   const hist = pmdHistory(m);
   const maps = mappings(m);
-  const tlbFills = new Map<number, StepRef>();
-  const pwcFills = new Map<number, StepRef>();
+  // The maps below are made at their first entry: most executions fill no TLB, clear no dirty pte and
+  // truncate no page, and a Map is a few hundred bytes to allocate and collect.
+  let tlbFills: Map<number, StepRef> | null = null;
+  let pwcFills: Map<number, StepRef> | null = null;
   const pins: Pin[] = [];
   const copies: Copy[] = [];
   /** File pages whose dirty pte was cleared, by the step, until set_page_dirty() takes the bit. */
-  const dirtyClears = new Map<number, StepRef>();
+  let dirtyClears: Map<number, StepRef> | null = null;
   const smmu = secondaryChecks(m);
   const prot = protectionChecks();
   /** The step that last took each page out of a page cache, to name it in truncated-page-mapped. */
-  const lastCacheRemoval = new Map<number, StepRef>();
+  let lastCacheRemoval: Map<number, StepRef> | null = null;
 
   function check(ref: StepRef, ev: MmEvent): Violation | null {
     switch (ev.e) {
@@ -103,10 +105,10 @@ export function createOracle(m: Model): Oracle {
           message: `${what} frame ${ev.pfn}, a ${ev.frameKind} page, as if it were ${TABLE_NAME[ev.level]}` };
       }
       case 'tlb-fill':
-        tlbFills.set(tlbKey(ev.cpu, ev.mm, ev.addr), ref);
+        (tlbFills ??= new Map()).set(tlbKey(ev.cpu, ev.mm, ev.addr), ref);
         return null;
       case 'pwc-fill':
-        pwcFills.set(pwcKey(ev.cpu, ev.level, ev.index), ref);
+        (pwcFills ??= new Map()).set(pwcKey(ev.cpu, ev.level, ev.index), ref);
         return null;
       case 'hw-access': {
         if (ev.unseen && ev.frameKind !== 'free' && ev.frameGen === ev.gen) {
@@ -126,12 +128,12 @@ export function createOracle(m: Model): Oracle {
         for (const cpu of m.cpus) {
           for (const t of cpu.tlb) {
             if (t.pfn !== ev.pfn) continue;
-            return { kind: 'stale-tlb', pfn: ev.pfn, cpu: cpu.id, cache: 'tlb', usedBy: tlbFills.get(tlbKey(cpu.id, t.mm, t.addr)) ?? ref, changedBy: ref,
+            return { kind: 'stale-tlb', pfn: ev.pfn, cpu: cpu.id, cache: 'tlb', usedBy: tlbFills?.get(tlbKey(cpu.id, t.mm, t.addr)) ?? ref, changedBy: ref,
               message: `frame ${ev.pfn} freed while CPU ${cpu.id}'s TLB still maps address ${t.addr}${m.mms.length > 1 ? ` of mm ${t.mm}` : ''} to it` };
           }
           for (const p of cpu.pwc) {
             if (p.pfn !== ev.pfn) continue;
-            return { kind: 'stale-tlb', pfn: ev.pfn, cpu: cpu.id, cache: 'pwc', usedBy: pwcFills.get(pwcKey(cpu.id, p.level, p.index)) ?? ref, changedBy: ref,
+            return { kind: 'stale-tlb', pfn: ev.pfn, cpu: cpu.id, cache: 'pwc', usedBy: pwcFills?.get(pwcKey(cpu.id, p.level, p.index)) ?? ref, changedBy: ref,
               message: `table ${ev.pfn} freed while CPU ${cpu.id}'s paging-structure cache still points ${p.level}[${p.index}] at it` };
           }
         }
@@ -201,10 +203,10 @@ export function createOracle(m: Model): Oracle {
           message: `address ${a} is still mapped after the zap of [${ev.start}, ${ev.end}) that had to remove it` };
       }
       case 'dirty-pte-cleared':
-        dirtyClears.set(ev.pfn, ref);
+        (dirtyClears ??= new Map()).set(ev.pfn, ref);
         return null;
       case 'page-dirty':
-        dirtyClears.delete(ev.pfn);
+        dirtyClears?.delete(ev.pfn);
         return null;
       case 'vma-unlocked':
         return { kind: 'vma-change-without-mmap-lock', pfn: null, where: ev.where, usedBy: ref, changedBy: null, message: ev.msg };
@@ -221,10 +223,10 @@ export function createOracle(m: Model): Oracle {
         return prot.access(ref, ev);
       case 'file-rmap':
         if (ev.inCache) return null;
-        return { kind: 'truncated-page-mapped', pfn: ev.pfn, file: ev.file, usedBy: ref, changedBy: lastCacheRemoval.get(ev.pfn) ?? null,
+        return { kind: 'truncated-page-mapped', pfn: ev.pfn, file: ev.file, usedBy: ref, changedBy: lastCacheRemoval?.get(ev.pfn) ?? null,
           message: `page ${ev.pfn} mapped into a mapping of file ${m.files[ev.file]?.name ?? ev.file} after it left that file's page cache (truncated or punched out)` };
       case 'cache-remove':
-        lastCacheRemoval.set(ev.pfn, ref);
+        (lastCacheRemoval ??= new Map()).set(ev.pfn, ref);
         return null;
       case 'bug':
         return { kind: 'kernel-bug', pfn: null, usedBy: ref, changedBy: null, message: ev.msg };
@@ -242,7 +244,7 @@ export function createOracle(m: Model): Oracle {
       return null;
     },
     end(s) {
-      if (dirtyClears.size > 0) for (const [pfn, by] of [...dirtyClears].sort((a, b) => a[0] - b[0])) {
+      if (dirtyClears && dirtyClears.size > 0) for (const [pfn, by] of [...dirtyClears].sort((a, b) => a[0] - b[0])) {
         return { kind: 'lost-write', how: 'dirty-bit-dropped', pfn, usedBy: by, changedBy: null,
           message: `a dirty pte of file page ${pfn} was cleared and the dirty bit never reached the page (no set_page_dirty()): the write is lost` };
       }
@@ -251,7 +253,7 @@ export function createOracle(m: Model): Oracle {
     stateText() {
       const pinText = pins.map((p) => `${p.pfn}@${p.addr}`).sort().join(',');
       const copyText = copies.map((c) => `${c.from}@${c.addr}:${c.by.step}`).sort().join(',');
-      return `pmd=${hist.text()}|maps=${maps.text()}|pins=${pinText}|copies=${copyText}|dirty=${[...dirtyClears.keys()].sort((a, b) => a - b).join(',')}|prot=${prot.text()}`;
+      return `pmd=${hist.text()}|maps=${maps.text()}|pins=${pinText}|copies=${copyText}|dirty=${[...(dirtyClears?.keys() ?? [])].sort((a, b) => a - b).join(',')}|prot=${prot.text()}`;
     },
   };
 }

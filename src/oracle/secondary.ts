@@ -39,14 +39,15 @@ export function primaryPfn(m: Model, mmId: number, addr: number): number | null 
 }
 
 export function secondaryChecks(m: Model): SecondaryChecks {
-  const fills = new Map<string, StepRef>();
+  // Made at the first fill: most scenarios have no secondary MMU.
+  let fills: Map<string, StepRef> | null = null;
   const key = (smmu: number, addr: number) => `${smmu}:${addr}`;
-  const filledBy = (s: SecondaryMmu, e: Spte, fallback: StepRef) => fills.get(key(s.id, e.addr)) ?? fallback;
+  const filledBy = (s: SecondaryMmu, e: Spte, fallback: StepRef) => fills?.get(key(s.id, e.addr)) ?? fallback;
   const where = (s: SecondaryMmu) => (m.mms.length > 1 ? ` of mm ${s.mm}` : '');
 
   return {
     fill(ref, ev) {
-      fills.set(key(ev.smmu, ev.addr), ref);
+      (fills ??= new Map()).set(key(ev.smmu, ev.addr), ref);
     },
     access(ref, ev, freedBy) {
       if (!smmuAccessSuspect(ev.gen, ev.frameKind, ev.frameGen)) return null;

@@ -286,22 +286,22 @@ export function countTables(m: Model, pgd: number, visit: (pfn: number, as: 'tab
       if (!pmd) continue;
       visit(pmd.pfn, 'table');
       n.pmds++;
-      const again = seen?.[pmd.pfn] === true;
+      // A shared pmd table seen before: its entries are counted, not visited again.
+      const see = seen?.[pmd.pfn] !== true;
       if (seen) seen[pmd.pfn] = true;
-      const see = again ? () => {} : visit;
       for (let k = 0; k < PTRS_PER_PMD; k++) {
         const dep = pmd.deposited[k] ?? 0;
-        if (dep) { see(dep, 'table'); n.ptes++; }
+        if (dep) { if (see) visit(dep, 'table'); n.ptes++; }
         const e = pmdDecode(pmd.lo[k] ?? 0, pmd.hi[k] ?? 0);
-        if (e.t === 'huge' || e.t === 'invalid-huge') { see(e.pfn, 'page'); if (!hugetlbPage(m, e.pfn)) n.rss += HPAGE_PMD_NR; continue; }
+        if (e.t === 'huge' || e.t === 'invalid-huge') { if (see) visit(e.pfn, 'page'); if (!hugetlbPage(m, e.pfn)) n.rss += HPAGE_PMD_NR; continue; }
         const pte = e.t === 'table' ? m.frames[e.pfn] : undefined;
         if (!pte) continue;
-        see(pte.pfn, 'table');
+        if (see) visit(pte.pfn, 'table');
         n.ptes++;
         for (let x = 0; x < pte.ptes.length; x++) {
           const p = pte.ptes[x]!;
           if (p.t !== 'present') continue;
-          see(p.pfn, 'page');
+          if (see) visit(p.pfn, 'page');
           if (!hugetlbPage(m, p.pfn)) n.rss++;
         }
       }
