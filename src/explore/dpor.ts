@@ -499,11 +499,9 @@ function happensBefore(nodes: readonly Node[], len: number) {
   return { hb, preds, lastOf };
 }
 
-/** The actors that can start `notdep(i)` (the steps after i not ordered after it): those whose first
- *  step there follows no other of them. */
-function initialsAfter(nodes: readonly Node[], len: number, i: number, hb: (i: number, k: number) => boolean): Set<number> {
-  const v: number[] = [];
-  for (let k = i + 1; k < len; k++) if (!hb(i, k)) v.push(k);
+/** The actors whose first step in `v` (step indices, in order) follows no other step of `v`: those
+ *  that can start it. */
+function initialsOf(nodes: readonly Node[], v: readonly number[], hb: (i: number, k: number) => boolean): Set<number> {
   const initials = new Set<number>();
   for (let x = 0; x < v.length; x++) {
     const k = v[x]!;
@@ -512,6 +510,13 @@ function initialsAfter(nodes: readonly Node[], len: number, i: number, hb: (i: n
     if (first) initials.add(nodes[k]!.actor);
   }
   return initials;
+}
+
+/** The actors that can start `notdep(i)` (the steps after i not ordered after it). */
+function initialsAfter(nodes: readonly Node[], len: number, i: number, hb: (i: number, k: number) => boolean): Set<number> {
+  const v: number[] = [];
+  for (let k = i + 1; k < len; k++) if (!hb(i, k)) v.push(k);
+  return initialsOf(nodes, v, hb);
 }
 
 /** Source-DPOR's race detection over the steps nodes[0..len) took: for each race (i, j) (steps of
@@ -531,13 +536,7 @@ function races(nodes: readonly Node[], len: number): void {
       const v: number[] = [];
       for (let k = i + 1; k < j; k++) if (!hb(i, k)) v.push(k);
       v.push(j);
-      const initials = new Set<number>();
-      for (let x = 0; x < v.length; x++) {
-        const k = v[x]!;
-        let first = true;
-        for (let y = 0; y < x; y++) if (hb(v[y]!, k)) { first = false; break; }
-        if (first) initials.add(nodes[k]!.actor);
-      }
+      const initials = initialsOf(nodes, v, hb);
       if ([...initials].some((a) => ni.backtrack.has(a))) continue;
       const can = [...initials].filter((a) => ni.runnable.includes(a)).sort((a, b) => a - b);
       // An initial that cannot run from there (it waits for something step i does): every actor
