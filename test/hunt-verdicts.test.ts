@@ -68,3 +68,17 @@ test('truncation zaps a huge index that a VMA moved off pmd alignment maps throu
     t.true(exec.trace.some((s) => s.label.includes('[pmd 9]') && exec.names[s.actor] === 'truncate'), `${era}: truncate zaps pmd 9 too`);
   }
 });
+
+test('truncation zaps a VMA that starts inside the huge index (mremap moved its head away): unmap_mapping_range_tree() takes the VMAs of the range, not of its first page (a false kernel-bug)', (t) => {
+  // mremap(vma=1, pages=6, to=16) moves [8,14) of the file VMA [8,16) to [16,22): vma 1 keeps [14,16),
+  // pgoff 14, which maps pages 2 and 3 of the THP at pgoff 12. Truncating from pgoff 12 must zap them
+  // too. The greybox hunt of session 5 found it, on every architecture, with no preemption.
+  for (const era of ['v5.8', 'v5.10', 'v6.2', 'v6.6'] as const) {
+    for (const punch of [0, 1]) {
+      const scn = buildScenario({ arch: 'x86-ipi', era, actors: [{ actor: 'mremap', args: { vma: 1, pages: 6, to: 16 } }, { actor: 'truncate', args: { slot: 3, punch } }] });
+      const exec = execute(scn, follow({ preemptions: [], choices: [] }), { trace: true });
+      t.is(exec.violation, null, `${era} punch ${punch}: ${exec.violation?.message ?? ''}`);
+      t.true(exec.trace.some((s) => s.label.includes('zap_pmd_range()') && s.label.includes('[pmd 3]') && exec.names[s.actor] === 'truncate'), `${era} punch ${punch}: truncate zaps vma 1's pmd 3`);
+    }
+  }
+});

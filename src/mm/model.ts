@@ -18,6 +18,14 @@ export function vma_interval_tree_foreach(files: readonly AddressSpace[], file: 
   return f.i_mmap.filter((v) => v.inRmap && pgoff >= v.pgoff && pgoff < v.pgoff + (v.end - v.start));
 }
 
+/** vma_interval_tree_foreach(vma, root, first, last): the VMAs linked in the file's i_mmap that map
+ *  a page of [first, last], in the tree's order. */
+export function vma_interval_tree_foreach_range(files: readonly AddressSpace[], file: number, first: number, last: number): Vma[] {
+  const f = files[file];
+  if (!f) return [];
+  return f.i_mmap.filter((v) => v.inRmap && v.pgoff <= last && v.pgoff + (v.end - v.start) - 1 >= first);
+}
+
 /** The address at which `vma` maps file page `pgoff` (vma_address()). */
 export function vma_address(vma: Vma, pgoff: number): number {
   return vma.start + (pgoff - vma.pgoff);

@@ -13,7 +13,8 @@ import { page_remove_rmap, set_page_dirty } from './rmap.js';
 import { step, type ActorGen, type Ctx } from './step.js';
 import { pte_free, tlb_finish_mmu, tlb_flush_mmu, tlb_flush_mmu_tlbonly, tlb_gather_mmu, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
 import { eraAtLeast } from './switches.js';
-import type { Mm, Vma } from './types.js';
+import type { AddressSpace, Mm, Vma } from './types.js';
+import { vma_interval_tree_foreach_range } from './model.js';
 import { anon_vma_interval_tree_remove, vma_interval_tree_remove } from './rmap_tree.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from './mmu_notifier.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from './walk.js';
@@ -163,6 +164,24 @@ export function* zap_page_range_single(c: Ctx, mm: Mm, vma: Vma, pmd: PmdPtr, st
   }
   yield* mmu_notifier_invalidate_range_end(c, range);
   yield* tlb_finish_mmu(c, tlb);
+}
+
+/** unmap_mapping_range_tree() (mm/memory.c, v5.8–v6.6): each VMA of i_mmap that maps a page of
+ *  [first, last] is zapped over the pages of that range it maps (unmap_mapping_range_vma() →
+ *  zap_page_range_single()). A VMA that mremap() or a split left starting inside a huge index is
+ *  found by the range, not by the index's first page. Under i_mmap_rwsem. */
+export function* unmap_mapping_range_tree(c: Ctx, mapping: AddressSpace, first: number, last: number, details?: ZapDetails): ActorGen {
+  for (const vma of vma_interval_tree_foreach_range(c.m.files, mapping.id, first, last)) {
+    const vba = vma.pgoff;
+    const vea = vba + (vma.end - vma.start) - 1;
+    const zba = Math.max(first, vba);
+    const zea = Math.min(last, vea);
+    const mm = c.m.mms[vma.mm]!;
+    const start = vma.start + (zba - vba);
+    const pmd = pmd_off(c, start, mm);
+    if (!pmd) continue;
+    yield* zap_page_range_single(c, mm, vma, pmd, start, vma.start + (zea - vba) + 1, details);
+  }
 }
 
 /** `ceiling - 1` as the kernel's unsigned arithmetic has it: a ceiling of 0 is the top of memory. */

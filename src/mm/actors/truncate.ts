@@ -35,12 +35,11 @@ import { HPAGE_PMD_NR, PTRS_PER_PMD } from '../entries.js';
 import { filemap_get_entry, filemap_remove_folio, folio_lock, folio_trylock, folio_unlock, folio_put } from '../filemap.js';
 import { frameOf } from '../frames.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
-import { vma_address, vma_interval_tree_foreach } from '../model.js';
-import { pmd_off } from '../pgtable.js';
+import { vma_address } from '../model.js';
 import { step, type ActorGen, type Ctx } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import type { AddressSpace } from '../types.js';
-import { zap_page_range_single, type ZapDetails } from '../zap.js';
+import { unmap_mapping_range_tree } from '../zap.js';
 import { i_size } from './file_fault.js';
 
 /** Protocol rules a test may take out. */
@@ -58,16 +57,7 @@ export function* unmap_mapping_pages(c: Ctx, mapping: AddressSpace, first: numbe
   const shared = eraAtLeast(m.sw, 'v6.2');
   if (shared) yield* down_read(c, mapping.i_mmap_rwsem);
   else yield* down_write(c, mapping.i_mmap_rwsem);
-  const details: ZapDetails = { even_cows };
-  for (let pgoff = first; pgoff < first + nr; pgoff += HPAGE_PMD_NR) {
-    for (const vma of vma_interval_tree_foreach(m.files, mapping.id, pgoff)) {
-      const mm = m.mms[vma.mm]!;
-      const base = vma_address(vma, pgoff);
-      const pmd = pmd_off(c, base, mm);
-      if (!pmd) continue;
-      yield* zap_page_range_single(c, mm, vma, pmd, base, base + HPAGE_PMD_NR, details);
-    }
-  }
+  yield* unmap_mapping_range_tree(c, mapping, first, first + nr - 1, { even_cows });
   if (shared) up_read(c, mapping.i_mmap_rwsem);
   else up_write(c, mapping.i_mmap_rwsem);
   yield step(`unmap_mapping_pages(${first}, ${nr}${even_cows ? ', even_cows' : ''}): i_mmap_unlock_${shared ? 'read' : 'write'}(mapping)`);

@@ -7,13 +7,11 @@
 // unmap_mapping_folio(), so after 5.16): write in eras v5.8 and v5.10, read from v6.2.
 
 import type { ActorDef } from '../actor.js';
-import { HPAGE_PMD_NR, PTRS_PER_PTE } from '../entries.js';
-import { vma_address, vma_interval_tree_foreach } from '../model.js';
-import { pmd_off } from '../pgtable.js';
+import { HPAGE_PMD_NR } from '../entries.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
 import { eraAtLeast } from '../switches.js';
 import { step } from '../step.js';
-import { zap_page_range_single } from '../zap.js';
+import { unmap_mapping_range_tree } from '../zap.js';
 
 export const unmap_mapping_range: ActorDef = {
   name: 'unmap_mapping_range',
@@ -30,14 +28,7 @@ export const unmap_mapping_range: ActorDef = {
     if (shared) yield* down_read(c, file.i_mmap_rwsem);
     else yield* down_write(c, file.i_mmap_rwsem);
     const pgoff = slot * HPAGE_PMD_NR;
-    for (const vma of vma_interval_tree_foreach(m.files, file.id, pgoff)) {
-      const mm = m.mms[vma.mm]!;
-      const base = vma_address(vma, pgoff);
-      const pmd = pmd_off(c, base, mm);
-      if (!pmd) continue;
-      // unmap_mapping_range_vma() → zap_page_range_single() (v5.8–v6.6): mmu notifiers around the zap.
-      yield* zap_page_range_single(c, mm, vma, pmd, base, base + PTRS_PER_PTE);
-    }
+    yield* unmap_mapping_range_tree(c, file, pgoff, pgoff + HPAGE_PMD_NR - 1);
     if (shared) up_read(c, file.i_mmap_rwsem);
     else up_write(c, file.i_mmap_rwsem);
     yield step(`unmap_mapping_pages(): i_mmap_unlock_${shared ? 'read' : 'write'}(mapping)`);
