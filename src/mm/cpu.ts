@@ -7,6 +7,7 @@
 
 import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import type { Cpu, Model } from './types.js';
+import { traceOnly } from './events.js';
 
 export function quiescent(cpu: Cpu): boolean {
   return cpu.rcuDepth === 0 && !cpu.irqsOff;
@@ -59,8 +60,7 @@ function takePendingIpis(m: Model, cpu: Cpu): void {
   if (cpu.pendingIpi.length === 0) return;
   for (const ipi of cpu.pendingIpi) {
     if (ipi.flush) flushIpi(m, cpu, ipi.flush);
-    m.traceOnly++;
-    if (m.tracing) m.events.push({ e: 'ipi-take', cpu: cpu.id, from: ipi.from });
+    if (traceOnly(m)) m.events.push({ e: 'ipi-take', cpu: cpu.id, from: ipi.from });
   }
   cpu.pendingIpi.length = 0;
 }
@@ -69,16 +69,14 @@ function takePendingIpis(m: Model, cpu: Cpu): void {
 export function local_irq_save(c: Ctx): boolean {
   const was = c.cpu.irqsOff;
   c.cpu.irqsOff = true;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: true });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: true });
   return was;
 }
 
 /** local_irq_restore(): with IRQs back on, pending IPIs are taken at once. */
 export function local_irq_restore(c: Ctx, wasOff: boolean): void {
   c.cpu.irqsOff = wasOff;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: wasOff });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'irq', cpu: c.cpu.id, off: wasOff });
   if (!wasOff) {
     takePendingIpis(c.m, c.cpu);
     if (quiescent(c.cpu)) reportQs(c.m, c.cpu);
@@ -87,15 +85,13 @@ export function local_irq_restore(c: Ctx, wasOff: boolean): void {
 
 export function rcu_read_lock(c: Ctx): void {
   c.cpu.rcuDepth++;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
 }
 
 export function rcu_read_unlock(c: Ctx): void {
   c.cpu.rcuDepth--;
   if (c.cpu.rcuDepth < 0) c.m.events.push({ e: 'bug', msg: 'rcu_read_unlock() without rcu_read_lock()' });
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'rcu', cpu: c.cpu.id, depth: c.cpu.rcuDepth });
   if (quiescent(c.cpu)) reportQs(c.m, c.cpu);
 }
 
@@ -105,8 +101,7 @@ export function call_rcu(m: Model, queuedBy: number, label: string, fn: (m: Mode
   const waitFor = m.cpus.map((cpu) => !quiescent(cpu));
   const waiting = waitFor.filter(Boolean).length;
   m.rcu.push({ label, fn, waitFor, waiting, queuedBy });
-  m.traceOnly++;
-  if (m.tracing) m.events.push({ e: 'call-rcu', label, waitFor: m.cpus.filter((cpu) => !quiescent(cpu)).map((cpu) => cpu.id) });
+  if (traceOnly(m)) m.events.push({ e: 'call-rcu', label, waitFor: m.cpus.filter((cpu) => !quiescent(cpu)).map((cpu) => cpu.id) });
 }
 
 /** Send an IPI to `targets` (other than our own CPU) and wait until each has taken it. A flush IPI
@@ -122,12 +117,10 @@ export function* send_ipi_and_wait(c: Ctx, targets: readonly Cpu[], flush: Flush
       pending.push(t.id);
     } else {
       if (flush) flushIpi(c.m, t, flush);
-      c.m.traceOnly++;
-      if (c.m.tracing) c.m.events.push({ e: 'ipi-take', cpu: t.id, from: c.id });
+      if (traceOnly(c.m)) c.m.events.push({ e: 'ipi-take', cpu: t.id, from: c.id });
     }
   }
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'ipi-send', from: c.cpu.id, to, pending });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'ipi-send', from: c.cpu.id, to, pending });
   yield step(label);
   if (pending.length > 0) {
     const cpus = c.m.cpus;

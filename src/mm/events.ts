@@ -3,7 +3,7 @@
 // never looks at them again: this is the only way facts flow out of it.
 
 import type { Level, PmdEntry, PteEntry } from './entries.js';
-import type { ActorId, FrameKind } from './types.js';
+import type { ActorId, FrameKind, Model } from './types.js';
 
 /** How a frame went back to the allocator. */
 export type FreeHow = 'now' | 'after-flush' | 'rcu';
@@ -156,4 +156,11 @@ const SPECIAL: readonly FrameKind[] = ['data', 'huge', 'reserved'];
  *  (never a page a mapping or a table may use), a free frame, or a frame of another kind. */
 export function installSuspect(pfn: number, frameKind: FrameKind, want: readonly FrameKind[]): boolean {
   return pfn === 0 || !want.includes(frameKind);
+}
+
+/** Guard of an event only a trace records: counts it whether tracing or not (Model.traceOnly: what
+ *  is a step must not depend on tracing), and says whether to record it. */
+export function traceOnly(m: Model): boolean {
+  m.traceOnly++;
+  return m.tracing;
 }

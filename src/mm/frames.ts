@@ -2,7 +2,7 @@
 // from the schedule: reusing a just-freed table is what turns a use-after-free into silent corruption.
 
 import { PTE_NONE } from './entries.js';
-import { refGetSuspect, type FreeHow } from './events.js';
+import { refGetSuspect, type FreeHow, traceOnly } from './events.js';
 import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { NOBODY } from './types.js';
 import type { Frame, FrameKind, Model } from './types.js';
@@ -36,10 +36,7 @@ export function allocFrame(m: Model, kind: FrameKind): number {
     f.hi.fill(0);
     f.deposited.fill(0);
     if (kind === 'pmd-table' || kind === 'pte-table') m.events.push({ e: 'table-zeroed', pfn: f.pfn, kind });
-    else {
-      m.traceOnly++;
-      if (m.tracing) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
-    }
+    else if (traceOnly(m)) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
     return f.pfn;
   }
   throw new Error('model: allocator lost count');
@@ -76,8 +73,7 @@ export function get_page(c: Ctx, pfn: number): void {
   const frameKind = f.kind;
   f.refcount++;
   f.refStep = c.m.step;
-  c.m.traceOnly++;
-  if (c.m.tracing || refGetSuspect(false, frameKind)) c.m.events.push({ e: 'ref-get', pfn, frameKind, ok: true, speculative: false });
+  if (traceOnly(c.m) || refGetSuspect(false, frameKind)) c.m.events.push({ e: 'ref-get', pfn, frameKind, ok: true, speculative: false });
 }
 
 /** get_page_unless_zero() / folio_ref_try_add_rcu(): fails on a page whose count is zero. */
@@ -88,8 +84,7 @@ export function get_page_unless_zero(c: Ctx, pfn: number): boolean {
     f.refcount++;
     f.refStep = c.m.step;
   }
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'ref-get', pfn, frameKind: f.kind, ok, speculative: true });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'ref-get', pfn, frameKind: f.kind, ok, speculative: true });
   return ok;
 }
 
@@ -98,8 +93,7 @@ export function put_page(m: Model, pfn: number, how: FreeHow = 'now'): void {
   const f = frameOf(m, pfn);
   f.refcount--;
   f.refStep = m.step;
-  m.traceOnly++;
-  if (m.tracing) m.events.push({ e: 'ref-put', pfn });
+  if (traceOnly(m)) m.events.push({ e: 'ref-put', pfn });
   if (f.refcount === 0) freeFrame(m, pfn, how);
   else if (f.refcount < 0) m.events.push({ e: 'bug', msg: `page ${pfn}: refcount underflow (put_page on a free page)` });
 }
@@ -117,8 +111,7 @@ export function* lock_page(c: Ctx, pfn: number): ActorGen {
   const f = frameOf(c.m, pfn);
   if (f.pg_locked !== NOBODY) yield* blockUntil(`lock_page(${pfn})`, () => f.pg_locked === NOBODY);
   f.pg_locked = c.id;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
   yield step(`lock_page(${pfn})`);
 }
 
@@ -126,13 +119,11 @@ export function* lock_page(c: Ctx, pfn: number): ActorGen {
 export function trylock_page(c: Ctx, pfn: number): boolean {
   const f = frameOf(c.m, pfn);
   if (f.pg_locked !== NOBODY) {
-    c.m.traceOnly++;
-    if (c.m.tracing) c.m.events.push({ e: 'trylock-failed', lock: `PG_locked(${pfn})` });
+    if (traceOnly(c.m)) c.m.events.push({ e: 'trylock-failed', lock: `PG_locked(${pfn})` });
     return false;
   }
   f.pg_locked = c.id;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'lock', lock: `PG_locked(${pfn})`, mode: 'spin' });
   return true;
 }
 
@@ -140,8 +131,7 @@ export function unlock_page(c: Ctx, pfn: number): void {
   const f = frameOf(c.m, pfn);
   if (f.pg_locked !== c.id) c.m.events.push({ e: 'bug', msg: `unlock_page(${pfn}) by a task that does not hold it` });
   f.pg_locked = NOBODY;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'unlock', lock: `PG_locked(${pfn})`, mode: 'spin' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'unlock', lock: `PG_locked(${pfn})`, mode: 'spin' });
 }
 
 /** copy_user_highpage(): copy `from` into `to` (subpage of a huge page, for collapse) for the

@@ -4,6 +4,7 @@
 
 import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
 import { NOBODY, type RwSem, type SpinLock } from './types.js';
+import { traceOnly } from './events.js';
 
 /** `${op}(${name})` for a lock's name, made once per name: taking a lock is a step of nearly every
  *  path, and most executions keep no trace. (Lock names are a world's few; the bound is for names
@@ -34,15 +35,13 @@ export function* spin_lock(c: Ctx, l: SpinLock): ActorGen {
 /** The acquisition itself, for a caller that has waited for the lock and yields its own step. */
 export function spin_take(c: Ctx, l: SpinLock): void {
   l.owner = c.id;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: l.name, mode: 'spin' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'lock', lock: l.name, mode: 'spin' });
 }
 
 export function spin_unlock(c: Ctx, l: SpinLock): void {
   if (l.owner !== c.id) c.m.events.push({ e: 'bug', msg: `spin_unlock(${l.name}) by a CPU that does not hold it` });
   l.owner = NOBODY;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'unlock', lock: l.name, mode: 'spin' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'unlock', lock: l.name, mode: 'spin' });
 }
 
 /** Readers are kept in ascending order (what the trace and lock-held audits print). */
@@ -60,16 +59,14 @@ function addReader(s: RwSem, id: number): void {
 export function* down_read(c: Ctx, s: RwSem): ActorGen {
   if (s.writer !== NOBODY) yield* blockUntil(`down_read(${s.name})`, () => s.writer === NOBODY);
   addReader(s, c.id);
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
   yield step(s.name === 'mmap_lock' ? mmapReadLockLabel(s.name) : downReadLabel(s.name));
 }
 
 export function* down_write(c: Ctx, s: RwSem): ActorGen {
   if (s.writer !== NOBODY || s.readers.length > 0) yield* blockUntil(`down_write(${s.name})`, () => s.writer === NOBODY && s.readers.length === 0);
   s.writer = c.id;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'write' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'lock', lock: s.name, mode: 'write' });
   yield step(s.name === 'mmap_lock' ? mmapWriteLockLabel(s.name) : downWriteLabel(s.name));
 }
 
@@ -77,26 +74,22 @@ export function* down_write(c: Ctx, s: RwSem): ActorGen {
  *  step. No fairness: it fails only while a writer holds the lock. */
 export function down_read_trylock(c: Ctx, s: RwSem): boolean {
   if (s.writer !== NOBODY) {
-    c.m.traceOnly++;
-    if (c.m.tracing) c.m.events.push({ e: 'trylock-failed', lock: s.name });
+    if (traceOnly(c.m)) c.m.events.push({ e: 'trylock-failed', lock: s.name });
     return false;
   }
   addReader(s, c.id);
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'lock', lock: s.name, mode: 'read' });
   return true;
 }
 
 /** down_write_trylock(): the caller yields the step (its label says what it does on failure). */
 export function down_write_trylock(c: Ctx, s: RwSem): boolean {
   if (s.writer !== NOBODY || s.readers.length > 0) {
-    c.m.traceOnly++;
-    if (c.m.tracing) c.m.events.push({ e: 'trylock-failed', lock: s.name });
+    if (traceOnly(c.m)) c.m.events.push({ e: 'trylock-failed', lock: s.name });
     return false;
   }
   s.writer = c.id;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'write' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'lock', lock: s.name, mode: 'write' });
   return true;
 }
 
@@ -104,15 +97,13 @@ export function up_read(c: Ctx, s: RwSem): void {
   const i = s.readers.indexOf(c.id);
   if (i < 0) c.m.events.push({ e: 'bug', msg: `up_read(${s.name}) by a task that does not hold it` });
   else s.readers.splice(i, 1);
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'unlock', lock: s.name, mode: 'read' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'unlock', lock: s.name, mode: 'read' });
 }
 
 export function up_write(c: Ctx, s: RwSem): void {
   if (s.writer !== c.id) c.m.events.push({ e: 'bug', msg: `up_write(${s.name}) by a task that does not hold it` });
   s.writer = NOBODY;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'unlock', lock: s.name, mode: 'write' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'unlock', lock: s.name, mode: 'write' });
 }
 
 /** downgrade_write(): write to read without letting a writer in between. */
@@ -120,8 +111,7 @@ export function downgrade_write(c: Ctx, s: RwSem): void {
   if (s.writer !== c.id) c.m.events.push({ e: 'bug', msg: `downgrade_write(${s.name}) without holding it for write` });
   s.writer = NOBODY;
   addReader(s, c.id);
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'lock', lock: s.name, mode: 'downgrade' });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'lock', lock: s.name, mode: 'downgrade' });
 }
 
 export function holdsWrite(c: Ctx, s: RwSem): boolean { return s.writer === c.id; }

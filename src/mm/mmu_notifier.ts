@@ -25,6 +25,7 @@ import type { Stepper } from './pgtable.js';
 import { step, type ActorGen, type Ctx } from './step.js';
 import { eraAtLeast } from './switches.js';
 import type { Mm, RwSem, SecondaryMmu } from './types.js';
+import { traceOnly } from './events.js';
 
 /** enum mmu_notifier_event: why the range is invalidated. */
 export type MmuNotifyEvent = 'MMU_NOTIFY_UNMAP' | 'MMU_NOTIFY_CLEAR' | 'MMU_NOTIFY_PROTECTION_VMA' | 'MMU_NOTIFY_PROTECTION_PAGE' | 'MMU_NOTIFY_RELEASE';
@@ -73,8 +74,7 @@ function endCallsInvalidateRange(c: Ctx): boolean {
 }
 
 function trace(c: Ctx, call: string, mm: Mm, start: number, end: number, event: string): void {
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'mmu-notifier', call, mm: mm.id, start, end, event });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'mmu-notifier', call, mm: mm.id, start, end, event });
 }
 
 /** The locks mm_take_all_locks() takes besides mmap_lock: the i_mmap_rwsem of every file the mm maps
@@ -174,8 +174,7 @@ export function smmu_zap_range(c: Ctx, smmu: SecondaryMmu, start: number, end: n
   for (const s of smmu.spt) if (s.addr < start || s.addr >= end) smmu.spt[j++] = s;
   smmu.spt.length = j;
   const dropped = before - j;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'smmu-zap', smmu: smmu.id, start, end, dropped });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'smmu-zap', smmu: smmu.id, start, end, dropped });
   return dropped;
 }
 

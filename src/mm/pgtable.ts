@@ -6,7 +6,7 @@
 // protocol under test, so no primitive asserts it.
 
 import { PMD_PAGES, fmtPmd, fmtPte, pgdIndex, pmdAddr, pmd_mkinvalid, pmd_pfn, pmdDecode, pmdHi, pmdIndex, pmdLo, pmdTableIndex, pudIndex, type Level, type PmdEntry, type PteEntry } from './entries.js';
-import { installSuspect, installWant, tableAccessSuspect } from './events.js';
+import { installSuspect, installWant, tableAccessSuspect, traceOnly } from './events.js';
 import { frameOf } from './frames.js';
 import { spin_take, spinLockLabel } from './locks.js';
 import { eraAtLeast } from './switches.js';
@@ -51,8 +51,7 @@ export interface PmdVal {
 function touchTable(c: Ctx, pfn: number, gen: number, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl', level: Level = 'pte') {
   const f = c.m.frames[pfn] ?? frameOf(c.m, 0);
   if (write) f.written = true;
-  c.m.traceOnly++;
-  if (c.m.tracing || tableAccessSuspect(pfn, gen, f.kind, f.gen, TABLE_KIND[level])) {
+  if (traceOnly(c.m) || tableAccessSuspect(pfn, gen, f.kind, f.gen, TABLE_KIND[level])) {
     c.m.events.push({ e: 'table-access', pfn, gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id, level });
   }
   return f;
@@ -130,8 +129,7 @@ function makeVal(c: Ctx, p: PmdPtr, lo: number, hi: number, since: number): PmdV
   const m = c.m;
   const entry = pmdDecode(lo, hi);
   const f = m.frames[pmd_pfn(entry)];
-  m.traceOnly++;
-  if (m.tracing) m.events.push({ e: 'pmd-load', slot: p.slot, mm: p.mm, value: entry });
+  if (traceOnly(m)) m.events.push({ e: 'pmd-load', slot: p.slot, mm: p.mm, value: entry });
   return { pmd: p, entry, lo, hi, gen: f ? f.gen : -1, since };
 }
 
@@ -458,8 +456,7 @@ export function upperStore(c: Ctx, p: TablePtr, idx: number, level: 'pgd' | 'pud
   const old = pmdDecode(f.lo[idx] ?? 0, f.hi[idx] ?? 0);
   f.lo[idx] = pmdLo(now);
   f.hi[idx] = pmdHi(now);
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'upper-store', level, table: p.pfn, idx, old, now, how });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'upper-store', level, table: p.pfn, idx, old, now, how });
   return old;
 }
 

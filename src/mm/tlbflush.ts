@@ -9,6 +9,7 @@ import { freeFrame, put_page } from './frames.js';
 import { step, type ActorGen, type Ctx } from './step.js';
 import type { Mm, Model } from './types.js';
 import { TASK_PAGES } from './entries.js';
+import { traceOnly } from './events.js';
 
 /** The whole of an mm: flush_tlb_mm(). */
 export function wholeMm(mm: Mm): FlushRange {
@@ -31,14 +32,12 @@ export function* flush_tlb_range(c: Ctx, label = 'flush_tlb_range()', asked: Flu
   if (m.arch.flush === 'ipi') {
     const mask = m.mms[range.mm]?.cpumask ?? [];
     const targets = m.cpus.filter((cpu) => mask[cpu.id] === true && (freedTables || !cpu.lazy));
-    m.traceOnly++;
-    if (m.tracing) m.events.push({ e: 'flush', cpus: [c.cpu.id], how: 'local' });
+    if (traceOnly(m)) m.events.push({ e: 'flush', cpus: [c.cpu.id], how: 'local' });
     yield* send_ipi_and_wait(c, targets, range, `${label}: IPI`);
     return;
   }
   for (const cpu of m.cpus) flushLocal(cpu, range);
-  m.traceOnly++;
-  if (m.tracing) m.events.push({ e: 'flush', cpus: m.cpus.map((cpu) => cpu.id), how: m.arch.flush });
+  if (traceOnly(m)) m.events.push({ e: 'flush', cpus: m.cpus.map((cpu) => cpu.id), how: m.arch.flush });
   yield step(`${label}: ${m.arch.flush === 'broadcast' ? 'broadcast invalidate' : 'flush hypercall'}, no IPI`);
 }
 

@@ -309,7 +309,7 @@ export interface Model {
   tracing: boolean;
   /** How many events the running step made that only a trace records, counted whether tracing or
    *  not: a block or an end that made only such events is a step in both (the executor's step
-   *  boundaries, which schedules count, must not depend on tracing). */
+   *  boundaries, which schedules count, must not depend on tracing). Counted by traceOnly() in events.ts. */
   traceOnly: number;
   /** Per-execution state of actor modules (actorState()): emptied before each execution. */
   readonly actorState: Map<string, unknown>;

@@ -19,6 +19,7 @@ import { eraAtLeast } from '../switches.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import { free_pgtables, unmap_vmas } from '../zap.js';
 import { mmu_notifier_release } from '../mmu_notifier.js';
+import { traceOnly } from '../events.js';
 
 /** mmput(): drop this thread's mm_users reference; the one that drops the last tears the mm down
  *  (__mmput). If khugepaged's scan cursor is on this mm, __khugepaged_exit() waits for khugepaged by
@@ -26,8 +27,7 @@ import { mmu_notifier_release } from '../mmu_notifier.js';
 export function* mmput(c: Ctx): ActorGen {
   const mm = c.mm;
   const last = --mm.mm_users === 0;
-  c.m.traceOnly++;
-  if (c.m.tracing) c.m.events.push({ e: 'mm-users', mm: mm.id, now: mm.mm_users });
+  if (traceOnly(c.m)) c.m.events.push({ e: 'mm-users', mm: mm.id, now: mm.mm_users });
   yield step('mmput(): atomic_dec_and_test(&mm->mm_users)');
   if (!last) return;
   mm.exiting = true;

@@ -6,7 +6,7 @@
 
 import type { ActorDef } from '../actor.js';
 import { NR_PAGES, PGDIR_PAGES, PTRS_PER_PMD, PUD_PAGES, pgdIndex, pmd_hw_huge, pmd_pfn, pmdIndex, pte_hw_valid, pteIndex, pudIndex } from '../entries.js';
-import { tlbAccessSuspect } from '../events.js';
+import { tlbAccessSuspect, traceOnly } from '../events.js';
 import { frameOf } from '../frames.js';
 import { pmd_load, pmd_off, pte_read, tableNow, upperEntry, type TablePtr } from '../pgtable.js';
 import { step, type Ctx } from '../step.js';
@@ -131,8 +131,7 @@ export const hw_walker: ActorDef = {
       if (t) {
         const f = frameOf(c.m, t.pfn);
         const unseen = write && writeUnseen(c, t);
-        c.m.traceOnly++;
-        if (c.m.tracing || unseen || tlbAccessSuspect(t.gen, f.kind, f.gen, write, t.since, f.copiedAt)) {
+        if (traceOnly(c.m) || unseen || tlbAccessSuspect(t.gen, f.kind, f.gen, write, t.since, f.copiedAt)) {
           c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen, write, since: t.since, copiedAt: f.copiedAt, unseen });
         }
       }

@@ -26,7 +26,7 @@
 
 import type { ActorDef } from '../actor.js';
 import { NR_PAGES } from '../entries.js';
-import { smmuAccessSuspect } from '../events.js';
+import { smmuAccessSuspect, traceOnly } from '../events.js';
 import { frameOf, put_page } from '../frames.js';
 import { local_irq_restore, local_irq_save } from '../cpu.js';
 import { down_read, spin_lock, spin_unlock, up_read } from '../locks.js';
@@ -196,8 +196,7 @@ export function guest_access(c: Ctx, kvm: Kvm, hva: number): number | null {
   if (!s) return null;
   s.young = true;
   const f = frameOf(c.m, s.pfn);
-  c.m.traceOnly++;
-  if (c.m.tracing || smmuAccessSuspect(s.gen, f.kind, f.gen)) {
+  if (traceOnly(c.m) || smmuAccessSuspect(s.gen, f.kind, f.gen)) {
     c.m.events.push({ e: 'smmu-access', smmu: kvm.smmu.id, addr: hva, pfn: s.pfn, gen: s.gen, frameKind: f.kind, frameGen: f.gen });
   }
   return s.pfn;

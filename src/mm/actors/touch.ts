@@ -13,7 +13,7 @@
 
 import type { ActorDef } from '../actor.js';
 import { flushLocal } from '../cpu.js';
-import { tlbAccessSuspect } from '../events.js';
+import { tlbAccessSuspect, traceOnly } from '../events.js';
 import { frameOf } from '../frames.js';
 import { NR_PAGES } from '../entries.js';
 import { handle_mm_fault, type NumaFaultMutations } from '../numa.js';
@@ -29,8 +29,7 @@ function access(c: Ctx, addr: number, write: boolean): { readonly t: TlbEntry } 
   if (write && !t.dirty && !setDirtyBit(c, t)) return { fault: 'the walk to set the dirty bit finds no writable pte' };
   const f = frameOf(c.m, t.pfn);
   const unseen = write && writeUnseen(c, t);
-  c.m.traceOnly++;
-  if (c.m.tracing || unseen || tlbAccessSuspect(t.gen, f.kind, f.gen, write, t.since, f.copiedAt)) {
+  if (traceOnly(c.m) || unseen || tlbAccessSuspect(t.gen, f.kind, f.gen, write, t.since, f.copiedAt)) {
     c.m.events.push({ e: 'hw-access', cpu: c.cpu.id, addr, pfn: t.pfn, gen: t.gen, frameKind: f.kind, frameGen: f.gen, write, since: t.since, copiedAt: f.copiedAt, unseen });
   }
   c.m.events.push({ e: 'user-access', cpu: c.cpu.id, mm: c.mm.id, addr, pfn: t.pfn, write, since: t.since });
