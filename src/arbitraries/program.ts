@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import type { ActorDef } from '../mm/actor.js';
 import { allActors } from '../mm/registry.js';
-import { findActor, type ActorCall, type OpCall } from '../mm/scenario.js';
+import { findActor, threadProblem, type ActorCall, type OpCall } from '../mm/scenario.js';
 import type { World } from '../mm/world/types.js';
 import { DEFAULT_WORLD } from '../mm/world/worlds.js';
 import { actorCallArb, actorsArb, type PoolEntry } from './scenario.js';
@@ -43,11 +43,8 @@ export function poolEntries(pool: readonly (string | ActorDef | PoolEntry)[] | u
   return (pool ?? allActors()).map((x) => (typeof x === 'string' ? { def: findActor(x) } : 'def' in x ? x : { def: x }));
 }
 
-/** Can `b` run after `a` on one thread? A fork runs as a thread of its own (checkThread()): its
- *  child's threads wait in wake_up_new_task() for it. */
-function fits(a: ActorDef, b: ActorDef): boolean {
-  return a.daemon === 'no' && b.daemon === 'no' && a.inMm === b.inMm && (a.lazyTlb === true) === (b.lazyTlb === true) && a.forks !== true && b.forks !== true;
-}
+/** Can `b` run after `a` (not one that ends a thread) on one thread? The rules buildScenario() keeps. */
+const fits = (a: ActorDef, b: ActorDef): boolean => threadProblem([a, b]) === null;
 const ends = (d: ActorDef) => d.name === 'exit_mmap' || d.name === 'coredump';
 
 /** The operations drawn after `first` that can share its thread, in order, cut after one that ends it. */
