@@ -162,12 +162,14 @@ function targetChecks(rows: readonly Row[]): string[] {
 }
 
 /** npm run bench -- --strategies [--seeds N] [--limit-ms MS] [--runs R] [--undirected] [--pool P --out F]
+ *  [--variants V5,V8] [--only greybox,pos]
  *  (then --strategies --merge F1,F2): only the
  *  per-strategy table, merged into bench/results.json as `strategies` (the rest kept from the last
  *  full run). Times are the process's CPU time; each seed is capped at MS of it (and R runs, when
  *  given), and a seed that missed counts as missed. --undirected adds every-actor rows with the
  *  directed draw off (--focus off), to compare. */
-function strategiesOnly(seeds: number, limitMs: number, runs: number | null, undirected: boolean, only?: 'catalog' | 'all', out?: string): void {
+function strategiesOnly(seeds: number, limitMs: number, runs: number | null, undirected: boolean, only?: 'catalog' | 'all', out?: string,
+  variantTags?: readonly string[], strategyNames?: readonly Strategy[]): void {
   const t0 = cpuNow();
   // Warm up first (2 s of CPU over every actor, not measured): else the first every-actor rows pay for
   // compiling each actor's code, and the rows after them do not.
@@ -175,8 +177,8 @@ function strategiesOnly(seeds: number, limitMs: number, runs: number | null, und
   const rows: Row[] = [];
   const pools = ([['catalog', 'on'], ['all', 'on'], ...(undirected ? [['all', 'off'] as const] : [])] as const).filter(([p]) => !only || p === only);
   for (const [pool, focus] of pools) {
-    for (const c of VARIANT_CASES) {
-      for (const st of STRATEGY_ROWS) {
+    for (const c of VARIANT_CASES.filter((x) => !variantTags || variantTags.includes(parseVariant(x.variants[0]!).tag))) {
+      for (const st of STRATEGY_ROWS.filter((x) => !strategyNames || strategyNames.includes(x))) {
         // Shrinking is not what is measured here: a short budget for the other failures found on the way.
         const row = variantRow(c, pool, st, seeds, limitMs, 300, runs, cpuNow, focus);
         console.error(`${row.variant} (${pool}${pool === 'all' ? `, focus ${focus}` : ''}) ${st}: found ${row.found}/${row.seeds}, median ${row.msToFirst.median} ms CPU (${row.runsToFirst.median} runs), max ${row.msToFirst.max} ms, hit rate ${row.hitRate.toPrecision(3)}`);
@@ -234,8 +236,16 @@ async function main(): Promise<void> {
       return;
     }
     const pool = str('--pool');
-    if (pool !== undefined && pool !== 'catalog' && pool !== 'all') throw new Error("--pool: accepted are catalog or all");
-    strategiesOnly(arg('--seeds', SEEDS), arg('--limit-ms', 10_000), runs > 0 ? runs : null, process.argv.includes('--undirected'), pool, str('--out'));
+    if (pool !== undefined && pool !== 'catalog' && pool !== 'all') throw new Error(`--pool: no pool ${pool}; accepted are catalog or all`);
+    // --variants V5,V8 and --only greybox,pos: a part of the table, for a quick look (to a file with --out,
+    // or merged into bench/results.json as the whole table: use --out for parts).
+    const variantTags = str('--variants')?.split(',');
+    const bad = variantTags?.find((t) => !VARIANT_CASES.some((x) => parseVariant(x.variants[0]!).tag === t));
+    if (bad !== undefined) throw new Error(`--variants: no catalog variant ${bad}; accepted are V1..V9, joined by commas`);
+    const only = str('--only')?.split(',') as Strategy[] | undefined;
+    const badSt = only?.find((x) => !STRATEGY_ROWS.includes(x));
+    if (badSt !== undefined) throw new Error(`--only: no strategy ${badSt}; accepted are ${STRATEGY_ROWS.join(', ')}`);
+    strategiesOnly(arg('--seeds', SEEDS), arg('--limit-ms', 10_000), runs > 0 ? runs : null, process.argv.includes('--undirected'), pool, str('--out'), variantTags, only);
     return;
   }
   const tp = [
@@ -281,4 +291,9 @@ async function main(): Promise<void> {
   console.error('wrote bench/results.json');
 }
 
-await main();
+// A bad flag value is one line and exit 2, as in the CLI (the bench's own checks throw Error).
+await main().catch((e: unknown) => {
+  if (!(e instanceof Error) || !/^--[a-z-]+: /.test(e.message)) throw e;
+  console.error(`bench: ${e.message}`);
+  process.exit(2);
+});
