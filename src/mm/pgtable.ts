@@ -13,7 +13,7 @@ import { eraAtLeast } from './switches.js';
 import { flush_tlb_range } from './tlbflush.js';
 import type { FlushRange } from './cpu.js';
 import { blockUntil, step, type ActorGen, type Ctx, type Yield } from './step.js';
-import { NOBODY, TABLE_KIND, type Mm, type Model, type SpinLock } from './types.js';
+import { NOBODY, TABLE_KIND, type FrameKind, type Mm, type Model, type SpinLock } from './types.js';
 
 /** A generator that takes steps and returns a value. */
 export type Stepper<T> = Generator<Yield, T, undefined>;
@@ -48,10 +48,20 @@ export interface PmdVal {
   readonly since: number;
 }
 
+/** TABLE_KIND[level], by a switch: a keyed load whose key varies is megamorphic, on every access. */
+function tableKind(level: Level): FrameKind {
+  switch (level) {
+    case 'pte': return TABLE_KIND.pte;
+    case 'pmd': return TABLE_KIND.pmd;
+    case 'pud': return TABLE_KIND.pud;
+    case 'pgd': return TABLE_KIND.pgd;
+  }
+}
+
 function touchTable(c: Ctx, pfn: number, gen: number, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl', level: Level = 'pte') {
   const f = c.m.frames[pfn] ?? frameOf(c.m, 0);
   if (write) f.written = true;
-  if (traceOnly(c.m) || tableAccessSuspect(pfn, gen, f.kind, f.gen, TABLE_KIND[level])) {
+  if (traceOnly(c.m) || tableAccessSuspect(pfn, gen, f.kind, f.gen, tableKind(level))) {
     c.m.events.push({ e: 'table-access', pfn, gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id, level });
   }
   return f;
