@@ -7,16 +7,35 @@ import type { Mm } from './types.js';
 
 export type MmCounter = 'rss' | 'nr_ptes' | 'nr_pmds' | 'nr_puds';
 
-function change(c: Ctx, mm: Mm, counter: MmCounter, n: number): void {
-  mm[counter] += n;
-  mm.changedAt[counter] = c.m.step;
-}
+// Each helper names its counter itself: a shared change(mm, counter) indexed the mm by a string that
+// varies, a megamorphic keyed load and store on every rss change.
 
 /** add_mm_counter(mm, MM_ANONPAGES / MM_FILEPAGES, n): rss in pages. */
-export function add_mm_counter(c: Ctx, mm: Mm, n: number): void { change(c, mm, 'rss', n); }
-export function mm_inc_nr_ptes(c: Ctx, mm: Mm): void { change(c, mm, 'nr_ptes', 1); }
-export function mm_dec_nr_ptes(c: Ctx, mm: Mm): void { change(c, mm, 'nr_ptes', -1); }
-export function mm_inc_nr_pmds(c: Ctx, mm: Mm): void { change(c, mm, 'nr_pmds', 1); }
-export function mm_dec_nr_pmds(c: Ctx, mm: Mm): void { change(c, mm, 'nr_pmds', -1); }
-export function mm_inc_nr_puds(c: Ctx, mm: Mm): void { change(c, mm, 'nr_puds', 1); }
-export function mm_dec_nr_puds(c: Ctx, mm: Mm): void { change(c, mm, 'nr_puds', -1); }
+export function add_mm_counter(c: Ctx, mm: Mm, n: number): void {
+  mm.rss += n;
+  mm.changedAt.rss = c.m.step;
+}
+export function mm_inc_nr_ptes(c: Ctx, mm: Mm): void {
+  mm.nr_ptes += 1;
+  mm.changedAt.nr_ptes = c.m.step;
+}
+export function mm_dec_nr_ptes(c: Ctx, mm: Mm): void {
+  mm.nr_ptes += -1;
+  mm.changedAt.nr_ptes = c.m.step;
+}
+export function mm_inc_nr_pmds(c: Ctx, mm: Mm): void {
+  mm.nr_pmds += 1;
+  mm.changedAt.nr_pmds = c.m.step;
+}
+export function mm_dec_nr_pmds(c: Ctx, mm: Mm): void {
+  mm.nr_pmds += -1;
+  mm.changedAt.nr_pmds = c.m.step;
+}
+export function mm_inc_nr_puds(c: Ctx, mm: Mm): void {
+  mm.nr_puds += 1;
+  mm.changedAt.nr_puds = c.m.step;
+}
+export function mm_dec_nr_puds(c: Ctx, mm: Mm): void {
+  mm.nr_puds += -1;
+  mm.changedAt.nr_puds = c.m.step;
+}

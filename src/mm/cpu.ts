@@ -33,14 +33,22 @@ export interface FlushRange {
 
 /** Invalidate on one CPU: its TLB entries for `r`, and every paging-structure cache entry of the mm. */
 export function flushLocal(cpu: Cpu, r: FlushRange): void {
-  removeWhere(cpu.tlb, (t) => t.mm === r.mm && t.addr >= r.start && t.addr < r.end);
-  removeWhere(cpu.pwc, (p) => p.mm === r.mm);
-}
-
-function removeWhere<T>(xs: T[], drop: (x: T) => boolean): void {
+  // Loops, not a filter with a closure: every flush runs this on every CPU it reaches.
+  const tlb = cpu.tlb;
   let j = 0;
-  for (const x of xs) if (!drop(x)) xs[j++] = x;
-  xs.length = j;
+  for (let i = 0; i < tlb.length; i++) {
+    const t = tlb[i]!;
+    if (!(t.mm === r.mm && t.addr >= r.start && t.addr < r.end)) tlb[j++] = t;
+  }
+  // (Setting an array's length is a runtime call: only when something was dropped.)
+  if (j !== tlb.length) tlb.length = j;
+  const pwc = cpu.pwc;
+  j = 0;
+  for (let i = 0; i < pwc.length; i++) {
+    const p = pwc[i]!;
+    if (p.mm !== r.mm) pwc[j++] = p;
+  }
+  if (j !== pwc.length) pwc.length = j;
 }
 
 /** flush_tlb_func() on a CPU: a CPU in lazy TLB mode does not flush the range but leaves lazy mode

@@ -30,11 +30,14 @@ export function allocFrame(m: Model, kind: FrameKind): number {
     f.refStep = m.step;
     f.gen++;
     nameLock(f, kind);
-    // Page tables come zeroed (__GFP_ZERO in pte_alloc_one and pmd_alloc_one).
-    f.ptes.fill(PTE_NONE);
-    f.lo.fill(0);
-    f.hi.fill(0);
-    f.deposited.fill(0);
+    // Page tables come zeroed (__GFP_ZERO in pte_alloc_one and pmd_alloc_one). Loops, not fill():
+    // Array.prototype.fill is a call into the runtime, four per allocation.
+    for (let i = 0; i < f.ptes.length; i++) f.ptes[i] = PTE_NONE;
+    for (let i = 0; i < f.lo.length; i++) {
+      f.lo[i] = 0;
+      f.hi[i] = 0;
+      f.deposited[i] = 0;
+    }
     if (kind === 'pmd-table' || kind === 'pte-table') m.events.push({ e: 'table-zeroed', pfn: f.pfn, kind });
     else if (traceOnly(m)) m.events.push({ e: 'alloc', pfn: f.pfn, kind });
     return f.pfn;

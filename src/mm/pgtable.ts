@@ -13,7 +13,7 @@ import { eraAtLeast } from './switches.js';
 import { flush_tlb_range } from './tlbflush.js';
 import type { FlushRange } from './cpu.js';
 import { blockUntil, step, type ActorGen, type Ctx, type Yield } from './step.js';
-import { NOBODY, TABLE_KIND, type Mm, type Model, type SpinLock } from './types.js';
+import { NOBODY, TABLE_KIND, type FrameKind, type Mm, type Model, type SpinLock } from './types.js';
 
 /** A generator that takes steps and returns a value. */
 export type Stepper<T> = Generator<Yield, T, undefined>;
@@ -48,10 +48,20 @@ export interface PmdVal {
   readonly since: number;
 }
 
+/** TABLE_KIND[level], by a switch: a keyed load whose key varies is megamorphic, on every access. */
+function tableKind(level: Level): FrameKind {
+  switch (level) {
+    case 'pte': return TABLE_KIND.pte;
+    case 'pmd': return TABLE_KIND.pmd;
+    case 'pud': return TABLE_KIND.pud;
+    case 'pgd': return TABLE_KIND.pgd;
+  }
+}
+
 function touchTable(c: Ctx, pfn: number, gen: number, idx: number, write: boolean, via: 'sw' | 'hw' | 'ptl', level: Level = 'pte') {
   const f = c.m.frames[pfn] ?? frameOf(c.m, 0);
   if (write) f.written = true;
-  if (traceOnly(c.m) || tableAccessSuspect(pfn, gen, f.kind, f.gen, TABLE_KIND[level])) {
+  if (traceOnly(c.m) || tableAccessSuspect(pfn, gen, f.kind, f.gen, tableKind(level))) {
     c.m.events.push({ e: 'table-access', pfn, gen, frameKind: f.kind, frameGen: f.gen, idx, write, via, cpu: c.cpu.id, level });
   }
   return f;
@@ -182,15 +192,25 @@ function pmdReadLabel(what: string, p: PmdPtr, half: Half): string {
 const PMD_READ_LABELS = new Map<string, string[]>();
 
 /** A plain `*pmdp` read, one step. On PAE it is two 32-bit loads, each its own step, in an order the
- *  compiler chooses (a schedule choice here): a store between them tears the value (CVE-2012-2373). */
-export function* pmd_read(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
+ *  compiler chooses (a schedule choice here): a store between them tears the value (CVE-2012-2373).
+ *  (pmd_read(), pmdp_get_lockless() and pmd_read_atomic() are functions that pick a generator: the
+ *  64-bit read's is small, and what a generator costs to make and to resume at every step below it
+ *  grows with its frame.) */
+export function pmd_read(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
+  return c.m.arch.pae ? pmd_read_halves(c, p, what, done) : pmd_read_once(c, p, what, done);
+}
+
+/** One load of the whole pmd, one step (64-bit: READ_ONCE(), pmdp_get_lockless(), pmd_read_atomic()). */
+function* pmd_read_once(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
+  const v = pmd_load(c, p);
+  done?.();
+  yield step(pmdReadLabel(what, p, 0));
+  return v;
+}
+
+/** PAE's plain read: two 32-bit loads in the order the schedule chooses. */
+function* pmd_read_halves(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
   const m = c.m;
-  if (!m.arch.pae) {
-    const v = pmd_load(c, p);
-    done?.();
-    yield step(pmdReadLabel(what, p, 0));
-    return v;
-  }
   const since = m.step;
   const highFirst = m.choose(2, 'pae-load-order') === 1;
   const first = loadHalf(c, p, highFirst);
@@ -205,8 +225,13 @@ export function* pmd_read(c: Ctx, p: PmdPtr, what: string, done?: () => void): S
 /** pmdp_get_lockless(): atomic on 64-bit; on PAE (CONFIG_GUP_GET_PXX_LOW_HIGH) low, high, then
  *  re-read low and retry if it moved. With V4 (pae-torn-pmd-read) it is the plain two-load read.
  *  `done` runs in the step of the last load (pmdp_get_lockless_end() restoring IRQs, say). */
-export function* pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
-  if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, p, what, done);
+export function pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
+  if (!c.m.arch.pae) return pmd_read_once(c, p, what, done);
+  if (c.m.sw.bugs.has('pae-torn-pmd-read')) return pmd_read_halves(c, p, what, done);
+  return pmdp_get_lockless_pae(c, p, what, done);
+}
+
+function* pmdp_get_lockless_pae(c: Ctx, p: PmdPtr, what: string, done?: () => void): Stepper<PmdVal> {
   for (;;) {
     const since = c.m.step;
     const lo = loadHalf(c, p, false);
@@ -225,8 +250,13 @@ export function* pmdp_get_lockless(c: Ctx, p: PmdPtr, what: string, done?: () =>
 
 /** pmd_read_atomic() (26c191788f18, until v6.1): on PAE read the low half, and the high half only if
  *  the low half is not none, since under mmap_lock read a pmd only goes from none to populated. */
-export function* pmd_read_atomic(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
-  if (!c.m.arch.pae || c.m.sw.bugs.has('pae-torn-pmd-read')) return yield* pmd_read(c, p, what);
+export function pmd_read_atomic(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
+  if (!c.m.arch.pae) return pmd_read_once(c, p, what);
+  if (c.m.sw.bugs.has('pae-torn-pmd-read')) return pmd_read_halves(c, p, what);
+  return pmd_read_atomic_pae(c, p, what);
+}
+
+function* pmd_read_atomic_pae(c: Ctx, p: PmdPtr, what: string): Stepper<PmdVal> {
   const since = c.m.step;
   const lo = loadHalf(c, p, false);
   if (lo === 0) {

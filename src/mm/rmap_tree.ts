@@ -82,14 +82,31 @@ export function vma_interval_tree_remove(m: Model, vma: Vma): boolean {
  *  each file's i_mmap and each mm's anon_vma tree, ordered by vm_pgoff (a stable sort keeps that
  *  link order among equals). */
 export function resetRmapTrees(m: Model): void {
-  for (const f of m.files) f.i_mmap.length = 0;
-  for (const mm of m.mms) mm.anon_vma_rb_root.length = 0;
-  for (const mm of m.mms) {
-    for (const v of mm.vmas) {
-      if (v.kind === 'file') m.files[v.file]!.i_mmap.push(v);
-      if (v.anon_vma) m.mms[v.anon_vma_id]!.anon_vma_rb_root.push(v);
+  let t = initialTrees.get(m);
+  if (!t) {
+    const files = m.files.map((): Vma[] => []);
+    const mms = m.mms.map((): Vma[] => []);
+    for (const mm of m.mms) {
+      for (const v of mm.vmas) {
+        if (v.kind === 'file') files[v.file]!.push(v);
+        if (v.anon_vma) mms[v.anon_vma_id]!.push(v);
+      }
     }
+    for (const f of files) f.sort((a, b) => a.pgoff - b.pgoff);
+    for (const a of mms) a.sort((a, b) => a.pgoff - b.pgoff);
+    t = { files, mms };
+    initialTrees.set(m, t);
   }
-  for (const f of m.files) f.i_mmap.sort((a, b) => a.pgoff - b.pgoff);
-  for (const mm of m.mms) mm.anon_vma_rb_root.sort((a, b) => a.pgoff - b.pgoff);
+  for (let i = 0; i < m.files.length; i++) refill(m.files[i]!.i_mmap, t.files[i]!);
+  for (let i = 0; i < m.mms.length; i++) refill(m.mms[i]!.anon_vma_rb_root, t.mms[i]!);
+}
+
+/** The trees resetRmapTrees() makes, per model: the same every time, since resetModel() puts back the
+ *  same VMA objects (build.ts, worldVmas) with the world's fields. Made at the first reset. */
+const initialTrees = new WeakMap<Model, { readonly files: readonly (readonly Vma[])[]; readonly mms: readonly (readonly Vma[])[] }>();
+
+/** `a` made a copy of `from` in place, its length set (a runtime call) only when it changed. */
+function refill(a: Vma[], from: readonly Vma[]): void {
+  if (a.length > from.length) a.length = from.length;
+  for (let i = 0; i < from.length; i++) a[i] = from[i]!;
 }

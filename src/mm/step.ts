@@ -28,5 +28,8 @@ export function step(label: string): Yield {
 /** Wait, without taking a step, until `cond` holds. Hot callers (locks) test the condition first, so
  *  that an uncontended acquisition makes no generator, closure or label. */
 export function* blockUntil(label: string, cond: () => boolean): ActorGen {
-  while (!cond()) yield { kind: 'block', label, until: cond };
+  // One Yield for the whole wait, not one per attempt: the executor reads it at once and keeps only
+  // its label and condition.
+  let waiting: Yield | null = null;
+  while (!cond()) yield (waiting ??= { kind: 'block', label, until: cond });
 }

@@ -39,9 +39,14 @@ const ZERO_FROM: Record<Level, string> = { pgd: 'a none mm->pgd', pud: 'p4d_pgta
 /** The TLB and paging-structure-cache fills, keyed by number (no string built per fill): a TLB entry
  *  by (cpu, mm, addr), a cached table entry by (cpu, level, index). Addresses are page numbers of a
  *  48-bit space (< 2^36), indices below 2^40. */
-const PWC_LEVEL = { pgd: 0, pud: 1, pmd: 2 } as const;
-const tlbKey = (cpu: number, mm: number, addr: number) => (cpu * 16 + mm) * 2 ** 36 + addr;
-const pwcKey = (cpu: number, level: 'pgd' | 'pud' | 'pmd', index: number) => (cpu * 4 + PWC_LEVEL[level]) * 2 ** 40 + index;
+/** A key is a small integer (a Smi: no heap number allocated, an integer hash) when its parts fit, as
+ *  in every shipped world, else the wide form, offset by 2^30 so that the two ranges are disjoint. */
+const tlbKey = (cpu: number, mm: number, addr: number) => (cpu < 64 && addr < 2 ** 20
+  ? (cpu * 16 + mm) * 2 ** 20 + addr : 2 ** 30 + (cpu * 16 + mm) * 2 ** 36 + addr);
+const pwcKey = (cpu: number, level: 'pgd' | 'pud' | 'pmd', index: number) => {
+  const l = cpu * 4 + (level === 'pgd' ? 0 : level === 'pud' ? 1 : 2);
+  return cpu < 16 && index < 2 ** 24 ? l * 2 ** 24 + index : 2 ** 30 + l * 2 ** 40 + index;
+};
 
 export function createOracle(m: Model): Oracle {
   // Fresh each execution: it holds the execution's young StepRefs, and an array kept from one

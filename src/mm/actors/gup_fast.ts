@@ -84,9 +84,10 @@ function* gup_pte_range(c: Ctx, pmd: PmdVal, addr: number, write: boolean): Step
  *  mm/gup.c gup_pmd_range()): on x86 PAE a 64-bit READ_ONCE() is two 32-bit loads, and nothing
  *  re-reads the low half, so a store between them tears the value. Peter Zijlstra's "mm/gup: Fix the
  *  lockless PMD access" (v6.2) made it pmdp_get_lockless(), which re-reads the low half and retries. */
-function* gup_pmd_read(c: Ctx, pmdp: PmdPtr): Stepper<PmdVal> {
-  if (!eraAtLeast(c.m.sw, 'v6.2')) return yield* pmd_read(c, pmdp, 'gup_pmd_range(): pmd = READ_ONCE(*pmdp)');
-  return yield* pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)');
+function gup_pmd_read(c: Ctx, pmdp: PmdPtr): Stepper<PmdVal> {
+  // (It picks the read and does not delegate to it: one generator level less under the pmd read.)
+  if (!eraAtLeast(c.m.sw, 'v6.2')) return pmd_read(c, pmdp, 'gup_pmd_range(): pmd = READ_ONCE(*pmdp)');
+  return pmdp_get_lockless(c, pmdp, 'gup_pmd_range(): pmd = pmdp_get_lockless(pmdp)');
 }
 
 /** gup_pgd_range() → gup_p4d_range() → gup_pud_range() → gup_pmd_range(): READ_ONCE() each upper

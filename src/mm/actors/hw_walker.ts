@@ -15,7 +15,24 @@ import type { PteEntry } from '../entries.js';
 
 function cached(c: Ctx, level: PwcEntry['level'], index: number): TablePtr | null {
   const mm = c.mm.id;
-  return c.cpu.pwc.find((p) => p.mm === mm && p.level === level && p.index === index) ?? null;
+  // A loop, not find() with a closure: a walk asks up to three times per access.
+  const pwc = c.cpu.pwc;
+  for (let i = 0; i < pwc.length; i++) {
+    const p = pwc[i]!;
+    if (p.mm === mm && p.level === level && p.index === index) return p;
+  }
+  return null;
+}
+
+/** The CPU's TLB entry for `addr` in the mm, if any. */
+function tlbHit(c: Ctx, addr: number): TlbEntry | undefined {
+  const mm = c.mm.id;
+  const tlb = c.cpu.tlb;
+  for (let i = 0; i < tlb.length; i++) {
+    const t = tlb[i]!;
+    if (t.mm === mm && t.addr === addr) return t;
+  }
+  return undefined;
 }
 
 /** The walk found `level`'s entry `index` pointing at table `pfn`: cache it. */
@@ -71,13 +88,9 @@ export function writeUnseen(c: Ctx, t: TlbEntry): boolean {
  *  `leaf` false (a speculative walk of a CPU that runs no user code) the TLB is neither used nor
  *  filled: only the paging-structure caches, which such walks do fill. */
 export function translate(c: Ctx, addr: number, leaf = true): TlbEntry | null {
-  const { cpu, m } = c;
-  const hit = leaf ? cpu.tlb.find((t) => t.mm === c.mm.id && t.addr === addr) : undefined;
+  const { m } = c;
+  const hit = leaf ? tlbHit(c, addr) : undefined;
   if (hit) return hit;
-  const fill = (pfn: number, gen: number, writable: boolean, dirty: boolean): TlbEntry => {
-    const t: TlbEntry = { mm: c.mm.id, addr, pfn, gen, writable, dirty, since: m.step };
-    return leaf ? fillTlb(c, t) : t;
-  };
   const slot = pmdIndex(addr);
   let pte = cached(c, 'pmd', slot);
   if (!pte) {
@@ -94,13 +107,19 @@ export function translate(c: Ctx, addr: number, leaf = true): TlbEntry | null {
       pmdTable = fillPwc(c, 'pud', Math.floor(addr / PUD_PAGES), u.pfn);
     }
     const v = pmd_load(c, { mm: c.mm.id, slot, table: pmdTable.pfn, gen: pmdTable.gen, idx: slot % PTRS_PER_PMD }, 'hw');
-    if (pmd_hw_huge(v.entry)) return fill(pmd_pfn(v.entry), v.gen, v.entry.writable === true, true);
+    if (pmd_hw_huge(v.entry)) return fill(c, addr, leaf, pmd_pfn(v.entry), v.gen, v.entry.writable === true, true);
     if (v.entry.t !== 'table') return null;
     pte = fillPwc(c, 'pmd', slot, v.entry.pfn);
   }
   const e = pte_read(c, pte, pteIndex(addr), 'hw');
   if (!pte_hw_valid(e)) return null;
-  return fill(e.pfn, frameOf(m, e.pfn).gen, e.writable, e.dirty);
+  return fill(c, addr, leaf, e.pfn, frameOf(m, e.pfn).gen, e.writable, e.dirty);
+}
+
+/** The translation a walk found: filled into the TLB when `leaf`. */
+function fill(c: Ctx, addr: number, leaf: boolean, pfn: number, gen: number, writable: boolean, dirty: boolean): TlbEntry {
+  const t: TlbEntry = { mm: c.mm.id, addr, pfn, gen, writable, dirty, since: c.m.step };
+  return leaf ? fillTlb(c, t) : t;
 }
 
 export const hw_walker: ActorDef = {
@@ -145,5 +164,7 @@ export const hw_walker: ActorDef = {
  *  default world: NR_PAGES). */
 export function userSpan(c: Ctx): number {
   const vmas = c.m.world.mms[c.mm.id]?.vmas ?? [];
-  return vmas.reduce((n, v) => Math.max(n, v.end), 0) || NR_PAGES;
+  let n = 0;
+  for (let i = 0; i < vmas.length; i++) n = Math.max(n, vmas[i]!.end);
+  return n || NR_PAGES;
 }

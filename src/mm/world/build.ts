@@ -96,18 +96,36 @@ function empty(a: unknown[]): void {
   if (a.length > 0) a.length = 0;
 }
 
-function fillEntries(f: Frame, entries: readonly PmdEntry[]): void {
-  entries.forEach((e, i) => {
-    f.lo[i] = pmdLo(e);
-    f.hi[i] = pmdHi(e);
-  });
+/** Make `a` a copy of `from`, in place: element by element, and its length set (a runtime call) only
+ *  when an execution changed it. */
+function refill<T>(a: T[], from: readonly T[]): void {
+  if (a.length > from.length) a.length = from.length;
+  for (let i = 0; i < from.length; i++) a[i] = from[i]!;
 }
 
-/** Put every mutable field back to the world's initial state, so that an execution can reuse a
- *  model: nothing an earlier execution did (or an actor module stored) survives. */
+/** A world table's entries as halves, encoded once per table (a world is frozen). */
+const encoded = new WeakMap<readonly PmdEntry[], { readonly lo: readonly number[]; readonly hi: readonly number[] }>();
+
+function fillEntries(f: Frame, entries: readonly PmdEntry[]): void {
+  let e = encoded.get(entries);
+  if (!e) {
+    e = { lo: entries.map((x) => pmdLo(x)), hi: entries.map((x) => pmdHi(x)) };
+    encoded.set(entries, e);
+  }
+  for (let i = 0; i < e.lo.length; i++) {
+    f.lo[i] = e.lo[i]!;
+    f.hi[i] = e.hi[i]!;
+  }
+}
+
+/** m.choose between executions: one function, not a closure per reset. */
+const NO_CHOICE = (): number => 0;
+
 /** Each mm's own VMA objects, made from the world once and reset in place. */
 const worldVmas = new WeakMap<Mm, Vma[]>();
 
+/** Put every mutable field back to the world's initial state, so that an execution can reuse a
+ *  model: nothing an earlier execution did (or an actor module stored) survives. */
 export function resetModel(m: Model): void {
   const w = m.world;
   for (const f of m.frames) {
@@ -151,10 +169,9 @@ export function resetModel(m: Model): void {
   for (let i = 0; i < m.files.length; i++) {
     const file = m.files[i]!;
     resetSem(file.i_mmap_rwsem);
-    const hp = w.files[i]!.hpage;
-    empty(file.hpage);
-    for (const h of hp) file.hpage.push(h);
+    refill(file.hpage, w.files[i]!.hpage);
   }
+  const counts0 = initialCounts(m);
   for (let id = 0; id < m.mms.length; id++) {
     const mm = m.mms[id]!;
     const wm = w.mms[id]!;
@@ -178,7 +195,7 @@ export function resetModel(m: Model): void {
       })).sort((a, b) => a.start - b.start);
       worldVmas.set(mm, own);
     }
-    empty(mm.vmas);
+    refill(mm.vmas, own);
     for (const vma of own) {
       const v = wm.vmas[vma.id]!;
       vma.start = v.start;
@@ -192,13 +209,12 @@ export function resetModel(m: Model): void {
       vma.vm_lock_seq = -1;
       resetSem(vma.vm_lock);
       vma.vm_prot = undefined;
-      mm.vmas.push(vma);
     }
     // VMAs that change: mm_lock_seq as mm_init() sets it; new VMAs are numbered after the world's.
     mm.mm_lock_seq = 0;
     mm.write_protect_seq = 0;
     mm.next_vma_id = wm.vmas.length;
-    const counts = initialCounts(m)[id]!;
+    const counts = counts0[id]!;
     mm.rss = counts.rss;
     mm.nr_ptes = counts.ptes;
     mm.nr_pmds = counts.pmds;
@@ -220,7 +236,7 @@ export function resetModel(m: Model): void {
   }
   empty(m.rcu);
   empty(m.events);
-  m.choose = () => 0;
+  m.choose = NO_CHOICE;
   m.step = 0;
   m.tracing = false;
   m.traceOnly = 0;
