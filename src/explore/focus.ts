@@ -13,7 +13,9 @@ import type { Arch } from '../mm/arch.js';
 import { buildScenario, type ActorCall, type Scenario } from '../mm/scenario.js';
 import type { EraId, Switches, VariantId } from '../mm/switches.js';
 import { parseWorld } from '../mm/world/registry.js';
+import type { Model } from '../mm/types.js';
 import { execute } from './executor.js';
+import { conflicts, emptyProfile, file, kindsOf, rwsemsHeld, type Profile, type RunLog } from './partners.js';
 import { splitmix32, uniformRandom } from './schedulers.js';
 
 export interface FocusQuery {
@@ -28,6 +30,8 @@ export interface FocusQuery {
   readonly loaded?: (name: string) => boolean;
   /** Runs of each actor per world and architecture (default PROBE_RUNS). */
   readonly runs?: number;
+  /** Add each variant group's partners as a group of their own (partners.ts): default true. */
+  readonly partners?: boolean;
 }
 
 /** Runs of each actor per world and architecture: the first with its default arguments, the others
@@ -36,25 +40,28 @@ export const PROBE_RUNS = 4;
 /** A probe run is short: a switch consulted at all is consulted early in an actor alone. */
 const PROBE_STEPS = 400;
 
-/** The switches of `scn` with a set of bugs that writes down every bug it is asked about. */
-function recordingSwitches(sw: Switches, asked: Set<VariantId>): Switches {
+/** The switches of `scn` with a set of bugs that writes down every bug it is asked about (in `asked`,
+ *  and in `now`, which the probe empties at each step). */
+function recordingSwitches(sw: Switches, asked: Set<VariantId>, now: Set<VariantId>): Switches {
   const bugs = new Set(sw.bugs);
   bugs.has = (b: VariantId) => {
     asked.add(b);
+    now.add(b);
     return Set.prototype.has.call(bugs, b);
   };
   return { ...sw, bugs };
 }
 
-/** `arch`, but reading one of the fields in which it differs from `base` sets `asked.arch`. */
-function recordingArch(arch: Arch, base: Arch, asked: { arch: boolean }): Arch {
+/** `arch`, but reading one of the fields in which it differs from `base` sets `asked.arch` (and
+ *  `asked.now`, which the probe clears at each step). */
+function recordingArch(arch: Arch, base: Arch, asked: { arch: boolean; now: boolean }): Arch {
   const a = arch as unknown as Readonly<Record<string, unknown>>;
   const b = base as unknown as Readonly<Record<string, unknown>>;
   const changed = new Set(Object.keys(a).filter((k) => k !== 'description' && a[k] !== b[k]));
   if (changed.size === 0) return arch;
   return new Proxy(arch, {
     get: (t, k, r) => {
-      if (typeof k === 'string' && changed.has(k)) asked.arch = true;
+      if (typeof k === 'string' && changed.has(k)) asked.arch = asked.now = true;
       return Reflect.get(t, k, r) as unknown;
     },
   });
@@ -83,8 +90,9 @@ function archProbe(q: FocusQuery, arch: string): ArchProbe {
   return { base, changers: q.variants.filter((v) => { const a = archWith([v]); return a !== null && a !== base; }) };
 }
 
-/** Which of the variants of `q` `def`, run alone, asks about (or reads the architecture they change). */
-function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, ArchProbe>): Set<VariantId> {
+/** Which of the variants of `q` `def`, run alone, asks about (or reads the architecture they change);
+ *  into `profile` (when given), what its runs touched, and where it consulted (partners.ts). */
+function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, ArchProbe>, profile?: Profile): Set<VariantId> {
   const want = new Set(q.variants);
   const asked = new Set<VariantId>();
   const found = new Set<VariantId>();
@@ -101,12 +109,27 @@ function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, Arch
         } catch {
           continue; // not runnable there (its era, its world): nothing it could ask
         }
-        const archAsked = { arch: false };
+        const archAsked = { arch: false, now: false };
+        const now = new Set<VariantId>();
+        const run: RunLog = { steps: [] };
+        let model: Model | null = null;
+        const sched = uniformRandom(next());
+        const observe = (actor: number, label: string, events: Parameters<NonNullable<typeof sched.observe>>[2]) => {
+          const kinds: RunLog['steps'][number]['kinds'] = [];
+          kindsOf(label, events, kinds);
+          const stepAsked = [...now].filter((b) => want.has(b));
+          if (archAsked.now) for (const v of changers) if (!stepAsked.includes(v)) stepAsked.push(v);
+          run.steps.push({ kinds, locks: model ? rwsemsHeld(model, actor) : [], asked: stepAsked });
+          now.clear();
+          archAsked.now = false;
+        };
         try {
-          execute({ ...scn, sw: recordingSwitches(scn.sw, asked), arch: base ? recordingArch(scn.arch, base, archAsked) : scn.arch }, uniformRandom(next()), { maxSteps: PROBE_STEPS });
+          execute({ ...scn, sw: recordingSwitches(scn.sw, asked, now), arch: base ? recordingArch(scn.arch, base, archAsked) : scn.arch },
+            profile ? { ...sched, observe } : sched, { maxSteps: PROBE_STEPS, ...(profile ? { prepare: (m: Model) => { model = m; } } : {}) });
         } catch {
           // An exception in a probe is the campaign's to find and report, not the probe's.
         }
+        if (profile) file(profile, `${worldName} ${arch}`, run);
         for (const b of asked) if (want.has(b)) found.add(b);
         if (archAsked.arch) for (const v of changers) found.add(v);
         if (found.size === want.size) return found;
@@ -124,10 +147,32 @@ export function focusGroups(q: FocusQuery): string[][] {
   const inEra = (d: ActorDef) => !d.eras || d.eras.includes(q.era);
   const pool = q.pool.filter(inEra);
   const archs = new Map(q.variants.length === 0 ? [] : q.archs.map((a) => [a, archProbe(q, a)] as const));
-  const reads = new Map(q.variants.length === 0 ? [] : pool.map((d) => [d.name, consulted(d, q, archs)] as const));
+  const withPartners = q.partners !== false && q.variants.length > 0;
+  const profiles = new Map(withPartners ? pool.map((d) => [d.name, emptyProfile()] as const) : []);
+  const reads = new Map(q.variants.length === 0 ? [] : pool.map((d) => [d.name, consulted(d, q, archs, profiles.get(d.name))] as const));
   const groups = q.variants.map((v) => pool.filter((d) => reads.get(d.name)?.has(v) === true).map((d) => d.name));
   groups.push(pool.filter((d) => q.loaded?.(d.name) === true).map((d) => d.name));
+  if (withPartners) groups.push(...partnerGroups(q.variants, groups, pool.map((d) => d.name), profiles));
   return groups.filter((g) => g.length > 0);
+}
+
+/** For each variant's group (the first `variants.length` of `groups`), its partners (partners.ts):
+ *  the actors in no group that conflict with one of its readers where it consulted the variant. None
+ *  for a group that another group already partners (V3's two switches: GUP-fast's pmd re-check and
+ *  khugepaged's IPI, each group the other's partner: a directed program has both already); a group
+ *  of partners the same as one before it is given once. In the pool's order. */
+function partnerGroups(variants: readonly VariantId[], groups: readonly (readonly string[])[], names: readonly string[], profiles: ReadonlyMap<string, Profile>): string[][] {
+  const grouped = new Set(groups.flat());
+  const out: string[][] = [];
+  variants.forEach((v, i) => {
+    const readers = groups[i] ?? [];
+    const partnerOf = (n: string) => readers.some((r) => r !== n && conflicts(profiles.get(r)!, v, profiles.get(n)!));
+    const served = groups.some((g, j) => j !== i && g.length > 0 && g.some(partnerOf));
+    if (served) return;
+    const mine = names.filter((n) => !grouped.has(n) && partnerOf(n));
+    if (mine.length > 0 && !out.some((g) => g.join() === mine.join())) out.push(mine);
+  });
+  return out;
 }
 
 /** The focus actors of a campaign, in the pool's order: those that consult a switched-on variant, and
