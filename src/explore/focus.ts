@@ -13,6 +13,7 @@ import type { Arch } from '../mm/arch.js';
 import { buildScenario, type ActorCall, type Scenario } from '../mm/scenario.js';
 import type { EraId, Switches, VariantId } from '../mm/switches.js';
 import { parseWorld } from '../mm/world/registry.js';
+import type { MmEvent } from '../mm/events.js';
 import type { Model } from '../mm/types.js';
 import { execute } from './executor.js';
 import { conflicts, emptyProfile, file, kindsOf, rwsemsHeld, type Profile, type RunLog } from './partners.js';
@@ -101,6 +102,23 @@ function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, Arch
     const mms = parseWorld(worldName).mms.length;
     for (const arch of q.archs) {
       const { base, changers } = archs.get(arch) ?? { base: null, changers: [] };
+      const archAsked = { arch: false, now: false };
+      const now = new Set<VariantId>();
+      let run: RunLog = { steps: [] };
+      let model: Model | null = null;
+      // The scenario run, kept from one run to the next while only the actor's arguments change, so
+      // that the executor keeps its model (resetModel() gives each run the world as it starts; a
+      // model built afresh for each run was half the probe's time).
+      let kept = null as { key: string; scn: { -readonly [K in keyof Scenario]: Scenario[K] } } | null;
+      const observe = (actor: number, label: string, events: readonly MmEvent[]) => {
+        const kinds: RunLog['steps'][number]['kinds'] = [];
+        kindsOf(label, events, kinds);
+        const stepAsked = [...now].filter((b) => want.has(b));
+        if (archAsked.now) for (const v of changers) if (!stepAsked.includes(v)) stepAsked.push(v);
+        run.steps.push({ kinds, locks: model ? rwsemsHeld(model, actor) : [], asked: stepAsked });
+        now.clear();
+        archAsked.now = false;
+      };
       for (let r = 0; r < (q.runs ?? PROBE_RUNS); r++) {
         const call: ActorCall = { actor: def.name, args: drawArgs(def, next, r === 0), ...(mms > 1 ? { mm: r === 0 ? 0 : next() % mms } : {}) };
         let scn: Scenario;
@@ -109,23 +127,15 @@ function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, Arch
         } catch {
           continue; // not runnable there (its era, its world): nothing it could ask
         }
-        const archAsked = { arch: false, now: false };
-        const now = new Set<VariantId>();
-        const run: RunLog = { steps: [] };
-        let model: Model | null = null;
+        const key = JSON.stringify([scn.mms, scn.actors.map((a) => a.mm)]);
+        if (kept?.key === key) kept.scn.actors = scn.actors;
+        else kept = { key, scn: { ...scn, sw: recordingSwitches(scn.sw, asked, now), arch: base ? recordingArch(scn.arch, base, archAsked) : scn.arch } };
+        run = { steps: [] };
+        now.clear();
+        archAsked.now = false;
         const sched = uniformRandom(next());
-        const observe = (actor: number, label: string, events: Parameters<NonNullable<typeof sched.observe>>[2]) => {
-          const kinds: RunLog['steps'][number]['kinds'] = [];
-          kindsOf(label, events, kinds);
-          const stepAsked = [...now].filter((b) => want.has(b));
-          if (archAsked.now) for (const v of changers) if (!stepAsked.includes(v)) stepAsked.push(v);
-          run.steps.push({ kinds, locks: model ? rwsemsHeld(model, actor) : [], asked: stepAsked });
-          now.clear();
-          archAsked.now = false;
-        };
         try {
-          execute({ ...scn, sw: recordingSwitches(scn.sw, asked, now), arch: base ? recordingArch(scn.arch, base, archAsked) : scn.arch },
-            profile ? { ...sched, observe } : sched, { maxSteps: PROBE_STEPS, ...(profile ? { prepare: (m: Model) => { model = m; } } : {}) });
+          execute(kept.scn, profile ? { ...sched, observe } : sched, { maxSteps: PROBE_STEPS, ...(profile ? { prepare: (m: Model) => { model = m; } } : {}) });
         } catch {
           // An exception in a probe is the campaign's to find and report, not the probe's.
         }
