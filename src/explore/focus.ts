@@ -142,7 +142,9 @@ function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, Arch
         if (profile) file(profile, `${worldName} ${arch}`, run);
         for (const b of asked) if (want.has(b)) found.add(b);
         if (archAsked.arch) for (const v of changers) found.add(v);
-        if (found.size === want.size) return found;
+        // With partners, every run: a reader's first consultation may touch nothing (a retract that found
+        // no table to free), a later run's may.
+        if (found.size === want.size && !profile) return found;
       }
     }
   }
@@ -167,20 +169,24 @@ export function focusGroups(q: FocusQuery): string[][] {
 }
 
 /** For each variant's group (the first `variants.length` of `groups`), its partners (partners.ts):
- *  the actors in no group that conflict with one of its readers where it consulted the variant. None
- *  for a group that another group already partners (V3's two switches: GUP-fast's pmd re-check and
- *  khugepaged's IPI, each group the other's partner: a directed program has both already); a group
- *  of partners the same as one before it is given once. In the pool's order. */
-function partnerGroups(variants: readonly VariantId[], groups: readonly (readonly string[])[], names: readonly string[], profiles: ReadonlyMap<string, Profile>): string[][] {
+ *  the actors in no group that conflict with one of its readers where it consulted the variant; and
+ *  the group narrowed to the readers that have one (a reader whose consultation nothing outside could
+ *  touch is not half of a race the draw can pair; V8's flushers that free no table). None for a group
+ *  that another group already partners (V3's two switches: GUP-fast's pmd re-check and khugepaged's
+ *  IPI, each group the other's partner: a directed program has both already); a group of partners the
+ *  same as one before it is given once. In the pool's order. `groups` is narrowed in place. */
+function partnerGroups(variants: readonly VariantId[], groups: string[][], names: readonly string[], profiles: ReadonlyMap<string, Profile>): string[][] {
   const grouped = new Set(groups.flat());
   const out: string[][] = [];
   variants.forEach((v, i) => {
     const readers = groups[i] ?? [];
-    const partnerOf = (n: string) => readers.some((r) => r !== n && conflicts(profiles.get(r)!, v, profiles.get(n)!));
-    const served = groups.some((g, j) => j !== i && g.length > 0 && g.some(partnerOf));
-    if (served) return;
+    const pairs = (r: string, n: string) => r !== n && conflicts(profiles.get(r)!, v, profiles.get(n)!);
+    const partnerOf = (n: string) => readers.some((r) => pairs(r, n));
+    if (groups.some((g, j) => j !== i && g.length > 0 && g.some(partnerOf))) return;
     const mine = names.filter((n) => !grouped.has(n) && partnerOf(n));
-    if (mine.length > 0 && !out.some((g) => g.join() === mine.join())) out.push(mine);
+    if (mine.length === 0) return;
+    groups[i] = readers.filter((r) => mine.some((n) => pairs(r, n)));
+    if (!out.some((g) => g.join() === mine.join())) out.push(mine);
   });
   return out;
 }

@@ -5,8 +5,9 @@
 // does not; V8: the flushers read the architecture's flush, GUP-fast, whose IRQs-off walk the flush
 // no longer waits for, does not). The focus probe (focus.ts) runs each actor alone; a profile is
 // what those runs touched, step by step, with the rwsems the actor held:
-// - the reader's window: the step in which it consulted the switch and the step after it (the object
-//   the switch's code acts on: the pmd it reads twice, the tables it frees after the flush);
+// - the reader's window: the step in which it consulted the switch and the next step that touched
+//   anything (the object the switch's code acts on: the pmd it reads twice, the tables it frees after
+//   the flush, once it has dropped its locks);
 // - a partner conflicts with it when it touches an object of the same kind (a pmd, a page table, a
 //   data page, a TLB), one of the two writing or freeing it, while holding no rwsem that the reader
 //   held at the consultation in a mode that excludes it (both for read is no exclusion).
@@ -117,7 +118,9 @@ export function file(p: Profile, where: string, run: RunLog): void {
       let win = byWhere.get(where);
       if (!win) byWhere.set(where, (win = []));
       const have = new Set(win.map(key));
-      for (const t of run.steps.slice(i, i + 2)) for (const [kind, mode] of t.kinds) put(win, have, { kind, mode, locks: s.locks });
+      for (const [kind, mode] of s.kinds) put(win, have, { kind, mode, locks: s.locks });
+      const after = run.steps.slice(i + 1).find((t) => t.kinds.length > 0);
+      for (const [kind, mode] of after?.kinds ?? []) put(win, have, { kind, mode, locks: s.locks });
     }
   });
 }
