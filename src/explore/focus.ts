@@ -183,8 +183,15 @@ function partnerGroups(variants: readonly VariantId[], groups: string[][], names
     const pairs = (r: string, n: string) => r !== n && conflicts(profiles.get(r)!, v, profiles.get(n)!);
     const partnerOf = (n: string) => readers.some((r) => pairs(r, n));
     if (groups.some((g, j) => j !== i && g.length > 0 && g.some(partnerOf))) return;
-    const mine = names.filter((n) => !grouped.has(n) && partnerOf(n));
-    if (mine.length === 0) return;
+    // Of the actors that partner some reader, those that partner the most readers (at least 3/4 as many
+    // as the best, so that one reader more or less in the probe does not decide): the other half of the
+    // most races the group can draw (V8: GUP-fast, gup_slow and a user's touch pair with 11 of the 12
+    // flushers, the per-VMA-lock fault with 9, a fault under mmap_lock with 7; V5: the THP fault with
+    // 10 of the 10 pmd walkers, collapse_huge_page with 2).
+    const count = new Map(names.filter((n) => !grouped.has(n)).map((n) => [n, readers.filter((r) => pairs(r, n)).length] as const));
+    const most = Math.max(0, ...count.values());
+    if (most === 0) return;
+    const mine = names.filter((n) => (count.get(n) ?? 0) * 4 >= most * 3);
     groups[i] = readers.filter((r) => mine.some((n) => pairs(r, n)));
     if (!out.some((g) => g.join() === mine.join())) out.push(mine);
   });
