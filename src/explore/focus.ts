@@ -5,8 +5,11 @@
 // hypercall: the flushers read arch.flush), which is found by
 // running it: each actor of the pool alone, a few times with its arguments drawn, under switches
 // whose set of bugs records what it is asked. Actors of a user module (--load) are in it too: they
-// are what the user came to test. Deterministic: the runs' arguments and schedules come from fixed
-// seeds, and the answer is in the pool's order.
+// are what the user came to test. A variant's group also brings its partners (partners.ts): the
+// actors that read none of the switches but touch what its readers touch where they consult it, under
+// locks that let them (V5's THP fault for the pmd walkers, V8's GUP-fast for the flushers), as a group
+// of their own, so that a directed program pairs a reader with its other half. Deterministic: the
+// runs' arguments and schedules come from fixed seeds, and the answer is in the pool's order.
 
 import type { ActorDef, Args } from '../mm/actor.js';
 import type { Arch } from '../mm/arch.js';
@@ -152,7 +155,8 @@ function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, Arch
 }
 
 /** The focus groups of a campaign: for each switched-on variant, the actors of the pool that consult
- *  it, and the actors of user modules; each in the pool's order, the empty ones left out. A directed
+ *  it, and the actors of user modules; then the variants' partners (partnerGroups()); each in the
+ *  pool's order, the empty ones left out. A directed
  *  program has an actor of each group (directed.ts): with two variants on, as V3 is (the GUP-fast pmd
  *  re-check and khugepaged's IPI), the race is between a reader of each. */
 export function focusGroups(q: FocusQuery): string[][] {
@@ -198,8 +202,9 @@ function partnerGroups(variants: readonly VariantId[], groups: string[][], names
   return out;
 }
 
-/** The focus actors of a campaign, in the pool's order: those that consult a switched-on variant, and
- *  those of user modules. Empty when no variant is on and no module's actor is in the pool. */
+/** The focus actors of a campaign, in the pool's order: those that consult a switched-on variant (and
+ *  their partners, unless `partners: false`), and those of user modules. Empty when no variant is on
+ *  and no module's actor is in the pool. */
 export function focusActors(q: FocusQuery): string[] {
   const inGroup = new Set(focusGroups(q).flat());
   return q.pool.filter((d) => inGroup.has(d.name)).map((d) => d.name);
