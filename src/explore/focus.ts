@@ -179,6 +179,9 @@ export function focusGroups(q: FocusQuery): string[][] {
  *  that another group already partners (V3's two switches: GUP-fast's pmd re-check and khugepaged's
  *  IPI, each group the other's partner: a directed program has both already); a group of partners the
  *  same as one before it is given once. In the pool's order. `groups` is narrowed in place. */
+/** A group of more readers than this is narrowed to those its partners meet on the same object. */
+const WIDE = 4;
+
 function partnerGroups(variants: readonly VariantId[], groups: string[][], names: readonly string[], profiles: ReadonlyMap<string, Profile>): string[][] {
   const grouped = new Set(groups.flat());
   const out: string[][] = [];
@@ -196,7 +199,16 @@ function partnerGroups(variants: readonly VariantId[], groups: string[][], names
     const most = Math.max(0, ...count.values());
     if (most === 0) return;
     const mine = names.filter((n) => (count.get(n) ?? 0) * 4 >= most * 3);
-    groups[i] = readers.filter((r) => mine.some((n) => pairs(r, n)));
+    // The readers: those with a partner; and of a wide group (more than WIDE), those that the partners
+    // touch on the very object they consult on (the pmd, the table: the probe saw them both at it),
+    // the most such partners (3/4 again), if any. V8: of 12 flushers, munmap and exit_mmap free the
+    // table GUP-fast walks at its default address. Not in a narrow group: four probe runs with drawn
+    // arguments are thin evidence (V2's collapse_file and GUP-fast meet on a file table only at
+    // addresses the probe may not draw), and a narrow group's readers are each drawn often already.
+    const paired = readers.filter((r) => mine.some((n) => pairs(r, n)));
+    const exact = new Map(paired.map((r) => [r, mine.filter((n) => r !== n && conflicts(profiles.get(r)!, v, profiles.get(n)!, true)).length] as const));
+    const best = paired.length > WIDE ? Math.max(0, ...exact.values()) : 0;
+    groups[i] = best > 0 ? paired.filter((r) => (exact.get(r) ?? 0) * 4 >= best * 3) : paired;
     if (!out.some((g) => g.join() === mine.join())) out.push(mine);
   });
   return out;

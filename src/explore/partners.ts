@@ -24,11 +24,14 @@ import type { Model, RwSem } from '../mm/types.js';
  *  a TLB; read, written or freed. */
 type Kind = 'pmd' | 'table' | 'page' | 'tlb';
 type Mode = 'r' | 'w';
+/** A step's access: kind, mode, and which one (a pmd slot, a frame, a CPU's TLB; absent: unknown). */
+export type Touch = readonly [Kind, Mode, number?];
 
-/** One access: kind × mode, and the rwsems held (each `name:r` or `name:w`), as a key. */
+/** One access: kind × mode, which one (-1: unknown), and the rwsems held (each `name:r` or `name:w`). */
 interface Access {
   readonly kind: Kind;
   readonly mode: Mode;
+  readonly id: number;
   readonly locks: readonly string[];
 }
 
@@ -48,31 +51,33 @@ const isTable = (kind: string) => kind.endsWith('-table') || kind === 'pgd';
 
 /** The kinds of object a step's events say it touched (events an untraced run records), and a pmd
  *  named in its label (pgtable.ts's pmd reads end their label with "[pmd N]"). */
-export function kindsOf(label: string, events: readonly MmEvent[], out: [Kind, Mode][]): void {
+export function kindsOf(label: string, events: readonly MmEvent[], out: Touch[]): void {
   for (const ev of events) {
     switch (ev.e) {
-      case 'pmd-store': case 'pmd-clear-bad': out.push(['pmd', 'w']); break;
+      case 'pmd-store': case 'pmd-clear-bad': out.push(['pmd', 'w', ev.slot]); break;
       case 'pmd-read': {
-        out.push(['pmd', 'r']);
+        out.push(['pmd', 'r', ev.slot]);
         const v = pmdDecode(ev.lo, ev.hi);
-        if (v.t === 'table') out.push(['table', 'r']);
-        else if (v.t === 'huge') out.push(['page', 'r']);
+        if (v.t === 'table') out.push(['table', 'r', v.pfn]);
+        else if (v.t === 'huge') out.push(['page', 'r', v.pfn]);
         break;
       }
-      case 'upper-store': case 'pte-store': case 'entry-install': out.push(['table', 'w']); break;
-      case 'table-access': out.push(['table', ev.write ? 'w' : 'r']); break;
+      case 'upper-store': case 'entry-install': out.push(['table', 'w', ev.table]); break;
+      case 'pte-store': case 'table-access': out.push(['table', ev.e === 'pte-store' || ev.write ? 'w' : 'r', ev.pfn]); break;
       // A frame allocated is no one else's yet: no conflict.
-      case 'free': out.push([isTable(ev.kind) ? 'table' : 'page', 'w']); break;
-      case 'pin': case 'unpin': case 'ref-get': case 'ref-put': case 'file-rmap': case 'smmu-access': out.push(['page', 'r']); break;
-      case 'copy': out.push(['page', 'r'], ['page', 'w']); break;
-      case 'cow-share': case 'cache-remove': case 'page-dirty': out.push(['page', 'w']); break;
-      case 'tlb-fill': case 'pwc-fill': case 'smmu-fill': out.push(['tlb', 'w'], ['table', 'r']); break;
-      case 'hw-access': case 'user-access': out.push(['tlb', 'r'], ['page', ev.write ? 'w' : 'r']); break;
-      case 'flush': out.push(['tlb', 'w']); break;
+      case 'free': out.push([isTable(ev.kind) ? 'table' : 'page', 'w', ev.pfn]); break;
+      case 'pin': case 'unpin': case 'ref-get': case 'ref-put': case 'file-rmap': case 'smmu-access': out.push(['page', 'r', ev.pfn]); break;
+      case 'copy': out.push(['page', 'r', ev.from], ['page', 'w', ev.to]); break;
+      case 'cow-share': case 'cache-remove': case 'page-dirty': out.push(['page', 'w', ev.pfn]); break;
+      case 'tlb-fill': out.push(['tlb', 'w', ev.cpu], ['table', 'r']); break;
+      case 'pwc-fill': out.push(['tlb', 'w', ev.cpu], ['table', 'r', ev.pfn]); break;
+      case 'smmu-fill': out.push(['tlb', 'w'], ['table', 'r']); break;
+      case 'hw-access': case 'user-access': out.push(['tlb', 'r', ev.cpu], ['page', ev.write ? 'w' : 'r', ev.pfn]); break;
+      case 'flush': for (const c of ev.cpus) out.push(['tlb', 'w', c]); break;
       default: break;
     }
   }
-  if (label.includes('pmd ') && /\[(?:mm\d+ )?pmd \d+\]/.test(label)) out.push(['pmd', 'r']);
+  if (label.includes('pmd ')) for (const m of label.matchAll(/\[(?:mm\d+ )?pmd (\d+)\]/g)) out.push(['pmd', 'r', Number(m[1])]);
 }
 
 /** The rwsems `actor` holds in `m`, each `name:r` or `name:w`, named by owner: an mm's mmap_lock and
@@ -95,7 +100,7 @@ export function rwsemsHeld(m: Model, actor: number): string[] {
 /** One probe run's steps, as the scheduler's observe() sees them (recorder()), to be filed into a
  *  profile (file()). `asked` is the variants consulted during each step. */
 export interface RunLog {
-  readonly steps: { readonly kinds: [Kind, Mode][]; readonly locks: readonly string[]; readonly asked: readonly string[] }[];
+  readonly steps: { readonly kinds: Touch[]; readonly locks: readonly string[]; readonly asked: readonly string[] }[];
 }
 
 /** Add a run's accesses and windows to `p`, under `where` ("world arch"). */
@@ -111,21 +116,21 @@ export function file(p: Profile, where: string, run: RunLog): void {
     }
   };
   run.steps.forEach((s, i) => {
-    for (const [kind, mode] of s.kinds) put(touched, seen, { kind, mode, locks: s.locks });
+    for (const [kind, mode, id] of s.kinds) put(touched, seen, { kind, mode, id: id ?? -1, locks: s.locks });
     for (const v of s.asked) {
       let byWhere = p.windows.get(v);
       if (!byWhere) p.windows.set(v, (byWhere = new Map()));
       let win = byWhere.get(where);
       if (!win) byWhere.set(where, (win = []));
       const have = new Set(win.map(key));
-      for (const [kind, mode] of s.kinds) put(win, have, { kind, mode, locks: s.locks });
+      for (const [kind, mode, id] of s.kinds) put(win, have, { kind, mode, id: id ?? -1, locks: s.locks });
       const after = run.steps.slice(i + 1).find((t) => t.kinds.length > 0);
-      for (const [kind, mode] of after?.kinds ?? []) put(win, have, { kind, mode, locks: s.locks });
+      for (const [kind, mode, id] of after?.kinds ?? []) put(win, have, { kind, mode, id: id ?? -1, locks: s.locks });
     }
   });
 }
 
-const key = (a: Access) => `${a.kind}:${a.mode}:${a.locks.join(',')}`;
+const key = (a: Access) => `${a.kind}:${a.mode}:${a.id}:${a.locks.join(',')}`;
 
 /** Does holding `a` exclude holding `b` at the same time (the same rwsem, one of them for write)? */
 function excludes(a: readonly string[], b: readonly string[]): boolean {
@@ -136,12 +141,15 @@ function excludes(a: readonly string[], b: readonly string[]): boolean {
   return false;
 }
 
-/** Does `partner`'s profile conflict with `reader`'s windows on variant `v`? */
-export function conflicts(reader: Profile, v: string, partner: Profile): boolean {
+/** Does `partner`'s profile conflict with `reader`'s windows on variant `v`? `exact`: on the same
+ *  object (the same pmd, frame or TLB), not only the same kind. */
+export function conflicts(reader: Profile, v: string, partner: Profile, exact = false): boolean {
   for (const [where, win] of reader.windows.get(v) ?? []) {
     const touched = partner.touched.get(where) ?? [];
     for (const w of win) {
-      for (const t of touched) if (t.kind === w.kind && (t.mode === 'w' || w.mode === 'w') && !excludes(w.locks, t.locks)) return true;
+      for (const t of touched) {
+        if (t.kind === w.kind && (t.mode === 'w' || w.mode === 'w') && (!exact || (t.id >= 0 && t.id === w.id)) && !excludes(w.locks, t.locks)) return true;
+      }
     }
   }
   return false;
