@@ -22,13 +22,13 @@ const inEra = (era: EraId) => ACTORS.filter((a) => !a.eras || a.eras.includes(er
 const V3: readonly VariantId[] = ['gup-fast-no-pmd-recheck', 'khugepaged-no-ipi-sync'];
 
 test('the focus of gup-fast-no-pmd-recheck is the actors that consult it: gup_fast, not a non-reader', (t) => {
-  const f = focusActors({ era: 'v6.2', variants: ['gup-fast-no-pmd-recheck'], archs: ['rcu-table-free'], pool: inEra('v6.2') });
+  const f = focusActors({ era: 'v6.2', variants: ['gup-fast-no-pmd-recheck'], archs: ['rcu-table-free'], pool: inEra('v6.2'), partners: false });
   t.true(f.includes('gup_fast'), f.join(','));
   for (const n of ['munmap', 'mincore', 'collapse_file', 'collapse_huge_page']) t.false(f.includes(n), `${n} does not read the switch: ${f.join(',')}`);
 });
 
 test("the focus of khugepaged-no-ipi-sync is khugepaged's collapsers, not GUP-fast", (t) => {
-  const f = focusActors({ era: 'v6.2', variants: ['khugepaged-no-ipi-sync'], archs: ['rcu-table-free'], pool: inEra('v6.2') });
+  const f = focusActors({ era: 'v6.2', variants: ['khugepaged-no-ipi-sync'], archs: ['rcu-table-free'], pool: inEra('v6.2'), partners: false });
   for (const n of ['collapse_file', 'collapse_huge_page', 'collapse_pte_mapped_thp']) t.true(f.includes(n), `${n}: ${f.join(',')}`);
   t.false(f.includes('gup_fast'));
 });
@@ -41,7 +41,7 @@ test('V3 (two switches) gives a group per switch: a directed program has a reade
 });
 
 test("a variant that changes the architecture (V8: flush by hypercall) focuses on the actors that read what it changed", (t) => {
-  const f = focusActors({ era: 'v6.6', variants: ['paravirt-flush-no-rcu'], archs: ['x86-ipi'], pool: inEra('v6.6') });
+  const f = focusActors({ era: 'v6.6', variants: ['paravirt-flush-no-rcu'], archs: ['x86-ipi'], pool: inEra('v6.6'), partners: false });
   t.true(f.includes('munmap'), f.join(','));
   t.false(f.includes('mincore'), 'mincore flushes nothing');
 });
@@ -55,9 +55,10 @@ test("a user module's actors are a focus group of their own, with or without a v
   t.deepEqual(focusGroups({ era: 'v6.2', variants: [], archs: ['x86-ipi'], pool, loaded }), [['focus_test_walker']]);
   t.deepEqual(focusGroups({ era: 'v6.2', variants: [], archs: ['x86-ipi'], pool }), [], 'not a module\'s: no focus');
   const g = focusGroups({ era: 'v6.2', variants: ['gup-fast-no-pmd-recheck'], archs: ['rcu-table-free'], pool, loaded });
-  t.is(g.length, 2);
+  t.is(g.length, 3, 'the readers, the module, the readers\' partners (focus-partners.test.ts)');
   t.true(g[0]!.includes('gup_fast'));
   t.deepEqual(g[1], ['focus_test_walker']);
+  t.false(g[2]!.includes('gup_fast') || g[2]!.includes('focus_test_walker'), g[2]!.join(','));
 });
 
 test('no variant and no module: no focus; --focus off: none either', (t) => {
@@ -146,8 +147,10 @@ async function cli(...argv: string[]): Promise<{ code: number; header: string; o
 
 test('the header and the JSON report name the focus; --focus off and --actors say so or nothing; no variant: nothing', async (t) => {
   const on = await cli('--variant', 'V7', '--arch', 'x86-ipi', '--runs', '16');
-  t.regex(on.header, /, variants gup-fast-no-irq-disable, focus gup_fast kvm,/);
-  t.deepEqual(on.options['focus'], ['gup_fast', 'kvm']);
+  // The readers (gup_fast, kvm) and their partners (the table freers...), in the pool's order, six named.
+  const focus = on.options['focus'] as string[];
+  t.true(['gup_fast', 'kvm', 'munmap'].every((n) => focus.includes(n)), focus.join(','));
+  t.regex(on.header, new RegExp(`, variants gup-fast-no-irq-disable, focus ${focus.slice(0, 6).join(' ')} \\(\\+${focus.length - 6}\\),`));
   const off = await cli('--variant', 'V7', '--arch', 'x86-ipi', '--runs', '16', '--focus', 'off');
   t.regex(off.header, /, focus off,/);
   t.is(off.options['focus'], 'off');

@@ -22,8 +22,10 @@ export interface DirectedWeights {
  *  the catalog's pair of actors together in 16% for V3 (0.8% undirected), 5.7% for V1, V6 and V9
  *  (0.9%), and 2-2.4% for V2 and V7 (1%). A directed share of 1 in 2 gives less (V3: 10.9%, V1: 4%).
  *  With at most 3 threads, more of the pairs are alone but fewer are drawn. V4, V5 and V8 have
- *  readers too many (12 to 21) to gain. Campaigns on V1-V9 agree: `npm run bench -- --strategies
- *  --undirected` compares the two draws. */
+ *  readers too many (12 to 21) to gain by the readers alone: their partners' group (focus.ts) is what
+ *  pairs them (with the partners, a cap of 3 threads when there are two groups was measured worse
+ *  again: V3 pos 5267 to 7722 median runs, V5 greybox 682 to 1302). Campaigns on V1-V9 agree: `npm
+ *  run bench -- --strategies --undirected` compares the two draws. */
 export const DIRECTED_WEIGHTS: DirectedWeights = { directed: 3, undirected: 1, focusThread: 1, anyThread: 2 };
 
 /** `undirected` as it is, or a program of `threads.min` to `threads.max` threads with a thread of
