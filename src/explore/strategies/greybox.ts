@@ -59,7 +59,7 @@ import type { Scheduler } from '../executor.js';
 import { defaultPick, follow, recording, type Preemption, type Schedule } from '../schedule.js';
 import { splitmix32 } from '../schedulers.js';
 import { posScheduler } from './pos.js';
-import { flipSig, reversalMemory, reversalSig } from './learned.js';
+import { reversalMemory, reversalSig } from './learned.js';
 import type { Guide, Plan, SampleContext, SamplingStrategy } from './strategy.js';
 
 /** Object keys: a frame, a pmd slot, a CPU's TLB, an entry (table frame, index); tag in the low 3 bits. */
@@ -226,10 +226,6 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   // actors runnable at the decision that gave it, as a bit mask (bit a: actor a).
   const stepActor: number[] = [];
   const stepLabel: number[] = [];
-  const firstLabel = new Array<number>(actors).fill(-1);
-  // Per data choice: the step it was drawn in (its index) and what it chose (interned).
-  const choiceAt: number[] = [];
-  const choiceWhat: number[] = [];
   const prevActor: number[] = [];
   const prevCount: number[] = [];
   const ownCount: number[] = [];
@@ -253,8 +249,6 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
     },
     choose(n, what) {
       arity.push(n);
-      choiceAt.push(stepActor.length);
-      choiceWhat.push(intern(what));
       return rec.choose(n, what);
     },
     observe(actor, label, events) {
@@ -262,7 +256,6 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       steps[actor] = (steps[actor] ?? 0) + 1;
       stepActor.push(actor);
       stepLabel.push(intern(label));
-      if (firstLabel[actor] === -1) firstLabel[actor] = stepLabel[stepLabel.length - 1]!;
       prevActor.push(prev);
       prevCount.push(prevSteps);
       ownCount.push(steps[actor]!);
@@ -323,18 +316,25 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
         const choices = sched.choices.slice();
         while (choices.length <= j) choices.push(0);
         choices[j] = (choices[j]! + 1 + (next() % (a - 1))) % a;
-        out.push({ schedule: { preemptions: sched.preemptions, choices }, sig: flipSig(choiceWhat[j]!, stepLabel[choiceAt[j]!] ?? 0xffff) });
+        out.push({ schedule: { preemptions: sched.preemptions, choices }, sig: NaN });
       }
     }
     return out;
   };
   const reversed = (next?: () => number): Schedule[] => reversals(next).map((c) => c.schedule);
-  /** Which kinds of actor ran: the labels of their first steps, each once, by id (learned.ts). */
-  const kinds = (): string => [...new Set(firstLabel.filter((l) => l >= 0))].sort((a, b) => a - b).join(',');
+  /** What kinds of actor ran and what they did: each actor's labels in order (numbers taken out), each
+   *  such sequence once, sorted (learned.ts). The same actor on another range, or finding another
+   *  table, takes other lines: another kind. */
+  const kinds = (): string => {
+    const seqs = Array.from({ length: actors }, (): number[] => []);
+    for (let i = 0; i < stepActor.length; i++) seqs[stepActor[i]!]?.push(stepLabel[i]!);
+    return [...new Set(seqs.map((q) => q.join('.')))].sort().join(',');
+  };
   return { s, pairs: pairs.pairs, entry, reversals, reversed, kinds };
 }
 
-/** A schedule queued to run, and what it reverses by labels (learned.ts: reversalSig(), flipSig()). */
+/** A schedule queued to run, and what it reverses by labels (learned.ts: reversalSig()); NaN for a
+ *  choice flip. */
 export interface Candidate {
   readonly schedule: Schedule;
   readonly sig: number;
@@ -399,7 +399,8 @@ export function greyboxGuide(seed: number): Guide {
   // Reversals tried over the campaign, by what they reverse (labels, not positions), per kinds of
   // scenario; and the reversal each plan runs (none: NaN), for feedback() to record.
   const memory = reversalMemory();
-  const worth = (st: PerScenario, c: Candidate) => memory.worth(st.kinds, c.sig);
+  // A choice flip (no name: NaN) is taken in its turn, but does not keep a scenario on its own.
+  const worth = (st: PerScenario, c: Candidate) => Number.isNaN(c.sig) || memory.worth(st.kinds, c.sig);
   const scenarios = new Map<string, PerScenario>();
   const last = new WeakMap<Plan, ReturnType<typeof tracked>>();
   const sigOf = new WeakMap<Plan, number>();
@@ -503,7 +504,7 @@ export function greyboxGuide(seed: number): Guide {
     // reversals that showed nothing new in its kind of scenario) is left for new scenarios.
     more(key: string): boolean {
       const st = scenarios.get(key);
-      return !st || st.runs === 0 || st.frontier.some((b) => b.some((c) => worth(st, c)));
+      return !st || st.runs === 0 || st.frontier.some((b) => b.some((c) => !Number.isNaN(c.sig) && memory.worth(st.kinds, c.sig)));
     },
   };
 }

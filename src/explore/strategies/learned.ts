@@ -1,20 +1,21 @@
 // What a greybox campaign learns across scenarios (issue 12): which reversals are worth a run.
 //
 // A reversal is named by what it reverses, not by where: the labels of its two conflicting steps
-// (kernel lines, numbers taken out) and its kind (before the first step, or right after a read), or,
-// for a choice flip, what the choice picks and the label of the step that drew it. The same
-// reversal recurs in every scenario of the same kinds of actor (a pool draws the same actors with
-// other arguments, other partners, in another order), and most such scenarios cannot fail at all
-// (V9's catalog pool: coredump and collapse_huge_page on the same huge range, coredump first, in
-// about one drawn scenario in ten). So a reversal that was tried in a scenario of the same kinds and
-// showed nothing new to the campaign is not tried again first, and a scenario whose queued
-// reversals are all such is left for a new one (Guide.more()); one that showed something new stays
-// worth trying (the second reversal of V3 is reached through such a one). Scenarios of other kinds
-// learn nothing from it: what is barren with two actors need not be with a third that moves the
-// same tables.
+// (kernel lines, numbers taken out) and its kind (before the first step, or right after a read). The
+// same reversal recurs in every scenario of the same kind (a pool draws the same actors again with
+// other arguments, other partners, in another order), and most drawn scenarios cannot fail at all
+// (V9's catalog pool: coredump and collapse_huge_page on the same huge range, coredump first, about
+// one drawn scenario in ten). So a reversal that was tried in a scenario of the same kind and showed
+// nothing new to the campaign is not tried first again, and a scenario whose queued reversals are all
+// such is left for a new one (Guide.more()); one that showed something new stays worth trying.
 //
-// The kind of a scenario is the set of its actors' first labels, so it needs no key format. The
-// memory is a Map keyed by strings, cleared whole when full (the same draws give the same state).
+// The kind of a scenario (greybox.ts, tracked().kinds()) is what its actors did in its first run:
+// each actor's sequence of labels, each such sequence once. So the same actors that walk the same
+// lines learn from each other, and an actor that finds another table (another range, another order of
+// actors) takes other lines and starts afresh. Coarser (the actors' names alone) lost V4: its torn
+// read needs many runs in a scenario whose actors share a pmd, and the scenarios whose actors did not
+// had marked every reversal barren first. It needs no key format. The memory is a Map keyed by
+// strings, cleared whole when full (the same draws give the same state).
 
 /** Most (kinds, reversal) pairs remembered; past it the memory starts again. */
 const MEMORY_MAX = 1 << 16;
@@ -22,10 +23,6 @@ const MEMORY_MAX = 1 << 16;
 /** A reversal's name: labels of the step preempted (or passed) and of the other actor's conflicting
  *  step, and the kind (1: before the first step, 0: right after it). Label ids < 2^16 fit. */
 export const reversalSig = (first: number, second: number, before: boolean): number => ((first % 0x10000) * 0x10000 + (second % 0x10000)) * 2 + (before ? 1 : 0);
-
-/** A choice flip's name: what the choice picks and the label of the step that drew it (negative, so it
- *  never meets a reversal's). */
-export const flipSig = (what: number, label: number): number => -1 - ((what % 0x10000) * 0x10000 + (label % 0x10000));
 
 export interface ReversalMemory {
   /** Whether a reversal is worth a run in a scenario of these kinds: never tried there, or it once
