@@ -29,7 +29,13 @@
 //
 // A scenario's first run is the default schedule (no preemption), the run DPOR starts from. After
 // that, of every 8 runs 7 take the next reversal (when there is one) and 1 is a havoc mutant of a
-// corpus entry; with neither, a fresh POS sample (pos.ts). Havoc (1–3 of):
+// corpus entry; with neither, a fresh POS sample (pos.ts). Reversals are learned across scenarios
+// (learned.ts): a reversal, named by its two steps' labels, that showed nothing new to the campaign in
+// a scenario of the same kind (its actors took the same lines in its first run) is taken only after
+// those that did or were never tried; and a campaign leaves a scenario as soon as none of those waits
+// (more()), for a new scenario: in a pool, most drawn scenarios cannot fail at all, and a run there
+// is a run lost (V9's catalog pool: one drawn scenario in ten can; 8 runs each spent 59 runs per find,
+// 2 or 3 each about 30). Havoc (1–3 of):
 //   - flip a preemption: drop one of the schedule's points, or add one (after some actor's n-th step,
 //     switch to another actor);
 //   - move a change point: shift a point by a few of its actor's steps, or switch to another actor;
@@ -328,7 +334,11 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   const kinds = (): string => {
     const seqs = Array.from({ length: actors }, (): number[] => []);
     for (let i = 0; i < stepActor.length; i++) seqs[stepActor[i]!]?.push(stepLabel[i]!);
-    return [...new Set(seqs.map((q) => q.join('.')))].sort().join(',');
+    // Hashed (FNV-1a): the memory keeps one short key per (kind, reversal); two kinds that collide
+    // only share what they learn.
+    let h = 0x811c9dc5;
+    for (const c of [...new Set(seqs.map((q) => q.join('.')))].sort().join(',')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+    return h.toString(36);
   };
   return { s, pairs: pairs.pairs, entry, reversals, reversed, kinds };
 }

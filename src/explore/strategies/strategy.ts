@@ -52,7 +52,7 @@ export interface Guide {
   /** How much has been seen so far (greybox: distinct conflicting pairs). */
   coverage(): number;
   /** Whether scenario `key` has anything left worth a run (absent: always). The campaign moves on to
-   *  a new scenario when not. */
+   *  a new scenario when not (greybox: no reversal worth trying waits, learned.ts). */
   more?(key: string): boolean;
 }
 
