@@ -424,6 +424,8 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
         }
         executions++;
         if (plan && guide && guide.feedback(plan) > 0) runsHere = Math.min(runsHere + 8, 128);
+        // A guide that has nothing left to try on this scenario: a new one instead.
+        if (plan && guide?.more && !guide.more(specKey)) runsHere = k + 1;
         avgSteps += (exec.steps - avgSteps) / 64;
         // The bound holds for runs whose length is within k: a longer run is counted as promising
         // nothing (and k grows for the next).

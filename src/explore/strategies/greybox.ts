@@ -29,7 +29,13 @@
 //
 // A scenario's first run is the default schedule (no preemption), the run DPOR starts from. After
 // that, of every 8 runs 7 take the next reversal (when there is one) and 1 is a havoc mutant of a
-// corpus entry; with neither, a fresh POS sample (pos.ts). Havoc (1–3 of):
+// corpus entry; with neither, a fresh POS sample (pos.ts). Reversals are learned across scenarios
+// (learned.ts): a reversal, named by its two steps' labels, that showed nothing new to the campaign in
+// a scenario of the same kind (its actors took the same lines in its first run) is taken only after
+// those that did or were never tried; and a campaign leaves a scenario as soon as none of those waits
+// (more()), for a new scenario: in a pool, most drawn scenarios cannot fail at all, and a run there
+// is a run lost (V9's catalog pool: one drawn scenario in ten can; 8 runs each spent 59 runs per find,
+// 2 or 3 each about 30). Havoc (1–3 of):
 //   - flip a preemption: drop one of the schedule's points, or add one (after some actor's n-th step,
 //     switch to another actor);
 //   - move a change point: shift a point by a few of its actor's steps, or switch to another actor;
@@ -59,6 +65,7 @@ import type { Scheduler } from '../executor.js';
 import { defaultPick, follow, recording, type Preemption, type Schedule } from '../schedule.js';
 import { splitmix32 } from '../schedulers.js';
 import { posScheduler } from './pos.js';
+import { reversalMemory, reversalSig } from './learned.js';
 import type { Guide, Plan, SampleContext, SamplingStrategy } from './strategy.js';
 
 /** Object keys: a frame, a pmd slot, a CPU's TLB, an entry (table frame, index); tag in the low 3 bits. */
@@ -224,6 +231,7 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   // (-1 for the first) and its count of steps then; the taker's own count once it is taken; the
   // actors runnable at the decision that gave it, as a bit mask (bit a: actor a).
   const stepActor: number[] = [];
+  const stepLabel: number[] = [];
   const prevActor: number[] = [];
   const prevCount: number[] = [];
   const ownCount: number[] = [];
@@ -253,6 +261,7 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       const prevSteps = prev < 0 ? 0 : steps[prev]!;
       steps[actor] = (steps[actor] ?? 0) + 1;
       stepActor.push(actor);
+      stepLabel.push(intern(label));
       prevActor.push(prev);
       prevCount.push(prevSteps);
       ownCount.push(steps[actor]!);
@@ -266,12 +275,12 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   const entry = (): Entry => ({ schedule: rec.schedule(), steps: steps.slice(), arity: arity.slice() });
   /** The run's reversals and stale-read windows (b only where it could run at that decision), then
    *  its choice flips when `next` is given (it draws the new values). */
-  const reversed = (next?: () => number): Schedule[] => {
+  const reversals = (next?: () => number): Candidate[] => {
     const sched = rec.schedule();
-    const out: Schedule[] = [];
+    const out: Candidate[] = [];
     // Candidates: (step i, actor b, kind) packed as (i * 64 + b) * 2 + kind, b < 31 (a bit of the
     // runnable mask): b's later step conflicts with step i; kind 1 before step i, 0 right after it.
-    const reversals = new Set<number>();
+    const cands = new Map<number, number>();
     const touches = new Map<number, { step: number; actor: number; write: boolean }[]>();
     for (let j = 0; j < stepActor.length; j++) {
       const actor = stepActor[j]!;
@@ -284,14 +293,16 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
           if (t.actor === actor || !(t.write || write) || actor >= 31) continue;
           // Before step t.step, actor b instead; and where t.step read what b writes, b right after
           // it (the reader goes on with what it read: the window a stale read needs).
-          reversals.add((t.step * 64 + actor) * 2 + 1);
-          if (!t.write) reversals.add((t.step * 64 + actor) * 2);
+          // Named by the first conflicting step met with b's (learned.ts).
+          const rev = (t.step * 64 + actor) * 2;
+          if (!cands.has(rev + 1)) cands.set(rev + 1, reversalSig(stepLabel[t.step]!, stepLabel[j]!, true));
+          if (!t.write && !cands.has(rev)) cands.set(rev, reversalSig(stepLabel[t.step]!, stepLabel[j]!, false));
         }
         ts.push({ step: j, actor, write });
       }
     }
     // By step; at a step, the stale-read window first, then the reversal.
-    for (const x of [...reversals].sort((a, b) => a - b)) {
+    for (const x of [...cands.keys()].sort((a, b) => a - b)) {
       const after = x % 2 === 0;
       const i = Math.floor(x / 128);
       const b = Math.floor(x / 2) % 64;
@@ -299,7 +310,7 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       if (mask === undefined || (mask & (1 << b)) === 0) continue;
       const keep = sched.preemptions.filter((_, j) => (prePos[j] ?? Infinity) < (after ? i + 1 : i));
       const point = after ? { after: stepActor[i]!, steps: ownCount[i]!, to: b } : { after: prevActor[i]!, steps: prevCount[i]!, to: b };
-      out.push({ preemptions: [...keep, point], choices: sched.choices });
+      out.push({ schedule: { preemptions: [...keep, point], choices: sched.choices }, sig: cands.get(x)! });
     }
     // Then the run again with one of its first data choices drawn anew (PAE's load order, which frame
     // the allocator returns): a reversal keeps the run's choices.
@@ -311,12 +322,32 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
         const choices = sched.choices.slice();
         while (choices.length <= j) choices.push(0);
         choices[j] = (choices[j]! + 1 + (next() % (a - 1))) % a;
-        out.push({ preemptions: sched.preemptions, choices });
+        out.push({ schedule: { preemptions: sched.preemptions, choices }, sig: NaN });
       }
     }
     return out;
   };
-  return { s, pairs: pairs.pairs, entry, reversed };
+  const reversed = (next?: () => number): Schedule[] => reversals(next).map((c) => c.schedule);
+  /** What kinds of actor ran and what they did: each actor's labels in order (numbers taken out), each
+   *  such sequence once, sorted (learned.ts). The same actor on another range, or finding another
+   *  table, takes other lines: another kind. */
+  const kinds = (): string => {
+    const seqs = Array.from({ length: actors }, (): number[] => []);
+    for (let i = 0; i < stepActor.length; i++) seqs[stepActor[i]!]?.push(stepLabel[i]!);
+    // Hashed (FNV-1a): the memory keeps one short key per (kind, reversal); two kinds that collide
+    // only share what they learn.
+    let h = 0x811c9dc5;
+    for (const c of [...new Set(seqs.map((q) => q.join('.')))].sort().join(',')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+    return h.toString(36);
+  };
+  return { s, pairs: pairs.pairs, entry, reversals, reversed, kinds };
+}
+
+/** A schedule queued to run, and what it reverses by labels (learned.ts: reversalSig()); NaN for a
+ *  choice flip. */
+export interface Candidate {
+  readonly schedule: Schedule;
+  readonly sig: number;
 }
 
 /** How many of a kept run's data choices are drawn anew, each in a run of its own. */
@@ -344,10 +375,12 @@ interface PerScenario {
   readonly seen: Set<number>;
   readonly corpus: Entry[];
   /** Reversals of kept runs not run yet: a batch per run, each by step; the newest is taken first. */
-  readonly frontier: Schedule[][];
+  readonly frontier: Candidate[][];
   /** Schedules run or waiting (so that none is queued twice). */
   readonly known: Set<string>;
   runs: number;
+  /** Its kinds of actor (tracked().kinds() of its first run): what it learns from and teaches. */
+  kinds: string;
 }
 
 const keyOf = (s: Schedule) => JSON.stringify(s);
@@ -373,15 +406,22 @@ export function greyboxGuide(seed: number): Guide {
     return id;
   };
   const seen = new Set<number>();
+  // Reversals tried over the campaign, by what they reverse (labels, not positions), per kinds of
+  // scenario; and the reversal each plan runs (none: NaN), for feedback() to record.
+  const memory = reversalMemory();
+  // A choice flip (no name: NaN) is taken in its turn, but does not keep a scenario on its own.
+  const worth = (st: PerScenario, c: Candidate) => Number.isNaN(c.sig) || memory.worth(st.kinds, c.sig);
   const scenarios = new Map<string, PerScenario>();
   const last = new WeakMap<Plan, ReturnType<typeof tracked>>();
+  const sigOf = new WeakMap<Plan, number>();
+  let pick = NaN;
   const stateOf = (key: string): PerScenario => {
     let st = scenarios.get(key);
     if (st) {
       // Most recently used last (a Map keeps insertion order).
       scenarios.delete(key);
     } else {
-      st = { seen: new Set(), corpus: [], frontier: [], known: new Set(), runs: 0 };
+      st = { seen: new Set(), corpus: [], frontier: [], known: new Set(), runs: 0, kinds: '' };
       if (scenarios.size >= SCENARIOS_MAX) scenarios.delete(scenarios.keys().next().value!);
     }
     scenarios.set(key, st);
@@ -393,12 +433,23 @@ export function greyboxGuide(seed: number): Guide {
     // 7 runs in 8: the next reversal of the newest batch (depth first; within a run, by step); the
     // 8th a havoc mutant of a corpus entry. POS when neither.
     if (next() % 8 !== 0) {
+      // First a reversal worth trying (learned.ts), newest batch first; then the rest, depth first
+      // (only a campaign that keeps the scenario, or a fixed one, gets to them).
+      for (let b = st.frontier.length - 1; b >= 0; b--) {
+        const batch = st.frontier[b]!;
+        const i = batch.findIndex((c) => worth(st, c));
+        if (i < 0) continue;
+        const c = batch.splice(i, 1)[0]!;
+        if (batch.length === 0) st.frontier.splice(b, 1);
+        pick = c.sig;
+        return c.schedule;
+      }
       while (st.frontier.length > 0) {
         const b = st.frontier.length - 1;
         const batch = st.frontier[b]!;
-        const sch = batch.shift();
+        const c = batch.shift();
         if (batch.length === 0) st.frontier.splice(b, 1);
-        if (sch) return sch;
+        if (c) { pick = c.sig; return c.schedule; }
       }
     } else if (st.corpus.length > 0) {
       return mutate(st.corpus[next() % st.corpus.length]!, actors, next);
@@ -408,13 +459,15 @@ export function greyboxGuide(seed: number): Guide {
   return {
     plan(key: string, ctx: SampleContext, runSeed: number): Plan {
       const st = stateOf(key);
+      pick = NaN;
       const schedule = choose(st, ctx.actors);
+      const sig = pick;
       st.runs++;
       const plan: Plan = {
         key,
         make() {
           const t = tracked(schedule ? follow(schedule) : posScheduler(runSeed, ctx.actors), ctx.actors, intern);
-          if (!last.has(plan)) last.set(plan, t);
+          if (!last.has(plan)) { last.set(plan, t); sigOf.set(plan, sig); }
           return t.s;
         },
       };
@@ -435,6 +488,9 @@ export function greyboxGuide(seed: number): Guide {
         seen.add(p);
         gained++;
       }
+      if (st.kinds === '') st.kinds = t.kinds();
+      const sig = sigOf.get(plan) ?? NaN;
+      if (!Number.isNaN(sig)) memory.record(st.kinds, sig, gained > 0);
       const e = t.entry();
       if (st.known.size >= KNOWN_MAX) st.known.clear();
       st.known.add(keyOf(e.schedule));
@@ -442,9 +498,9 @@ export function greyboxGuide(seed: number): Guide {
         st.corpus.push(e);
         if (st.corpus.length > CORPUS_MAX) st.corpus.shift();
         // A full frontier takes no more: what waits is nearer the default run.
-        const batch: Schedule[] = [];
-        for (const r of t.reversed(next)) {
-          const k = keyOf(r);
+        const batch: Candidate[] = [];
+        for (const r of t.reversals(next)) {
+          const k = keyOf(r.schedule);
           if (queued(st) + batch.length >= FRONTIER_MAX || st.known.has(k)) continue;
           st.known.add(k);
           batch.push(r);
@@ -454,6 +510,12 @@ export function greyboxGuide(seed: number): Guide {
       return gained;
     },
     coverage: () => seen.size,
+    // A scenario is worth another run while a reversal worth trying waits: what is left (havoc, POS,
+    // reversals that showed nothing new in its kind of scenario) is left for new scenarios.
+    more(key: string): boolean {
+      const st = scenarios.get(key);
+      return !st || st.runs === 0 || st.frontier.some((b) => b.some((c) => !Number.isNaN(c.sig) && memory.worth(st.kinds, c.sig)));
+    },
   };
 }
 

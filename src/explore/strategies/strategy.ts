@@ -51,6 +51,9 @@ export interface Guide {
   feedback(plan: Plan): number;
   /** How much has been seen so far (greybox: distinct conflicting pairs). */
   coverage(): number;
+  /** Whether scenario `key` has anything left worth a run (absent: always). The campaign moves on to
+   *  a new scenario when not (greybox: no reversal worth trying waits, learned.ts). */
+  more?(key: string): boolean;
 }
 
 export interface ExhaustiveStrategy {
