@@ -163,7 +163,11 @@ test('the portfolio spreads workers over its members; it is the default with sev
   const two = [membersOf(PORTFOLIO_MEMBERS, 0, 2), membersOf(PORTFOLIO_MEMBERS, 1, 2)];
   t.deepEqual([...two[0]!, ...two[1]!].length, PORTFOLIO_MEMBERS.length);
   t.false(two[0]!.some((m) => two[1]!.includes(m)), 'no member twice');
-  t.deepEqual(membersOf(PORTFOLIO_MEMBERS, 7, 8), [PORTFOLIO_MEMBERS[1]!]);
+  t.deepEqual(membersOf(PORTFOLIO_MEMBERS, 7, 8), PORTFOLIO_MEMBERS.filter((_, i) => i % 8 === 7));
+  t.deepEqual(membersOf(PORTFOLIO_MEMBERS, 13, 20), [PORTFOLIO_MEMBERS[13 % PORTFOLIO_MEMBERS.length]!]);
+  // Greybox every other turn: half of one worker's turns, and one of two workers' whole share.
+  t.is(PORTFOLIO_MEMBERS.filter((m) => m.strategy === 'greybox').length * 2, PORTFOLIO_MEMBERS.length);
+  t.true(two[0]!.every((m) => m.strategy === 'greybox'));
   t.is(parseOptions(['--workers', '2'], 2).strategy, 'portfolio');
   t.is(parseOptions(['--workers', '1'], 2).strategy, 'random');
   t.is(parseOptions(['--workers', '2', '--strategy', 'pct'], 2).strategy, 'pct');
