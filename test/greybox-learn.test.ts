@@ -6,7 +6,7 @@ import test from 'ava';
 import { greyboxGuide } from '../src/explore/strategies/greybox.js';
 import { reversalMemory, reversalSig } from '../src/explore/strategies/learned.js';
 import { execute } from '../src/explore/executor.js';
-import { buildScenario, findActor } from '../src/mm/scenario.js';
+import { buildScenario, findActor, type ScenarioSpec } from '../src/mm/scenario.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 import { CATALOG } from '../bench/strategies.js';
 import { runCampaign, type CampaignConfig } from '../fuzz/campaign.js';
@@ -29,7 +29,11 @@ test('reversal memory: untried is worth a run, barren is not, once new stays wor
 
 /** Runs of scenario `key` until the guide has nothing worth a run (at most `cap`): the schedules run. */
 function exhaust(g: ReturnType<typeof greyboxGuide>, key: string, spec: keyof typeof CATALOG, cap: number): string[] {
-  const scn = buildScenario(CATALOG[spec]!, ACTORS);
+  return exhaustSpec(g, key, CATALOG[spec]!, cap);
+}
+
+function exhaustSpec(g: ReturnType<typeof greyboxGuide>, key: string, spec: ScenarioSpec, cap: number): string[] {
+  const scn = buildScenario(spec, ACTORS);
   const ctx = { actors: scn.actors.length, depth: 3, k: 30 };
   const out: string[] = [];
   for (let i = 0; i < cap; i++) {
@@ -72,4 +76,16 @@ test('a greybox campaign moves on from a scenario with nothing worth a run (PCT 
   t.is(gb.runs, 400);
   t.true(gb.runs < 5 * gb.scenarios, `greybox: ${gb.runs} runs over ${gb.scenarios} scenarios`);
   t.deepEqual(count('greybox'), gb, 'the same seed, the same campaign');
+});
+
+test('what two actors learned carries to a scenario where they do the same beside another actor', (t) => {
+  // V3's two actors, then the same two with a fault far from their range: the fault takes lines of
+  // its own, but gup_fast and collapse_huge_page take theirs as before, and so do their reversals.
+  const two = CATALOG['V3']!;
+  const three: ScenarioSpec = { ...two, actors: [...two.actors, { actor: 'fault', args: { addr: 13 } }] };
+  const alone = exhaustSpec(greyboxGuide(5), 'c', three, 300);
+  const g = greyboxGuide(5);
+  exhaustSpec(g, 'a', two, 300);
+  const after = exhaustSpec(g, 'c', three, 300);
+  t.true(after.length * 2 < alone.length, `beside the fault: ${after.length} runs after the pair's scenario, ${alone.length} without`);
 });

@@ -31,8 +31,9 @@
 // that, of every 8 runs 7 take the next reversal (when there is one) and 1 is a havoc mutant of a
 // corpus entry; with neither, a fresh POS sample (pos.ts). Reversals are learned across scenarios
 // (learned.ts): a reversal, named by its two steps' labels, that showed nothing new to the campaign in
-// a scenario of the same kind (its actors took the same lines in its first run) is taken only after
-// those that did or were never tried; and a campaign leaves a scenario as soon as none of those waits
+// a scenario where its two actors did the same (took the same lines on the same objects in its first
+// run) is taken only after those that did or were never tried; a campaign leaves a scenario as soon
+// as none of those waits
 // (more()), for a new scenario: in a pool, most drawn scenarios cannot fail at all, and a run there
 // is a run lost (V9's catalog pool: one drawn scenario in ten can; 8 runs each spent 59 runs per find,
 // 2 or 3 each about 30). Havoc (1–3 of):
@@ -232,6 +233,8 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   // actors runnable at the decision that gave it, as a bit mask (bit a: actor a).
   const stepActor: number[] = [];
   const stepLabel: number[] = [];
+  // The label as the actor gave it (numbers kept: which pmd, which address): kinds().
+  const stepRaw: string[] = [];
   const prevActor: number[] = [];
   const prevCount: number[] = [];
   const ownCount: number[] = [];
@@ -262,6 +265,7 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       steps[actor] = (steps[actor] ?? 0) + 1;
       stepActor.push(actor);
       stepLabel.push(intern(label));
+      stepRaw.push(label);
       prevActor.push(prev);
       prevCount.push(prevSteps);
       ownCount.push(steps[actor]!);
@@ -310,7 +314,7 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       if (mask === undefined || (mask & (1 << b)) === 0) continue;
       const keep = sched.preemptions.filter((_, j) => (prePos[j] ?? Infinity) < (after ? i + 1 : i));
       const point = after ? { after: stepActor[i]!, steps: ownCount[i]!, to: b } : { after: prevActor[i]!, steps: prevCount[i]!, to: b };
-      out.push({ schedule: { preemptions: [...keep, point], choices: sched.choices }, sig: cands.get(x)! });
+      out.push({ schedule: { preemptions: [...keep, point], choices: sched.choices }, sig: cands.get(x)!, actors: [stepActor[i]!, b] });
     }
     // Then the run again with one of its first data choices drawn anew (PAE's load order, which frame
     // the allocator returns): a reversal keeps the run's choices.
@@ -322,23 +326,23 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
         const choices = sched.choices.slice();
         while (choices.length <= j) choices.push(0);
         choices[j] = (choices[j]! + 1 + (next() % (a - 1))) % a;
-        out.push({ schedule: { preemptions: sched.preemptions, choices }, sig: NaN });
+        out.push({ schedule: { preemptions: sched.preemptions, choices }, sig: NaN, actors: [-1, -1] });
       }
     }
     return out;
   };
   const reversed = (next?: () => number): Schedule[] => reversals(next).map((c) => c.schedule);
-  /** What kinds of actor ran and what they did: each actor's labels in order (numbers taken out), each
-   *  such sequence once, sorted (learned.ts). The same actor on another range, or finding another
-   *  table, takes other lines: another kind. */
-  const kinds = (): string => {
-    const seqs = Array.from({ length: actors }, (): number[] => []);
-    for (let i = 0; i < stepActor.length; i++) seqs[stepActor[i]!]?.push(stepLabel[i]!);
-    // Hashed (FNV-1a): the memory keeps one short key per (kind, reversal); two kinds that collide
-    // only share what they learn.
-    let h = 0x811c9dc5;
-    for (const c of [...new Set(seqs.map((q) => q.join('.')))].sort().join(',')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-    return h.toString(36);
+  /** What each actor did (learned.ts): its labels in order as it gave them, numbers kept (which pmd,
+   *  which address), hashed (FNV-1a: two that collide only share what they learn). The same actor on
+   *  another range, or finding another table, is another kind. */
+  const kinds = (): string[] => {
+    const seqs = Array.from({ length: actors }, (): string[] => []);
+    for (let i = 0; i < stepActor.length; i++) seqs[stepActor[i]!]?.push(stepRaw[i]!);
+    return seqs.map((q) => {
+      let h = 0x811c9dc5;
+      for (const c of q.join('\n')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+      return h.toString(36);
+    });
   };
   return { s, pairs: pairs.pairs, entry, reversals, reversed, kinds };
 }
@@ -348,6 +352,8 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
 export interface Candidate {
   readonly schedule: Schedule;
   readonly sig: number;
+  /** The actor whose step it reverses (or passes) and the actor run instead; [-1, -1] for a flip. */
+  readonly actors: readonly [number, number];
 }
 
 /** How many of a kept run's data choices are drawn anew, each in a run of its own. */
@@ -379,8 +385,9 @@ interface PerScenario {
   /** Schedules run or waiting (so that none is queued twice). */
   readonly known: Set<string>;
   runs: number;
-  /** Its kinds of actor (tracked().kinds() of its first run): what it learns from and teaches. */
-  kinds: string;
+  /** What each of its actors did in its first run (tracked().kinds()): a reversal learns from and
+   *  teaches the scenarios where its two actors did the same. */
+  kinds: string[];
 }
 
 const keyOf = (s: Schedule) => JSON.stringify(s);
@@ -409,19 +416,22 @@ export function greyboxGuide(seed: number): Guide {
   // Reversals tried over the campaign, by what they reverse (labels, not positions), per kinds of
   // scenario; and the reversal each plan runs (none: NaN), for feedback() to record.
   const memory = reversalMemory();
+  // A reversal is learned by what its two actors did (not the others: in a pool of every actor the
+  // rest of a scenario seldom recurs).
+  const where = (st: PerScenario, c: Candidate) => `${st.kinds[c.actors[0]] ?? ''}>${st.kinds[c.actors[1]] ?? ''}`;
   // A choice flip (no name: NaN) is taken in its turn, but does not keep a scenario on its own.
-  const worth = (st: PerScenario, c: Candidate) => Number.isNaN(c.sig) || memory.worth(st.kinds, c.sig);
+  const worth = (st: PerScenario, c: Candidate) => Number.isNaN(c.sig) || memory.worth(where(st, c), c.sig);
   const scenarios = new Map<string, PerScenario>();
   const last = new WeakMap<Plan, ReturnType<typeof tracked>>();
-  const sigOf = new WeakMap<Plan, number>();
-  let pick = NaN;
+  const candOf = new WeakMap<Plan, Candidate>();
+  let pick: Candidate | null = null;
   const stateOf = (key: string): PerScenario => {
     let st = scenarios.get(key);
     if (st) {
       // Most recently used last (a Map keeps insertion order).
       scenarios.delete(key);
     } else {
-      st = { seen: new Set(), corpus: [], frontier: [], known: new Set(), runs: 0, kinds: '' };
+      st = { seen: new Set(), corpus: [], frontier: [], known: new Set(), runs: 0, kinds: [] };
       if (scenarios.size >= SCENARIOS_MAX) scenarios.delete(scenarios.keys().next().value!);
     }
     scenarios.set(key, st);
@@ -441,7 +451,7 @@ export function greyboxGuide(seed: number): Guide {
         if (i < 0) continue;
         const c = batch.splice(i, 1)[0]!;
         if (batch.length === 0) st.frontier.splice(b, 1);
-        pick = c.sig;
+        pick = c;
         return c.schedule;
       }
       while (st.frontier.length > 0) {
@@ -449,7 +459,7 @@ export function greyboxGuide(seed: number): Guide {
         const batch = st.frontier[b]!;
         const c = batch.shift();
         if (batch.length === 0) st.frontier.splice(b, 1);
-        if (c) { pick = c.sig; return c.schedule; }
+        if (c) { pick = c; return c.schedule; }
       }
     } else if (st.corpus.length > 0) {
       return mutate(st.corpus[next() % st.corpus.length]!, actors, next);
@@ -459,15 +469,15 @@ export function greyboxGuide(seed: number): Guide {
   return {
     plan(key: string, ctx: SampleContext, runSeed: number): Plan {
       const st = stateOf(key);
-      pick = NaN;
+      pick = null;
       const schedule = choose(st, ctx.actors);
-      const sig = pick;
+      const cand = pick as Candidate | null;
       st.runs++;
       const plan: Plan = {
         key,
         make() {
           const t = tracked(schedule ? follow(schedule) : posScheduler(runSeed, ctx.actors), ctx.actors, intern);
-          if (!last.has(plan)) { last.set(plan, t); sigOf.set(plan, sig); }
+          if (!last.has(plan)) { last.set(plan, t); if (cand) candOf.set(plan, cand); }
           return t.s;
         },
       };
@@ -488,9 +498,9 @@ export function greyboxGuide(seed: number): Guide {
         seen.add(p);
         gained++;
       }
-      if (st.kinds === '') st.kinds = t.kinds();
-      const sig = sigOf.get(plan) ?? NaN;
-      if (!Number.isNaN(sig)) memory.record(st.kinds, sig, gained > 0);
+      if (st.kinds.length === 0) st.kinds = t.kinds();
+      const c = candOf.get(plan);
+      if (c && !Number.isNaN(c.sig)) memory.record(where(st, c), c.sig, gained > 0);
       const e = t.entry();
       if (st.known.size >= KNOWN_MAX) st.known.clear();
       st.known.add(keyOf(e.schedule));
@@ -514,7 +524,7 @@ export function greyboxGuide(seed: number): Guide {
     // reversals that showed nothing new in its kind of scenario) is left for new scenarios.
     more(key: string): boolean {
       const st = scenarios.get(key);
-      return !st || st.runs === 0 || st.frontier.some((b) => b.some((c) => !Number.isNaN(c.sig) && memory.worth(st.kinds, c.sig)));
+      return !st || st.runs === 0 || st.frontier.some((b) => b.some((c) => !Number.isNaN(c.sig) && worth(st, c)));
     },
   };
 }
