@@ -15,27 +15,13 @@ export function add_mm_counter(c: Ctx, mm: Mm, n: number): void {
   mm.rss += n;
   mm.changedAt.rss = c.m.step;
 }
-export function mm_inc_nr_ptes(c: Ctx, mm: Mm): void {
-  mm.nr_ptes += 1;
-  mm.changedAt.nr_ptes = c.m.step;
-}
-export function mm_dec_nr_ptes(c: Ctx, mm: Mm): void {
-  mm.nr_ptes += -1;
-  mm.changedAt.nr_ptes = c.m.step;
-}
-export function mm_inc_nr_pmds(c: Ctx, mm: Mm): void {
-  mm.nr_pmds += 1;
-  mm.changedAt.nr_pmds = c.m.step;
-}
-export function mm_dec_nr_pmds(c: Ctx, mm: Mm): void {
-  mm.nr_pmds += -1;
-  mm.changedAt.nr_pmds = c.m.step;
-}
-export function mm_inc_nr_puds(c: Ctx, mm: Mm): void {
-  mm.nr_puds += 1;
-  mm.changedAt.nr_puds = c.m.step;
-}
-export function mm_dec_nr_puds(c: Ctx, mm: Mm): void {
-  mm.nr_puds += -1;
-  mm.changedAt.nr_puds = c.m.step;
-}
+function add_nr_ptes(c: Ctx, mm: Mm, n: number): void { mm.nr_ptes += n; mm.changedAt.nr_ptes = c.m.step; }
+function add_nr_pmds(c: Ctx, mm: Mm, n: number): void { mm.nr_pmds += n; mm.changedAt.nr_pmds = c.m.step; }
+function add_nr_puds(c: Ctx, mm: Mm, n: number): void { mm.nr_puds += n; mm.changedAt.nr_puds = c.m.step; }
+
+export const mm_inc_nr_ptes = (c: Ctx, mm: Mm): void => add_nr_ptes(c, mm, 1);
+export const mm_dec_nr_ptes = (c: Ctx, mm: Mm): void => add_nr_ptes(c, mm, -1);
+export const mm_inc_nr_pmds = (c: Ctx, mm: Mm): void => add_nr_pmds(c, mm, 1);
+export const mm_dec_nr_pmds = (c: Ctx, mm: Mm): void => add_nr_pmds(c, mm, -1);
+export const mm_inc_nr_puds = (c: Ctx, mm: Mm): void => add_nr_puds(c, mm, 1);
+export const mm_dec_nr_puds = (c: Ctx, mm: Mm): void => add_nr_puds(c, mm, -1);
