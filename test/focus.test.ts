@@ -142,7 +142,7 @@ async function cli(...argv: string[]): Promise<{ code: number; header: string; o
   const err: string[] = [];
   const code = await main([...argv, '--workers', '1', '--corpus', join(dir, 'corpus'), '--json', join(dir, 'r.json')], () => {}, (l) => err.push(l), () => {}, frozenShrink);
   const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { options: Record<string, unknown> };
-  return { code, header: err.find((l) => l.startsWith('mmfuzz: random')) ?? '', options: report.options };
+  return { code, header: err.find((l) => l.startsWith('mmfuzz: portfolio')) ?? '', options: report.options };
 }
 
 test('the header and the JSON report name the focus; --focus off and --actors say so or nothing; no variant: nothing', async (t) => {

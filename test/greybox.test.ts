@@ -158,7 +158,7 @@ test('a portfolio campaign finds V3, says which member found it, and the same se
   t.is(g2.executions, g1.executions);
 });
 
-test('the portfolio spreads workers over its members; it is the default with several workers only', (t) => {
+test('the portfolio spreads workers over its members; it is the default, with one worker or several', (t) => {
   t.deepEqual(membersOf(PORTFOLIO_MEMBERS, 0, 1), [...PORTFOLIO_MEMBERS]);
   const two = [membersOf(PORTFOLIO_MEMBERS, 0, 2), membersOf(PORTFOLIO_MEMBERS, 1, 2)];
   t.deepEqual([...two[0]!, ...two[1]!].length, PORTFOLIO_MEMBERS.length);
@@ -169,7 +169,7 @@ test('the portfolio spreads workers over its members; it is the default with sev
   t.is(PORTFOLIO_MEMBERS.filter((m) => m.strategy === 'greybox').length * 2, PORTFOLIO_MEMBERS.length);
   t.true(two[0]!.every((m) => m.strategy === 'greybox'));
   t.is(parseOptions(['--workers', '2'], 2).strategy, 'portfolio');
-  t.is(parseOptions(['--workers', '1'], 2).strategy, 'random');
+  t.is(parseOptions(['--workers', '1'], 2).strategy, 'portfolio');
   t.is(parseOptions(['--workers', '2', '--strategy', 'pct'], 2).strategy, 'pct');
   t.is(parseOptions(['--strategy', 'greybox'], 2).strategy, 'greybox');
 });

@@ -31,6 +31,6 @@ export function membersOf(members: readonly Member[], slot: number, workers: num
 export const portfolio: PortfolioStrategy = {
   kind: 'portfolio',
   name: 'portfolio',
-  summary: 'workers spread over greybox (every other turn), random, pos and pct at depths 2, 3, 4 (default with several workers)',
+  summary: 'workers spread over greybox (every other turn), random, pos and pct at depths 2, 3, 4 (the default)',
   members: PORTFOLIO_MEMBERS,
 };
