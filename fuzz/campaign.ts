@@ -14,7 +14,8 @@ import { execute, type Execution } from '../src/explore/executor.js';
 import { knownRace } from '../src/explore/known.js';
 import { depth, follow, recording, type Schedule } from '../src/explore/schedule.js';
 import { splitmix32 } from '../src/explore/schedulers.js';
-import { findStrategy, type Guide, type Member, type SamplingStrategy, type StrategyName } from '../src/explore/strategies/index.js';
+import { findStrategy, type Member, type SamplingStrategy, type StrategyName } from '../src/explore/strategies/index.js';
+import { samplersOf } from '../src/explore/strategies/samplers.js';
 import { membersOf } from '../src/explore/strategies/portfolio.js';
 import { PCT_PROBE_RUNS, pctFindsAt } from '../src/explore/strategies/pct.js';
 import { shrink } from '../src/explore/shrink.js';
@@ -375,15 +376,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
   const members: readonly Member[] = strategy.kind === 'portfolio'
     ? membersOf(strategy.members, cfg.portfolioSlot?.slot ?? 0, cfg.portfolioSlot?.workers ?? 1)
     : [{ strategy: cfg.strategy, depth: cfg.depth }];
-  // A strategy listed more than once (greybox takes every other turn of the portfolio) has one guide:
-  // what it learns on one turn serves the next.
-  const guides = new Map<string, Guide | undefined>();
-  const samplers = members.map((mem) => {
-    const st = findStrategy(mem.strategy);
-    if (st.kind !== 'sampling') throw new Error(`portfolio member '${mem.strategy}' is not a sampling strategy`);
-    if (!guides.has(mem.strategy)) guides.set(mem.strategy, st.guide?.(rng()));
-    return { mem, st, guide: guides.get(mem.strategy) };
-  });
+  const samplers = samplersOf(members, rng);
   let turn = 0;
   let avgSteps = 60;
   // Per scenario (by its spec): the mean length of its runs so far (PCT's k: change points must be

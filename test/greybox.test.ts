@@ -6,6 +6,7 @@ import { accesses, greyboxGuide, labelReads, mutate, pairTracker, tracked, type 
 import { follow } from '../src/explore/schedule.js';
 import { pmdHi, pmdLo } from '../src/mm/entries.js';
 import { membersOf, PORTFOLIO_MEMBERS } from '../src/explore/strategies/portfolio.js';
+import { samplersOf } from '../src/explore/strategies/samplers.js';
 import { pctFindsAt } from '../src/explore/strategies/pct.js';
 import { findStrategy } from '../src/explore/strategies/index.js';
 import { execute } from '../src/explore/executor.js';
@@ -156,6 +157,17 @@ test('a portfolio campaign finds V3, says which member found it, and the same se
   t.true(g1.failures.some((x) => x.kind === 'stale-pin'), `greybox: ${g1.executions} runs`);
   t.deepEqual(g2.failures.map((x) => x.token), g1.failures.map((x) => x.token));
   t.is(g2.executions, g1.executions);
+});
+
+test('a portfolio campaign keeps one greybox guide over its turns, made from one seed draw', (t) => {
+  let draws = 0;
+  const samplers = samplersOf(PORTFOLIO_MEMBERS, () => ++draws);
+  const greyboxes = samplers.filter((s) => s.mem.strategy === 'greybox');
+  t.is(greyboxes.length, PORTFOLIO_MEMBERS.length / 2);
+  t.truthy(greyboxes[0]!.guide);
+  t.true(greyboxes.every((s) => s.guide === greyboxes[0]!.guide), 'every greybox turn has the same guide');
+  t.true(samplers.filter((s) => s.mem.strategy !== 'greybox').every((s) => s.guide === undefined));
+  t.is(draws, 1, 'one seed drawn, as before the portfolio listed greybox more than once');
 });
 
 test('the portfolio spreads workers over its members; it is the default, with one worker or several', (t) => {
