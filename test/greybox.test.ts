@@ -4,6 +4,7 @@
 import test from 'ava';
 import { accesses, greyboxGuide, labelReads, mutate, pairTracker, tracked, type Entry } from '../src/explore/strategies/greybox.js';
 import { follow } from '../src/explore/schedule.js';
+import type { MmEvent } from '../src/mm/events.js';
 import { pmdHi, pmdLo } from '../src/mm/entries.js';
 import { membersOf, PORTFOLIO_MEMBERS } from '../src/explore/strategies/portfolio.js';
 import { samplersOf } from '../src/explore/strategies/samplers.js';
@@ -103,6 +104,31 @@ test('greybox reversals of V9\'s default run: one preemption each, and the stale
   const tr2 = tracked(follow(window!), scn.actors.length, (l) => l.length);
   execute(scn, tr2.s);
   t.true(tr2.reversed().some((r) => r.preemptions.length === 2 && JSON.stringify(r.preemptions[0]) === JSON.stringify(window!.preemptions[0])));
+});
+
+test('a reversal keeps every point decided before its step, the silent default picks recording() writes with a preemption too', (t) => {
+  // Actor 0, the default, runs nothing (it blocks again); then 2 instead of 1, then 1 instead of 2.
+  const script = [0, 2, 1, 1, 0];
+  let i = 0;
+  const tr = tracked({ pick: () => script[i++]!, choose: () => 0 }, 3, (l) => l.length);
+  const W: MmEvent[] = [{ e: 'pmd-store', table: 1, idx: 1, slot: 1, mm: 0, old: { t: 'none' }, now: { t: 'none' }, how: 'x' }];
+  const R: MmEvent[] = [{ e: 'pmd-read', table: 1, idx: 1, slot: 1, lo: 0, hi: 0, since: 0 }];
+  tr.s.pick([0, 1, 2], -1);
+  tr.s.pick([1, 2], -1);
+  tr.s.observe!(2, 'a', W);
+  tr.s.pick([0, 1, 2], 2);
+  tr.s.observe!(1, 'b', R);
+  tr.s.pick([0, 1, 2], 1); tr.s.observe!(1, 'c', []);
+  tr.s.pick([0, 2], 1); tr.s.observe!(0, 'd', W);
+  const run = tr.entry().schedule.preemptions;
+  t.is(run.length, 3, JSON.stringify(run));
+  const revs = tr.reversals();
+  // Actor 0 before step 1 (b's read): both points decided before step 0 kept, then the new one.
+  const before1 = revs.find((r) => r.actors[0] === 1 && r.actors[1] === 0 && r.schedule.preemptions.at(-1)!.after === 2);
+  t.deepEqual(before1?.schedule.preemptions.slice(0, -1), run.slice(0, 2), JSON.stringify(revs.map((r) => r.schedule)));
+  // Actor 0 right after step 1: all three kept (the third gave step 1).
+  const after1 = revs.find((r) => r.actors[0] === 1 && r.actors[1] === 0 && r.schedule.preemptions.at(-1)!.after === 1);
+  t.deepEqual(after1?.schedule.preemptions.slice(0, -1), run, JSON.stringify(revs.map((r) => r.schedule)));
 });
 
 test('greybox finds V3 within 40 executions and V9 within 5 (seeds 1-3), the same with the same seed', (t) => {

@@ -72,7 +72,7 @@ export function follow(s: Schedule): Scheduler {
  *  can meet at one point's moment, and follow() gives a point to the first of them. When a pick that
  *  is not the default's comes after such default picks, each of those is written down too (a point
  *  to the actor the default chose): rare, and it keeps the replay the same run. */
-export function recording(inner: Scheduler): Scheduler & { schedule(): Schedule } {
+export function recording(inner: Scheduler): Scheduler & { schedule(): Schedule; written(): number } {
   const counter = stepCounter();
   const preemptions: Preemption[] = [];
   const choices: number[] = [];
@@ -101,6 +101,8 @@ export function recording(inner: Scheduler): Scheduler & { schedule(): Schedule 
       inner.observe?.(actor, label, events);
     },
     schedule: () => ({ preemptions: preemptions.slice(), choices: trimZeros(choices) }),
+    /** Points written so far (a pick can write several: the silent default picks before it). */
+    written: () => preemptions.length,
   };
 }
 

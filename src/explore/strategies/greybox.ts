@@ -63,7 +63,7 @@
 import type { MmEvent } from '../../mm/events.js';
 import { pmdDecode } from '../../mm/entries.js';
 import type { Scheduler } from '../executor.js';
-import { defaultPick, follow, recording, type Preemption, type Schedule } from '../schedule.js';
+import { follow, recording, type Preemption, type Schedule } from '../schedule.js';
 import { splitmix32 } from '../schedulers.js';
 import { posScheduler } from './pos.js';
 import { reversalMemory, reversalSig } from './learned.js';
@@ -251,9 +251,11 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
     pick(runnable, last) {
       runnableMask = 0;
       for (const a of runnable) if (a < 31) runnableMask |= 1 << a;
+      // Every point recording() writes at this pick (the silent default picks before a preemption
+      // too) was decided here.
+      const before = rec.written();
       const id = rec.pick(runnable, last);
-      // recording() writes a preemption down exactly when the pick is not the default one.
-      if (id !== defaultPick(runnable, last)) prePos.push(stepActor.length);
+      for (let k = rec.written(); k > before; k--) prePos.push(stepActor.length);
       return id;
     },
     choose(n, what) {
