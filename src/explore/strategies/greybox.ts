@@ -46,9 +46,8 @@
 //
 // What the pairs are taken from: the events an untraced execution records (events.ts): pmd stores and
 // reads (by pmd slot), pte stores, frees and allocations, pins, TLB fills and flushes, suspect table and
-// user accesses. Sound table reads, locks and RCU are recorded only when tracing (and a traced run
-// may count its steps differently: a block whose only events are trace-only ones is a step when
-// tracing and none without, so a schedule recorded traced need not replay untraced). The walk
+// user accesses. Sound table reads, locks and RCU are recorded only when tracing (counted either way,
+// so a traced run takes the same steps: events.ts traceOnly()). The walk
 // through a pmd value is seen instead: the step that acts on a pmd it read (pmd-read) reads the
 // table or huge page the value points to, as a whole, and a pte store writes its table's frame as
 // well as the entry. That is what connects GUP-fast's lockless pte read (no event) with khugepaged's
