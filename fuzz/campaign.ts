@@ -326,6 +326,9 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
     let states: number | undefined;
     let sleepBlocked: number | undefined;
     let cuts: number | undefined;
+    // A search cut short by --runs or --time between two (world, architecture) pairs proves nothing
+    // of the pairs it never reached.
+    let searched = 0;
     for (const world of worlds) {
       for (const arch of cfg.archs) {
         const spec: ScenarioSpec = { arch, era: cfg.era, variants: cfg.variants, world: world.name, actors: calls };
@@ -342,6 +345,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
           onError: (schedule, e) => { threw = true; internalError(e instanceof Error ? e.message : String(e), spec, schedule); },
         });
         executions += r.explored;
+        searched++;
         if (r.failure) report(spec, r.failure.schedule, r.failure.exec);
         complete &&= r.complete && !threw;
         if (r.states !== undefined) states = (states ?? 0) + r.states;
@@ -351,6 +355,7 @@ export function runCampaign(cfg: CampaignConfig, hooks: Hooks): CampaignResult {
       }
       if (runsUp() || timeUp()) break;
     }
+    complete &&= searched === worlds.length * cfg.archs.length;
     return { executions, durationMs: hooks.now() - t0, failures, internalErrors, complete,
       ...(states !== undefined ? { states } : {}), ...(sleepBlocked !== undefined ? { sleepBlocked } : {}),
       ...(cuts !== undefined ? { cuts } : {}) };
