@@ -6,6 +6,8 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { forgetFocus, runCampaign, type CampaignConfig, type Strategy } from '../fuzz/campaign.js';
 import { runPool } from '../fuzz/pool.js';
+import { checkOutput, readInput } from '../fuzz/files.js';
+import { UsageError } from '../fuzz/options.js';
 import { execute } from '../src/explore/executor.js';
 import { uniformRandom } from '../src/explore/schedulers.js';
 import { ACTORS } from '../src/mm/actors/index.js';
@@ -168,8 +170,22 @@ function targetChecks(rows: readonly Row[]): string[] {
  *  full run). Times are the process's CPU time; each seed is capped at MS of it (and R runs, when
  *  given), and a seed that missed counts as missed. --undirected adds every-actor rows with the
  *  directed draw off (--focus off), to compare. */
-function strategiesOnly(seeds: number, limitMs: number, runs: number | null, undirected: boolean, only?: 'catalog' | 'all', out?: string,
-  variantTags?: readonly string[], strategyNames?: readonly Strategy[]): void {
+interface StrategiesOptions {
+  readonly seeds: number;
+  readonly limitMs: number;
+  readonly runs: number | null;
+  /** Add the every-actor rows with the directed draw off. */
+  readonly undirected: boolean;
+  /** One pool only (default both). */
+  readonly pool?: 'catalog' | 'all' | undefined;
+  /** Write the rows to this file (for --merge), not bench/results.json. */
+  readonly out?: string | undefined;
+  /** Only these variants (tags) and strategies (default all). */
+  readonly variants?: readonly string[] | undefined;
+  readonly strategies?: readonly Strategy[] | undefined;
+}
+
+function strategiesOnly({ seeds, limitMs, runs, undirected, pool: only, out, variants: variantTags, strategies: strategyNames }: StrategiesOptions): void {
   const t0 = cpuNow();
   // Warm up first (2 s of CPU over every actor, not measured): else the first every-actor rows pay for
   // compiling each actor's code, and the rows after them do not.
@@ -223,29 +239,43 @@ async function main(): Promise<void> {
   const t0 = now();
   const quick = process.argv.includes('--quick');
   if (process.argv.includes('--strategies')) {
-    const arg = (f: string, d: number) => { const i = process.argv.indexOf(f); return i >= 0 ? Number(process.argv[i + 1]) : d; };
-    const runs = arg('--runs', 0);
-    const str = (f: string) => { const i = process.argv.indexOf(f); return i >= 0 ? process.argv[i + 1] : undefined; };
-    const merge = str('--merge');
-    if (merge) {
+    const flag = (f: string) => { const i = process.argv.indexOf(f); return i >= 0 ? process.argv[i + 1] ?? '' : undefined; };
+    const count = (f: string, d: number) => {
+      const v = flag(f);
+      if (v === undefined) return d;
+      if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`${f} '${v}': give a whole number above 0`);
+      return Number(v);
+    };
+    const merge = flag('--merge');
+    if (merge !== undefined) {
       // --merge A.json,B.json: the rows of runs made with --pool and --out, into bench/results.json.
-      const parts = merge.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as { run: StrategiesRun; rows: Row[] });
+      const parts = merge.split(',').map((f) => {
+        let part: unknown;
+        try { part = JSON.parse(readInput('--merge', f)); } catch (e) { if (e instanceof UsageError) throw e; }
+        const p = part as Partial<{ run: StrategiesRun; rows: Row[] }> | undefined;
+        if (!p?.run || !Array.isArray(p.rows)) throw new UsageError(`--merge '${f}': not a part written by --strategies --out`);
+        return p as { run: StrategiesRun; rows: Row[] };
+      });
       const run = parts[0]!.run;
-      if (parts.some((x) => x.run.seeds !== run.seeds || x.run.limitMs !== run.limitMs || x.run.runs !== run.runs)) throw new Error('--merge: the runs differ in seeds, limit or runs');
+      if (parts.some((x) => x.run.seeds !== run.seeds || x.run.limitMs !== run.limitMs || x.run.runs !== run.runs)) throw new UsageError('--merge: the parts differ in seeds, limit or runs');
       writeStrategies({ ...run, cpuMs: parts.reduce((n, x) => n + x.run.cpuMs, 0) }, parts.flatMap((x) => x.rows));
       return;
     }
-    const pool = str('--pool');
-    if (pool !== undefined && pool !== 'catalog' && pool !== 'all') throw new Error(`--pool: no pool ${pool}; accepted are catalog or all`);
-    // --variants V5,V8 and --only greybox,pos: a part of the table, for a quick look (to a file with --out,
-    // or merged into bench/results.json as the whole table: use --out for parts).
-    const variantTags = str('--variants')?.split(',');
-    const bad = variantTags?.find((t) => !VARIANT_CASES.some((x) => parseVariant(x.variants[0]!).tag === t));
-    if (bad !== undefined) throw new Error(`--variants: no catalog variant ${bad}; accepted are V1..V9, joined by commas`);
-    const only = str('--only')?.split(',') as Strategy[] | undefined;
-    const badSt = only?.find((x) => !STRATEGY_ROWS.includes(x));
-    if (badSt !== undefined) throw new Error(`--only: no strategy ${badSt}; accepted are ${STRATEGY_ROWS.join(', ')}`);
-    strategiesOnly(arg('--seeds', SEEDS), arg('--limit-ms', 10_000), runs > 0 ? runs : null, process.argv.includes('--undirected'), pool, str('--out'), variantTags, only);
+    const pool = flag('--pool');
+    if (pool !== undefined && pool !== 'catalog' && pool !== 'all') throw new UsageError(`--pool '${pool}': accepted are catalog or all`);
+    // --variants V5,V8 and --only greybox,pos: a part of the table, for a quick look.
+    const variants = flag('--variants')?.split(',');
+    const bad = variants?.find((t) => !VARIANT_CASES.some((x) => parseVariant(x.variants[0]!).tag === t));
+    if (bad !== undefined) throw new UsageError(`--variants: no catalog variant '${bad}'; accepted are V1..V9, joined by commas`);
+    const strategies = flag('--only')?.split(',') as Strategy[] | undefined;
+    const badSt = strategies?.find((x) => !STRATEGY_ROWS.includes(x));
+    if (badSt !== undefined) throw new UsageError(`--only: no strategy '${badSt}'; accepted are ${STRATEGY_ROWS.join(', ')}`);
+    const out = flag('--out');
+    // A part written into bench/results.json would replace the whole table.
+    if (out === undefined && (pool !== undefined || variants || strategies)) throw new UsageError('--pool, --variants and --only give a part of the table: write it with --out F (then --merge)');
+    if (out !== undefined) checkOutput('--out', out);
+    const runs = flag('--runs') === undefined ? null : count('--runs', 0);
+    strategiesOnly({ seeds: count('--seeds', SEEDS), limitMs: count('--limit-ms', 10_000), runs, undirected: process.argv.includes('--undirected'), pool, out, variants, strategies });
     return;
   }
   const tp = [
@@ -291,9 +321,9 @@ async function main(): Promise<void> {
   console.error('wrote bench/results.json');
 }
 
-// A bad flag value is one line and exit 2, as in the CLI (the bench's own checks throw Error).
+// A bad flag value or file is one line and exit 2, as in the CLI.
 await main().catch((e: unknown) => {
-  if (!(e instanceof Error) || !/^--[a-z-]+: /.test(e.message)) throw e;
+  if (!(e instanceof UsageError)) throw e;
   console.error(`bench: ${e.message}`);
   process.exit(2);
 });

@@ -56,18 +56,36 @@ export function strategyRow(spec: ScenarioSpec, name: string, depth: number, see
 
 const ALL: readonly (readonly [string, number])[] = [['random', 0], ['pct', 2], ['pct', 3], ['pct', 4], ['pos', 0], ['greybox', 0]];
 
+/** A bad argument: one line, exit 2. */
+function usage(message: string): never {
+  console.error(`bench/strategies: ${message}`);
+  process.exit(2);
+}
+
 function main(): void {
-  const budget = Number(process.argv[2] ?? 20000);
-  const seeds = Number(process.argv[3] ?? 20);
+  const count = (i: number, name: string, d: number) => {
+    const v = process.argv[i];
+    if (v === undefined) return d;
+    if (!/^[1-9]\d*$/.test(v)) usage(`${name} '${v}': give a whole number above 0`);
+    return Number(v);
+  };
+  const budget = count(2, 'budget', 20000);
+  const seeds = count(3, 'seeds', 20);
   const variants = process.argv[4] && process.argv[4] !== 'all' ? process.argv[4].split(',') : Object.keys(CATALOG);
+  const badVariant = variants.find((v) => !CATALOG[v]);
+  if (badVariant !== undefined) usage(`no variant '${badVariant}'; accepted are ${Object.keys(CATALOG).join(', ')} or all`);
   const strategies = process.argv[5] && process.argv[5] !== 'all'
-    ? process.argv[5].split(',').map((x) => { const [n, d] = x.split(':'); return [n!, Number(d ?? 0)] as const; })
+    ? process.argv[5].split(',').map((x) => {
+      const [n, d = '0'] = x.split(':');
+      if (!ALL.some(([a]) => a === n)) usage(`no sampling strategy '${n}'; accepted are random, pct, pos, greybox (pct:D for a depth)`);
+      if (!/^\d+$/.test(d)) usage(`'${x}': the depth after ':' is a whole number`);
+      return [n!, Number(d)] as const;
+    })
     : ALL;
   const fmt = (x: number) => (x > budget ? `>${budget}` : String(x));
   console.log(`budget ${budget} executions, seeds 0..${seeds - 1}; hit rate = seeds found / executions to the first failure`);
   for (const v of variants) {
-    const spec = CATALOG[v];
-    if (!spec) throw new Error(`no ${v} in CATALOG`);
+    const spec = CATALOG[v]!;
     for (const [name, depth] of strategies) {
       const r = strategyRow(spec, name, depth, seeds, budget);
       console.log(`${v} ${`${name}${depth ? ` d=${depth}` : ''}`.padEnd(9)} median ${fmt(r.median).padStart(6)}  max ${fmt(r.max).padStart(6)}  hit rate ${r.hitRate.toFixed(4)}  missed ${seeds - r.found}/${seeds}`);
