@@ -179,3 +179,12 @@ test('--preemptions takes a number or none; anything else is one line and exit 2
   t.is(err.length, 1);
   t.regex(err[0]!, /--preemptions 'never': accepted are whole numbers from 0 to 6, or 'none'/);
 });
+
+test('DPOR finds the v5.10 mremap race against unmap_mapping_range: the rmap trees hold the VMA objects its proxied mms reset', (t) => {
+  // Its instrumented mms are new keys to the world's VMA objects, which are made afresh; i_mmap kept
+  // the first set, which no reset restored, and the search ran clean past the race.
+  const scn = buildScenario({ arch: 'x86-ipi', era: 'v5.10', actors: [{ actor: 'mremap' }, { actor: 'unmap_mapping_range' }] });
+  const r = dpor(scn, { stopAfter: 3000 });
+  t.is(r.failure?.exec.violation?.kind, 'frame-zero-walked');
+  t.is(execute(scn, follow(r.failure!.schedule)).violation?.kind, 'frame-zero-walked', 'the plain executor replays it');
+});

@@ -80,9 +80,11 @@ export function vma_interval_tree_remove(m: Model, vma: Vma): boolean {
 
 /** The trees of the world's VMAs at the start, as if each had been linked in (mm, address) order:
  *  each file's i_mmap and each mm's anon_vma tree, ordered by vm_pgoff (a stable sort keeps that
- *  link order among equals). */
-export function resetRmapTrees(m: Model): void {
-  let t = initialTrees.get(m);
+ *  link order among equals). `remade`: some mm's VMA objects were made afresh by this reset (a mm
+ *  the DPOR search wrapped in a proxy is a new key to build.ts's worldVmas): the trees are made
+ *  again from them, else they would keep the old objects, which no reset restores. */
+export function resetRmapTrees(m: Model, remade: boolean): void {
+  let t = remade ? undefined : initialTrees.get(m);
   if (!t) {
     const files = m.files.map((): Vma[] => []);
     const mms = m.mms.map((): Vma[] => []);
@@ -101,8 +103,9 @@ export function resetRmapTrees(m: Model): void {
   for (let i = 0; i < m.mms.length; i++) refill(m.mms[i]!.anon_vma_rb_root, t.mms[i]!);
 }
 
-/** The trees resetRmapTrees() makes, per model: the same every time, since resetModel() puts back the
- *  same VMA objects (build.ts, worldVmas) with the world's fields. Made at the first reset. */
+/** The trees resetRmapTrees() makes, per model: the same every time resetModel() puts back the same
+ *  VMA objects (build.ts, worldVmas) with the world's fields. Made at the first reset, and again
+ *  whenever the VMA objects are new. */
 const initialTrees = new WeakMap<Model, { readonly files: readonly (readonly Vma[])[]; readonly mms: readonly (readonly Vma[])[] }>();
 
 /** `a` made a copy of `from` in place, its length set (a runtime call) only when it changed. */

@@ -128,6 +128,8 @@ const worldVmas = new WeakMap<Mm, Vma[]>();
  *  model: nothing an earlier execution did (or an actor module stored) survives. */
 export function resetModel(m: Model): void {
   const w = m.world;
+  /** Some mm's VMA objects made afresh below: the rmap trees are then made again from them. */
+  let remade = false;
   for (const f of m.frames) {
     f.ptl.owner = NOBODY;
     f.pg_locked = NOBODY;
@@ -188,6 +190,7 @@ export function resetModel(m: Model): void {
     // new objects are dropped here). Made once per model, sorted by start.
     let own = worldVmas.get(mm);
     if (!own) {
+      remade = true;
       own = wm.vmas.map((v, i): Vma => ({
         id: i, mm: id, start: v.start, end: v.end, kind: v.kind, file: v.file ?? -1, pgoff: v.pgoff ?? v.start,
         shared: v.shared ?? false, anon_vma: v.anon_vma, detached: false, inRmap: true,
@@ -225,7 +228,7 @@ export function resetModel(m: Model): void {
     for (let i = 0; i < m.cpus.length; i++) mm.cpumask[i] = m.cpus[i]!.mm === id && !mm.newTask;
     empty(mm.notifier_subscriptions);
   }
-  resetRmapTrees(m);
+  resetRmapTrees(m, remade);
   for (const c of m.cpus) {
     c.lazy = c.lazyAtStart;
     c.irqsOff = false;
