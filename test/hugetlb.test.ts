@@ -51,6 +51,8 @@ test('checkWorld() accepts a pmd table linked twice only as hugetlb PMD sharing 
   t.regex(checkWorld(withFrame(HUGETLB_SHARED_WORLD, 5, (f) => ({ ...f, refcount: 1 })))!, /linked from 2 pud entries but has refcount 1/);
   t.regex(checkWorld(withFrame(HUGETLB_SHARED_WORLD, 6, (f) => ({ ...f, refcount: 2 })))!, /linked once but has refcount 2/);
   t.regex(checkWorld({ ...HUGETLB_SHARED_WORLD, name: 'bad', files: [{ ...HUGETLB_SHARED_WORLD.files[0]!, hugetlbfs: false }] })!, /no VM_SHARED hugetlbfs VMA/);
+  // The oracle's TLB keys have 4 bits for the mm.
+  t.regex(checkWorld({ ...HUGETLB_SHARED_WORLD, name: 'bad', mms: Array.from({ length: 17 }, () => HUGETLB_SHARED_WORLD.mms[0]!) })!, /at most 16 mms, not 17/);
   const priv = { ...HUGETLB_SHARED_WORLD, name: 'bad', mms: HUGETLB_SHARED_WORLD.mms.map((mm) => ({ ...mm, vmas: mm.vmas.map((v) => ({ ...v, shared: false })) })) };
   t.regex(checkWorld(priv)!, /no VM_SHARED hugetlbfs VMA/);
   const shifted = { ...HUGETLB_SHARED_WORLD, name: 'bad', mms: [HUGETLB_SHARED_WORLD.mms[0]!, { ...HUGETLB_SHARED_WORLD.mms[1]!, vmas: [{ ...HUGETLB_SHARED_WORLD.mms[1]!.vmas[0]!, pgoff: 16 }] }] };

@@ -15,7 +15,8 @@ import type { Scenario } from '../mm/scenario.js';
 
 export interface Scheduler {
   /** Which actor steps next: one of `runnable` (non-empty, ascending). `last` is the actor that took
-   *  the previous step (-1 at the start). */
+   *  the previous step (-1 at the start). The executor reuses the array at the next pick: copy what
+   *  you keep. */
   pick(runnable: readonly number[], last: number): number;
   /** A data choice in [0, n). */
   choose(n: number, what: string): number;

@@ -5,8 +5,6 @@
 import type { Ctx } from './step.js';
 import type { Mm } from './types.js';
 
-export type MmCounter = 'rss' | 'nr_ptes' | 'nr_pmds' | 'nr_puds';
-
 // Each helper names its counter itself: a shared change(mm, counter) indexed the mm by a string that
 // varies, a megamorphic keyed load and store on every rss change.
 

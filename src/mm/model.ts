@@ -13,9 +13,7 @@ export function find_vma(mm: Mm, addr: number): Vma | undefined {
  *  `pgoff` and is still linked in the rmap, in the tree's order (rmap_tree.ts: by vm_pgoff, then
  *  insertion). `files`: the model's files. */
 export function vma_interval_tree_foreach(files: readonly AddressSpace[], file: number, pgoff: number): Vma[] {
-  const f = files[file];
-  if (!f) return [];
-  return f.i_mmap.filter((v) => v.inRmap && pgoff >= v.pgoff && pgoff < v.pgoff + (v.end - v.start));
+  return vma_interval_tree_foreach_range(files, file, pgoff, pgoff);
 }
 
 /** vma_interval_tree_foreach(vma, root, first, last): the VMAs linked in the file's i_mmap that map

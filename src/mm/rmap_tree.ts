@@ -108,8 +108,9 @@ export function resetRmapTrees(m: Model, remade: boolean): void {
  *  whenever the VMA objects are new. */
 const initialTrees = new WeakMap<Model, { readonly files: readonly (readonly Vma[])[]; readonly mms: readonly (readonly Vma[])[] }>();
 
-/** `a` made a copy of `from` in place, its length set (a runtime call) only when it changed. */
-function refill(a: Vma[], from: readonly Vma[]): void {
+/** Make `a` a copy of `from`, in place: element by element, and its length set (a runtime call) only
+ *  when an execution changed it. */
+export function refill<T>(a: T[], from: readonly T[]): void {
   if (a.length > from.length) a.length = from.length;
   for (let i = 0; i < from.length; i++) a[i] = from[i]!;
 }

@@ -200,11 +200,11 @@ function mayFreeTable(start: number, end: number, floor: number, ceiling: number
   return !(end - 1 > below(ceil));
 }
 
-/** free_pmd_range(): free the pte tables under [addr, end); then, if no VMA outside [floor, ceiling)
- *  can need it, pud_clear() and pmd_free_tlb() the pmd table itself. */
 /** free_pmd_range()'s pmd read `what`, made once per slot: the pmd read labels are kept by it. */
 const FREE_PMD_RANGE_WHAT: string[] = [];
 
+/** free_pmd_range(): free the pte tables under [addr, end); then, if no VMA outside [floor, ceiling)
+ *  can need it, pud_clear() and pmd_free_tlb() the pmd table itself. */
 function* free_pmd_range(c: Ctx, tlb: MmuGather, pud: TablePtr, pudIdx: number, addr: number, end: number, floor: number, ceiling: number): ActorGen {
   const mm = tlb.mm;
   const pu = upperEntry(c, pud, pudIdx, 'pud');

@@ -38,8 +38,8 @@ const ZERO_FROM: Record<Level, string> = { pgd: 'a none mm->pgd', pud: 'p4d_pgta
 
 /** The TLB and paging-structure-cache fills, keyed by number (no string built per fill): a TLB entry
  *  by (cpu, mm, addr), a cached table entry by (cpu, level, index). Addresses are page numbers of a
- *  48-bit space (< 2^36), indices below 2^40. */
-/** A key is a small integer (a Smi: no heap number allocated, an integer hash) when its parts fit, as
+ *  48-bit space (< 2^36), indices below 2^40, mms below 16 (checkWorld() refuses more).
+ *  A key is a small integer (a Smi: no heap number allocated, an integer hash) when its parts fit, as
  *  in every shipped world, else the wide form, offset by 2^30 so that the two ranges are disjoint. */
 const tlbKey = (cpu: number, mm: number, addr: number) => (cpu < 64 && addr < 2 ** 20
   ? (cpu * 16 + mm) * 2 ** 20 + addr : 2 ** 30 + (cpu * 16 + mm) * 2 ** 36 + addr);

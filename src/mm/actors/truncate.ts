@@ -50,8 +50,9 @@ export interface TruncateMutations {
   readonly noFinalUnmap?: boolean;
 }
 
-/** unmap_mapping_pages(mapping, first, nr, even_cows): zap every VMA in i_mmap that maps file pages
- *  [first, first + nr), huge index by huge index, under i_mmap_rwsem. */
+/** unmap_mapping_pages(mapping, first, nr, even_cows): zap every VMA in i_mmap that maps a file page
+ *  of [first, first + nr), each over what it maps of the range (unmap_mapping_range_tree()), under
+ *  i_mmap_rwsem. */
 export function* unmap_mapping_pages(c: Ctx, mapping: AddressSpace, first: number, nr: number, even_cows: boolean): ActorGen {
   const m = c.m;
   const shared = eraAtLeast(m.sw, 'v6.2');

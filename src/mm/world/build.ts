@@ -7,7 +7,7 @@ import type { Switches } from '../switches.js';
 import { NOBODY, type Cpu, type Frame, type Mm, type MmSetup, type Model, type RwSem, type Vma } from '../types.js';
 import type { World } from './types.js';
 import { ptlName } from '../frames.js';
-import { resetRmapTrees } from '../rmap_tree.js';
+import { refill, resetRmapTrees } from '../rmap_tree.js';
 
 export interface CpuSpec {
   readonly actor: number;
@@ -94,13 +94,6 @@ function resetSem(s: RwSem): void {
 /** Empty an array kept in the model, without the runtime call when it is empty already. */
 function empty(a: unknown[]): void {
   if (a.length > 0) a.length = 0;
-}
-
-/** Make `a` a copy of `from`, in place: element by element, and its length set (a runtime call) only
- *  when an execution changed it. */
-function refill<T>(a: T[], from: readonly T[]): void {
-  if (a.length > from.length) a.length = from.length;
-  for (let i = 0; i < from.length; i++) a[i] = from[i]!;
 }
 
 /** A world table's entries as halves, encoded once per table (a world is frozen). */

@@ -26,6 +26,8 @@ export function checkWorld(x: unknown): string | null {
   if (typeof w.summary !== 'string') return `${at} lacks 'summary'`;
   if (!Number.isInteger(w.nrFrames) || w.nrFrames! < 2 || w.nrFrames! > 4096) return `${at}: nrFrames must be an integer 2..4096`;
   if (!Array.isArray(w.frames) || !Array.isArray(w.files) || !Array.isArray(w.mms) || w.mms.length === 0) return `${at} needs arrays 'frames', 'files' and 'mms' (at least one mm)`;
+  // The oracle keys a TLB entry by (cpu, mm, address) with 4 bits for the mm (oracle.ts tlbKey).
+  if (w.mms.length > 16) return `${at}: at most 16 mms, not ${w.mms.length}`;
   const frames = w.frames as readonly WorldFrame[];
   const byPfn = new Map<number, WorldFrame>();
   for (const f of frames) {
