@@ -43,20 +43,18 @@ export function poolEntries(pool: readonly (string | ActorDef | PoolEntry)[] | u
   return (pool ?? allActors()).map((x) => (typeof x === 'string' ? { def: findActor(x) } : 'def' in x ? x : { def: x }));
 }
 
-/** Can `b` run after `a` (not one that ends a thread) on one thread? The rules buildScenario() keeps. */
-const fits = (a: ActorDef, b: ActorDef): boolean => threadProblem([a, b]) === null;
-const ends = (d: ActorDef) => d.name === 'exit_mmap' || d.name === 'coredump';
-
-/** The operations drawn after `first` that can share its thread, in order, cut after one that ends it. */
+/** The operations drawn after `first` that can share its thread, in order: each kept where the thread
+ *  so far with it is one buildScenario() accepts (threadProblem(); so nothing after one that ends it). */
 function keepFitting(first: ActorCall, rest: readonly OpCall[], defs: ReadonlyMap<string, ActorDef>): OpCall[] {
   const a = defs.get(first.actor);
-  if (!a || ends(a)) return [];
+  if (!a) return [];
+  const thread = [a];
   const out: OpCall[] = [];
   for (const op of rest) {
     const b = defs.get(op.actor);
-    if (!b || !fits(a, b)) continue;
+    if (!b || threadProblem([...thread, b]) !== null) continue;
+    thread.push(b);
     out.push(op);
-    if (ends(b)) break;
   }
   return out;
 }
