@@ -71,7 +71,7 @@ export const OPTION_TABLE = {
   world: { type: 'string', takes: 'world names, comma-separated (see --list)', arg: 'W[,W]', help: 'the worlds to run in (default: default); a campaign draws among several' },
   strategy: { type: 'string', takes: 'random, pct, pos, greybox, exhaustive or portfolio', arg: 'S', help: 'random, pct, pos (partial order sampling), greybox (coverage-guided:\nschedules showing new conflicting pairs are kept and mutated), exhaustive,\nportfolio (the default: greybox every other turn, random, pos and pct at\ndepths 2-4, spread over the workers)' },
   depth: { type: 'string', takes: 'a whole number from 1 to 10', arg: 'N', help: 'PCT bug depth (default 3)' },
-  ops: { type: 'string', takes: 'a whole number from 1 to 4', arg: 'N', help: 'random, pct, pos: programs whose threads run 1 to N operations in order (default 1)' },
+  ops: { type: 'string', takes: 'a whole number from 1 to 4', arg: 'N', help: 'programs whose threads run 1 to N operations in order (default 1)' },
   preemptions: { type: 'string', takes: "a whole number from 0 to 6, or 'none'", arg: 'P', help: "exhaustive: at most P preemptions (default 2); 'none': no bound, every schedule up to\npartial-order equivalence (DPOR), which proves the scenario clean if it ends so" },
   'enumerate-choices': { type: 'string', takes: 'nothing, or =K: at most K choices away from 0', arg: '[=K]', help: 'exhaustive: also try every value of each data choice (which free frame the allocator\nreturns, which address the hardware walker touches, the PAE load order), with at most K\nchoices away from 0 per schedule (default: any number); this multiplies the space\nsearched by the values of every choice point' },
   time: { type: 'string', takes: 'a duration such as 30s, 10m or 8h', arg: 'T', help: '30s, 10m, 8h, at most 8760h (default 30s; none if only --runs is given)' },
@@ -194,7 +194,10 @@ export function parseActorCalls(text: string, defs: readonly ActorDef[], world: 
   const items = splitTop(text);
   if (!items) throw new UsageError(`--actors '${text}': unbalanced parentheses: accepted is ${CALL_SYNTAX}`);
   return items.map((raw) => {
-    const ops = splitTop(raw, ';')!.map((op) => parseOp(op.trim(), defs, world));
+    const ops = splitTop(raw, ';')!.map((op) => {
+      if (op.trim() === '') throw new UsageError(`--actors '${raw.trim()}': an empty operation: accepted is ${CALL_SYNTAX}`);
+      return parseOp(op.trim(), defs, world);
+    });
     const [first, ...then] = ops;
     const later = then.find((o) => o.mm !== undefined);
     if (later) throw new UsageError(`--actors '${raw.trim()}': mm= goes on a thread's first operation (the thread runs in one mm), not on '${later.actor}'`);

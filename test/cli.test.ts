@@ -44,7 +44,7 @@ const BAD: readonly [string[], RegExp][] = [
   [['--ops', '5'], /--ops '5': accepted are whole numbers from 1 to 4/],
   [['--actors', 'fault;fork'], /--actors 'fault;fork': a thread of several operations \(fault, fork\) cannot run 'fork': a fork runs as a thread of its own/],
   [['--actors', 'fault;gup_fast(mm=0)'], /--actors 'fault;gup_fast\(mm=0\)': mm= goes on a thread's first operation/],
-  [['--actors', 'fault;;munmap'], /--actors '': malformed: accepted is NAME or NAME\(ARG=N,...\), a thread's operations joined by ';'/],
+  [['--actors', 'fault;;munmap'], /--actors 'fault;;munmap': an empty operation: accepted is NAME or NAME\(ARG=N,...\), a thread's operations joined by ';'/],
   [['--replay', '/no/such/file'], /neither a replay token \(mmfz1:\.\.\. or mmfz2:\.\.\.\) nor a file/],
 ];
 
