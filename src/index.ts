@@ -4,7 +4,7 @@
 // from a copy of one. Nothing of the executor's internals.
 
 export type { ActorDef, Args, ParamSpec } from './mm/actor.js';
-export { blockUntil, step, type ActorGen, type Ctx, type Yield } from './mm/step.js';
+export { blockUntil, call, step, type ActorGen, type Ctx, type Yield } from './mm/step.js';
 export type { AddressSpace, Cpu, Frame, FrameKind, Mm, MmSetup, Model, PwcEntry, RwSem, SecondaryMmu, SpinLock, Spte, TlbEntry, Vma } from './mm/types.js';
 export type { MmEvent, FreeHow } from './mm/events.js';
 // Entries: every kind (none, table, huge, invalidated, migration, swap, protnone and the software

@@ -11,6 +11,7 @@ import { ARCHES } from '../src/mm/arch.js';
 import { PTRS_PER_PTE } from '../src/mm/entries.js';
 import { makeSwitches } from '../src/mm/switches.js';
 import { buildScenario } from '../src/mm/scenario.js';
+import { resumeActor } from '../src/mm/step.js';
 import { step } from '../src/mm/step.js';
 import type { Model } from '../src/mm/types.js';
 import { buildModel, countTables, resetModel } from '../src/mm/world/build.js';
@@ -126,8 +127,8 @@ test('after random executions of the built-in actors, a reset model equals a fre
     for (let seed = 0; seed < 30; seed++) execute(scn, uniformRandom(seed));
     // execute() reuses one model per scenario; reach it by running once more and compare a reset copy.
     const probe = buildModel(scn.archId, scn.arch, scn.sw, scn.world, scn.actors.map((a, i) => ({ actor: i, mm: a.def.inMm ? a.mm : -1 })), scn.mms);
-    const runs = scn.actors.map((a, i) => a.run({ id: i, name: a.name, m: probe, cpu: probe.cpus[i]!, mm: probe.mms[a.mm]! }));
-    for (let k = 0; k < 40; k++) for (const g of runs) g.next();
+    const runs = scn.actors.map((a, i) => ({ gen: a.run({ id: i, name: a.name, m: probe, cpu: probe.cpus[i]!, mm: probe.mms[a.mm]! }), callers: [] }));
+    for (let k = 0; k < 40; k++) for (const r of runs) resumeActor(r);
     resetModel(probe);
     t.deepEqual(snapshot(probe), before, w.name);
   }

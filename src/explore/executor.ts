@@ -8,7 +8,7 @@
 import { buildModel, resetModel } from '../mm/model.js';
 import type { Model } from '../mm/types.js';
 import type { MmEvent } from '../mm/events.js';
-import type { Ctx, Yield } from '../mm/step.js';
+import { resumeActor, type CallStack, type Ctx } from '../mm/step.js';
 import { createOracle, type Oracle } from '../oracle/oracle.js';
 import type { StepRef, Violation } from '../oracle/violations.js';
 import type { Scenario } from '../mm/scenario.js';
@@ -95,9 +95,8 @@ function beatScenario(scn: Scenario): void {
   Atomics.store(beat.ints, 2, written);
 }
 
-interface Runner {
+interface Runner extends CallStack {
   readonly id: number;
-  readonly gen: Generator<Yield, void, undefined>;
   readonly daemon: 'no' | 'drain' | 'background';
   until: (() => boolean) | null;
   waitLabel: string;
@@ -193,7 +192,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
     const mm = m.mms[a.mm];
     if (!mm) throw new Error(`executor: no mm ${a.mm} in world ${scn.world.name}`);
     const c: Ctx = { id, name: a.name, m, cpu, mm };
-    return { id, gen: a.run(c), daemon: a.def.daemon, until: null, waitLabel: '', done: false, ready: false };
+    return { id, gen: a.run(c), callers: [], daemon: a.def.daemon, until: null, waitLabel: '', done: false, ready: false };
   });
   const oracle = createOracle(m);
   opts.onOracle?.(oracle);
@@ -247,22 +246,22 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
       Atomics.store(beat.ints, 3, 1);
     }
     m.traceOnly = 0;
-    const res = r.gen.next();
+    const y = resumeActor(r);
     if (beat) Atomics.store(beat.ints, 3, 0);
     let label: string;
-    if (res.done) {
+    if (y === null) {
       r.done = true;
       if (r.daemon === 'no') foregroundLeft--;
       // An end or a block that did nothing is not a step; one that did is, traced or not.
       if (m.events.length === 0 && m.traceOnly === 0) continue;
       label = 'return';
-    } else if (res.value.kind === 'block') {
-      r.until = res.value.until;
-      r.waitLabel = res.value.label;
+    } else if (y.kind === 'block') {
+      r.until = y.until;
+      r.waitLabel = y.label;
       if (m.events.length === 0 && m.traceOnly === 0) continue;
-      label = `… then waits in ${res.value.label}`;
+      label = `… then waits in ${y.label}`;
     } else {
-      label = res.value.label;
+      label = y.label;
     }
     if (keepEvents) {
       trace.push({ step: steps, actor: r.id, label, events: m.events.slice() });

@@ -46,7 +46,7 @@ import {
   pmdp_invalidate, pmdp_xchg, type PmdPtr, type Stepper,
 } from './pgtable.js';
 import { page_add_rmap, page_remove_rmap, set_page_dirty } from './rmap.js';
-import { step, type ActorGen, type Ctx } from './step.js';
+import { type ActorGen, call, type Ctx, step } from './step.js';
 import { eraAtLeast } from './switches.js';
 import { flush_tlb_range } from './tlbflush.js';
 import { add_mm_counter } from './counters.js';
@@ -209,5 +209,5 @@ export function* __split_huge_pmd(c: Ctx, vma: Vma, pmd: PmdPtr, address: number
 /** split_huge_pmd(vma, pmd, address): the macro's unlocked test, then __split_huge_pmd(). */
 export function* split_huge_pmd(c: Ctx, vma: Vma, pmd: PmdPtr, address: number, opts: SplitOpts = {}): ActorGen {
   const v = yield* pmd_read(c, pmd, 'split_huge_pmd(): is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd)');
-  if (is_swap_pmd(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) yield* __split_huge_pmd(c, vma, pmd, address, opts);
+  if (is_swap_pmd(c.m.arch, v.entry) || pmd_trans_huge(c.m.arch, v.entry)) yield* call(__split_huge_pmd(c, vma, pmd, address, opts));
 }

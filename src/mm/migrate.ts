@@ -41,7 +41,7 @@ import {
 } from './pgtable.js';
 import { anon_vma_interval_tree_foreach } from './vma.js';
 import { page_add_rmap, page_remove_rmap, set_page_dirty } from './rmap.js';
-import { blockUntil, step, type ActorGen, type Ctx } from './step.js';
+import { type ActorGen, blockUntil, call, type Ctx, step } from './step.js';
 import { eraAtLeast } from './switches.js';
 import { flush_tlb_page } from './tlbflush.js';
 import { pte_offset_map_lock, pte_unmap_unlock } from './walk.js';
@@ -164,7 +164,7 @@ export function* try_to_migrate(c: Ctx, root: number, page: number, index: numbe
     const mm = m.mms[vma.mm]!;
     const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, base, Math.min(vma.end, base + nr));
     yield* mmu_notifier_invalidate_range_start(c, range);
-    const f = yield* page_vma_mapped_walk(c, mm, page, base, nr, false);
+    const f = yield* call(page_vma_mapped_walk(c, mm, page, base, nr, false));
     if (f?.kind === 'pmd') {
       yield* set_pmd_migration_entry(c, f.pmd, page, opts);
     } else if (f) {
@@ -205,7 +205,7 @@ export function* remove_migration_ptes(c: Ctx, root: number, old: number, now: n
   yield* down_read(c, sem);
   for (const { vma, base } of anonVmas(m, root, index)) {
     const mm = m.mms[vma.mm]!;
-    const f = yield* page_vma_mapped_walk(c, mm, old, base, nr, true);
+    const f = yield* call(page_vma_mapped_walk(c, mm, old, base, nr, true));
     if (f?.kind === 'pmd') {
       // remove_migration_pmd(): get_page(new); pmde = pmd_mkold(mk_huge_pmd(new, vma->vm_page_prot));
       // maybe_pmd_mkwrite() if a write entry; page_add_anon_rmap(new, compound); set_pmd_at().
@@ -333,7 +333,7 @@ export function* migrate_page(c: Ctx, mm: Mm, addr: number, opts: MigrateOpts = 
   yield step(`__unmap_and_move(): trylock_page(${page}); trylock_page(newpage ${newpage})`);
   const old = frameOf(m, page);
   const mapped = old.mapcount > 0;
-  if (mapped) yield* try_to_migrate(c, root, page, index, nr, opts);
+  if (mapped) yield* call(try_to_migrate(c, root, page, index, nr, opts));
   let ok = false;
   if (old.mapcount === 0) {
     // move_to_new_page() → migrate_page() → migrate_page_move_mapping(): "Anonymous page without
@@ -351,7 +351,7 @@ export function* migrate_page(c: Ctx, mm: Mm, addr: number, opts: MigrateOpts = 
   } else {
     yield step(`__unmap_and_move(): page_mapped(${page}): -EAGAIN`);
   }
-  if (mapped) yield* remove_migration_ptes(c, root, page, ok ? newpage : page, index, nr);
+  if (mapped) yield* call(remove_migration_ptes(c, root, page, ok ? newpage : page, index, nr));
   unlock_page(c, newpage);
   unlock_page(c, page);
   // On success the isolation reference is the last: "this page will be freed". newpage's

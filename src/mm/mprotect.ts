@@ -38,7 +38,7 @@ import {
   pmd_clear_bad, pmd_lock, pmd_lockptr, pmd_off, pmd_read, pmd_read_atomic, pmdEntryAt, pmdp_get_lockless, pmdp_invalidate, pmdp_xchg,
   pmd_table, pte_read, pte_write, set_pmd_at, spin_lock_ptl, type PmdPtr, type Stepper, type TablePtr,
 } from './pgtable.js';
-import { step, type ActorGen, type Ctx } from './step.js';
+import { type ActorGen, call, type Ctx, step } from './step.js';
 import { eraAtLeast } from './switches.js';
 import { pmd_trans_unstable, pte_offset_map_lock, pte_unmap_unlock } from './walk.js';
 import type { Mm, Model, Vma } from './types.js';
@@ -317,7 +317,7 @@ function* change_pmd_range(c: Ctx, tlb: MmuGather | null, vma: Vma, mm: Mm, addr
         }
         // fall through, the trans huge pmd just split (or went)
       }
-      const r = yield* change_pte_range(c, tlb, vma, pmd, a, next, cp, mut);
+      const r = yield* call(change_pte_range(c, tlb, vma, pmd, a, next, cp, mut));
       if (r < 0) {
         yield step('change_pmd_range(): change_pte_range() == -EAGAIN: goto again');
         continue;
@@ -337,7 +337,7 @@ function* change_pmd_range(c: Ctx, tlb: MmuGather | null, vma: Vma, mm: Mm, addr
  *  v6.2+: tlb_start_vma(), the walk gathering ranges, tlb_end_vma() flushing them. */
 export function* change_protection(c: Ctx, tlb: MmuGather | null, vma: Vma, start: number, end: number, cp: CpFlags, mut: MprotectMutations = {}): Stepper<number> {
   const mm = c.m.mms[vma.mm]!;
-  const pages = yield* change_pmd_range(c, tlb, vma, mm, start, end, cp, mut);
+  const pages = yield* call(change_pmd_range(c, tlb, vma, mm, start, end, cp, mut));
   if (tlb) {
     yield* tlb_flush_mmu_tlbonly(c, tlb, 'change_protection_range(): tlb_end_vma()', mut);
   } else if (pages) {

@@ -47,7 +47,7 @@ import {
   pmd_table, pmd_use, pmdEntryAt, pmdp_huge_get_and_clear_x86, pte_lockptr, pte_read, pte_write, ptep_get_and_clear, set_pmd_at, spin_lock_ptl,
   tableNow, upperEntry, upperStore, type PmdPtr, type Stepper, type TablePtr,
 } from './pgtable.js';
-import { step, type ActorGen, type Ctx } from './step.js';
+import { type ActorGen, call, type Ctx, step } from './step.js';
 import { eraAtLeast, has, type UserVariantDef } from './switches.js';
 import { flush_tlb_range } from './tlbflush.js';
 import type { Mm, Vma } from './types.js';
@@ -302,7 +302,7 @@ function* move_pgt_entry(c: Ctx, entry: PgtEntry, vma: Vma, oldAddr: number, old
   if (needRmapLocks) yield* take_rmap_locks(c, vma);
   let moved: boolean;
   if (entry === 'NORMAL_PUD') moved = yield* move_normal_pud(c, vma, oldAddr, oldE as PudPtr, newE as PudPtr);
-  else if (entry === 'NORMAL_PMD') moved = yield* move_normal_pmd(c, vma, oldAddr, oldE as PmdPtr, newE as PmdPtr);
+  else if (entry === 'NORMAL_PMD') moved = yield* call(move_normal_pmd(c, vma, oldAddr, oldE as PmdPtr, newE as PmdPtr));
   else moved = yield* move_huge_pmd(c, vma, oldAddr, oldE as PmdPtr, newE as PmdPtr);
   if (needRmapLocks) {
     drop_rmap_locks(c, vma);
@@ -337,7 +337,7 @@ export function* move_page_tables(c: Ctx, vma: Vma, oldAddr: number, newVma: Vma
       if (!oldPud) continue;
       const newPud = yield* alloc_new_pud(c, newMm, newAddr);
       // No huge puds in the model (pud_trans_huge() is false). 97113eb39fa7: rmap locks always.
-      if (extent === PUD_PAGES && (yield* move_pgt_entry(c, 'NORMAL_PUD', vma, oldAddr, oldPud, newPud, true))) continue;
+      if (extent === PUD_PAGES && (yield* call(move_pgt_entry(c, 'NORMAL_PUD', vma, oldAddr, oldPud, newPud, true)))) continue;
     }
     extent = get_extent(PMD_PAGES, oldAddr, oldEnd, newAddr);
     const oldPmd = yield* get_old_pmd(c, mm, oldAddr);
@@ -346,13 +346,13 @@ export function* move_page_tables(c: Ctx, vma: Vma, oldAddr: number, newVma: Vma
     for (;;) {                                                   // again:
       const v = yield* pmd_read(c, oldPmd, 'move_page_tables(): is_swap_pmd(*old_pmd) || pmd_trans_huge(*old_pmd) || pmd_devmap(*old_pmd)');
       if (isHugeOrSwap(c, v.entry)) {
-        if (extent === PMD_PAGES && (yield* move_pgt_entry(c, 'HPAGE_PMD', vma, oldAddr, oldPmd, newPmd, needRmapLocks))) break;
+        if (extent === PMD_PAGES && (yield* call(move_pgt_entry(c, 'HPAGE_PMD', vma, oldAddr, oldPmd, newPmd, needRmapLocks)))) break;
         // split_huge_pmd(): not modelled; the actor refuses a move that would need it.
         throw new Error(`model: mremap would split the huge pmd ${oldPmd.slot} (split_huge_pmd() is not modelled)`);
       } else if (haveMovePmd(c) && extent === PMD_PAGES) {
         // 97113eb39fa7 (v5.14): NORMAL_PMD takes the rmap locks whatever need_rmap_locks says.
         const rmap = eraAtLeast(m.sw, 'v6.2') ? true : needRmapLocks;
-        if (yield* move_pgt_entry(c, 'NORMAL_PMD', vma, oldAddr, oldPmd, newPmd, rmap)) break;
+        if (yield* call(move_pgt_entry(c, 'NORMAL_PMD', vma, oldAddr, oldPmd, newPmd, rmap))) break;
       }
       // (≤ v6.2, after split_huge_pmd(): if (pmd_trans_unstable(old_pmd)) continue; never reached here.)
       if (mayFailPteMap(c)) {

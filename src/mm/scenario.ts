@@ -12,7 +12,7 @@ import { ModelError, unknownName } from './errors.js';
 import { rcu_callbacks } from './actors/index.js';
 import { allActors } from './registry.js';
 import { exit_mmap_actor, mmput } from './actors/exit_mmap.js';
-import { step, type ActorGen, type Ctx } from './step.js';
+import { type ActorGen, call, type Ctx, step } from './step.js';
 import type { MmSetup } from './types.js';
 import type { World } from './world/types.js';
 import { parseWorld } from './world/registry.js';
@@ -232,6 +232,6 @@ function* thread(c: Ctx, ops: readonly ScenarioOp[]): ActorGen {
 /** A user thread of an exiting process: its work, then its own mmput() as it exits. */
 function* threadThenMmput(body: ActorGen, c: Ctx): ActorGen {
   yield* body;
-  yield* mmput(c);
+  yield* call(mmput(c));
 }
 

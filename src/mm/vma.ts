@@ -30,7 +30,7 @@ import { BUG_ON } from './bug.js';
 import { anon_vma_interval_tree_insert, anon_vma_interval_tree_remove, vma_interval_tree_insert, vma_interval_tree_remove } from './rmap_tree.js';
 import { down_write, up_write } from './locks.js';
 import type { Stepper } from './pgtable.js';
-import { step, type ActorGen, type Ctx } from './step.js';
+import { type ActorGen, call, type Ctx, step } from './step.js';
 import { NOBODY, type AddressSpace, type Mm, type Model, type RwSem, type Vma } from './types.js';
 import { hasPerVmaLocks, mmap_assert_write_locked, vma_mark_detached, vma_start_write } from './vma_lock.js';
 import type { WorldVma } from './world/types.js';
@@ -196,7 +196,7 @@ export function* insert_vm_struct(c: Ctx, mm: Mm, vma: Vma): Stepper<boolean> {
     BUG_ON(c, vma.anon_vma, 'insert_vm_struct(): vma->anon_vma');
     vma.pgoff = vma.start;
   }
-  yield* vma_link(c, mm, vma);
+  yield* call(vma_link(c, mm, vma));
   return true;
 }
 
@@ -345,7 +345,7 @@ export function* copy_vma(c: Ctx, vma: Vma, addr: number, len = vma.end - vma.st
   nw.end = addr + len;
   nw.pgoff = vma.kind === 'anon' && !vma.anon_vma ? addr : pgoff;
   yield* anon_vma_clone(c, nw, vma);
-  yield* vma_link(c, mm, nw);
+  yield* call(vma_link(c, mm, nw));
   return nw;
 }
 

@@ -10,7 +10,7 @@ import {
   pmdp_huge_get_and_clear_x86, pte_read, ptep_get_and_clear, tableNow, upperEntry, upperStore, type PmdPtr, type Stepper, type TablePtr,
 } from './pgtable.js';
 import { page_remove_rmap, set_page_dirty } from './rmap.js';
-import { step, type ActorGen, type Ctx } from './step.js';
+import { type ActorGen, call, type Ctx, step } from './step.js';
 import { pte_free, tlb_finish_mmu, tlb_flush_mmu, tlb_flush_mmu_tlbonly, tlb_gather_mmu, tlb_remove_page, tlb_remove_table, type MmuGather } from './tlbflush.js';
 import { eraAtLeast } from './switches.js';
 import type { AddressSpace, Mm, Vma } from './types.js';
@@ -116,12 +116,12 @@ export function* zap_pmd_range(c: Ctx, tlb: MmuGather, vma: Vma, pmd: PmdPtr, st
       // "Here there can be other concurrent MADV_DONTNEED or trans huge page faults running, and if
       // the pmd is none or trans huge it can change under us."
       if (yield* pmd_trans_unstable(c, pmd)) return;
-      yield* zap_pte_range(c, tlb, vma, pmd, start, end, details);
+      yield* call(zap_pte_range(c, tlb, vma, pmd, start, end, details));
       return;
     }
     const n = yield* pmd_read(c, pmd, 'zap_pmd_range(): pmd_none(*pmd)');
     if (pmd_none(c.m.arch, n.entry)) return;
-    if (yield* zap_pte_range(c, tlb, vma, pmd, start, end, details)) return;
+    if (yield* call(zap_pte_range(c, tlb, vma, pmd, start, end, details))) return;
     // addr != next: pmd--, and look at this pmd again.
   }
 }
@@ -138,7 +138,7 @@ export function* unmap_vmas(c: Ctx, tlb: MmuGather, vmas: readonly Vma[], start 
     for (let a = vma.start; a < vma.end; a = pmdAddr(Math.floor(a / PMD_PAGES) + 1)) {
       const pmd = pmd_off(c, a, tlb.mm);
       if (!pmd) continue;
-      yield* zap_pmd_range(c, tlb, vma, pmd, a, Math.min(vma.end, pmdAddr(pmd.slot + 1)));
+      yield* call(zap_pmd_range(c, tlb, vma, pmd, a, Math.min(vma.end, pmdAddr(pmd.slot + 1))));
     }
   }
   yield* mmu_notifier_invalidate_range_end(c, range);
@@ -158,7 +158,7 @@ export function* zap_page_range_single(c: Ctx, mm: Mm, vma: Vma, pmd: PmdPtr, st
   let p: PmdPtr | null = pmd;
   for (let a = start; a < end;) {
     const next = Math.min(end, pmdAddr(Math.floor(a / PMD_PAGES) + 1));
-    if (p) yield* zap_pmd_range(c, tlb, vma, p, a, next, details);
+    if (p) yield* call(zap_pmd_range(c, tlb, vma, p, a, next, details));
     a = next;
     if (a < end) p = pmd_off(c, a, mm);
   }
@@ -180,7 +180,7 @@ export function* unmap_mapping_range_tree(c: Ctx, mapping: AddressSpace, first: 
     const start = vma.start + (zba - vba);
     const pmd = pmd_off(c, start, mm);
     if (!pmd) continue;
-    yield* zap_page_range_single(c, mm, vma, pmd, start, vma.start + (zea - vba) + 1, details);
+    yield* call(zap_page_range_single(c, mm, vma, pmd, start, vma.start + (zea - vba) + 1, details));
   }
 }
 
@@ -242,7 +242,7 @@ function* free_pud_range(c: Ctx, tlb: MmuGather, pgdIdx: number, addr: number, e
   const pud = { pfn: e.pfn, gen: m.frames[e.pfn]?.gen ?? -1 };
   for (let a = addr; a < end;) {
     const next = Math.min(end, (Math.floor(a / PUD_PAGES) + 1) * PUD_PAGES);
-    if (upperEntry(c, pud, pudIndex(a), 'pud').t === 'table') yield* free_pmd_range(c, tlb, pud, pudIndex(a), a, next, floor, ceiling);
+    if (upperEntry(c, pud, pudIndex(a), 'pud').t === 'table') yield* call(free_pmd_range(c, tlb, pud, pudIndex(a), a, next, floor, ceiling));
     a = next;
   }
   if (!mayFreeTable(addr, end, floor, ceiling, PGDIR_PAGES)) return;
@@ -268,7 +268,7 @@ export function* free_pgd_range(c: Ctx, tlb: MmuGather, addr: number, end: numbe
   if (a > e - 1) return;
   while (a < e) {
     const next = Math.min(e, (Math.floor(a / PGDIR_PAGES) + 1) * PGDIR_PAGES);
-    yield* free_pud_range(c, tlb, pgdIndex(a), a, next, floor, ceiling);
+    yield* call(free_pud_range(c, tlb, pgdIndex(a), a, next, floor, ceiling));
     a = next;
   }
 }
@@ -301,7 +301,7 @@ export function* free_pgtables(c: Ctx, tlb: MmuGather, vmas: readonly Vma[], flo
       j++;
     }
     const next = vmas[j + 1];
-    yield* free_pgd_range(c, tlb, first.start, last.end, floor, next ? next.start : ceiling);
+    yield* call(free_pgd_range(c, tlb, first.start, last.end, floor, next ? next.start : ceiling));
     i = j + 1;
   }
 }

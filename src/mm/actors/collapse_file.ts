@@ -18,7 +18,7 @@ import { vma_address, vma_interval_tree_foreach } from '../model.js';
 import { lock_page, unlock_page } from '../frames.js';
 import { down_read, down_write, down_write_trylock, spin_unlock, up_read, up_write } from '../locks.js';
 import { pmd_load, pmd_lock, pmd_lockptr, pmd_table, pmdp_collapse_flush, pte_lockptr, spin_lock_ptl } from '../pgtable.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import { eraAtLeast, has } from '../switches.js';
 import { pmdp_get_lockless_sync, pte_free, pte_free_defer, tlb_remove_table_sync_one } from '../tlbflush.js';
 import type { Mm, Vma } from '../types.js';
@@ -137,7 +137,7 @@ export const collapse_file: ActorDef = {
       const addr = vma_address(vma, pgoff);
       if (addr % PMD_PAGES !== 0 || addr + PMD_PAGES > vma.end) continue;
       const mm = m.mms[vma.mm]!;
-      if (lockless) yield* retract_lockless(c, vma, mm, addr);
+      if (lockless) yield* call(retract_lockless(c, vma, mm, addr));
       else yield* retract_locked(c, mm, addr);
     }
     if (lockless) up_read(c, i_mmap);

@@ -20,7 +20,7 @@ import { lock_page, page_ref_sub, unlock_page } from '../frames.js';
 import { down_write, down_write_trylock, spin_unlock, up_write } from '../locks.js';
 import { find_vma, linear_page_index } from '../model.js';
 import { pmd_lock, pmd_lockptr, pmdp_collapse_flush, pte_read } from '../pgtable.js';
-import { step, type ActorGen } from '../step.js';
+import { type ActorGen, call, step } from '../step.js';
 import { eraAtLeast, has } from '../switches.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 import { pte_free, tlb_remove_table_sync_one } from '../tlbflush.js';
@@ -41,7 +41,7 @@ export const collapse_pte_mapped_thp: ActorDef = {
     const m = c.m;
     const mm = c.mm;
     const slot = args['slot'] ?? 3;
-    if (eraAtLeast(m.sw, 'v6.6')) return yield* collapse_pte_mapped_thp_v66(c, slot);
+    if (eraAtLeast(m.sw, 'v6.6')) return yield* call(collapse_pte_mapped_thp_v66(c, slot));
     const wrongLocks = has(m.sw, 'retract-wrong-locks');
     if (!down_write_trylock(c, mm.mmap_lock)) {
       yield step('khugepaged_collapse_pte_mapped_thps(): mmap_write_trylock() failed');

@@ -21,7 +21,7 @@ import { NR_PAGES } from '../entries.js';
 import { put_page } from '../frames.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
 import { find_vma } from '../model.js';
-import { blockUntil, step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, blockUntil, call, type Ctx, step } from '../step.js';
 import { actorState } from '../actor_state.js';
 import type { Mm, Model } from '../types.js';
 import { eraAtLeast, has } from '../switches.js';
@@ -55,7 +55,7 @@ export const coredump: ActorDef = {
     // __get_user_pages(): find_extend_vma() first; a range munmap() has detached is not walked.
     const addr = args['addr'] ?? 0;
     // get_dump_page(): FOLL_FORCE | FOLL_DUMP | FOLL_GET, never honoring NUMA hinting faults.
-    const page = find_vma(mm, addr) ? yield* follow_page_mask(c, addr, { honorNumaFault: false }) : null;
+    const page = find_vma(mm, addr) ? yield* call(follow_page_mask(c, addr, { honorNumaFault: false })) : null;
     if (locked) up_read(c, mm.mmap_lock);
     // coredump_finish() (no step of its own): the parked threads go on to exit.
     if (page === null) zt.dumped[mm.id] = true;

@@ -14,7 +14,7 @@ const FIRST_USER_ADDRESS = 0;
 /** 0: the top of the address space (free_pgd_range()'s ceiling). */
 const USER_PGTABLES_CEILING = 0;
 import { down_read, down_write, up_read, up_write } from '../locks.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import { free_pgtables, unmap_vmas } from '../zap.js';
@@ -36,7 +36,7 @@ export function* mmput(c: Ctx): ActorGen {
     up_write(c, mm.mmap_lock);
     yield step('__mmput(): __khugepaged_exit(): mmap_write_unlock(mm)');
   }
-  yield* exit_mmap(c);
+  yield* call(exit_mmap(c));
 }
 
 /** exit_mmap(): unmap every VMA, free the page tables, free the VMAs. */
@@ -51,13 +51,13 @@ export function* exit_mmap(c: Ctx): ActorGen {
   if (locked) yield* down_read(c, mm.mmap_lock);
   const tlb = tlb_gather_mmu(mm, true);
   // unmap_vmas(&tlb, vma, 0, -1) (v6.6: 0, ULONG_MAX): its notifier range is the whole address space.
-  yield* unmap_vmas(c, tlb, vmas, 0, TASK_PAGES);
+  yield* call(unmap_vmas(c, tlb, vmas, 0, TASK_PAGES));
   if (locked) {
     up_read(c, mm.mmap_lock);
     yield step('exit_mmap(): mmap_read_unlock(mm); set_bit(MMF_OOM_SKIP)');
     yield* down_write(c, mm.mmap_lock);
   }
-  yield* free_pgtables(c, tlb, vmas, FIRST_USER_ADDRESS, USER_PGTABLES_CEILING);
+  yield* call(free_pgtables(c, tlb, vmas, FIRST_USER_ADDRESS, USER_PGTABLES_CEILING));
   yield* tlb_finish_mmu(c, tlb);
   for (const v of vmas) v.detached = true;
   m.events.push({ e: 'zap-done', mm: mm.id, start: 0, end: TASK_PAGES });
@@ -79,6 +79,6 @@ export const exit_mmap_actor: ActorDef = {
     yield* down_read(c, mm.mmap_lock);
     up_read(c, mm.mmap_lock);
     yield step('exit_mm(): current->mm = NULL; mmap_read_unlock(mm)');
-    yield* mmput(c);
+    yield* call(mmput(c));
   },
 };

@@ -13,7 +13,7 @@ import { alloc_page, put_page } from '../frames.js';
 import { down_read, mmap_read_unlock_step, spin_unlock } from '../locks.js';
 import { find_vma } from '../model.js';
 import { pmd_lock, pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, pte_read, pte_write, type PmdPtr, type Stepper } from '../pgtable.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import { pte_free } from '../tlbflush.js';
 import { mayFailPteMap, pmd_trans_unstable, pte_offset_map_lock, pte_offset_map_rcu, pte_unmap, pte_unmap_unlock } from '../walk.js';
 import { add_mm_counter, mm_inc_nr_ptes } from '../counters.js';
@@ -84,7 +84,7 @@ export function* fault_mmap_locked(c: Ctx, addr: number): ActorGen {
     // access_error(): the fault maps a writable page, a write fault; after mprotect() without
     // PROT_WRITE it is SIGSEGV.
     if ((vma_prot(vma) & PROT_WRITE) === 0) return yield* done('access_error(): no VM_WRITE: bad_area');
-    if (yield* handle_mm_fault_anon(c, addr, done)) return;
+    if (yield* call(handle_mm_fault_anon(c, addr, done))) return;
   }
 }
 

@@ -22,7 +22,7 @@ import { PROT_WRITE, vma_prot } from '../mprotect.js';
 import { rcu_read_lock, rcu_read_unlock } from '../cpu.js';
 import { NR_PAGES } from '../entries.js';
 import type { Stepper } from '../pgtable.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import type { Mm, Vma } from '../types.js';
 import { lock_vma_under_rcu, vma_end_read } from '../vma_lock.js';
 import { fault_mmap_locked, handle_mm_fault_anon } from './fault.js';
@@ -67,7 +67,7 @@ export function makeFaultVmaLock(name: string, opts: FaultVmaLockOptions): Actor
           if ((vma_prot(vma) & PROT_WRITE) === 0) {
             if (opts.vmaLock) vma_end_read(c, vma);
           } else {
-            if (yield* handle_mm_fault_anon(c, addr, done)) return;
+            if (yield* call(handle_mm_fault_anon(c, addr, done))) return;
             continue;
           }
         }

@@ -48,7 +48,7 @@ import { find_vma, linear_page_index } from '../model.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 import { pmd_lock, pmd_lockptr, pmd_populate, pmd_read, pmd_table, pmdEntryAt, pte_read, pte_write, ptep_get_and_clear, set_pmd_at, spin_lock_ptl, type PmdPtr, type Stepper, type TablePtr } from '../pgtable.js';
 import { page_add_file_rmap, page_add_rmap, page_remove_rmap, set_page_dirty } from '../rmap.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { flush_tlb_page, pte_free } from '../tlbflush.js';
 import type { AddressSpace, Vma } from '../types.js';
@@ -251,10 +251,10 @@ function* finish_fault(c: Ctx, vmf: Vmf, page: number, cow: boolean, mut: FileFa
 
 /** do_read_fault(). */
 function* do_read_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void> {
-  const page = yield* __do_fault(c, vmf, mut);
+  const page = yield* call(__do_fault(c, vmf, mut));
   if (typeof page !== 'number') return;
   if (mut.unlockBeforeFinish) folio_unlock(c, page);
-  const r = yield* finish_fault(c, vmf, page, false, mut);
+  const r = yield* call(finish_fault(c, vmf, page, false, mut));
   if (!mut.unlockBeforeFinish) folio_unlock(c, page);
   if (r !== 'ok') put_page(c.m, page);
   yield step(`do_read_fault(): unlock_page(${page})${r !== 'ok' ? '; put_page()' : ''}`);
@@ -274,7 +274,7 @@ function* do_cow_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void>
   yield* anon_vma_prepare(c, vmf.vma);
   const cow = alloc_page(c, 'data');
   yield step(`do_cow_fault(): vmf->cow_page = alloc_page_vma() → ${cow}`);
-  const page = yield* __do_fault(c, vmf, mut);
+  const page = yield* call(__do_fault(c, vmf, mut));
   if (typeof page !== 'number') {
     put_page(c.m, cow);
     yield step('do_cow_fault(): uncharge_out: put_page(vmf->cow_page)');
@@ -283,7 +283,7 @@ function* do_cow_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void>
   cow_user_page(c, page);
   yield step(`do_cow_fault(): copy_user_highpage(${cow}, ${page}); __SetPageUptodate()`);
   if (mut.unlockBeforeFinish) folio_unlock(c, page);
-  const r = yield* finish_fault(c, vmf, cow, true, mut);
+  const r = yield* call(finish_fault(c, vmf, cow, true, mut));
   if (!mut.unlockBeforeFinish) folio_unlock(c, page);
   put_page(c.m, page);
   if (r !== 'ok') put_page(c.m, cow);
@@ -307,7 +307,7 @@ function* do_page_mkwrite(c: Ctx, page: number, mapping: AddressSpace, mut: File
 /** do_shared_fault(): ->page_mkwrite() before the page is mapped writable. */
 function* do_shared_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void> {
   const mapping = c.m.files[vmf.vma.file]!;
-  const page = yield* __do_fault(c, vmf, mut);
+  const page = yield* call(__do_fault(c, vmf, mut));
   if (typeof page !== 'number') return;
   folio_unlock(c, page);
   yield step(`do_shared_fault(): unlock_page(${page}); do_page_mkwrite()`);
@@ -317,7 +317,7 @@ function* do_shared_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<vo
     return;
   }
   if (mut.unlockBeforeFinish) folio_unlock(c, page);
-  const r = yield* finish_fault(c, vmf, page, false, mut);
+  const r = yield* call(finish_fault(c, vmf, page, false, mut));
   if (r !== 'ok') {
     if (!mut.unlockBeforeFinish) folio_unlock(c, page);
     put_page(c.m, page);
@@ -332,7 +332,7 @@ function* do_shared_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<vo
 
 /** do_fault(): which of the three, then free an unused vmf->prealloc_pte. */
 function* do_fault(c: Ctx, vmf: Vmf, mut: FileFaultMutations): Stepper<void> {
-  if (!vmf.write) yield* do_read_fault(c, vmf, mut);
+  if (!vmf.write) yield* call(do_read_fault(c, vmf, mut));
   else if (!vmf.vma.shared) yield* do_cow_fault(c, vmf, mut);
   else yield* do_shared_fault(c, vmf, mut);
   if (vmf.prealloc_pte !== 0) {
@@ -476,7 +476,7 @@ function* handle_mm_fault(c: Ctx, addr: number, write: boolean, mut: FileFaultMu
   const orig = yield* pmd_read(c, pmd, '__handle_mm_fault(): vmf.orig_pmd = *vmf.pmd');
   if (pmd_trans_huge(m.arch, orig.entry)) return yield* done(write ? 'huge pmd: wp_huge_pmd() (not modelled)' : 'huge pmd: already mapped');
   if (pmd_none(m.arch, orig.entry)) {
-    yield* do_fault(c, vmf, mut);
+    yield* call(do_fault(c, vmf, mut));
     return yield* done('fault done');
   }
   // handle_pte_fault(): is the pte none?
@@ -494,7 +494,7 @@ function* handle_mm_fault(c: Ctx, addr: number, write: boolean, mut: FileFaultMu
     pte_unmap(c);
     yield step('handle_pte_fault(): vmf->orig_pte = ptep_get_lockless(vmf->pte); pte_unmap()');
   }
-  if (none) yield* do_fault(c, vmf, mut);
+  if (none) yield* call(do_fault(c, vmf, mut));
   else if (write) yield* wp_fault(c, vmf, mut);
   else return yield* done('present: spurious fault');
   yield* done('fault done');

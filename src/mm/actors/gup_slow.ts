@@ -7,7 +7,7 @@ import { NR_PAGES } from '../entries.js';
 import { put_page } from '../frames.js';
 import { down_read, up_read } from '../locks.js';
 import { find_vma } from '../model.js';
-import { step } from '../step.js';
+import { call, step } from '../step.js';
 import { follow_page_mask } from './follow_page.js';
 
 export const gup_slow: ActorDef = {
@@ -23,7 +23,7 @@ export const gup_slow: ActorDef = {
     const since = m.step;
     yield* down_read(c, c.mm.mmap_lock);
     // No FOLL_FORCE: FOLL_NUMA (≤ v6.2) / FOLL_HONOR_NUMA_FAULT (v6.6) is set.
-    const page = find_vma(c.mm, addr) ? yield* follow_page_mask(c, addr, { honorNumaFault: true }) : null;
+    const page = find_vma(c.mm, addr) ? yield* call(follow_page_mask(c, addr, { honorNumaFault: true })) : null;
     if (page !== null) m.events.push({ e: 'pin', mm: c.mm.id, addr, pfn: page, since });
     up_read(c, c.mm.mmap_lock);
     yield step('get_user_pages(): mmap_read_unlock(mm)');

@@ -35,7 +35,7 @@ import {
   mmu_notifier_register, newSecondaryMmu, smmu_install, smmu_zap_range, type MmuNotifier, type MmuNotifierRange,
 } from '../mmu_notifier.js';
 import type { Stepper } from '../pgtable.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import { eraAtLeast, has } from '../switches.js';
 import { NOBODY, type Mm, type SecondaryMmu, type SpinLock } from '../types.js';
 import { follow_page_mask } from './follow_page.js';
@@ -152,7 +152,7 @@ function* hva_to_pfn_fast(c: Ctx, hva: number): Stepper<number | null> {
 function* hva_to_pfn_slow(c: Ctx, hva: number): Stepper<number | null> {
   yield* down_read(c, c.mm.mmap_lock);
   // An external GUP user without FOLL_FORCE: it honors NUMA hinting faults at every era.
-  const page = find_vma(c.mm, hva) ? yield* follow_page_mask(c, hva, { honorNumaFault: true }) : null;
+  const page = find_vma(c.mm, hva) ? yield* call(follow_page_mask(c, hva, { honorNumaFault: true })) : null;
   up_read(c, c.mm.mmap_lock);
   yield step(`hva_to_pfn_slow(): get_user_pages_unlocked(): mmap_read_unlock(mm)${page === null ? ': no page' : ''}`);
   return page;
@@ -160,7 +160,7 @@ function* hva_to_pfn_slow(c: Ctx, hva: number): Stepper<number | null> {
 
 /** hva_to_pfn(): the page now mapped at `hva`, with a reference, or null. */
 export function* hva_to_pfn(c: Ctx, hva: number): Stepper<number | null> {
-  return (yield* hva_to_pfn_fast(c, hva)) ?? (yield* hva_to_pfn_slow(c, hva));
+  return (yield* call(hva_to_pfn_fast(c, hva))) ?? (yield* call(hva_to_pfn_slow(c, hva)));
 }
 
 export type FaultResult = 'mapped' | 'retry' | 'no-page';
@@ -170,7 +170,7 @@ export type FaultResult = 'mapped' | 'retry' | 'no-page';
 export function* kvm_page_fault(c: Ctx, kvm: Kvm, hva: number, noRetry = false): Stepper<FaultResult> {
   const mmu_seq = kvm.seq;
   yield step(`direct_page_fault(): mmu_seq = kvm->${SEQ(c)} (${mmu_seq}); smp_rmb()`);
-  const pfn = yield* hva_to_pfn(c, hva);
+  const pfn = yield* call(hva_to_pfn(c, hva));
   if (pfn === null) {
     yield step(`direct_page_fault(${hva}): no host page (faulting it in is not modelled): RET_PF_RETRY`);
     return 'no-page';
@@ -222,7 +222,7 @@ export const kvm: ActorDef = {
         yield step(`guest access to ${hva} through the spte → frame ${pfn}`);
         continue;
       }
-      yield* kvm_page_fault(c, vm, hva);
+      yield* call(kvm_page_fault(c, vm, hva));
     }
   },
 };

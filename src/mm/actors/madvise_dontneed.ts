@@ -6,7 +6,7 @@ import type { ActorDef } from '../actor.js';
 import { pmdAddr, PTRS_PER_PMD, PTRS_PER_PTE } from '../entries.js';
 import { down_read, up_read } from '../locks.js';
 import { find_vma } from '../model.js';
-import { step } from '../step.js';
+import { call, step } from '../step.js';
 import { pmd_off } from '../pgtable.js';
 import { zap_page_range_single } from '../zap.js';
 
@@ -30,7 +30,7 @@ export const madvise_dontneed: ActorDef = {
     }
     // zap_page_range() (v5.8–v6.2) / zap_page_range_single() (v6.6): the zap between
     // mmu_notifier_invalidate_range_start() and _end(), then tlb_finish_mmu().
-    yield* zap_page_range_single(c, mm, vma, pmd, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE);
+    yield* call(zap_page_range_single(c, mm, vma, pmd, pmdAddr(slot), pmdAddr(slot) + PTRS_PER_PTE));
     up_read(c, mm.mmap_lock);
     yield step('madvise_dontneed: mmap_read_unlock(mm)');
   },

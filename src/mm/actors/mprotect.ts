@@ -14,7 +14,7 @@
 import type { ActorDef } from '../actor.js';
 import { mmap_write_lock, mmap_write_unlock, vma_start_write } from '../vma_lock.js';
 import { PROT_READ, PROT_WRITE, change_protection, tlb_flush_mmu_tlbonly, vma_prot, type MprotectMutations } from '../mprotect.js';
-import { step } from '../step.js';
+import { call, step } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { tlb_gather_mmu } from '../tlbflush.js';
 
@@ -55,7 +55,7 @@ export function makeMprotect(name: string, mut: MprotectMutations = {}): ActorDe
         yield* vma_start_write(c, vma);
         vma.vm_prot = prot;
         yield step(`mprotect_fixup(): vm_flags = ${protName(prot)}; vma_set_page_prot(vma ${vma.id})`);
-        yield* change_protection(c, tlb, vma, start, end, { prot_numa: false }, mut);
+        yield* call(change_protection(c, tlb, vma, start, end, { prot_numa: false }, mut));
       }
       if (tlb) yield* tlb_flush_mmu_tlbonly(c, tlb, 'do_mprotect_pkey(): tlb_finish_mmu()', mut);
       mmap_write_unlock(c, mm);

@@ -21,7 +21,7 @@ import { PMD_PAGES, pmd_trans_huge } from '../entries.js';
 import { move_page_tables, get_extent } from '../mremap.js';
 import { down_write } from '../locks.js';
 import { pmd_off, pmdEntryAt } from '../pgtable.js';
-import { step, type Ctx } from '../step.js';
+import { call, type Ctx, step } from '../step.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import type { Mm, Vma } from '../types.js';
 import { __split_vma, copy_vma, detach_vmas_to_be_unmapped } from '../vma.js';
@@ -57,9 +57,9 @@ function* do_munmap(c: Ctx, mm: Mm, vma: Vma, len: number) {
   }
   yield* detach_vmas_to_be_unmapped(c, mm, [gone]);
   const tlb = tlb_gather_mmu(mm, false);
-  yield* unmap_vmas(c, tlb, [gone]);
+  yield* call(unmap_vmas(c, tlb, [gone]));
   const { floor, ceiling } = pgtablesBounds(mm.vmas, [gone]);
-  yield* free_pgtables(c, tlb, [gone], floor, ceiling);
+  yield* call(free_pgtables(c, tlb, [gone], floor, ceiling));
   yield* tlb_finish_mmu(c, tlb);
   assert_unmapped(c, start, start + len, mm);
 }
@@ -93,10 +93,10 @@ export const mremap: ActorDef = {
     if (needsSplit(c, mm, old, len, to)) return yield* fail('the move would split a huge pmd (split_huge_pmd() is not modelled)');
     // move_vma()
     yield* vma_start_write(c, vma);                             // v6.6 (no-op before v6.4)
-    const newVma = yield* copy_vma(c, vma, to, len, vma.pgoff);
+    const newVma = yield* call(copy_vma(c, vma, to, len, vma.pgoff));
     if (!newVma) return yield* fail('copy_vma() failed: -ENOMEM');
-    yield* move_page_tables(c, vma, old, newVma, to, len, false);
-    yield* do_munmap(c, mm, vma, len);
+    yield* call(move_page_tables(c, vma, old, newVma, to, len, false));
+    yield* call(do_munmap(c, mm, vma, len));
     mmap_write_unlock(c, mm);
     yield step(`mremap(${old}, ${len}, ${to}) done: mmap_write_unlock(mm)`);
   },

@@ -6,7 +6,7 @@
 import type { ActorDef } from '../actor.js';
 import { down_write, up_read, up_write } from '../locks.js';
 import { mmap_write_downgrade, vma_start_write_folded } from '../vma_lock.js';
-import { step } from '../step.js';
+import { call, step } from '../step.js';
 import { tlb_finish_mmu, tlb_gather_mmu } from '../tlbflush.js';
 import { free_pgtables, pgtablesBounds, unmap_vmas } from '../zap.js';
 
@@ -32,9 +32,9 @@ export const munmap: ActorDef = {
     mmap_write_downgrade(c, mm);
     yield step('__do_munmap(): detach_vmas_to_be_unmapped(); mmap_write_downgrade(mm)');
     const tlb = tlb_gather_mmu(mm, false);
-    yield* unmap_vmas(c, tlb, [vma]);
+    yield* call(unmap_vmas(c, tlb, [vma]));
     const { floor, ceiling } = pgtablesBounds(mm.vmas, [vma]);
-    yield* free_pgtables(c, tlb, [vma], floor, ceiling);
+    yield* call(free_pgtables(c, tlb, [vma], floor, ceiling));
     yield* tlb_finish_mmu(c, tlb);
     c.m.events.push({ e: 'zap-done', mm: mm.id, start: vma.start, end: vma.end });
     up_read(c, mm.mmap_lock);

@@ -39,7 +39,7 @@ import { down_read, up_read } from '../locks.js';
 import { vma_address, vma_interval_tree_foreach } from '../model.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 import { pmd_off, pmdEntryAt } from '../pgtable.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { flush_tlb_mm } from '../tlbflush.js';
 import type { Mm } from '../types.js';
@@ -112,7 +112,7 @@ function* try_to_unmap(c: Ctx, slot: number, hpage: number, mut: ReclaimMutation
     if (pmd && pmd_trans_huge(m.arch, pmdEntryAt(m, pmd))) continue;
     const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, base, base + HPAGE_PMD_NR);
     yield* mmu_notifier_invalidate_range_start(c, range);
-    yield* try_to_unmap_one(c, mm, base, hpage, { defer: (on) => should_defer_flush(c, on, mut), pending: (on, w) => set_tlb_ubc_flush_pending(c, on, w) });
+    yield* call(try_to_unmap_one(c, mm, base, hpage, { defer: (on) => should_defer_flush(c, on, mut), pending: (on, w) => set_tlb_ubc_flush_pending(c, on, w) }));
     yield* mmu_notifier_invalidate_range_end(c, range);
   }
   up_read(c, file.i_mmap_rwsem);
@@ -153,7 +153,7 @@ export function makeShrinkFolioList(mut: ReclaimMutations = {}, name = 'shrink_f
       yield step(`${fn}(): ${folio ? 'folio_trylock' : 'trylock_page'}(${hpage})`);
       if (f.mapping !== file.id) return yield* keep('->mapping changed (truncated)', true);
       if (f.mapcount > 0) {
-        yield* try_to_unmap(c, slot, hpage, mut);
+        yield* call(try_to_unmap(c, slot, hpage, mut));
         if (f.mapcount > 0) return yield* keep(`${folio ? 'folio_mapped' : 'page_mapped'}() after try_to_unmap(): activate_locked`, true);
       }
       if (f.dirty) return yield* keep('PageDirty(): not kswapd, pageout() not modelled: activate_locked', true);

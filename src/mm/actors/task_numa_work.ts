@@ -13,7 +13,7 @@
 import type { ActorDef } from '../actor.js';
 import { change_protection, tlb_flush_mmu_tlbonly, vma_is_accessible, vma_prot, PROT_WRITE } from '../mprotect.js';
 import { down_read_trylock, up_read } from '../locks.js';
-import { step } from '../step.js';
+import { call, step } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import { tlb_gather_mmu } from '../tlbflush.js';
 
@@ -40,7 +40,7 @@ export const task_numa_work: ActorDef = {
       return;
     }
     const tlb = eraAtLeast(c.m.sw, 'v6.2') ? tlb_gather_mmu(mm, false) : null;
-    yield* change_protection(c, tlb, vma, vma.start, vma.end, { prot_numa: true });
+    yield* call(change_protection(c, tlb, vma, vma.start, vma.end, { prot_numa: true }));
     if (tlb) yield* tlb_flush_mmu_tlbonly(c, tlb, 'change_prot_numa(): tlb_finish_mmu()');
     up_read(c, mm.mmap_lock);
     yield step('task_numa_work(): mmap_read_unlock(mm)');

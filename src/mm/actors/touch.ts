@@ -17,7 +17,7 @@ import { tlbAccessSuspect, traceOnly } from '../events.js';
 import { frameOf } from '../frames.js';
 import { NR_PAGES } from '../entries.js';
 import { handle_mm_fault, type NumaFaultMutations } from '../numa.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import type { TlbEntry } from '../types.js';
 import { setDirtyBit, translate, writeUnseen } from './hw_walker.js';
 
@@ -61,7 +61,7 @@ export function makeTouch(name: string, mut: NumaFaultMutations = {}): ActorDef 
         }
         flushLocal(c.cpu, { mm: c.mm.id, start: addr, end: addr + 1 });
         yield step(`user ${what} to ${addr}: page fault (${r.fault})`);
-        const res = yield* handle_mm_fault(c, addr, write, mut);
+        const res = yield* call(handle_mm_fault(c, addr, write, mut));
         if (res === 'sigsegv') {
           yield step(`user ${what} to ${addr}: SIGSEGV`);
           return;

@@ -36,7 +36,7 @@ import { filemap_get_entry, filemap_remove_folio, folio_lock, folio_trylock, fol
 import { frameOf } from '../frames.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
 import { vma_address } from '../model.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import { eraAtLeast } from '../switches.js';
 import type { AddressSpace } from '../types.js';
 import { unmap_mapping_range_tree } from '../zap.js';
@@ -58,7 +58,7 @@ export function* unmap_mapping_pages(c: Ctx, mapping: AddressSpace, first: numbe
   const shared = eraAtLeast(m.sw, 'v6.2');
   if (shared) yield* down_read(c, mapping.i_mmap_rwsem);
   else yield* down_write(c, mapping.i_mmap_rwsem);
-  yield* unmap_mapping_range_tree(c, mapping, first, first + nr - 1, { even_cows });
+  yield* call(unmap_mapping_range_tree(c, mapping, first, first + nr - 1, { even_cows }));
   if (shared) up_read(c, mapping.i_mmap_rwsem);
   else up_write(c, mapping.i_mmap_rwsem);
   yield step(`unmap_mapping_pages(${first}, ${nr}${even_cows ? ', even_cows' : ''}): i_mmap_unlock_${shared ? 'read' : 'write'}(mapping)`);
@@ -72,7 +72,7 @@ function* truncate_locked(c: Ctx, mapping: AddressSpace, pfn: number, index: num
   const mapped = f.mapcount > 0;
   yield step(`${v66 ? 'truncate_cleanup_folio' : 'truncate_cleanup_page'}(${pfn}): ${v66 ? 'folio_mapped' : 'page_mapped'}() = ${mapped}`);
   if (mapped && !mut.noUnmapUnderLock) {
-    yield* unmap_mapping_pages(c, mapping, index * HPAGE_PMD_NR, HPAGE_PMD_NR, false);
+    yield* call(unmap_mapping_pages(c, mapping, index * HPAGE_PMD_NR, HPAGE_PMD_NR, false));
   }
   yield* filemap_remove_folio(c, pfn);
   folio_unlock(c, pfn);
@@ -142,16 +142,16 @@ export function makeTruncate(mut: TruncateMutations = {}, name = 'truncate', min
       const first = slot * HPAGE_PMD_NR;
       const nr = (end - slot) * HPAGE_PMD_NR;
       if (punch) {
-        yield* unmap_mapping_pages(c, mapping, first, nr, false);
-        yield* truncate_inode_pages_range(c, mapping, slot, end, mut);
+        yield* call(unmap_mapping_pages(c, mapping, first, nr, false));
+        yield* call(truncate_inode_pages_range(c, mapping, slot, end, mut));
         return;
       }
       const size = i_size(c);
       if ((size[mapping.id] ?? 0) > first) size[mapping.id] = first;
       yield step(`truncate_setsize(): i_size_write(${first})`);
-      yield* unmap_mapping_pages(c, mapping, first, nr, true);
-      yield* truncate_inode_pages_range(c, mapping, slot, end, mut);
-      if (!mut.noFinalUnmap) yield* unmap_mapping_pages(c, mapping, first, nr, true);
+      yield* call(unmap_mapping_pages(c, mapping, first, nr, true));
+      yield* call(truncate_inode_pages_range(c, mapping, slot, end, mut));
+      if (!mut.noFinalUnmap) yield* call(unmap_mapping_pages(c, mapping, first, nr, true));
       // Truncation's promise: nothing maps a page beyond the new size, in any mm.
       for (const mm of m.mms) {
         for (const vma of mm.vmas) {

@@ -13,7 +13,7 @@ import { vma_address, vma_interval_tree_foreach } from '../model.js';
 import { put_page, trylock_page, unlock_page } from '../frames.js';
 import { down_read, up_read } from '../locks.js';
 import { pmd_off, pmd_read, pmd_table, pmdp_get_lockless, type PmdPtr, pte_read, ptep_get_and_clear, spin_lock_ptl, type Stepper, type TablePtr } from '../pgtable.js';
-import { step, type ActorGen, type Ctx } from '../step.js';
+import { type ActorGen, call, type Ctx, step } from '../step.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start, mmu_notifier_range_init } from '../mmu_notifier.js';
 import type { Mm } from '../types.js';
 import { flush_tlb_page } from '../tlbflush.js';
@@ -111,7 +111,7 @@ export const try_to_unmap: ActorDef = {
       // be replaced before _end()).
       const range = mmu_notifier_range_init('MMU_NOTIFY_CLEAR', mm, base, base + HPAGE_PMD_NR);
       yield* mmu_notifier_invalidate_range_start(c, range);
-      yield* try_to_unmap_one(c, mm, base, hpage);
+      yield* call(try_to_unmap_one(c, mm, base, hpage));
       yield* mmu_notifier_invalidate_range_end(c, range);
     }
     up_read(c, file.i_mmap_rwsem);

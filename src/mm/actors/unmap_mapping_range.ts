@@ -10,7 +10,7 @@ import type { ActorDef } from '../actor.js';
 import { HPAGE_PMD_NR } from '../entries.js';
 import { down_read, down_write, up_read, up_write } from '../locks.js';
 import { eraAtLeast } from '../switches.js';
-import { step } from '../step.js';
+import { call, step } from '../step.js';
 import { unmap_mapping_range_tree } from '../zap.js';
 
 export const unmap_mapping_range: ActorDef = {
@@ -28,7 +28,7 @@ export const unmap_mapping_range: ActorDef = {
     if (shared) yield* down_read(c, file.i_mmap_rwsem);
     else yield* down_write(c, file.i_mmap_rwsem);
     const pgoff = slot * HPAGE_PMD_NR;
-    yield* unmap_mapping_range_tree(c, file, pgoff, pgoff + HPAGE_PMD_NR - 1);
+    yield* call(unmap_mapping_range_tree(c, file, pgoff, pgoff + HPAGE_PMD_NR - 1));
     if (shared) up_read(c, file.i_mmap_rwsem);
     else up_write(c, file.i_mmap_rwsem);
     yield step(`unmap_mapping_pages(): i_mmap_unlock_${shared ? 'read' : 'write'}(mapping)`);
