@@ -18,6 +18,7 @@
 
 import type { MmEvent } from '../mm/events.js';
 import { pmdDecode } from '../mm/entries.js';
+import { pmdSlotsInLabel } from '../mm/pgtable.js';
 import type { Model, RwSem } from '../mm/types.js';
 
 /** What a step touched, by kind: a pmd, a page table (any level below the pmd's own), a data page,
@@ -50,7 +51,7 @@ export function emptyProfile(): Profile {
 const isTable = (kind: string) => kind.endsWith('-table') || kind === 'pgd';
 
 /** The kinds of object a step's events say it touched (events an untraced run records), and a pmd
- *  named in its label (pgtable.ts's pmd reads end their label with "[pmd N]"). */
+ *  named in its label (pmdSlotsInLabel()). */
 export function kindsOf(label: string, events: readonly MmEvent[], out: Touch[]): void {
   for (const ev of events) {
     switch (ev.e) {
@@ -77,7 +78,7 @@ export function kindsOf(label: string, events: readonly MmEvent[], out: Touch[])
       default: break;
     }
   }
-  if (label.includes('pmd ')) for (const m of label.matchAll(/\[(?:mm\d+ )?pmd (\d+)\]/g)) out.push(['pmd', 'r', Number(m[1])]);
+  for (const n of pmdSlotsInLabel(label)) out.push(['pmd', 'r', n]);
 }
 
 /** The rwsems `actor` holds in `m`, each `name:r` or `name:w`, named by owner: an mm's mmap_lock and

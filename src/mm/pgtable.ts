@@ -191,6 +191,18 @@ function pmdReadLabel(what: string, p: PmdPtr, half: Half): string {
 }
 const PMD_READ_LABELS = new Map<string, string[]>();
 
+/** The pmd slots a step's label names, by pmdReadLabel()'s "[pmd N]" ("[mm1 pmd N]" in another mm;
+ *  the mm is not told apart). A pmd load that is only tested records no event in an untraced run:
+ *  its label is all that says the step read the pmd (greybox's feedback, the focus's partners). */
+export function pmdSlotsInLabel(label: string): readonly number[] {
+  if (!label.includes('pmd ')) return NO_SLOTS;
+  const out: number[] = [];
+  for (const m of label.matchAll(PMD_IN_LABEL)) out.push(Number(m[1]));
+  return out;
+}
+const NO_SLOTS: readonly number[] = [];
+const PMD_IN_LABEL = /\[(?:mm\d+ )?pmd (\d+)\]/g;
+
 /** A plain `*pmdp` read, one step. On PAE it is two 32-bit loads, each its own step, in an order the
  *  compiler chooses (a schedule choice here): a store between them tears the value (CVE-2012-2373).
  *  (pmd_read(), pmdp_get_lockless() and pmd_read_atomic() are functions that pick a generator: the

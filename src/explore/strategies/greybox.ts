@@ -61,6 +61,7 @@
 
 import type { MmEvent } from '../../mm/events.js';
 import { pmdDecode } from '../../mm/entries.js';
+import { pmdSlotsInLabel } from '../../mm/pgtable.js';
 import type { Scheduler } from '../executor.js';
 import { follow, recording, type Preemption, type Schedule } from '../schedule.js';
 import { splitmix32 } from '../schedulers.js';
@@ -112,17 +113,16 @@ export function accessCodes(events: readonly MmEvent[], out: number[]): number[]
   return out;
 }
 
-/** The pmds a step read by a plain load: pgtable.ts's pmd_read(), pmdp_get_lockless() and
- *  pmd_read_atomic() end their step's label with "[pmd N]" ("[mm1 pmd N]" in another mm). A value
- *  that is only tested and read again records no event untraced (pmd_use() is for values acted on),
- *  yet the test decides the walker's path (pmd_none_or_clear_bad() before a fault installs a huge
- *  pmd: V5): the label is all an untraced run says of it. */
+/** The pmds a step read by a plain load, as its label names them (pmdSlotsInLabel()). A value that
+ *  is only tested and read again records no event untraced (pmd_use() is for values acted on), yet
+ *  the test decides the walker's path (pmd_none_or_clear_bad() before a fault installs a huge pmd:
+ *  V5). */
 export function labelReads(label: string, out: number[]): void {
   if (!label.includes('pmd ')) return;
   let hit = labelSlots.get(label);
   if (hit === undefined) {
     hit = [];
-    for (const m of label.matchAll(/\[(?:mm\d+ )?pmd (\d+)\]/g)) hit.push(slot(Number(m[1])));
+    for (const n of pmdSlotsInLabel(label)) hit.push(slot(n));
     if (labelSlots.size >= 4096) labelSlots.clear();
     labelSlots.set(label, hit);
   }
