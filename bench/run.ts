@@ -8,6 +8,7 @@ import { forgetFocus, runCampaign, type CampaignConfig, type Strategy } from '..
 import { runPool } from '../fuzz/pool.js';
 import { checkOutput, readInput } from '../fuzz/files.js';
 import { UsageError } from '../fuzz/options.js';
+import { CATALOG_RACES } from '../src/explore/catalog.js';
 import { execute } from '../src/explore/executor.js';
 import { uniformRandom } from '../src/explore/schedulers.js';
 import { ACTORS } from '../src/mm/actors/index.js';
@@ -44,18 +45,10 @@ function campaign(cfg: Partial<CampaignConfig> & Pick<CampaignConfig, 'archs' | 
   return { fixedActors: undefined, strategy: 'pct', depth: 3, preemptions: 2, timeMs: LIMIT_MS, runs: null, seed: 1, shrinkMs: 30_000, ...cfg };
 }
 
-interface VariantCase { readonly variants: VariantId[]; readonly arch: ArchId; readonly actors: string[]; readonly kind: ViolationKind }
-const VARIANT_CASES: readonly VariantCase[] = [
-  { variants: ['retract-no-exit-test'], arch: 'x86-ipi', actors: ['exit_mmap', 'collapse_file'], kind: 'frame-zero-walked' },
-  { variants: ['khugepaged-no-ipi-sync'], arch: 'rcu-table-free', actors: ['gup_fast', 'collapse_file'], kind: 'table-use-after-free' },
-  { variants: ['gup-fast-no-pmd-recheck', 'khugepaged-no-ipi-sync'], arch: 'rcu-table-free', actors: ['gup_fast', 'collapse_huge_page'], kind: 'stale-pin' },
-  { variants: ['pae-torn-pmd-read'], arch: 'x86-pae', actors: ['gup_fast', 'fault'], kind: 'torn-pmd-read' },
-  { variants: ['pmd-bad-clears-huge'], arch: 'x86-ipi', actors: ['madvise_dontneed', 'thp_fault'], kind: 'valid-mapping-cleared' },
-  { variants: ['retract-wrong-locks'], arch: 'x86-ipi', actors: ['unmap_mapping_range', 'collapse_pte_mapped_thp'], kind: 'table-use-after-free' },
-  { variants: ['gup-fast-no-irq-disable'], arch: 'x86-ipi', actors: ['gup_fast', 'munmap'], kind: 'table-use-after-free' },
-  { variants: ['paravirt-flush-no-rcu'], arch: 'x86-ipi', actors: ['gup_fast', 'munmap'], kind: 'table-use-after-free' },
-  { variants: ['coredump-unlocked'], arch: 'x86-ipi', actors: ['coredump', 'collapse_huge_page'], kind: 'bogus-table-walked' },
-];
+/** The catalog's races (src/explore/catalog.ts), each with its actors by name: the campaign's pool
+ *  when the pool is the catalog's. */
+interface VariantCase { readonly variants: readonly VariantId[]; readonly arch: string; readonly actors: readonly string[]; readonly kind: ViolationKind }
+const VARIANT_CASES: readonly VariantCase[] = CATALOG_RACES.map((r) => ({ variants: r.spec.variants, arch: r.spec.arch, actors: r.spec.actors.map((a) => a.actor), kind: r.kind }));
 
 /** Time and runs to the first failure of the variant's catalog kind, over SEEDS seeds; shrinking is
  *  measured on each seed's failure. Time to first failure is search time: the shrinking of other

@@ -7,22 +7,14 @@
 // e.g. node dist/bench/strategies.js 20000 20 V3,V9 pct:3,greybox
 
 import { execute } from '../src/explore/executor.js';
+import { CATALOG_RACES } from '../src/explore/catalog.js';
 import { splitmix32 } from '../src/explore/schedulers.js';
 import { findStrategy, type SamplingStrategy } from '../src/explore/strategies/index.js';
 import { buildScenario, type ScenarioSpec } from '../src/mm/scenario.js';
 import { ACTORS } from '../src/mm/actors/index.js';
 
-export const CATALOG: Readonly<Record<string, ScenarioSpec>> = {
-  V1: { arch: 'x86-ipi', era: 'v5.10', variants: ['retract-no-exit-test'], actors: [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }] },
-  V2: { arch: 'rcu-table-free', era: 'v6.2', variants: ['khugepaged-no-ipi-sync'], actors: [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }] },
-  V3: { arch: 'rcu-table-free', era: 'v6.2', variants: ['gup-fast-no-pmd-recheck', 'khugepaged-no-ipi-sync'], actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }] },
-  V4: { arch: 'x86-pae', era: 'v6.6', variants: ['pae-torn-pmd-read'], actors: [{ actor: 'gup_fast', args: { addr: 4 } }, { actor: 'fault', args: { addr: 4 } }] },
-  V5: { arch: 'x86-ipi', era: 'v6.2', variants: ['pmd-bad-clears-huge'], actors: [{ actor: 'madvise_dontneed', args: { slot: 1 } }, { actor: 'thp_fault', args: { slot: 1 } }] },
-  V6: { arch: 'x86-ipi', era: 'v6.2', variants: ['retract-wrong-locks'], actors: [{ actor: 'unmap_mapping_range', args: { slot: 3 } }, { actor: 'collapse_pte_mapped_thp' }] },
-  V7: { arch: 'x86-ipi', era: 'v6.6', variants: ['gup-fast-no-irq-disable'], actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'munmap', args: { vma: 0 } }] },
-  V8: { arch: 'x86-ipi', era: 'v6.6', variants: ['paravirt-flush-no-rcu'], actors: [{ actor: 'gup_fast', args: { addr: 0 } }, { actor: 'munmap', args: { vma: 0 } }] },
-  V9: { arch: 'x86-ipi', era: 'v5.10', variants: ['coredump-unlocked'], actors: [{ actor: 'coredump', args: { addr: 0 } }, { actor: 'collapse_huge_page', args: { slot: 0 } }] },
-};
+/** The catalog's races by tag (src/explore/catalog.ts): V1..V9. */
+export const CATALOG: Readonly<Record<string, ScenarioSpec>> = Object.fromEntries(CATALOG_RACES.map((r) => [r.tag, r.spec]));
 
 /** Executions until the first violation (budget + 1 when none); k, as in a campaign, the mean length
  *  of the runs so far (60 before the first). With `kind`, only a violation of that kind counts. */
