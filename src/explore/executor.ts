@@ -123,19 +123,17 @@ function runnableArray(n: number): number[] {
  *  reference into the model, and executions are never interleaved. */
 const models = new WeakMap<Scenario, Model>();
 
-/** Who took each step and its label, for the end audit to name an earlier step: one log per model,
- *  overwritten by each execution. Arrays made per execution and filled step by step were promoted
- *  wholesale by V8's scavenger with the labels they held, which tripled the cost of GC. */
+/** Who took each step and its label, for the end audit to name an earlier step: one log for the
+ *  thread (executions are never interleaved), overwritten by each execution, which reads only the
+ *  steps it took, and grown to the largest step limit asked for. (Arrays made per execution and filled
+ *  step by step were promoted wholesale by V8's scavenger with the labels they held, which tripled
+ *  the cost of GC; a log per model cost a campaign 60 KB for each scenario it drew.) */
 interface StepLog { actor: Int32Array; label: string[] }
-const stepLogs = new WeakMap<Model, StepLog>();
+let stepLog: StepLog = { actor: new Int32Array(0), label: [] };
 
-function stepLogFor(m: Model, maxSteps: number): StepLog {
-  let log = stepLogs.get(m);
-  if (!log || log.actor.length < maxSteps) {
-    log = { actor: new Int32Array(maxSteps), label: new Array<string>(maxSteps).fill('') };
-    stepLogs.set(m, log);
-  }
-  return log;
+function stepLogFor(maxSteps: number): StepLog {
+  if (stepLog.actor.length < maxSteps) stepLog = { actor: new Int32Array(maxSteps), label: new Array<string>(maxSteps).fill('') };
+  return stepLog;
 }
 
 function modelFor(scn: Scenario): Model {
@@ -197,7 +195,7 @@ export function execute(scn: Scenario, sched: Scheduler, opts: ExecOptions = {})
   const oracle = createOracle(m);
   opts.onOracle?.(oracle);
   const trace: TraceStep[] = [];
-  const log = stepLogFor(m, maxSteps);
+  const log = stepLogFor(maxSteps);
   let steps = 0;
   let last = -1;
   /** Foreground actors not yet ended: once none is left, only the drain daemons run. */
