@@ -135,8 +135,9 @@ const WR = 0;
 const RW = 1;
 const WW = 2;
 
-/** One execution's pairs, as numbers: (label a, label b, relation). Labels are interned by `intern`.
- *  observe() returns the step's accesses (accessCodes() and labelReads()), valid until the next call. */
+/** One execution's pairs, as numbers: (label a, label b, relation). Labels are interned by `intern`
+ *  (or by the caller, who passes the label's number: tracked() has it already). observe() returns the
+ *  step's accesses (accessCodes() and labelReads()), valid until the next call. */
 export function pairTracker(intern: (label: string) => number) {
   // Who wrote each object last, and who read it since: label × 1024 + actor.
   const writer = new Map<number, number>();
@@ -146,12 +147,12 @@ export function pairTracker(intern: (label: string) => number) {
   const add = (a: number, b: number, rel: number) => pairs.add((a * 0x100000 + b) * 4 + rel);
   return {
     pairs,
-    observe(actor: number, label: string, events: readonly MmEvent[]): readonly number[] {
+    observe(actor: number, label: string, events: readonly MmEvent[], labelId?: number): readonly number[] {
       scratch.length = 0;
       accessCodes(events, scratch);
       labelReads(label, scratch);
       if (scratch.length === 0) return scratch;
-      const me = intern(label);
+      const me = labelId ?? intern(label);
       const touch = me * 1024 + actor;
       for (const code of scratch) {
         const key = Math.floor(code / 2);
@@ -265,7 +266,8 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       const prevSteps = prev < 0 ? 0 : steps[prev]!;
       steps[actor] = (steps[actor] ?? 0) + 1;
       stepActor.push(actor);
-      stepLabel.push(intern(label));
+      const labelId = intern(label);
+      stepLabel.push(labelId);
       stepRaw.push(label);
       prevActor.push(prev);
       prevCount.push(prevSteps);
@@ -273,7 +275,7 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
       runnableAt.push(runnableMask);
       prev = actor;
       from.push(acc.length);
-      for (const code of pairs.observe(actor, label, events)) acc.push(code);
+      for (const code of pairs.observe(actor, label, events, labelId)) acc.push(code);
       rec.observe?.(actor, label, events);
     },
   };
