@@ -33,10 +33,9 @@
 // (learned.ts): a reversal, named by its two steps' labels, that showed nothing new to the campaign in
 // a scenario where its two actors did the same (took the same lines on the same objects in its first
 // run) is taken only after those that did or were never tried; a campaign leaves a scenario as soon
-// as none of those waits
-// (more()), for a new scenario: in a pool, most drawn scenarios cannot fail at all, and a run there
-// is a run lost (V9's catalog pool: one drawn scenario in ten can; 8 runs each spent 59 runs per find,
-// 2 or 3 each about 30). Havoc (1–3 of):
+// as none of those waits (more()), for a new scenario: in a pool, most drawn scenarios cannot fail at
+// all, and a run there is a run lost (V9's catalog pool: one drawn scenario in ten can; 8 runs each
+// spent 59 runs per find, 2 or 3 each about 30). Havoc (1–3 of):
 //   - flip a preemption: drop one of the schedule's points, or add one (after some actor's n-th step,
 //     switch to another actor);
 //   - move a change point: shift a point by a few of its actor's steps, or switch to another actor;
@@ -62,6 +61,7 @@
 import type { MmEvent } from '../../mm/events.js';
 import { pmdDecode } from '../../mm/entries.js';
 import { pmdSlotsInLabel } from '../../mm/pgtable.js';
+import { hashText } from '../../mm/state_hash.js';
 import type { Scheduler } from '../executor.js';
 import { follow, recording, type Preemption, type Schedule } from '../schedule.js';
 import { splitmix32 } from '../schedulers.js';
@@ -336,16 +336,12 @@ export function tracked(base: Scheduler, actors: number, intern: (label: string)
   };
   const reversed = (next?: () => number): Schedule[] => reversals(next).map((c) => c.schedule);
   /** What each actor did (learned.ts): its labels in order as it gave them, numbers kept (which pmd,
-   *  which address), hashed (FNV-1a: two that collide only share what they learn). The same actor on
-   *  another range, or finding another table, is another kind. */
+   *  which address), hashed (hashText(): two that collide only share what they learn). The same actor
+   *  on another range, or finding another table, is another kind. */
   const kinds = (): string[] => {
     const seqs = Array.from({ length: actors }, (): string[] => []);
     for (let i = 0; i < stepActor.length; i++) seqs[stepActor[i]!]?.push(stepRaw[i]!);
-    return seqs.map((q) => {
-      let h = 0x811c9dc5;
-      for (const c of q.join('\n')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-      return h.toString(36);
-    });
+    return seqs.map((q) => hashText(q.join('\n')).toString(36));
   };
   return { s, pairs: pairs.pairs, entry, reversals, reversed, kinds };
 }
@@ -427,7 +423,6 @@ export function greyboxGuide(seed: number): Guide {
   const scenarios = new Map<string, PerScenario>();
   const last = new WeakMap<Plan, ReturnType<typeof tracked>>();
   const candOf = new WeakMap<Plan, Candidate>();
-  let pick: Candidate | null = null;
   const stateOf = (key: string): PerScenario => {
     let st = scenarios.get(key);
     if (st) {
@@ -440,9 +435,10 @@ export function greyboxGuide(seed: number): Guide {
     scenarios.set(key, st);
     return st;
   };
-  const choose = (st: PerScenario, actors: number): Schedule | null => {
+  /** The next run's schedule, and the queued reversal it is (null: not one); null: a POS sample. */
+  const choose = (st: PerScenario, actors: number): { readonly schedule: Schedule; readonly cand: Candidate | null } | null => {
     // The scenario's first run: the default schedule, no preemption (the run DPOR starts from).
-    if (st.runs === 0) return { preemptions: [], choices: [] };
+    if (st.runs === 0) return { schedule: { preemptions: [], choices: [] }, cand: null };
     // 7 runs in 8: the next reversal of the newest batch (depth first; within a run, by step); the
     // 8th a havoc mutant of a corpus entry. POS when neither.
     if (next() % 8 !== 0) {
@@ -454,27 +450,26 @@ export function greyboxGuide(seed: number): Guide {
         if (i < 0) continue;
         const c = batch.splice(i, 1)[0]!;
         if (batch.length === 0) st.frontier.splice(b, 1);
-        pick = c;
-        return c.schedule;
+        return { schedule: c.schedule, cand: c };
       }
       while (st.frontier.length > 0) {
         const b = st.frontier.length - 1;
         const batch = st.frontier[b]!;
         const c = batch.shift();
         if (batch.length === 0) st.frontier.splice(b, 1);
-        if (c) { pick = c; return c.schedule; }
+        if (c) return { schedule: c.schedule, cand: c };
       }
     } else if (st.corpus.length > 0) {
-      return mutate(st.corpus[next() % st.corpus.length]!, actors, next);
+      return { schedule: mutate(st.corpus[next() % st.corpus.length]!, actors, next), cand: null };
     }
     return null;
   };
   return {
     plan(key: string, ctx: SampleContext, runSeed: number): Plan {
       const st = stateOf(key);
-      pick = null;
-      const schedule = choose(st, ctx.actors);
-      const cand = pick as Candidate | null;
+      const chosen = choose(st, ctx.actors);
+      const schedule = chosen?.schedule ?? null;
+      const cand = chosen?.cand ?? null;
       st.runs++;
       const plan: Plan = {
         key,
