@@ -156,9 +156,9 @@ function consulted(def: ActorDef, q: FocusQuery, archs: ReadonlyMap<string, Arch
 
 /** The focus groups of a campaign: for each switched-on variant, the actors of the pool that consult
  *  it, and the actors of user modules; then the variants' partners (partnerGroups()); each in the
- *  pool's order, the empty ones left out. A directed
- *  program has an actor of each group (directed.ts): with two variants on, as V3 is (the GUP-fast pmd
- *  re-check and khugepaged's IPI), the race is between a reader of each. */
+ *  pool's order, the empty ones left out. A directed program has an actor of each group
+ *  (directed.ts): with two variants on, as V3 is (the GUP-fast pmd re-check and khugepaged's IPI),
+ *  the race is between a reader of each. */
 export function focusGroups(q: FocusQuery): string[][] {
   const inEra = (d: ActorDef) => !d.eras || d.eras.includes(q.era);
   const pool = q.pool.filter(inEra);
@@ -172,6 +172,9 @@ export function focusGroups(q: FocusQuery): string[][] {
   return groups.filter((g) => g.length > 0);
 }
 
+/** A group of more readers than this is narrowed to those its partners meet on the same object. */
+const WIDE = 4;
+
 /** For each variant's group (the first `variants.length` of `groups`), its partners (partners.ts):
  *  the actors in no group that conflict with one of its readers where it consulted the variant; and
  *  the group narrowed to the readers that have one (a reader whose consultation nothing outside could
@@ -179,9 +182,6 @@ export function focusGroups(q: FocusQuery): string[][] {
  *  that another group already partners (V3's two switches: GUP-fast's pmd re-check and khugepaged's
  *  IPI, each group the other's partner: a directed program has both already); a group of partners the
  *  same as one before it is given once. In the pool's order. `groups` is narrowed in place. */
-/** A group of more readers than this is narrowed to those its partners meet on the same object. */
-const WIDE = 4;
-
 function partnerGroups(variants: readonly VariantId[], groups: string[][], names: readonly string[], profiles: ReadonlyMap<string, Profile>): string[][] {
   const grouped = new Set(groups.flat());
   const out: string[][] = [];
