@@ -75,7 +75,7 @@ const SCRIPTS: readonly Script[] = [
 
 const RACES: readonly Race[] = SCRIPTS.map((x) => {
   const c = CATALOG_RACES.find((y) => y.variant === x.variant)!;
-  return { ...x, with: c.spec.variants.slice(1), era: c.spec.era ?? parseVariant(x.variant).home, arch: c.spec.arch, actors: c.spec.actors, kind: c.kind };
+  return { ...x, with: c.spec.variants.slice(1), era: c.spec.era, arch: c.spec.arch, actors: c.spec.actors, kind: c.kind };
 });
 
 test('every catalog race has its script here', (t) => {

@@ -4,7 +4,7 @@
 // end-to-end tests all take the races from here.
 
 import type { ActorCall, ScenarioSpec } from '../mm/scenario.js';
-import { parseVariant, type VariantId } from '../mm/switches.js';
+import { parseVariant, type EraId, type VariantId } from '../mm/switches.js';
 import type { ViolationKind } from '../oracle/violations.js';
 
 export interface CatalogRace {
@@ -13,7 +13,7 @@ export interface CatalogRace {
   readonly variant: VariantId;
   /** The variant's home era and first architecture; its variants are the race's `variant` and the
    *  ones it needs on top (V3 needs V2's fix out too: the IPI sync masks it). */
-  readonly spec: ScenarioSpec & { readonly variants: readonly VariantId[] };
+  readonly spec: ScenarioSpec & { readonly era: EraId; readonly variants: readonly VariantId[] };
   readonly kind: ViolationKind;
 }
 
