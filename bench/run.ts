@@ -15,6 +15,7 @@ import { ACTORS } from '../src/mm/actors/index.js';
 import { ARCH_IDS, type ArchId } from '../src/mm/arch.js';
 import { buildScenario, findActor, type ActorCall } from '../src/mm/scenario.js';
 import { parseVariant, type VariantId } from '../src/mm/switches.js';
+import { timeSplit } from './split.js';
 import type { ViolationKind } from '../src/oracle/violations.js';
 
 const now = () => performance.now();
@@ -42,6 +43,13 @@ function throughput(arch: ArchId, actors: ActorCall[], ms = 3000) {
   const s = (cpuNow() - c0) / 1000;
   return { scenario: actors.map((a) => a.actor).join('+'), arch, execsPerSec: Math.round(k / s), stepsPerExec: Math.round(steps / k) };
 }
+
+/** The light three-actor scenarios of DESIGN.md's throughput target (v6.6, uniform random). */
+const LIGHT: readonly (readonly [ArchId, ActorCall[]])[] = [
+  ['x86-ipi', [{ actor: 'gup_fast' }, { actor: 'munmap' }, { actor: 'hw_walker' }]],
+  ['rcu-table-free', [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }, { actor: 'fault', args: { addr: 5 } }]],
+  ['x86-pae', [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }, { actor: 'mincore' }]],
+];
 
 function campaign(cfg: Partial<CampaignConfig> & Pick<CampaignConfig, 'archs' | 'era' | 'variants' | 'pool'>): CampaignConfig {
   return { fixedActors: undefined, strategy: 'pct', depth: 3, preemptions: 2, timeMs: LIMIT_MS, runs: null, seed: 1, shrinkMs: 30_000, ...cfg };
@@ -273,12 +281,11 @@ async function main(): Promise<void> {
     strategiesOnly({ seeds: count('--seeds', SEEDS), limitMs: count('--limit-ms', 10_000), runs, undirected: process.argv.includes('--undirected'), pool, out, variants, strategies });
     return;
   }
-  const tp = [
-    throughput('x86-ipi', [{ actor: 'gup_fast' }, { actor: 'munmap' }, { actor: 'hw_walker' }]),
-    throughput('rcu-table-free', [{ actor: 'gup_fast', args: { addr: 8 } }, { actor: 'collapse_file' }, { actor: 'fault', args: { addr: 5 } }]),
-    throughput('x86-pae', [{ actor: 'exit_mmap' }, { actor: 'collapse_file' }, { actor: 'mincore' }]),
-  ];
+  const tp = LIGHT.map(([arch, actors]) => throughput(arch, actors));
   console.error(`throughput: ${tp.map((x) => `${x.scenario} ${x.execsPerSec}/s`).join('; ')}`);
+  // The first two: what their time is spent on, against the target's 10 µs (bench/split.ts).
+  const split = LIGHT.slice(0, 2).map(([arch, actors]) => timeSplit(arch, actors));
+  for (const s of split) console.error(`time split, ${s.scenario} (${s.arch}):\n${s.rows.map((r) => `  ${r.usPerExec.toFixed(2).padStart(6)} us/exec  ${String(r.stepsPerExec).padStart(5)} steps  ${r.part}`).join('\n')}`);
   const def = runCampaign(campaign({ archs: ARCH_IDS, era: 'v6.6', variants: [], pool: ACTORS, strategy: 'random', timeMs: quick ? 2000 : 10_000 }), { now });
   const defaults = { executions: def.executions, execsPerSec: Math.round(def.executions / (def.durationMs / 1000)), failures: def.failures.length };
   console.error(`default campaign: ${defaults.execsPerSec}/s, ${defaults.failures} failures`);
@@ -286,8 +293,8 @@ async function main(): Promise<void> {
     // Only the one-core figures, merged into the last full run's file (the variant rows take long).
     const file = new URL('../../bench/results.json', import.meta.url);
     const old = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    writeFileSync(file, `${JSON.stringify({ ...old, throughput: tp, defaultCampaign: defaults }, null, 2)}\n`);
-    console.error('wrote bench/results.json (throughput, defaultCampaign)');
+    writeFileSync(file, `${JSON.stringify({ ...old, throughput: tp, timeSplit: split, defaultCampaign: defaults }, null, 2)}\n`);
+    console.error('wrote bench/results.json (throughput, timeSplit, defaultCampaign)');
     return;
   }
   const counts = [...new Set([1, 2, cpus().length])].filter((n) => n <= Math.max(2, cpus().length));
@@ -306,6 +313,7 @@ async function main(): Promise<void> {
     machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '?' },
     targets: { execsPerSecPerCore: 100_000, variantMedianMs: 1000, variantMaxMs: LIMIT_MS, shrinkMedianMs: 10_000 },
     throughput: tp,
+    timeSplit: split,
     defaultCampaign: defaults,
     workers,
     variants,
