@@ -18,7 +18,7 @@
 
 import { execute, type Scheduler } from '../executor.js';
 import type { Scenario } from '../../mm/scenario.js';
-import { splitmix32 } from '../schedulers.js';
+import { drawMod, splitmix32 } from '../schedulers.js';
 import type { SampleContext, SamplingStrategy } from './strategy.js';
 
 export function pct(seed: number, actors: number, depth: number, k: number): Scheduler {
@@ -53,7 +53,7 @@ export function pct(seed: number, actors: number, depth: number, k: number): Sch
       }
       return best;
     },
-    choose: (n) => next() % n,
+    choose: (n) => drawMod(next(), n),
     observe() {
       step++;
     },

@@ -26,7 +26,7 @@
 
 import type { MmEvent } from '../../mm/events.js';
 import type { Scheduler } from '../executor.js';
-import { splitmix32 } from '../schedulers.js';
+import { drawMod, splitmix32 } from '../schedulers.js';
 import type { SamplingStrategy } from './strategy.js';
 
 /** The objects a step touched, as keys ("f12" frame 12, "s3" pmd slot 3, "c1" CPU 1). */
@@ -74,7 +74,7 @@ export function posScheduler(seed: number, actors: number): Scheduler {
       for (const id of runnable) if ((prio[id] ?? 0) > (prio[best] ?? 0)) best = id;
       return best;
     },
-    choose: (n) => next() % n,
+    choose: (n) => drawMod(next(), n),
     observe(actor, _label, events) {
       const f = footprint(events);
       // The step taken leaves; its actor's next step is a new pending step.
