@@ -62,7 +62,8 @@ function bareLoop(seed: number): number {
 }
 
 /** `scn` with each of the first `n` actors (the scenario's own: the RCU daemon comes after them)
- *  replaced by `steps` empty steps. */
+ *  replaced by `steps` empty steps. A background actor (hw_walker) still stops when the others have
+ *  ended, so not all of its steps may run. */
 function withEmptyActors(scn: Scenario, n: number, steps: number): Scenario {
   return { ...scn, actors: scn.actors.map((a, i) => (i < n ? { ...a, run: () => emptySteps(steps) } : a)) };
 }
