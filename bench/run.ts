@@ -8,6 +8,7 @@ import { forgetFocus, runCampaign, type CampaignConfig, type Strategy } from '..
 import { runPool } from '../fuzz/pool.js';
 import { checkOutput, readInput } from '../fuzz/files.js';
 import { UsageError } from '../fuzz/options.js';
+import { cpuMs } from '../fuzz/timers.js';
 import { CATALOG_RACES } from '../src/explore/catalog.js';
 import { execute } from '../src/explore/executor.js';
 import { uniformRandom } from '../src/explore/schedulers.js';
@@ -38,9 +39,9 @@ function throughput(arch: ArchId, actors: ActorCall[], ms = 3000) {
   // The loop reads the cheap wall clock; the CPU time is read once on each side.
   let k = 0;
   let steps = 0;
-  const c0 = cpuNow();
+  const c0 = cpuMs();
   for (const t0 = now(); now() - t0 < ms; k++) steps += execute(scn, uniformRandom(n++)).steps;
-  const s = (cpuNow() - c0) / 1000;
+  const s = (cpuMs() - c0) / 1000;
   return { scenario: actors.map((a) => a.actor).join('+'), arch, execsPerSec: Math.round(k / s), stepsPerExec: Math.round(steps / k) };
 }
 
@@ -125,7 +126,6 @@ const STRATEGY_ROWS: readonly Strategy[] = ['random', 'pct', 'pos', 'greybox', '
 
 /** The process's CPU time (user + system), in ms: what a campaign spent, whatever else the machine
  *  runs. It counts V8's GC helper threads too. */
-const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 /** Issue 12's targets with every actor in the pool, on one core. */
 const TARGETS = { allPoolMedianMs: 300, allPoolMaxMs: 5000 } as const;
@@ -189,23 +189,23 @@ interface StrategiesOptions {
 }
 
 function strategiesOnly({ seeds, limitMs, runs, undirected, pool: only, out, variants: variantTags, strategies: strategyNames }: StrategiesOptions): void {
-  const t0 = cpuNow();
+  const t0 = cpuMs();
   // Warm up first (2 s of CPU over every actor, not measured): else the first every-actor rows pay for
   // compiling each actor's code, and the rows after them do not.
-  runCampaign(campaign({ archs: ARCH_IDS, era: 'v6.6', variants: [], pool: ACTORS.filter((a) => !a.eras || a.eras.includes('v6.6')), strategy: 'random', timeMs: 2000, shrinkMs: 100 }), { now: cpuNow });
+  runCampaign(campaign({ archs: ARCH_IDS, era: 'v6.6', variants: [], pool: ACTORS.filter((a) => !a.eras || a.eras.includes('v6.6')), strategy: 'random', timeMs: 2000, shrinkMs: 100 }), { now: cpuMs });
   const rows: Row[] = [];
   const pools = ([['catalog', 'on'], ['all', 'on'], ...(undirected ? [['all', 'off'] as const] : [])] as const).filter(([p]) => !only || p === only);
   for (const [pool, focus] of pools) {
     for (const c of VARIANT_CASES.filter((x) => !variantTags || variantTags.includes(x.tag))) {
       for (const st of STRATEGY_ROWS.filter((x) => !strategyNames || strategyNames.includes(x))) {
         // Shrinking is not what is measured here: a short budget for the other failures found on the way.
-        const row = variantRow(c, pool, st, seeds, limitMs, 300, runs, cpuNow, focus);
+        const row = variantRow(c, pool, st, seeds, limitMs, 300, runs, cpuMs, focus);
         console.error(`${row.variant} (${pool}${pool === 'all' ? `, focus ${focus}` : ''}) ${st}: found ${row.found}/${row.seeds}, median ${row.msToFirst.median} ms CPU (${row.runsToFirst.median} runs), max ${row.msToFirst.max} ms, hit rate ${row.hitRate.toPrecision(3)}`);
         rows.push(row);
       }
     }
   }
-  writeStrategies({ seeds, limitMs, runs, cpuMs: Math.round(cpuNow() - t0) }, rows, out);
+  writeStrategies({ seeds, limitMs, runs, cpuMs: Math.round(cpuMs() - t0) }, rows, out);
 }
 
 interface StrategiesRun { readonly seeds: number; readonly limitMs: number; readonly runs: number | null; readonly cpuMs: number }

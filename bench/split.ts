@@ -12,13 +12,12 @@
 // on a shared machine only ever slows a slice, so the best is the closest to the code's own cost.
 
 import { performance } from 'node:perf_hooks';
+import { cpuMs } from '../fuzz/timers.js';
 import { execute } from '../src/explore/executor.js';
 import { splitmix32, drawMod, uniformRandom } from '../src/explore/schedulers.js';
 import type { ArchId } from '../src/mm/arch.js';
 import { buildScenario, type ActorCall, type Scenario } from '../src/mm/scenario.js';
 import { step, type ActorGen, type Yield } from '../src/mm/step.js';
-
-const cpuMicros = () => { const u = process.cpuUsage(); return u.user + u.system; };
 
 /** µs per call of each `run` (which returns the steps it took), and its steps per call. Each is
  *  warmed up for `warmMs`, then they take turns, a slice of 50 ms each for `rounds` rounds, so that
@@ -31,11 +30,11 @@ function bestMicros(runs: readonly ((i: number) => number)[], warmMs = 600, roun
   const calls = runs.map(() => 0);
   for (let r = 0; r < rounds; r++) {
     runs.forEach((run, j) => {
-      const c0 = cpuMicros();
+      const c0 = cpuMs();
       let k = 0;
       for (const t0 = performance.now(); performance.now() - t0 < 50; k++) steps[j]! += run(i++);
       calls[j]! += k;
-      best[j] = Math.min(best[j]!, (cpuMicros() - c0) / k);
+      best[j] = Math.min(best[j]!, ((cpuMs() - c0) * 1000) / k);
     });
   }
   return best.map((b, j) => ({ us: Math.round(b * 100) / 100, steps: Math.round((10 * steps[j]!) / calls[j]!) / 10 }));

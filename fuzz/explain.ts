@@ -9,6 +9,7 @@ import { follow } from '../src/explore/schedule.js';
 import { decodeToken, type Replay } from '../src/explore/token.js';
 import { buildScenario } from '../src/mm/scenario.js';
 import { allVariants } from '../src/mm/switches.js';
+import { cpuMs } from './timers.js';
 
 /** The token's contents, with --era and --variant applied as --replay applies them. */
 export function replayOf(token: string, over: { readonly era?: string | undefined; readonly variants?: readonly string[] | undefined } = {}): Replay {
@@ -35,11 +36,8 @@ export const AFFECTED_MAX_EXECUTIONS = 20_000;
 /** Executions per search at least, whatever the time budget (so that a loaded machine still searches). */
 export const AFFECTED_MIN_EXECUTIONS = 300;
 
-/** The budget is counted in this process's CPU time, not wall-clock time: on a loaded machine a
- *  search gets the same work done, only later. */
-const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-
-/** The table, within `totalMs` for all its searches (each gets an even share of what is left), or null when the
+/** The table, within `totalMs` of CPU time (cpuMs(): a loaded machine gets the same searches done, only
+ *  later) for all its searches (each gets an even share of what is left), or null when the
  *  replay ends clean. */
 export function affectedTable(r: Replay, totalMs: number, minExecutions = AFFECTED_MIN_EXECUTIONS, now: () => number = cpuMs): AffectedTable | null {
   const scn = buildScenario(r.spec);
