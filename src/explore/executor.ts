@@ -5,7 +5,7 @@
 // runnable actors (in id order) it says which one steps, and it draws the data choices (which free
 // frame, which address) that the model asks for.
 
-import { buildModel, resetModel } from '../mm/model.js';
+import { buildModel, NO_CHOICE, resetModel } from '../mm/model.js';
 import type { Model } from '../mm/types.js';
 import type { MmEvent } from '../mm/events.js';
 import { resumeActor, type CallStack, type Ctx } from '../mm/step.js';
@@ -160,7 +160,6 @@ function chooserFor(sched: Scheduler): (n: number, what: string) => number {
     return k >= 0 && k < n ? k : 0;
   };
 }
-const NO_CHOICE = (): number => 0;
 
 function refAtOf(log: StepLog, names: readonly string[], steps: number): (s: number) => StepRef | null {
   return (s) => (s >= 0 && s < steps

@@ -2,7 +2,7 @@
 
 import type { AddressSpace, Mm, Vma } from './types.js';
 
-export { buildModel, resetModel, type CpuSpec } from './world/build.js';
+export { buildModel, NO_CHOICE, resetModel, type CpuSpec } from './world/build.js';
 
 /** find_vma(): the VMA of `mm` that covers `addr`, if it is still linked. */
 export function find_vma(mm: Mm, addr: number): Vma | undefined {

@@ -111,8 +111,9 @@ function fillEntries(f: Frame, entries: readonly PmdEntry[]): void {
   }
 }
 
-/** m.choose between executions: one function, not a closure per reset. */
-const NO_CHOICE = (): number => 0;
+/** m.choose between executions (the reset, and the executor once one ends): one function, not a
+ *  closure each time. */
+export const NO_CHOICE = (): number => 0;
 
 /** Each mm's own VMA objects, made from the world once and reset in place. */
 const worldVmas = new WeakMap<Mm, Vma[]>();
