@@ -19,7 +19,7 @@
 import type { MmEvent } from '../mm/events.js';
 import { pmdDecode } from '../mm/entries.js';
 import { pmdSlotsInLabel } from '../mm/pgtable.js';
-import type { Model, RwSem } from '../mm/types.js';
+import { isTableKind, type Model, type RwSem } from '../mm/types.js';
 
 /** What a step touched, by kind: a pmd, a page table (any level below the pmd's own), a data page,
  *  a TLB; read, written or freed. */
@@ -48,8 +48,6 @@ export function emptyProfile(): Profile {
   return { touched: new Map(), windows: new Map() };
 }
 
-const isTable = (kind: string) => kind.endsWith('-table') || kind === 'pgd';
-
 /** The kinds of object a step's events say it touched (events an untraced run records), and a pmd
  *  named in its label (pmdSlotsInLabel()). */
 export function kindsOf(label: string, events: readonly MmEvent[], out: Touch[]): void {
@@ -66,7 +64,7 @@ export function kindsOf(label: string, events: readonly MmEvent[], out: Touch[])
       case 'upper-store': case 'entry-install': out.push(['table', 'w', ev.table]); break;
       case 'pte-store': case 'table-access': out.push(['table', ev.e === 'pte-store' || ev.write ? 'w' : 'r', ev.pfn]); break;
       // A frame allocated is no one else's yet: no conflict.
-      case 'free': out.push([isTable(ev.kind) ? 'table' : 'page', 'w', ev.pfn]); break;
+      case 'free': out.push([isTableKind(ev.kind) ? 'table' : 'page', 'w', ev.pfn]); break;
       case 'pin': case 'unpin': case 'ref-get': case 'ref-put': case 'file-rmap': case 'smmu-access': out.push(['page', 'r', ev.pfn]); break;
       case 'copy': out.push(['page', 'r', ev.from], ['page', 'w', ev.to]); break;
       case 'cow-share': case 'cache-remove': case 'page-dirty': out.push(['page', 'w', ev.pfn]); break;

@@ -20,6 +20,9 @@ export type FrameKind = 'reserved' | 'free' | 'data' | 'huge' | 'pte-table' | 'p
 /** The frame kind of a table at each level. */
 export const TABLE_KIND = { pgd: 'pgd', pud: 'pud-table', pmd: 'pmd-table', pte: 'pte-table' } as const satisfies Record<Level, FrameKind>;
 
+/** Is a frame of this kind a page table, at any level (the pgd included)? */
+export const isTableKind = (k: FrameKind): boolean => k === 'pte-table' || k === 'pmd-table' || k === 'pud-table' || k === 'pgd';
+
 /** A spinlock. `owner` is the actor that holds it. */
 export interface SpinLock {
   name: string;

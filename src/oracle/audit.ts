@@ -5,7 +5,7 @@
 import { PGDIR_PAGES, PMD_PAGES, PUD_PAGES, pgdIndex, pmdIndex, pmdTableIndex, pteIndex, pudIndex } from '../mm/entries.js';
 import { countTables } from '../mm/world/build.js';
 import { tableEntryAt } from '../mm/pgtable.js';
-import type { Model, RwSem } from '../mm/types.js';
+import { isTableKind, type Model, type RwSem } from '../mm/types.js';
 import type { StepRef, Violation } from './violations.js';
 
 export interface EndState {
@@ -18,8 +18,6 @@ export interface EndState {
   /** The step `s` as a StepRef, or null (-1: none). */
   readonly refAt: (s: number) => StepRef | null;
 }
-
-const isTable = (k: string) => k === 'pte-table' || k === 'pmd-table' || k === 'pud-table' || k === 'pgd';
 
 /** The audit's counting arrays, one set per model, zeroed at each use: an execution's end audit
  *  allocates nothing. */
@@ -83,7 +81,7 @@ export function endAudit(m: Model, s: EndState, pins: readonly { readonly pfn: n
   for (const f of m.frames) {
     if (f.kind === 'reserved') continue;
     const r = refs[f.pfn] ?? 0;
-    if (isTable(f.kind)) {
+    if (isTableKind(f.kind)) {
       if (!tableLinked[f.pfn]) {
         return { kind: 'leak', pfn: f.pfn, refcount: f.refcount, refs: 0, usedBy: s.refAt(f.refStep) ?? at, changedBy: null,
           message: `page table ${f.pfn} (${f.kind}) is allocated but neither linked from its mm's tables nor deposited: leaked` };
